@@ -1,0 +1,119 @@
+from django import forms
+from django.contrib.auth import password_validation
+from django.contrib.auth.forms import AuthenticationForm
+from django.utils.translation import gettext_lazy as _
+
+from creditors.models import Creditor
+from creditors.validators import (
+    normalize_bank_account,
+    normalize_org_number,
+    validate_bank_account,
+    validate_org_number,
+)
+
+
+class SignupForm(forms.Form):
+    email = forms.EmailField(label=_("E-post"), widget=forms.EmailInput(attrs={"autocomplete": "email"}))
+    first_name = forms.CharField(label=_("Fornavn"), max_length=150, required=False)
+    last_name = forms.CharField(label=_("Etternavn"), max_length=150, required=False)
+    password1 = forms.CharField(
+        label=_("Passord"),
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+        help_text=password_validation.password_validators_help_text_html(),
+    )
+    password2 = forms.CharField(
+        label=_("Gjenta passord"),
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+    )
+
+    def clean(self):
+        cleaned = super().clean()
+        p1, p2 = cleaned.get("password1"), cleaned.get("password2")
+        if p1 and p2 and p1 != p2:
+            self.add_error("password2", _("Passordene er ikke like."))
+        elif p1:
+            from creditors.models import User
+
+            probe = User(
+                email=cleaned.get("email", ""),
+                first_name=cleaned.get("first_name", ""),
+                last_name=cleaned.get("last_name", ""),
+            )
+            try:
+                password_validation.validate_password(p1, probe)
+            except forms.ValidationError as exc:
+                self.add_error("password1", exc)
+        return cleaned
+
+
+class EmailAuthenticationForm(AuthenticationForm):
+    username = forms.EmailField(
+        label=_("E-post"), widget=forms.EmailInput(attrs={"autofocus": True, "autocomplete": "email"})
+    )
+
+
+class OrgNumberField(forms.CharField):
+    def __init__(self, **kwargs):
+        kwargs.setdefault("label", _("Organisasjonsnummer"))
+        kwargs.setdefault("max_length", 20)
+        kwargs.setdefault("widget", forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "off"}))
+        super().__init__(**kwargs)
+
+    def to_python(self, value):
+        return normalize_org_number(super().to_python(value))
+
+    def validate(self, value):
+        super().validate(value)
+        if value:
+            validate_org_number(value)
+
+
+class CreditorAddForm(forms.Form):
+    org_number = OrgNumberField(help_text=_("9 siffer, for eksempel 923 609 016."))
+    name = forms.CharField(label=_("Firmanavn"), max_length=200)
+    email = forms.EmailField(
+        label=_("Primær e-post"),
+        required=False,
+        help_text=_("Den vi kontakter underveis. Står den tom, bruker vi din e-post."),
+    )
+
+
+SETTINGS_GROUPS = [
+    (_("Selskapsinformasjon"), ["name", "address_line", "postal_code", "postal_city", "email", "bank_account", "vat_registered"]),
+    (_("Bokføring"), ["bookkeeping_mode"]),
+    (
+        _("Kontoer"),
+        [
+            "account_bank",
+            "account_receivables",
+            "account_collection_cost",
+            "account_input_vat",
+            "account_interest_income",
+            "account_loss",
+        ],
+    ),
+    (_("Manuell godkjenning"), ["approve_cases_before_start", "approve_payment_demands"]),
+    (_("Automatisering"), ["auto_start_released_invoices", "entry_step"]),
+]
+
+
+class CreditorSettingsForm(forms.ModelForm):
+    class Meta:
+        model = Creditor
+        fields = [name for _, names in SETTINGS_GROUPS for name in names]
+        widgets = {
+            "bookkeeping_mode": forms.RadioSelect,
+            "entry_step": forms.RadioSelect,
+            "bank_account": forms.TextInput(attrs={"inputmode": "numeric", "placeholder": "8601 11 17947"}),
+        }
+
+    def clean_bank_account(self):
+        value = normalize_bank_account(self.cleaned_data.get("bank_account", ""))
+        if value:
+            validate_bank_account(value)
+        return value
+
+    def groups(self):
+        return [(title, [self[name] for name in names]) for title, names in SETTINGS_GROUPS]

@@ -1,0 +1,220 @@
+from django.conf import settings
+from django.contrib.auth.models import AbstractUser, BaseUserManager
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from creditors.validators import validate_bank_account, validate_org_number
+
+
+class UserManager(BaseUserManager):
+    use_in_migrations = True
+
+    def _create_user(self, email, password, **extra_fields):
+        if not email:
+            raise ValueError("E-mail is required")
+        email = self.normalize_email(email).lower()
+        user = self.model(email=email, **extra_fields)
+        user.set_password(password)
+        user.save(using=self._db)
+        return user
+
+    def create_user(self, email, password=None, **extra_fields):
+        extra_fields.setdefault("is_staff", False)
+        extra_fields.setdefault("is_superuser", False)
+        return self._create_user(email, password, **extra_fields)
+
+    def create_superuser(self, email, password=None, **extra_fields):
+        extra_fields.setdefault("is_staff", True)
+        extra_fields.setdefault("is_superuser", True)
+        return self._create_user(email, password, **extra_fields)
+
+
+class User(AbstractUser):
+    """A Kundeweb user (creditor, accountant) or agency staff; logs in with e-mail."""
+
+    username = None
+    email = models.EmailField(_("e-post"), unique=True)
+
+    objects = UserManager()
+
+    USERNAME_FIELD = "email"
+    REQUIRED_FIELDS: list[str] = []
+
+    class Meta:
+        verbose_name = _("bruker")
+        verbose_name_plural = _("brukere")
+
+    def __str__(self):
+        return self.email
+
+
+def _account_field(verbose_name, default, help_text):
+    return models.PositiveIntegerField(
+        verbose_name,
+        default=default,
+        validators=[MinValueValidator(1000), MaxValueValidator(9999)],
+        help_text=help_text,
+    )
+
+
+class Creditor(models.Model):
+    """The company that owns the claims: a PowerOffice Go client of the agency."""
+
+    class BookkeepingMode(models.TextChoices):
+        UNPOSTED = "unposted", _("Ikke-bokførte bilag (bilagsforslag i bilagsmottaket)")
+        POSTED = "posted", _("Bokførte bilag")
+        NONE = "none", _("Ingen bokføring")
+
+    class EntryStep(models.TextChoices):
+        INKASSOVARSEL = "inkassovarsel", _("Inkassovarsel")
+        BETALINGSOPPFORDRING = "betalingsoppfordring", _("Betalingsoppfordring")
+
+    # Company information
+    org_number = models.CharField(
+        _("organisasjonsnummer"), max_length=9, unique=True, validators=[validate_org_number]
+    )
+    name = models.CharField(_("navn"), max_length=200)
+    address_line = models.CharField(_("adresse"), max_length=200, blank=True)
+    postal_code = models.CharField(_("postnummer"), max_length=10, blank=True)
+    postal_city = models.CharField(_("poststed"), max_length=100, blank=True)
+    email = models.EmailField(
+        _("primær e-post"),
+        blank=True,
+        help_text=_("Den vi kontakter underveis i inkassoprosessen."),
+    )
+    bank_account = models.CharField(
+        _("kontonummer for utbetaling"),
+        max_length=11,
+        blank=True,
+        validators=[validate_bank_account],
+        help_text=_("Oppgjør utbetales hit. 11 siffer."),
+    )
+    vat_registered = models.BooleanField(
+        _("registrert i Merverdiavgiftsregisteret"),
+        default=True,
+        help_text=_(
+            "Avgjør hvilken salærsats som gjelder (tabell A eller B) og om mva. på vårt honorar "
+            "trekkes fra utbetalingen."
+        ),
+    )
+
+    # Bookkeeping
+    bookkeeping_mode = models.CharField(
+        _("bokføring"),
+        max_length=20,
+        choices=BookkeepingMode.choices,
+        default=BookkeepingMode.UNPOSTED,
+        help_text=_(
+            "Vi anbefaler ikke-bokførte bilag: du får et bilagsforslag i PowerOffice Go som er "
+            "lett å kontrollere og postere i bilagsmottaket."
+        ),
+    )
+
+    # Accounts (Norwegian standard chart of accounts, NS 4102)
+    account_bank = _account_field(_("bankkonto"), 1920, _("Bankinnskudd – utbetalingen føres her."))
+    account_receivables = _account_field(
+        _("kundefordringer"), 1500, _("Kundefordringer – lukker kundens åpne post.")
+    )
+    account_collection_cost = _account_field(
+        _("inkassokostnad"), 7770, _("Kostnad for inkassobyråets provisjon og gebyrer.")
+    )
+    account_input_vat = _account_field(
+        _("inngående mva."), 2710, _("Inngående merverdiavgift på byråets honorar.")
+    )
+    account_interest_income = _account_field(
+        _("renteinntekter"), 8050, _("Forsinkelsesrenter som utbetales til deg.")
+    )
+    account_loss = _account_field(
+        _("tap på fordringer"), 7830, _("Konstaterte tap når en sak avskrives.")
+    )
+
+    # Manual approval
+    approve_cases_before_start = models.BooleanField(
+        _("Jeg ønsker å godkjenne alle inkassosaker før start"),
+        default=False,
+        help_text=_(
+            "Bør være av med PowerOffice Go: du godkjenner allerede fakturaene i Inkasso-menyen "
+            "i Go, og den godkjenningen overstyrer denne."
+        ),
+    )
+    approve_payment_demands = models.BooleanField(
+        _("Jeg ønsker å godkjenne alle betalingsoppfordringer før utsendelse"),
+        default=False,
+        help_text=_(
+            "Bør være av med PowerOffice Go: ellers stopper saken opp til du godkjenner hver "
+            "betalingsoppfordring, og skyldner får mer tid uten at noe skjer."
+        ),
+    )
+
+    # Automation
+    auto_start_released_invoices = models.BooleanField(
+        _("Start saker automatisk for fakturaer som er overført fra PowerOffice Go"),
+        default=True,
+        help_text=_(
+            "Fakturaer du har godkjent for inkasso i Go blir saker ved neste synkronisering. "
+            "Slå av for å starte hver sak selv fra «Klar for inkasso»."
+        ),
+    )
+    entry_step = models.CharField(
+        _("første steg"),
+        max_length=30,
+        choices=EntryStep.choices,
+        default=EntryStep.INKASSOVARSEL,
+        help_text=_(
+            "Inkassovarsel er lovens første steg (14 dagers frist). Velg betalingsoppfordring "
+            "bare når skyldner allerede har fått et inkassovarsel fra deg."
+        ),
+    )
+
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    members = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, through="Membership", related_name="creditors"
+    )
+
+    class Meta:
+        verbose_name = _("kreditor")
+        verbose_name_plural = _("kreditorer")
+        ordering = ["name"]
+
+    def __str__(self):
+        return f"{self.name} ({self.org_number})"
+
+    @property
+    def account_mapping(self) -> dict[str, int]:
+        return {name: getattr(self, name) for name in ACCOUNT_FIELDS}
+
+
+ACCOUNT_FIELDS = (
+    "account_bank",
+    "account_receivables",
+    "account_collection_cost",
+    "account_input_vat",
+    "account_interest_income",
+    "account_loss",
+)
+
+
+class Membership(models.Model):
+    class Role(models.TextChoices):
+        OWNER = "owner", _("Eier")
+        MEMBER = "member", _("Medlem")
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships"
+    )
+    creditor = models.ForeignKey(Creditor, on_delete=models.CASCADE, related_name="memberships")
+    role = models.CharField(_("rolle"), max_length=10, choices=Role.choices, default=Role.MEMBER)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("medlemskap")
+        verbose_name_plural = _("medlemskap")
+        constraints = [
+            models.UniqueConstraint(fields=["user", "creditor"], name="uniq_membership_user_creditor")
+        ]
+
+    def __str__(self):
+        return f"{self.user} – {self.creditor} ({self.get_role_display()})"

@@ -1,0 +1,46 @@
+"""Production: every secret from the environment, no sandbox, HTTPS everywhere.
+
+Refuses to start when SECRET_KEY, FIELD_ENCRYPTION_KEY or DATABASE_URL is missing, or when
+POWEROFFICE_SANDBOX is switched on.
+"""
+
+import os
+
+from django.core.exceptions import ImproperlyConfigured
+
+_missing = [
+    name for name in ("SECRET_KEY", "FIELD_ENCRYPTION_KEY", "DATABASE_URL") if not os.environ.get(name)
+]
+if _missing:
+    raise ImproperlyConfigured(
+        "Production settings need these environment variables: " + ", ".join(_missing)
+    )
+if os.environ.get("POWEROFFICE_SANDBOX", "").lower() in {"1", "true", "yes", "on"}:
+    raise ImproperlyConfigured("POWEROFFICE_SANDBOX cannot be switched on in production.")
+
+os.environ["POWEROFFICE_SANDBOX"] = "false"
+os.environ.setdefault("DEBUG", "false")
+
+from .base import *  # noqa: E402,F403
+from .base import env  # noqa: E402
+
+DEBUG = env.bool("DEBUG", default=False)
+if DEBUG:
+    raise ImproperlyConfigured("DEBUG cannot be on in production.")
+ALLOWED_HOSTS = env.list("ALLOWED_HOSTS")
+
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=True)
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=31536000)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+SECURE_HSTS_PRELOAD = True
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SESSION_COOKIE_SECURE = True
+CSRF_COOKIE_SECURE = True
+SESSION_COOKIE_HTTPONLY = True
+X_FRAME_OPTIONS = "DENY"
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+}

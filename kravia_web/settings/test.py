@@ -1,0 +1,18 @@
+"""Test settings: the base settings with fast hashing and mail kept in memory."""
+
+import os
+
+os.environ.setdefault("POWEROFFICE_SANDBOX", "true")
+
+from .base import *  # noqa: E402,F403
+
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+CELERY_TASK_ALWAYS_EAGER = True
+CELERY_TASK_EAGER_PROPAGATES = True
+# Deterministic key for tests: the real one comes from the environment.
+FIELD_ENCRYPTION_KEY = "n99IM2blTf28X12iI6lcwcgA9_ph-CkWG8lC2rsLMoM="
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}

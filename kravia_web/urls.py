@@ -1,0 +1,18 @@
+from django.conf import settings
+from django.contrib import admin
+from django.urls import include, path
+
+from kravia_web.health import healthz
+
+admin.site.site_header = "Kravia – saksbehandling"
+admin.site.site_title = "Kravia saksbehandling"
+
+urlpatterns = [
+    path("healthz", healthz, name="healthz"),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("admin/", admin.site.urls),
+    path("", include("creditors.urls")),
+]
+
+if settings.POWEROFFICE_SANDBOX:
+    urlpatterns.append(path("pogo/", include("pogo_sandbox.urls")))

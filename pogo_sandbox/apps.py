@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class PogoSandboxConfig(AppConfig):
+    name = "pogo_sandbox"
+    verbose_name = "PowerOffice Go (sandkasse)"
