@@ -1,0 +1,22 @@
+import pytest
+
+from tests.factories import CreditorFactory, MembershipFactory, UserFactory
+
+PASSWORD = "Sterkt-passord-123"
+
+
+@pytest.fixture
+def user(db):
+    return UserFactory()
+
+
+@pytest.fixture
+def creditor(user):
+    membership = MembershipFactory(user=user)
+    return membership.creditor
+
+
+@pytest.fixture
+def logged_in_client(client, user):
+    client.force_login(user)
+    return client
