@@ -1,0 +1,61 @@
+"""Builders shared by the sandbox API, domain and seed tests (no tests of its own)."""
+
+import datetime as dt
+from decimal import Decimal
+
+from django.contrib.auth.hashers import make_password
+
+from pogo_sandbox import domain
+from pogo_sandbox.models import (
+    DEFAULT_PRIVILEGES,
+    Application,
+    ClientSubscription,
+    Company,
+    CompanyAccess,
+    GoUser,
+)
+
+APP_KEY = "app-key-0001"
+SUB_KEY = "sub-key-0001"
+
+
+def make_company(org_number="999999999", name="Testfirma AS", **fields) -> Company:
+    return Company.objects.create(name=name, org_number=org_number, **fields)
+
+
+def make_user(email="go@example.com", password="hemmelig", companies=(), is_admin=True) -> GoUser:
+    user = GoUser.objects.create(email=email, name="Go Bruker", password=make_password(password))
+    for company in companies:
+        CompanyAccess.objects.create(user=user, company=company, is_admin=is_admin)
+    return user
+
+
+def make_application(**fields) -> Application:
+    fields.setdefault("application_key", APP_KEY)
+    fields.setdefault("subscription_key", SUB_KEY)
+    fields.setdefault("redirect_uri_prefix", "https://kundeweb.example/integrasjon/")
+    return Application.objects.create(name="Inkasso AS", **fields)
+
+
+def make_subscription(company, application, privileges=None) -> ClientSubscription:
+    return ClientSubscription.objects.create(
+        company=company,
+        application=application,
+        privileges=list(DEFAULT_PRIVILEGES if privileges is None else privileges),
+    )
+
+
+def make_customer(company, number=10001, name="Ola Nordmann", **fields):
+    fields.setdefault("email_address", f"kunde{number}@example.com")
+    return domain.create_customer(company, number=number, name=name, **fields)
+
+
+def make_invoice(customer, invoice_no=1, due=dt.date(2026, 1, 15), amount="1000.00", **kw):
+    return domain.create_invoice(
+        customer,
+        invoice_no=invoice_no,
+        voucher_date=due - dt.timedelta(days=14),
+        due_date=due,
+        total_amount=Decimal(amount),
+        **kw,
+    )
