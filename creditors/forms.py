@@ -100,13 +100,21 @@ SETTINGS_GROUPS = [
 
 
 class CreditorSettingsForm(forms.ModelForm):
+    # Typed with spaces or dots ("8601 11 17947"); compacted and checked in clean_bank_account.
+    bank_account = forms.CharField(
+        label=Creditor._meta.get_field("bank_account").verbose_name.capitalize(),
+        help_text=Creditor._meta.get_field("bank_account").help_text,
+        max_length=20,
+        required=False,
+        widget=forms.TextInput(attrs={"inputmode": "numeric", "placeholder": "8601 11 17947"}),
+    )
+
     class Meta:
         model = Creditor
         fields = [name for _, names in SETTINGS_GROUPS for name in names]
         widgets = {
             "bookkeeping_mode": forms.RadioSelect,
             "entry_step": forms.RadioSelect,
-            "bank_account": forms.TextInput(attrs={"inputmode": "numeric", "placeholder": "8601 11 17947"}),
         }
 
     def clean_bank_account(self):

@@ -59,12 +59,16 @@ def _duplicate_message(*, user, org_number: str) -> str:
 
 
 def creditor_update_settings(*, creditor: Creditor, actor, cleaned_data: dict) -> Creditor:
-    """Save the settings form in one transaction: all fields or none."""
-    changed = [name for name, value in cleaned_data.items() if getattr(creditor, name) != value]
-    if not changed:
-        return creditor
+    """Save the settings form in one transaction: all fields or none.
+
+    Compares against the stored row (not ``creditor``, which a bound ModelForm has already
+    changed in memory) so only real changes are written.
+    """
     with transaction.atomic():
         locked = Creditor.objects.select_for_update().get(pk=creditor.pk)
+        changed = [name for name, value in cleaned_data.items() if getattr(locked, name) != value]
+        if not changed:
+            return locked
         for name in changed:
             setattr(locked, name, cleaned_data[name])
         locked.full_clean()

@@ -12,6 +12,7 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
     path("", include("creditors.urls")),
+    path("", include("integrations.urls")),
 ]
 
 if settings.POWEROFFICE_SANDBOX:
