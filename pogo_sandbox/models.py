@@ -229,7 +229,11 @@ class OutgoingInvoice(models.Model):
     )
     debt_collection_status_changed = models.DateTimeField(null=True, blank=True)
     debt_case = models.ForeignKey(
-        "DebtCollectionCase", null=True, blank=True, on_delete=models.SET_NULL, related_name="invoices"
+        "DebtCollectionCase",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="invoices",
     )
     # Reminders Go itself sent (v1 DebtCollectionInvoice.lastReminder*)
     last_reminder_sent_date = models.DateField(null=True, blank=True)
@@ -253,7 +257,11 @@ class LedgerEntry(models.Model):
     company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="ledger_entries")
     customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="ledger_entries")
     invoice = models.ForeignKey(
-        OutgoingInvoice, null=True, blank=True, on_delete=models.CASCADE, related_name="ledger_entries"
+        OutgoingInvoice,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="ledger_entries",
     )
     voucher_type = models.CharField(max_length=60)
     voucher_no = models.PositiveIntegerField()

@@ -1,0 +1,142 @@
+"""Voucher proposals (``JournalEntryVouchers/...``), posted bank vouchers (``Vouchers/BankJournals``)
+and ``VoucherDocumentation``."""
+
+from decimal import Decimal
+
+from django.http import HttpResponse
+
+from pogo_sandbox import domain
+from pogo_sandbox.models import JournalVoucher, OutgoingInvoice
+
+from . import params, serializers
+from .endpoints import v2_endpoint
+from .http import ApiError, json_response
+from .invoices import get_invoice
+from .pdf import invoice_pdf
+
+
+def _bad(detail):
+    return ApiError(400, "Bad Request", detail)
+
+
+def _lines(body, key: str) -> list[dict]:
+    lines = body.get(key) or []
+    if not isinstance(lines, list) or not all(isinstance(line, dict) for line in lines):
+        raise _bad(f"{key} must be a list of lines.")
+    return lines
+
+
+def _check_accounts(company, lines, keys) -> None:
+    valid = domain.account_ids(company)
+    for number, line in enumerate(lines, start=1):
+        for key in keys:
+            account = line.get(key)
+            if account is not None and account not in valid:
+                raise _bad(f"Line {number}: {key} {account} does not exist.")
+        params.to_decimal(line.get("CurrencyAmount", 0), f"Line {number}: CurrencyAmount")
+
+
+def _header(body) -> dict:
+    if not isinstance(body, dict):
+        raise _bad("The body must be a JSON object.")
+    return {
+        "voucher_date": params.to_date(params.require(body, "VoucherDate"), "VoucherDate"),
+        "currency_code": str(params.require(body, "CurrencyCode")).upper(),
+        "description": str(body.get("Description") or "")[:500],
+    }
+
+
+def _proposal(request, kind: str, lines_key: str):
+    body = params.json_body(request)
+    header = _header(body)
+    lines = _lines(body, lines_key)
+    if not lines:
+        raise _bad(f"{lines_key} must contain at least one line.")
+    _check_accounts(request.company, lines, ("DebitAccountId", "CreditAccountId"))
+    voucher = domain.receive_voucher(
+        request.company,
+        application=request.application,
+        kind=kind,
+        comment=str(body.get("Comment") or ""),
+        lines=lines,
+        **header,
+    )
+    return json_response(serializers.bank_journal_proposal(voucher), status=201)
+
+
+@v2_endpoint(methods=("POST",), privilege="JournalEntryVoucher_Full")
+def bank_journal_proposal(request):
+    return _proposal(request, JournalVoucher.Kind.BANK, "BankJournalLines")
+
+
+@v2_endpoint(methods=("POST",), privilege="JournalEntryVoucher_Full")
+def manual_journal_proposal(request):
+    return _proposal(request, JournalVoucher.Kind.MANUAL, "ManualVoucherLines")
+
+
+@v2_endpoint(methods=("POST",), privilege="Voucher_Full")
+def posted_bank_journal(request):
+    body = params.json_body(request)
+    header = _header(body)
+    lines = _lines(body, "VoucherLines")
+    if not lines:
+        raise _bad("VoucherLines must contain at least one line.")
+    for number, line in enumerate(lines, start=1):
+        for key in ("AccountId", "PostingDate"):
+            if line.get(key) in (None, ""):
+                raise _bad(f"Line {number}: {key} is required.")
+    _check_accounts(request.company, lines, ("AccountId",))
+    total = sum(
+        (params.to_decimal(line.get("CurrencyAmount", 0), "CurrencyAmount") for line in lines),
+        Decimal("0"),
+    )
+    if total != 0:
+        raise _bad(f"The voucher does not balance (sum of CurrencyAmount is {total}).")
+    try:
+        voucher = domain.receive_voucher(
+            request.company,
+            application=request.application,
+            kind=JournalVoucher.Kind.BANK,
+            lines=lines,
+            external_import_reference=str(body.get("ExternalImportReference") or ""),
+            post=True,
+            **header,
+        )
+    except domain.DuplicateReference as exc:
+        raise ApiError(409, "Conflict", str(exc)) from exc
+    return json_response(serializers.bank_voucher(voucher), status=201)
+
+
+def _documented_invoices(request):
+    invoices = OutgoingInvoice.objects.filter(company=request.company).order_by("voucher_no")
+    voucher_id = params.param(request, "id")
+    if voucher_id:
+        invoices = invoices.filter(id=params.to_uuid(voucher_id, "voucher"))
+    voucher_no = params.integer(request, "voucherNo")
+    if voucher_no is not None:
+        invoices = invoices.filter(voucher_no=voucher_no)
+    return invoices
+
+
+@v2_endpoint(privilege="VoucherDocumentation_Read")
+def voucher_documentation(request):
+    return [
+        serializers.voucher_documentation(i)
+        for i in params.page(request, _documented_invoices(request))
+    ]
+
+
+@v2_endpoint(privilege="VoucherDocumentation_Read")
+def voucher_documentation_download(request):
+    voucher_id = params.param(request, "id")
+    if not voucher_id:
+        raise _bad("The id parameter is required.")
+    invoice = get_invoice(request.company, voucher_id)
+    kind = (params.param(request, "documentationType") or "Pdf").lower()
+    if kind not in ("pdf", "all", "ehf", "images"):
+        raise _bad("documentationType must be Ehf, Pdf, Images or All.")
+    if kind in ("ehf", "images"):
+        return HttpResponse(status=204)
+    response = HttpResponse(invoice_pdf(invoice), content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="faktura-{invoice.invoice_no}.pdf"'
+    return response
