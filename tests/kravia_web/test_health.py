@@ -20,15 +20,15 @@ def test_healthz_reports_database_and_broker(client):
     assert body["broker"]["ok"] is True
 
 
-def test_healthz_is_503_when_the_broker_is_down(client, settings):
+def test_healthz_is_503_when_the_broker_is_down(client, monkeypatch):
     from kravia_web.celery import app
 
-    original = app.conf.broker_url
-    app.conf.broker_url = "redis://127.0.0.1:1/0"  # nothing listens on port 1
-    try:
-        response = client.get(reverse("healthz"))
-    finally:
-        app.conf.broker_url = original
+    unreachable = "redis://127.0.0.1:1/0"  # nothing listens on port 1
+    # Celery lets the CELERY_BROKER_URL environment variable win over its config.
+    monkeypatch.setenv("CELERY_BROKER_URL", unreachable)
+    monkeypatch.setattr(app.conf, "broker_url", unreachable)
+
+    response = client.get(reverse("healthz"))
 
     assert response.status_code == 503
     assert response.json()["broker"]["ok"] is False
