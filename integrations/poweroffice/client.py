@@ -1,0 +1,617 @@
+"""``PowerOfficeClient``: the one way our code talks to PowerOffice Go (v2 and v1 DebtCollection).
+
+Layers, bottom up: ``Transport`` (session, timeout, rate limit, retries) → ``_send_authorized``
+(bearer token, one re-authentication on 401) → ``_check`` (status → typed error) → the public
+methods, which build query strings and turn bodies into ``types`` dataclasses.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from datetime import date, datetime
+from typing import Any
+
+import jsonpatch
+import requests
+from jsonpointer import JsonPointer
+
+from . import types as t
+from .auth import SUBSCRIPTION_HEADER, TokenCache, TokenKey, default_token_cache, request_token
+from .config import PowerOfficeConfig
+from .errors import (
+    Conflict,
+    Forbidden,
+    NotFound,
+    PowerOfficeError,
+    Unauthorized,
+    ValidationError,
+    redact,
+)
+from .jsonio import dumps, loads
+from .ratelimit import RateLimiter, shared_rate_limiter
+from .transport import Transport, new_session
+
+V1 = "v1"
+V2 = "v2"
+DEFAULT_PAGE_SIZE = 5000  # PoGo's default; the maximum is 20 000
+V1_PAGE_SIZE = 1000
+JSON = "application/json"
+JSON_PATCH = "application/json-patch+json"
+
+_STATUS_ERRORS: dict[int, type[PowerOfficeError]] = {
+    401: Unauthorized,
+    403: Forbidden,
+    404: NotFound,
+    409: Conflict,
+}
+
+
+def _csv(values: Iterable[Any] | None) -> str | None:
+    if values is None:
+        return None
+    return ",".join(str(value) for value in values)
+
+
+def _timestamp(value: datetime | None) -> str | None:
+    return None if value is None else t.utc(value).isoformat()
+
+
+def _bool(value: bool | None) -> str | None:
+    return None if value is None else ("true" if value else "false")
+
+
+def _problem_summary(problem: Mapping[str, Any] | None) -> str:
+    """``Title: Detail`` of a ProblemDetails, or the gateway's ``message`` (APIM errors), or a
+    v1 ``validation.summary`` (v1 sends those with 401 too)."""
+    if not problem:
+        return ""
+    parts = [
+        problem.get("Title") or problem.get("title"),
+        problem.get("Detail") or problem.get("detail"),
+    ]
+    text = ": ".join(str(part) for part in parts if part)
+    if not text and problem.get("message"):
+        text = str(problem["message"])
+    validation = problem.get("validation")
+    if not text and isinstance(validation, Mapping) and validation.get("summary"):
+        text = str(validation["summary"])
+    return text
+
+
+def _without_none(params: Mapping[str, Any]) -> dict[str, Any]:
+    return {key: value for key, value in params.items() if value is not None}
+
+
+class PowerOfficeClient:
+    """A client for one PoGo company (``client_key``), or for onboarding only (no client key).
+
+    ``session``, ``sleep``, ``clock``, ``token_cache`` and ``rate_limiter`` are injectable so
+    tests can run against in-process fakes without waiting; by default tokens and the rate
+    limiter are shared process-wide (and the limiter across processes when Redis is set).
+    """
+
+    def __init__(
+        self,
+        config: PowerOfficeConfig,
+        client_key: str | None = None,
+        session: requests.Session | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+        *,
+        token_cache: TokenCache | None = None,
+        rate_limiter: RateLimiter | None = None,
+        max_retries: int = 4,
+        max_rate_limit_retries: int = 5,
+    ) -> None:
+        self.config = config
+        self.client_key = client_key
+        self.tokens = token_cache if token_cache is not None else default_token_cache
+        limiter = rate_limiter or shared_rate_limiter(
+            config.subscription_key, config.rate_limit_per_second, config.redis_url
+        )
+        self.transport = Transport(
+            session=session if session is not None else new_session(),
+            timeout=config.timeout,
+            rate_limiter=limiter,
+            sleep=sleep,
+            max_retries=max_retries,
+            max_rate_limit_retries=max_rate_limit_retries,
+        )
+
+    def __repr__(self) -> str:
+        return f"PowerOfficeClient({self.config.v2_base_url!r}, client_key={'set' if self.client_key else 'none'})"
+
+    @property
+    def request_count(self) -> int:
+        """HTTP requests this client sent (token requests and retries included)."""
+        return self.transport.request_count
+
+    def close(self) -> None:
+        self.transport.close()
+
+    def __enter__(self) -> PowerOfficeClient:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    # --- plumbing --------------------------------------------------------------------------
+
+    @property
+    def _secrets(self) -> tuple[str | None, ...]:
+        return (self.client_key, self.config.application_key, self.config.subscription_key)
+
+    def _token(self, api: str, *, renew_rejected: str | None = None) -> tuple[TokenKey, str]:
+        if not self.client_key:
+            raise Unauthorized("this PowerOffice client has no client key (company not connected)")
+        client_key = self.client_key
+        token_url = self.config.v2_token_url if api == V2 else self.config.v1_token_url
+        key = TokenKey.build(api, token_url, self.config.application_key, client_key)
+        if renew_rejected is not None:
+            self.tokens.invalidate(key, renew_rejected)
+
+        def fetch() -> tuple[str, float]:
+            return request_token(
+                self.transport,
+                token_url=token_url,
+                application_key=self.config.application_key,
+                client_key=client_key,
+                subscription_key=self.config.subscription_key if api == V2 else None,
+            )
+
+        return key, self.tokens.get(key, fetch)
+
+    def _url(self, api: str, path: str) -> str:
+        base = self.config.v2_base_url if api == V2 else self.config.v1_base_url
+        return base + path
+
+    def _send_authorized(
+        self,
+        api: str,
+        method: str,
+        path: str,
+        *,
+        params: Mapping[str, Any] | None = None,
+        body: Any = None,
+        content_type: str = JSON,
+        idempotent: bool | None = None,
+        accept: str = JSON,
+    ) -> requests.Response:
+        """Send with a bearer token; on 401 fetch a new token once and resend, then give up."""
+        headers = {"Accept": accept}
+        if api == V2:
+            headers[SUBSCRIPTION_HEADER] = self.config.subscription_key
+        data = None
+        if body is not None:
+            data = dumps(body)
+            headers["Content-Type"] = content_type
+        _, token = self._token(api)
+        for attempt in (1, 2):
+            headers["Authorization"] = f"Bearer {token}"
+            response = self.transport.send(
+                method,
+                self._url(api, path),
+                headers=headers,
+                params=_without_none(params or {}),
+                data=data,
+                idempotent=idempotent,
+            )
+            if response.status_code != 401 or attempt == 2:
+                return response
+            _, token = self._token(api, renew_rejected=token)
+        raise AssertionError("unreachable")
+
+    def _check(self, response: requests.Response) -> requests.Response:
+        """Map a non-2xx response to a typed error (v2 bodies are ProblemDetails)."""
+        status = response.status_code
+        if status < 400:
+            return response
+        problem = self._problem(response)
+        message = _problem_summary(problem) or response.reason or f"HTTP {status}"
+        message = redact(f"PowerOffice: {message}", self._secrets)
+        error_type = _STATUS_ERRORS.get(status)
+        if error_type is not None:
+            raise error_type(message, status_code=status)
+        if status in (400, 422):
+            raise ValidationError(message, status_code=status, problem=problem)
+        raise PowerOfficeError(message, status_code=status)
+
+    @staticmethod
+    def _problem(response: requests.Response) -> dict[str, Any] | None:
+        try:
+            body = loads(response.content) if response.content else None
+        except ValueError:
+            return None
+        return body if isinstance(body, dict) else None
+
+    def _json(self, response: requests.Response) -> Any:
+        try:
+            return loads(response.content)
+        except ValueError:
+            raise ValidationError(
+                "PowerOffice sent a body that is not JSON", status_code=response.status_code
+            ) from None
+
+    def _v2(self, method: str, path: str, **kwargs: Any) -> Any:
+        """One v2 call returning the decoded body, or ``None`` for 204."""
+        response = self._check(self._send_authorized(V2, method, path, **kwargs))
+        if response.status_code == 204 or not response.content:
+            return None
+        return self._json(response)
+
+    def _v2_pages(
+        self,
+        path: str,
+        params: Mapping[str, Any] | None = None,
+        *,
+        page_size: int = DEFAULT_PAGE_SIZE,
+    ) -> Iterator[Any]:
+        """Yield the items of every page: PoGo returns no total, so read until a short page
+        or a 204."""
+        if not 1 <= page_size <= 20_000:
+            raise ValueError("page_size must be between 1 and 20000")
+        page_number = 1
+        while True:
+            query = {**(params or {}), "PageNumber": page_number, "PageSize": page_size}
+            body = self._v2("GET", path, params=query)
+            if body is None:
+                return
+            if not isinstance(body, list):
+                raise ValidationError(f"{path}: expected a list, got {type(body).__name__}")
+            yield from body
+            if len(body) < page_size:
+                return
+            page_number += 1
+
+    def _v1(self, method: str, path: str, **kwargs: Any) -> Any:
+        """One v1 call: unwrap ``{"data", "success", "count"}``; ``success: false`` is an error
+        even though the status is 200."""
+        return self._v1_envelope(method, path, **kwargs).get("data")
+
+    def _v1_envelope(self, method: str, path: str, **kwargs: Any) -> dict[str, Any]:
+        response = self._check(self._send_authorized(V1, method, path, **kwargs))
+        if response.status_code == 204 or not response.content:
+            return {"data": None, "success": True}
+        body = self._json(response)
+        if not isinstance(body, dict) or "success" not in body:
+            raise ValidationError(
+                f"{path}: expected the v1 envelope", status_code=response.status_code
+            )
+        if body.get("success") is not True:
+            validation = body.get("validation")
+            summary = None
+            if isinstance(validation, dict):
+                summary = validation.get("summary") or validation.get("message")
+            message = redact(
+                f"PowerOffice rejected {path}: {summary or 'validation failed'}", self._secrets
+            )
+            raise ValidationError(message, status_code=response.status_code, validation=validation)
+        return body
+
+    # --- onboarding (subscription key only, no bearer) -------------------------------------
+
+    def _onboarding(self, path: str, body: Mapping[str, Any], *, idempotent: bool) -> Any:
+        headers = {
+            "Accept": JSON,
+            "Content-Type": JSON,
+            SUBSCRIPTION_HEADER: self.config.subscription_key,
+        }
+        response = self.transport.send(
+            "POST", self._url(V2, path), headers=headers, data=dumps(body), idempotent=idempotent
+        )
+        return self._json(self._check(response))
+
+    def onboarding_initiate(
+        self, *, redirect_uri: str, client_org_no: str | None = None
+    ) -> t.OnboardingInitiation:
+        """Start "Gi tilgang": PoGo returns the URL to send the user to, valid for a while."""
+        body = {
+            "ApplicationKey": self.config.application_key,
+            "ClientOrganizationNo": client_org_no,
+            "RedirectUri": redirect_uri,
+        }
+        # Repeating an initiation only creates another unused temporary URL.
+        return t.OnboardingInitiation.from_api(
+            self._onboarding("/Onboarding/Initiate", body, idempotent=True)
+        )
+
+    def onboarding_finalize(self, *, onboarding_token: str) -> t.OnboardingResult:
+        """Exchange the token from the redirect for the client key(s). The token is single-use,
+        so a finalize that may have reached PoGo is never resent."""
+        body = {"OnboardingToken": onboarding_token}
+        return t.OnboardingResult.from_api(
+            self._onboarding("/Onboarding/Finalize", body, idempotent=False)
+        )
+
+    # --- company ---------------------------------------------------------------------------
+
+    def organization_settings(self) -> t.OrganizationSettings:
+        return t.OrganizationSettings.from_api(self._v2("GET", "/OrganizationSettings"))
+
+    def client_integration_information(self) -> t.ClientIntegrationInformation:
+        return t.ClientIntegrationInformation.from_api(
+            self._v2("GET", "/ClientIntegrationInformation")
+        )
+
+    # --- customers -------------------------------------------------------------------------
+
+    def customers(
+        self,
+        *,
+        changed_since: datetime | None = None,
+        customer_nos: Iterable[int | str] | None = None,
+        page_size: int = DEFAULT_PAGE_SIZE,
+    ) -> Iterator[t.Customer]:
+        """All customers, page by page; ``changed_since`` is exclusive (PoGo's ``GreaterThan``)."""
+        params = {
+            "lastChangedDateTimeOffsetGreaterThan": _timestamp(changed_since),
+            "customerNos": _csv(customer_nos),
+        }
+        for item in self._v2_pages("/Customers", params, page_size=page_size):
+            yield t.Customer.from_api(item)
+
+    def customer(self, customer_id: int) -> t.Customer:
+        return t.Customer.from_api(self._v2("GET", f"/Customers/{int(customer_id)}"))
+
+    def patch_customer(
+        self, customer_id: int, operations: Sequence[Mapping[str, Any]] | Mapping[str, Any]
+    ) -> t.Customer:
+        """Update a customer with JSON Patch (RFC 6902).
+
+        ``operations`` is either the list of operations, or a dict of top-level fields to set
+        (``{"TransferToDebtCollectionAgency": False}``), sent as ``replace`` operations.
+        """
+        if isinstance(operations, Mapping):
+            # JSON Pointer escaping ("~0", "~1") comes from jsonpatch's pointer implementation.
+            ops = [
+                {"op": "replace", "path": JsonPointer.from_parts([key]).path, "value": value}
+                for key, value in operations.items()
+            ]
+        else:
+            ops = [dict(op) for op in operations]
+            try:  # malformed operations fail here, before any request
+                jsonpatch.JsonPatch(ops)
+            except (jsonpatch.JsonPatchException, KeyError, TypeError) as exc:
+                raise ValueError(f"not a JSON Patch: {exc}") from exc
+        if not ops:
+            raise ValueError("patch_customer needs at least one operation")
+        body = self._v2(
+            "PATCH",
+            f"/Customers/{int(customer_id)}",
+            body=ops,
+            content_type=JSON_PATCH,
+            idempotent=all(op.get("op") in ("replace", "test") for op in ops),
+        )
+        return t.Customer.from_api(body)
+
+    # --- invoices and ledger ---------------------------------------------------------------
+
+    def outgoing_invoices(
+        self,
+        *,
+        only_unpaid: bool | None = None,
+        balance_changed_since: datetime | None = None,
+        changed_since: datetime | None = None,
+        customer_nos: Iterable[int | str] | None = None,
+        invoice_nos: Iterable[int | str] | None = None,
+        from_date: date | None = None,
+        to_date: date | None = None,
+        page_size: int = DEFAULT_PAGE_SIZE,
+    ) -> Iterator[t.OutgoingInvoice]:
+        """Outgoing invoices with PoGo's filters (timestamps exclusive). PoGo has no due-date
+        filter: filter overdue yourselves.
+
+        ``changed_since`` has no server-side filter on this endpoint (the v2 contract lists
+        none), so it is applied here to ``LastChangedDateTimeOffset``: prefer
+        ``balance_changed_since`` for polling payments.
+        """
+        params = {
+            "onlyUnpaidInvoices": _bool(only_unpaid),
+            "balanceLastChangedDateTimeOffsetGreaterThan": _timestamp(balance_changed_since),
+            "customerNos": _csv(customer_nos),
+            "invoiceNos": _csv(invoice_nos),
+            "fromDate": from_date.isoformat() if from_date else None,
+            "toDate": to_date.isoformat() if to_date else None,
+        }
+        threshold = t.utc(changed_since) if changed_since is not None else None
+        for item in self._v2_pages("/OutgoingInvoices", params, page_size=page_size):
+            invoice = t.OutgoingInvoice.from_api(item)
+            if threshold is None or (
+                invoice.last_changed is not None and invoice.last_changed > threshold
+            ):
+                yield invoice
+
+    def outgoing_invoice(self, invoice_id: uuid.UUID | str) -> t.OutgoingInvoice:
+        return t.OutgoingInvoice.from_api(
+            self._v2("GET", f"/OutgoingInvoices/{uuid.UUID(str(invoice_id))}")
+        )
+
+    def customer_ledger_open_items(
+        self,
+        *,
+        on: date,
+        customer_nos: Iterable[int | str] | None = None,
+        page_size: int = DEFAULT_PAGE_SIZE,
+    ) -> Iterator[t.CustomerLedgerEntry]:
+        """Open customer-ledger items as of ``on`` (inclusive)."""
+        params = {"date": on.isoformat(), "customerNos": _csv(customer_nos)}
+        for item in self._v2_pages("/Customerledger/OpenItems", params, page_size=page_size):
+            yield t.CustomerLedgerEntry.from_api(item)
+
+    def customer_ledger_entries_by_match_id(self, match_id: int) -> list[t.CustomerLedgerEntry]:
+        """Every ledger entry sharing a match id: the invoice and what paid or credited it."""
+        items = self._v2_pages("/Customerledger/EntriesByMatchId", {"matchId": int(match_id)})
+        return [t.CustomerLedgerEntry.from_api(item) for item in items]
+
+    # --- accounts, VAT, vouchers -----------------------------------------------------------
+
+    def general_ledger_accounts(
+        self, *, account_nos: Iterable[int | str] | None = None
+    ) -> list[t.GeneralLedgerAccount]:
+        items = self._v2_pages("/GeneralLedgerAccounts", {"accountNos": _csv(account_nos)})
+        return [t.GeneralLedgerAccount.from_api(item) for item in items]
+
+    def vat_codes(self) -> list[t.VatCode]:
+        return [t.VatCode.from_api(item) for item in self._v2_pages("/VatCodes")]
+
+    def create_bank_journal_proposal(self, payload: Mapping[str, Any]) -> t.JournalVoucher:
+        """An unposted bank voucher that lands in Go's inbox for the creditor to review.
+
+        No idempotency key exists for proposals, so an ambiguous failure is not resent."""
+        body = self._v2("POST", "/JournalEntryVouchers/BankJournals", body=dict(payload))
+        return t.JournalVoucher.from_api(body)
+
+    def create_manual_journal_proposal(self, payload: Mapping[str, Any]) -> t.JournalVoucher:
+        body = self._v2("POST", "/JournalEntryVouchers/ManualJournals", body=dict(payload))
+        return t.JournalVoucher.from_api(body)
+
+    def post_bank_journal_voucher(self, payload: Mapping[str, Any]) -> t.JournalVoucher:
+        """Post a bank voucher directly. ``ExternalImportReference`` is required: PoGo keeps it
+        unique per client (409 → ``Conflict``), which makes resending safe."""
+        if not payload.get("ExternalImportReference"):
+            raise ValueError("post_bank_journal_voucher needs an ExternalImportReference")
+        body = self._v2("POST", "/Vouchers/BankJournals", body=dict(payload), idempotent=True)
+        return t.JournalVoucher.from_api(body)
+
+    def voucher_documentation(self, voucher_id: uuid.UUID | str) -> list[t.VoucherDocumentation]:
+        body = self._v2(
+            "GET", "/VoucherDocumentation", params={"id": str(uuid.UUID(str(voucher_id)))}
+        )
+        return [t.VoucherDocumentation.from_api(item) for item in body or []]
+
+    def voucher_documentation_download(
+        self, voucher_id: uuid.UUID | str, *, documentation_type: str = "Pdf"
+    ) -> bytes:
+        response = self._check(
+            self._send_authorized(
+                V2,
+                "GET",
+                "/VoucherDocumentation/Download",
+                params={
+                    "id": str(uuid.UUID(str(voucher_id))),
+                    "documentationType": documentation_type,
+                },
+                accept="*/*",
+            )
+        )
+        return response.content
+
+    # --- v1 DebtCollection -----------------------------------------------------------------
+
+    def dc_is_active(self) -> bool:
+        """May this agency create new cases for the company ("Inkassobyrå kan opprette nye saker")?"""
+        data = self._v1("GET", "/DebtCollection/IsActiveDebtCollection")
+        if not isinstance(data, bool):
+            raise ValidationError("IsActiveDebtCollection: data is not a boolean", field="data")
+        return data
+
+    def dc_available_invoices(self) -> list[t.DebtCollectionInvoice]:
+        """Invoices the creditor approved for collection (Inkasso → Godkjent), OData-paged."""
+        invoices: list[t.DebtCollectionInvoice] = []
+        skip = 0
+        while True:
+            envelope = self._v1_envelope(
+                "GET",
+                "/DebtCollection/Invoices/AvailableInvoices",
+                params={"$top": V1_PAGE_SIZE, "$skip": skip},
+            )
+            page = envelope.get("data") or []
+            if not isinstance(page, list):
+                raise ValidationError("AvailableInvoices: expected a list")
+            invoices.extend(t.DebtCollectionInvoice.from_api(item) for item in page)
+            skip += len(page)
+            count = envelope.get("count")
+            if len(page) < V1_PAGE_SIZE or (isinstance(count, int) and skip >= count):
+                return invoices
+
+    def dc_create_case(
+        self, *, code: str, invoice_ids: Sequence[uuid.UUID | str], external_case_url: str
+    ) -> t.DebtCollectionCase:
+        """Open a case: the invoices move to Inkasso → Åpne in Go."""
+        body = {
+            "code": code,
+            "invoices": [{"id": str(invoice_id)} for invoice_id in invoice_ids],
+            "externalCaseUrl": external_case_url,
+        }
+        return t.DebtCollectionCase.from_api(self._v1("POST", "/DebtCollection", body=body))
+
+    def dc_get_case(self, case_id: uuid.UUID | str) -> t.DebtCollectionCase:
+        return t.DebtCollectionCase.from_api(
+            self._v1("GET", f"/DebtCollection/{uuid.UUID(str(case_id))}")
+        )
+
+    def dc_list_cases(self) -> list[t.DebtCollectionCase]:
+        return [
+            t.DebtCollectionCase.from_api(item) for item in self._v1("GET", "/DebtCollection") or []
+        ]
+
+    def dc_add_invoices(
+        self, *, case_id: uuid.UUID | str, invoice_ids: Sequence[uuid.UUID | str]
+    ) -> t.DebtCollectionCase | None:
+        body = {"caseId": str(case_id), "invoiceIds": [str(i) for i in invoice_ids]}
+        data = self._v1("POST", "/DebtCollection/AddInvoicesToCase", body=body)
+        return t.DebtCollectionCase.from_api(data) if isinstance(data, dict) else None
+
+    def dc_update_status(
+        self,
+        *,
+        case_id: uuid.UUID | str,
+        status_text: str,
+        is_case_closed: bool,
+        updated_balance_agency: Any = None,
+    ) -> None:
+        """The status text and agency balance Go shows under Inkasso → Åpne. Setting the same
+        status twice is harmless, so this one is retried on ambiguous failures."""
+        body = {
+            "caseId": str(case_id),
+            "statusText": status_text,
+            "isCaseClosed": is_case_closed,
+            "updatedBalanceAgency": updated_balance_agency,
+        }
+        self._v1("POST", "/DebtCollection/UpdateStatus", body=body, idempotent=True)
+
+    def dc_merge_cases(
+        self, *, case_ids: Sequence[uuid.UUID | str], case_no: str, external_case_url: str
+    ) -> t.DebtCollectionCase | None:
+        body = {
+            "caseIds": [str(case_id) for case_id in case_ids],
+            "caseNo": case_no,
+            "externalCaseUrl": external_case_url,
+        }
+        data = self._v1("POST", "/DebtCollection/MergeCases", body=body)
+        return t.DebtCollectionCase.from_api(data) if isinstance(data, dict) else None
+
+    def dc_delete_case(self, case_id: uuid.UUID | str) -> None:
+        """The agency rejects the case; the invoices go back to the creditor."""
+        self._v1("DELETE", f"/DebtCollection/{uuid.UUID(str(case_id))}")
+
+    def dc_matched_items_since(self, from_datetime: datetime) -> list[t.DebtCollectionInvoiceMatch]:
+        """Payments, credit notes and write-offs matched to case invoices since a time.
+
+        v1 returns ``DataPage<DebtCollectionCaseWithMatches>``: one entry per invoice, each
+        with ``matchedItems``; they are flattened here."""
+        data = self._v1(
+            "GET",
+            "/DebtCollection/GetAllMatchedItems",
+            params={"fromDateTime": _timestamp(from_datetime)},
+        )
+        matches: list[t.DebtCollectionInvoiceMatch] = []
+        for entry in data or []:
+            reader = t.Reader(entry, "DebtCollectionCaseWithMatches")
+            matches.extend(
+                t.DebtCollectionInvoiceMatch.from_api(item) for item in reader.items("matchedItems")
+            )
+        return matches
+
+    def dc_invoice_pdf(self, invoice_id: uuid.UUID | str) -> bytes:
+        """The original invoice PDF ("Legg ved originalfaktura"): raw bytes, not the envelope."""
+        response = self._check(
+            self._send_authorized(
+                V1,
+                "GET",
+                f"/DebtCollection/GetInvoicePdf/{uuid.UUID(str(invoice_id))}",
+                accept="application/pdf",
+            )
+        )
+        return response.content

@@ -1,0 +1,171 @@
+"""The global limiter: at most N requests in any one-second window, in-process or via Redis."""
+
+import shutil
+import socket
+import subprocess
+import threading
+import time
+
+import pytest
+import redis
+
+from integrations.poweroffice.ratelimit import (
+    LocalRateLimiter,
+    RedisRateLimiter,
+    shared_rate_limiter,
+)
+
+from .fakes import FakeClock, FakePoGo, make_client, response
+
+
+def test_local_limiter_lets_ten_through_then_waits_for_the_window():
+    clock = FakeClock(0.0)
+    sleeps: list[float] = []
+
+    def sleep(seconds):
+        sleeps.append(seconds)
+        clock.advance(seconds)
+
+    limiter = LocalRateLimiter(10, clock=clock, sleep=sleep)
+    for _ in range(10):
+        limiter.acquire()
+    assert sleeps == []
+
+    clock.advance(0.3)
+    limiter.acquire()
+
+    assert sleeps == [pytest.approx(0.7)]
+
+
+def test_local_limiter_window_slides():
+    clock = FakeClock(0.0)
+    limiter = LocalRateLimiter(2, clock=clock, sleep=lambda s: None)
+    assert limiter.try_acquire() == 0
+    clock.advance(0.6)
+    assert limiter.try_acquire() == 0
+    clock.advance(0.5)  # the first has left the window, the second has not
+
+    assert limiter.try_acquire() == 0
+    assert limiter.try_acquire() == pytest.approx(0.5)
+
+
+def test_local_limiter_holds_across_threads():
+    limit, window = 5, 0.2
+    limiter = LocalRateLimiter(limit, window=window)
+    stamps: list[float] = []
+    lock = threading.Lock()
+
+    def worker():
+        for _ in range(3):
+            limiter.acquire()
+            with lock:
+                stamps.append(time.monotonic())
+
+    threads = [threading.Thread(target=worker) for _ in range(5)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    stamps.sort()
+    assert len(stamps) == 15
+    for i in range(len(stamps) - limit):
+        # any limit+1 consecutive requests span at least one window
+        assert stamps[i + limit] - stamps[i] >= window - 0.01
+
+
+def test_the_client_goes_through_the_limiter_for_every_request():
+    clock = FakeClock(0.0)
+    slept: list[float] = []
+
+    def sleep(seconds):
+        slept.append(seconds)
+        clock.advance(seconds)
+
+    limiter = LocalRateLimiter(2, clock=clock, sleep=sleep)
+    fake = FakePoGo()
+    client = make_client(fake, rate_limiter=limiter)
+    fake.handle("GET", "/v2/VatCodes", lambda sent: response(204))
+
+    client.vat_codes()  # token + call
+    client.vat_codes()  # must wait for the window
+
+    assert len(slept) == 1
+    assert len(fake.sent) == 3
+
+
+def test_shared_limiter_is_one_per_subscription_key():
+    a = shared_rate_limiter("sub-a", 10)
+    assert shared_rate_limiter("sub-a", 10) is a
+    assert shared_rate_limiter("sub-b", 10) is not a
+
+
+# --- Redis -----------------------------------------------------------------------------------
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def redis_url():
+    server = shutil.which("redis-server")
+    if server is None:
+        pytest.skip("redis-server is not installed")
+    port = _free_port()
+    proc = subprocess.Popen(
+        [server, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    url = f"redis://127.0.0.1:{port}/0"
+    client = redis.Redis.from_url(url)
+    for _ in range(100):
+        try:
+            client.ping()
+            break
+        except redis.ConnectionError:
+            time.sleep(0.02)
+    yield url
+    proc.terminate()
+    proc.wait(timeout=5)
+
+
+def test_redis_limiter_is_shared_between_processes(redis_url):
+    # Two limiters over separate connections stand in for two worker processes.
+    first = RedisRateLimiter(redis.Redis.from_url(redis_url), "sub-shared", 3, window=0.5)
+    second = RedisRateLimiter(redis.Redis.from_url(redis_url), "sub-shared", 3, window=0.5)
+
+    assert first.try_acquire() == 0
+    assert second.try_acquire() == 0
+    assert first.try_acquire() == 0
+    wait = second.try_acquire()
+
+    assert 0 < wait <= 0.5
+    time.sleep(wait + 0.01)
+    assert second.try_acquire() == 0
+
+
+def test_redis_limiter_keys_by_subscription_key_without_storing_it(redis_url):
+    connection = redis.Redis.from_url(redis_url)
+    limiter = RedisRateLimiter(connection, "very-secret-subscription-key", 2, window=0.5)
+    other = RedisRateLimiter(connection, "another-subscription-key", 2, window=0.5)
+
+    limiter.acquire()
+    limiter.acquire()
+
+    assert other.try_acquire() == 0
+    assert "very-secret-subscription-key" not in limiter.key
+    assert connection.zcard(limiter.key) == 2
+
+
+def test_redis_outage_falls_back_to_limiting_in_process():
+    dead = redis.Redis.from_url(f"redis://127.0.0.1:{_free_port()}/0", socket_connect_timeout=0.2)
+    limiter = RedisRateLimiter(dead, "sub", 2, sleep=lambda s: None)
+
+    limiter.acquire()  # no exception: the PoGo call goes ahead
+    limiter.acquire()
+
+    assert limiter._fallback.try_acquire() > 0
