@@ -19,8 +19,27 @@ from . import (
 GUID = r"[0-9A-Fa-f-]{36}"
 
 
+def _case_insensitive(pattern: str) -> str:
+    """``Customers`` → ``[Cc][Uu]...`` outside groups and classes.
+
+    An inline ``(?i)`` flag would do the same, but Django cannot reverse a pattern holding one,
+    and one such pattern breaks ``reverse()`` for every URL of the site.
+    """
+    out, depth = [], 0
+    for char in pattern:
+        if char in "([":
+            depth += 1
+        elif char in ")]":
+            depth -= 1
+        if depth == 0 and char.isalpha() and char.lower() != char.upper():
+            out.append(f"[{char.upper()}{char.lower()}]")
+        else:
+            out.append(char)
+    return "".join(out)
+
+
 def route(pattern: str, view, name: str):
-    return re_path(rf"(?i)^{pattern}/?$", view, name=name)
+    return re_path(rf"^{_case_insensitive(pattern)}/?$", view, name=name)
 
 
 urlpatterns = [
