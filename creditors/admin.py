@@ -30,7 +30,14 @@ class UserAdmin(DjangoUserAdmin):
 
 @admin.register(Creditor)
 class CreditorAdmin(admin.ModelAdmin):
-    list_display = ["name", "org_number", "email", "bookkeeping_mode", "vat_registered", "created_at"]
+    list_display = [
+        "name",
+        "org_number",
+        "email",
+        "bookkeeping_mode",
+        "vat_registered",
+        "created_at",
+    ]
     list_filter = ["bookkeeping_mode", "vat_registered", "entry_step"]
     search_fields = ["org_number", "name", "email"]
     inlines = [MembershipInline]

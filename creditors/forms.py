@@ -13,20 +13,28 @@ from creditors.validators import (
 
 
 class SignupForm(forms.Form):
-    email = forms.EmailField(label=_("E-post"), widget=forms.EmailInput(attrs={"autocomplete": "email"}))
+    email = forms.EmailField(
+        label=_("E-post"), widget=forms.EmailInput(attrs={"autocomplete": "email"})
+    )
     first_name = forms.CharField(label=_("Fornavn"), max_length=150, required=False)
     last_name = forms.CharField(label=_("Etternavn"), max_length=150, required=False)
     password1 = forms.CharField(
         label=_("Passord"),
         strip=False,
         widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
-        help_text=password_validation.password_validators_help_text_html(),
     )
     password2 = forms.CharField(
         label=_("Gjenta passord"),
         strip=False,
         widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
     )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Built per request so it comes out in the visitor's language.
+        self.fields[
+            "password1"
+        ].help_text = password_validation.password_validators_help_text_html()
 
     def clean(self):
         cleaned = super().clean()
@@ -50,7 +58,8 @@ class SignupForm(forms.Form):
 
 class EmailAuthenticationForm(AuthenticationForm):
     username = forms.EmailField(
-        label=_("E-post"), widget=forms.EmailInput(attrs={"autofocus": True, "autocomplete": "email"})
+        label=_("E-post"),
+        widget=forms.EmailInput(attrs={"autofocus": True, "autocomplete": "email"}),
     )
 
 
@@ -58,7 +67,9 @@ class OrgNumberField(forms.CharField):
     def __init__(self, **kwargs):
         kwargs.setdefault("label", _("Organisasjonsnummer"))
         kwargs.setdefault("max_length", 20)
-        kwargs.setdefault("widget", forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "off"}))
+        kwargs.setdefault(
+            "widget", forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "off"})
+        )
         super().__init__(**kwargs)
 
     def to_python(self, value):
@@ -81,7 +92,18 @@ class CreditorAddForm(forms.Form):
 
 
 SETTINGS_GROUPS = [
-    (_("Selskapsinformasjon"), ["name", "address_line", "postal_code", "postal_city", "email", "bank_account", "vat_registered"]),
+    (
+        _("Selskapsinformasjon"),
+        [
+            "name",
+            "address_line",
+            "postal_code",
+            "postal_city",
+            "email",
+            "bank_account",
+            "vat_registered",
+        ],
+    ),
     (_("Bokføring"), ["bookkeeping_mode"]),
     (
         _("Kontoer"),

@@ -213,7 +213,9 @@ class Membership(models.Model):
         verbose_name = _("medlemskap")
         verbose_name_plural = _("medlemskap")
         constraints = [
-            models.UniqueConstraint(fields=["user", "creditor"], name="uniq_membership_user_creditor")
+            models.UniqueConstraint(
+                fields=["user", "creditor"], name="uniq_membership_user_creditor"
+            )
         ]
 
     def __str__(self):

@@ -24,7 +24,9 @@ def creditor_get_for_user(*, user, creditor_id) -> Creditor:
 
 def membership_role(*, user, creditor) -> str | None:
     return (
-        Membership.objects.filter(user=user, creditor=creditor).values_list("role", flat=True).first()
+        Membership.objects.filter(user=user, creditor=creditor)
+        .values_list("role", flat=True)
+        .first()
     )
 
 

@@ -40,6 +40,10 @@ urlpatterns = [
     ),
     path("innstillinger/", views.settings_index, name="settings_index"),
     path("innstillinger/kreditorer/ny/", views.creditor_add, name="creditor_add"),
-    path("innstillinger/kreditorer/<int:creditor_id>/", views.creditor_settings, name="creditor_settings"),
+    path(
+        "innstillinger/kreditorer/<int:creditor_id>/",
+        views.creditor_settings,
+        name="creditor_settings",
+    ),
     path("kreditor/velg/", views.creditor_switch, name="creditor_switch"),
 ]

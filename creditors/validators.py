@@ -2,7 +2,8 @@
 
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
-from stdnum.exceptions import InvalidChecksum, InvalidFormat, InvalidLength, ValidationError as StdnumError
+from stdnum.exceptions import InvalidChecksum, InvalidFormat, InvalidLength
+from stdnum.exceptions import ValidationError as StdnumError
 from stdnum.no import kontonr, orgnr
 
 
@@ -53,7 +54,9 @@ def validate_bank_account(value: str) -> None:
             code="bank_account_length",
         ) from None
     except InvalidFormat:
-        raise ValidationError(_("Et kontonummer består bare av siffer."), code="bank_account_format") from None
+        raise ValidationError(
+            _("Et kontonummer består bare av siffer."), code="bank_account_format"
+        ) from None
     except (InvalidChecksum, StdnumError):
         raise ValidationError(
             _("%(value)s er ikke et gyldig kontonummer (kontrollsifferet stemmer ikke)."),

@@ -29,7 +29,9 @@ def signup(request):
             form.add_error("email", exc.message)
         else:
             login(request, user, backend="django.contrib.auth.backends.ModelBackend")
-            messages.success(request, _("Velkommen! Legg til selskapet ditt som kreditor for å komme i gang."))
+            messages.success(
+                request, _("Velkommen! Legg til selskapet ditt som kreditor for å komme i gang.")
+            )
             return redirect("creditor_add")
     return render(request, "registration/signup.html", {"form": form})
 
@@ -57,7 +59,9 @@ def creditor_add(request):
             form.add_error("org_number", exc.message)
         else:
             request.session[selectors.ACTIVE_CREDITOR_SESSION_KEY] = creditor.pk
-            messages.success(request, _("%(name)s er lagt til som kreditor.") % {"name": creditor.name})
+            messages.success(
+                request, _("%(name)s er lagt til som kreditor.") % {"name": creditor.name}
+            )
             return redirect("creditor_settings", creditor_id=creditor.pk)
     return render(request, "creditors/creditor_add.html", {"form": form})
 

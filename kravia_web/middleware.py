@@ -1,10 +1,13 @@
-"""A database outage becomes a friendly 503 (page or JSON), never a stack trace."""
+"""Request-wide behaviour: the chosen language, and a database outage as a friendly 503."""
 
 import logging
 
+from django.conf import settings
 from django.db import InterfaceError, OperationalError
 from django.http import JsonResponse
+from django.middleware.locale import LocaleMiddleware
 from django.template.response import SimpleTemplateResponse
+from django.utils import translation
 
 logger = logging.getLogger(__name__)
 
@@ -41,3 +44,18 @@ def unavailable_response(request):
         )
     response = SimpleTemplateResponse("503.html", status=503, headers={"Retry-After": "30"})
     return response.render()
+
+
+class ChosenLanguageMiddleware(LocaleMiddleware):
+    """Norwegian unless the visitor picked another language with the switch (cookie).
+
+    Django's LocaleMiddleware would follow the browser's Accept-Language, which shows English
+    to most Norwegians (many run English browsers); the product speaks bokmål by default.
+    """
+
+    def process_request(self, request):
+        language = request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME)
+        if language not in dict(settings.LANGUAGES):
+            language = settings.LANGUAGE_CODE
+        translation.activate(language)
+        request.LANGUAGE_CODE = translation.get_language()

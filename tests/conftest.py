@@ -1,6 +1,8 @@
 import pytest
 
-from tests.factories import CreditorFactory, MembershipFactory, UserFactory
+from tests.factories import MembershipFactory, UserFactory
+
+pytest_plugins = ["tests.support.pogo_http"]
 
 PASSWORD = "Sterkt-passord-123"
 

@@ -1,9 +1,8 @@
 import factory
-from stdnum.no import orgnr
 from factory.django import DjangoModelFactory
+from stdnum.no import orgnr
 
 from creditors.models import Creditor, Membership, User
-
 
 
 def valid_org_number(n: int) -> str:

@@ -9,7 +9,9 @@ import os
 from django.core.exceptions import ImproperlyConfigured
 
 _missing = [
-    name for name in ("SECRET_KEY", "FIELD_ENCRYPTION_KEY", "DATABASE_URL") if not os.environ.get(name)
+    name
+    for name in ("SECRET_KEY", "FIELD_ENCRYPTION_KEY", "DATABASE_URL")
+    if not os.environ.get(name)
 ]
 if _missing:
     raise ImproperlyConfigured(

@@ -28,7 +28,9 @@ def test_staff_find_creditors_by_org_number_and_name(staff_client):
 def test_staff_see_users_and_memberships(staff_client):
     membership = MembershipFactory()
 
-    users = staff_client.get(reverse("admin:creditors_user_changelist"), {"q": membership.user.email})
+    users = staff_client.get(
+        reverse("admin:creditors_user_changelist"), {"q": membership.user.email}
+    )
     creditor_page = staff_client.get(
         reverse("admin:creditors_creditor_change", args=[membership.creditor.pk])
     )

@@ -70,9 +70,7 @@ def test_production_does_not_install_or_route_the_sandbox():
         "assert 'pogo_sandbox' not in settings.INSTALLED_APPS\n"
         "try:\n    resolve('/pogo/v2/Customers')\nexcept Resolver404:\n    print('no-sandbox')\n"
     )
-    env = {
-        k: v for k, v in os.environ.items() if not k.startswith(("POWEROFFICE", "DATABASE_URL"))
-    }
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("POWEROFFICE", "DATABASE_URL"))}
     env.update(PRODUCTION_ENV, DJANGO_SETTINGS_MODULE="kravia_web.settings.production")
     result = subprocess.run(
         [sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60

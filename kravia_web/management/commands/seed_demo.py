@@ -24,7 +24,12 @@ class Command(BaseCommand):
             user.save(update_fields=["password"])
         admin, admin_created = User.objects.get_or_create(
             email="admin@kravia.example",
-            defaults={"first_name": "Saks", "last_name": "Behandler", "is_staff": True, "is_superuser": True},
+            defaults={
+                "first_name": "Saks",
+                "last_name": "Behandler",
+                "is_staff": True,
+                "is_superuser": True,
+            },
         )
         if admin_created:
             admin.set_password(DEMO_PASSWORD)
