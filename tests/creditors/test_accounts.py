@@ -118,3 +118,11 @@ def test_english_is_available_through_the_language_switch(logged_in_client):
 
     assert response.status_code == 200
     assert "Add creditor" in response.content.decode()
+
+
+def test_pages_speak_norwegian_even_to_an_english_browser(client):
+    response = client.get(reverse("signup"), HTTP_ACCEPT_LANGUAGE="en-US,en;q=0.9")
+
+    content = response.content.decode()
+    assert '<html lang="nb">' in content
+    assert "Passordet ditt må bestå av minst 8 tegn." in content
