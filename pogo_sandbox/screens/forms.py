@@ -12,7 +12,7 @@ from pogo_sandbox.models import Company, Customer, GoUser
 # A hash to compare against when the e-mail is unknown, so both failures take the same time.
 _DUMMY_HASH = make_password("ikke-et-passord")
 
-DATE_INPUT_FORMATS = ["%Y-%m-%d", "%d.%m.%Y"]
+DATE_INPUT_FORMATS = ["%d.%m.%Y", "%Y-%m-%d"]
 
 
 class LoginForm(forms.Form):
@@ -177,6 +177,10 @@ class CustomerForm(forms.ModelForm):
             del self.fields["organization_number"]
             self.fields["first_name"].required = True
             self.fields["last_name"].required = True
+            if not (self.instance.first_name or self.instance.last_name):
+                first, _, last = self.instance.name.rpartition(" ")
+                self.initial["first_name"] = first or last
+                self.initial["last_name"] = last if first else ""
         else:
             del self.fields["first_name"]
             del self.fields["last_name"]
@@ -199,7 +203,9 @@ class _InvoiceActionForm(forms.Form):
     on = forms.DateField(
         label="Dato",
         input_formats=DATE_INPUT_FORMATS,
-        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        widget=forms.DateInput(
+            format="%d.%m.%Y", attrs={"placeholder": "dd.mm.åååå", "inputmode": "numeric"}
+        ),
         error_messages={"invalid": "Skriv en gyldig dato.", "required": "Velg en dato."},
     )
 

@@ -283,6 +283,16 @@ def test_card_lists_invoices_with_balance_status_and_actions(go_client, invoice)
     assert (invoice.due_date.strftime("%d.%m.%Y")) in html
     for button in ("Registrer innbetaling", "Kreditnota", "Avskriv"):
         assert f">{button}</button>" in html
+    assert f'value="{_today():%d.%m.%Y}"' in html
+
+
+def test_person_without_first_and_last_name_gets_them_from_the_name(go_client, company):
+    person = domain.create_customer(company, number=10003, name="Kari Nordmann", is_person=True)
+
+    html = _text(go_client.get(f"/pogo/kunder/{person.pk}/"))
+
+    assert 'name="first_name" value="Kari"' in html
+    assert 'name="last_name" value="Nordmann"' in html
 
 
 def test_register_payment(go_client, invoice):
