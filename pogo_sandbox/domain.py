@@ -221,6 +221,10 @@ def _lock_company(company: Company) -> Company:
 
 
 def create_customer(company: Company, *, number: int, name: str, **fields) -> Customer:
+    """A customer with its own sub-ledger account; a person's name fills first and last name."""
+    if fields.get("is_person") and not (fields.get("first_name") or fields.get("last_name")):
+        first, _, last = name.strip().rpartition(" ")
+        fields["first_name"], fields["last_name"] = (first, last) if first else (last, "")
     with transaction.atomic():
         customer = Customer.objects.create(company=company, number=number, name=name, **fields)
         if customer.subledger_account_id is None:

@@ -74,6 +74,9 @@ class CompanyAccess(models.Model):
             models.UniqueConstraint(fields=["user", "company"], name="pogo_uniq_company_access")
         ]
 
+    def __str__(self):
+        return f"{self.user} → {self.company}"
+
 
 class Application(models.Model):
     """An integration registered with PowerOffice (our agency is one)."""
@@ -122,6 +125,9 @@ class ClientSubscription(models.Model):
             )
         ]
 
+    def __str__(self):
+        return f"{self.application} @ {self.company}"
+
 
 class OnboardingSession(models.Model):
     class State(models.TextChoices):
@@ -144,6 +150,9 @@ class OnboardingSession(models.Model):
     finalized_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
 
+    def __str__(self):
+        return f"Onboarding {self.client_org_no or '(alle)'} {self.state}"
+
 
 class AccessToken(models.Model):
     class Api(models.TextChoices):
@@ -155,6 +164,9 @@ class AccessToken(models.Model):
     api = models.CharField(max_length=2, choices=Api.choices)
     expires_at = models.DateTimeField()
     created_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self):
+        return f"{self.api} token for {self.subscription}"
 
 
 class Customer(models.Model):
@@ -277,6 +289,9 @@ class LedgerEntry(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
     last_changed = models.DateTimeField(default=timezone.now, db_index=True)
 
+    def __str__(self):
+        return f"{self.voucher_type} {self.voucher_no} {self.amount}"
+
 
 class GeneralLedgerAccount(models.Model):
     company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="accounts")
@@ -291,12 +306,18 @@ class GeneralLedgerAccount(models.Model):
             models.UniqueConstraint(fields=["company", "account_no"], name="pogo_uniq_account_no")
         ]
 
+    def __str__(self):
+        return f"{self.account_no} {self.name}"
+
 
 class VatCode(models.Model):
     company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="vat_codes")
     code = models.CharField(max_length=10)
     name = models.CharField(max_length=200, blank=True)
     rate = models.DecimalField(max_digits=5, decimal_places=4)
+
+    def __str__(self):
+        return f"{self.code} {self.name}"
 
 
 class DebtCollectionCase(models.Model):
@@ -316,6 +337,9 @@ class DebtCollectionCase(models.Model):
     balance_agency = models.DecimalField(max_digits=14, decimal_places=2, null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     last_changed = models.DateTimeField(default=timezone.now, db_index=True)
+
+    def __str__(self):
+        return f"Sak {self.code}"
 
 
 class JournalVoucher(models.Model):
@@ -349,6 +373,9 @@ class JournalVoucher(models.Model):
             )
         ]
 
+    def __str__(self):
+        return f"{self.kind} {self.voucher_no or '(ikke bokført)'}"
+
 
 class FaultRule(models.Model):
     """Fault injection for tests and demos: make an endpoint fail or slow down on purpose."""
@@ -368,6 +395,9 @@ class FaultRule(models.Model):
     latency_ms = models.PositiveIntegerField(default=0)
     is_active = models.BooleanField(default=True)
 
+    def __str__(self):
+        return f"{self.path_prefix or '*'}: {self.faults} @ {self.error_rate}"
+
 
 class RequestCount(models.Model):
     """Requests per subscription key per second: the 10/s limit and what tests read back."""
@@ -383,3 +413,6 @@ class RequestCount(models.Model):
                 fields=["subscription_key", "second"], name="pogo_uniq_request_count"
             )
         ]
+
+    def __str__(self):
+        return f"{self.subscription_key} {self.second}: {self.count}"

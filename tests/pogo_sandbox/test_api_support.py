@@ -59,3 +59,59 @@ def make_invoice(customer, invoice_no=1, due=dt.date(2026, 1, 15), amount="1000.
         total_amount=Decimal(amount),
         **kw,
     )
+
+
+def basic(application_key: str, client_key: str) -> str:
+    import base64
+
+    raw = f"{application_key}:{client_key}".encode()
+    return "Basic " + base64.b64encode(raw).decode()
+
+
+def issue_token(client, subscription, *, api="v2") -> str:
+    path = "/pogo/OAuth/Token" if api == "v2" else "/pogo/v1/OAuth/Token"
+    response = client.post(
+        path,
+        {"grant_type": "client_credentials"},
+        HTTP_AUTHORIZATION=basic(subscription.application.application_key, subscription.client_key),
+        HTTP_OCP_APIM_SUBSCRIPTION_KEY=subscription.application.subscription_key,
+    )
+    assert response.status_code == 200, response.content
+    return response.json()["access_token"]
+
+
+class Api:
+    """Calls the sandbox through Django's test client with the right headers."""
+
+    def __init__(self, client, subscription, *, api="v2"):
+        self.client = client
+        self.subscription = subscription
+        self.api = api
+        self.token = issue_token(client, subscription, api=api)
+
+    def headers(self):
+        return {
+            "HTTP_AUTHORIZATION": f"Bearer {self.token}",
+            "HTTP_OCP_APIM_SUBSCRIPTION_KEY": self.subscription.application.subscription_key,
+        }
+
+    def get(self, path, params=None):
+        return self.client.get(f"/pogo/{self.api}/{path}", params or {}, **self.headers())
+
+    def post(self, path, body, content_type="application/json"):
+        return self.client.post(
+            f"/pogo/{self.api}/{path}", body, content_type=content_type, **self.headers()
+        )
+
+    def patch(self, path, body, content_type="application/json-patch+json"):
+        import json
+
+        return self.client.patch(
+            f"/pogo/{self.api}/{path}",
+            json.dumps(body),
+            content_type=content_type,
+            **self.headers(),
+        )
+
+    def delete(self, path):
+        return self.client.delete(f"/pogo/{self.api}/{path}", **self.headers())
