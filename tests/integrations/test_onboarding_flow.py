@@ -267,6 +267,27 @@ def test_no_poweroffice_call_runs_inside_a_transaction(transactional_db, client,
     assert not any(in_atomic for _, in_atomic in calls)
 
 
+def test_a_failing_read_after_finalize_keeps_the_key_and_shows_the_error(
+    logged_in_client, creditor, company, go
+):
+    """Finalize already issued the key: losing it would force a new "Gi tilgang"."""
+    session = start(logged_in_client, creditor)
+    url = callback_path(accept(session, go.user, company))
+    company.subscriptions.update(privileges=[])  # every read now answers 403
+
+    response = logged_in_client.get(url, follow=True)
+
+    connection = PowerOfficeConnection.objects.get(creditor=creditor)
+    assert connection.is_connected
+    assert "nektet tilgang" in connection.last_error
+    assert connection.last_sync_at is None
+    content = response.content.decode()
+    assert "nektet tilgang" in content
+    assert 'data-status="unknown"' in content
+    settings_page = logged_in_client.get(reverse("creditor_settings", args=[creditor.pk]))
+    assert "nektet tilgang" in settings_page.content.decode()
+
+
 # --- Failure paths: a page that says what happened, and nothing created ----------------------
 
 
