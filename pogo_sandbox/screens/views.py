@@ -64,6 +64,8 @@ def home(request):
             return render(request, "pogo_sandbox/companies.html", {"companies": companies})
         company = companies[0]
         choose_company(request, company)
+    request.go_company = company
+    domain.refresh_drafts(company)
     return render(
         request,
         "pogo_sandbox/home.html",
@@ -164,7 +166,9 @@ def customer_card(request, customer_id):
             customer.save()
             messages.success(request, "Kundekortet er lagret.")
             return redirect("pogo_screens:customer", customer_id=customer.pk)
-        return _render_card(request, customer, form, status=400)
+        # Validation wrote the rejected values onto form.instance: show the stored customer.
+        stored = Customer.objects.get(pk=customer.pk)
+        return _render_card(request, stored, form, status=400)
     return _render_card(request, customer, form)
 
 

@@ -104,6 +104,7 @@ def test_one_company_goes_straight_in(client, go_user, company):
     html = _text(response)
     assert response.status_code == 200
     assert "Fjordbakst AS" in html
+    assert 'aria-label="Meny"' in html
     for item in ("Kunder", "Inkasso", "Bilagsmottak", "Innstillinger → Purring &amp; inkasso"):
         assert item in html
     assert client.session[SESSION_COMPANY] == company.pk
