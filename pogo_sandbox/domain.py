@@ -815,6 +815,12 @@ def count_request(subscription_key: str, *, limit: int, second: int) -> bool:
     return False
 
 
+def prune_request_counts(*, before_second: int) -> int:
+    """Forget per-second counters older than ``before_second`` (they only feed benchmarks)."""
+    deleted, _ = RequestCount.objects.filter(second__lt=before_second).delete()
+    return deleted
+
+
 def request_counts(subscription_key: str) -> dict[int, int]:
     """Accepted requests per second (unix time) for a subscription key."""
     return dict(
