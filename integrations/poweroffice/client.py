@@ -87,9 +87,11 @@ def _without_none(params: Mapping[str, Any]) -> dict[str, Any]:
 class PowerOfficeClient:
     """A client for one PoGo company (``client_key``), or for onboarding only (no client key).
 
-    ``session``, ``sleep``, ``clock``, ``token_cache`` and ``rate_limiter`` are injectable so
-    tests can run against in-process fakes without waiting; by default tokens and the rate
-    limiter are shared process-wide (and the limiter across processes when Redis is set).
+    ``session``, ``sleep``, ``token_cache`` and ``rate_limiter`` are injectable so tests can run
+    against in-process fakes without waiting; by default tokens and the rate limiter are shared
+    process-wide (and the limiter across processes when Redis is set). A client owns one
+    ``requests.Session``, which is not thread-safe: use one client per thread (they are cheap,
+    since tokens and the limiter are shared).
     """
 
     def __init__(
@@ -142,7 +144,8 @@ class PowerOfficeClient:
     def _secrets(self) -> tuple[str | None, ...]:
         return (self.client_key, self.config.application_key, self.config.subscription_key)
 
-    def _token(self, api: str, *, renew_rejected: str | None = None) -> tuple[TokenKey, str]:
+    def _token(self, api: str, *, renew_rejected: str | None = None) -> str:
+        """A cached or fresh bearer token; ``renew_rejected`` forgets a token PoGo refused."""
         if not self.client_key:
             raise Unauthorized("this PowerOffice client has no client key (company not connected)")
         client_key = self.client_key
@@ -160,7 +163,7 @@ class PowerOfficeClient:
                 subscription_key=self.config.subscription_key if api == V2 else None,
             )
 
-        return key, self.tokens.get(key, fetch)
+        return self.tokens.get(key, fetch)
 
     def _url(self, api: str, path: str) -> str:
         base = self.config.v2_base_url if api == V2 else self.config.v1_base_url
@@ -186,21 +189,22 @@ class PowerOfficeClient:
         if body is not None:
             data = dumps(body)
             headers["Content-Type"] = content_type
-        _, token = self._token(api)
-        for attempt in (1, 2):
-            headers["Authorization"] = f"Bearer {token}"
-            response = self.transport.send(
+
+        def send(token: str) -> requests.Response:
+            return self.transport.send(
                 method,
                 self._url(api, path),
-                headers=headers,
+                headers={**headers, "Authorization": f"Bearer {token}"},
                 params=_without_none(params or {}),
                 data=data,
                 idempotent=idempotent,
             )
-            if response.status_code != 401 or attempt == 2:
-                return response
-            _, token = self._token(api, renew_rejected=token)
-        raise AssertionError("unreachable")
+
+        token = self._token(api)
+        response = send(token)
+        if response.status_code == 401:
+            response = send(self._token(api, renew_rejected=token))
+        return response
 
     def _check(self, response: requests.Response) -> requests.Response:
         """Map a non-2xx response to a typed error (v2 bodies are ProblemDetails)."""
@@ -212,10 +216,10 @@ class PowerOfficeClient:
         message = redact(f"PowerOffice: {message}", self._secrets)
         error_type = _STATUS_ERRORS.get(status)
         if error_type is not None:
-            raise error_type(message, status_code=status)
+            raise error_type(message, status_code=status, problem=problem)
         if status in (400, 422):
             raise ValidationError(message, status_code=status, problem=problem)
-        raise PowerOfficeError(message, status_code=status)
+        raise PowerOfficeError(message, status_code=status, problem=problem)
 
     @staticmethod
     def _problem(response: requests.Response) -> dict[str, Any] | None:

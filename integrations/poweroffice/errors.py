@@ -14,11 +14,19 @@ _MAX_MESSAGE = 300
 
 
 class PowerOfficeError(Exception):
-    """Base class. ``status_code`` is the HTTP status, or ``None`` when no response came back."""
+    """Base class. ``status_code`` is the HTTP status, or ``None`` when no response came back;
+    ``problem`` is the error body PoGo sent (ProblemDetails), when it sent one."""
 
-    def __init__(self, message: str, *, status_code: int | None = None) -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        status_code: int | None = None,
+        problem: Mapping[str, Any] | None = None,
+    ) -> None:
         self.message = message[:_MAX_MESSAGE]
         self.status_code = status_code
+        self.problem = dict(problem) if problem is not None else None
         super().__init__(self.message)
 
     def __str__(self) -> str:
@@ -56,8 +64,7 @@ class ValidationError(PowerOfficeError):
         validation: Any = None,
         field: str | None = None,
     ) -> None:
-        super().__init__(message, status_code=status_code)
-        self.problem = dict(problem) if problem is not None else None
+        super().__init__(message, status_code=status_code, problem=problem)
         self.validation = validation
         self.field = field
 

@@ -184,10 +184,12 @@ def test_posted_voucher_duplicate_reference_is_a_conflict(fake, pogo):
         problem(409, "Conflict", "ExternalImportReference in use"),
     )
 
-    with pytest.raises(Conflict):
+    with pytest.raises(Conflict) as caught:
         pogo.post_bank_journal_voucher(
             {"ExternalImportReference": "settle-1", "VoucherDate": "2026-11-27"}
         )
+
+    assert caught.value.problem["Detail"] == "ExternalImportReference in use"
 
 
 def test_posted_voucher_is_resent_after_a_500_because_the_reference_makes_it_safe(fake, pogo):

@@ -150,8 +150,8 @@ def test_open_items_take_a_date(fake, pogo):
     assert fake.api_calls()[0].param("date") == "2026-11-28"
 
 
-def test_page_size_is_bounded():
-    from integrations.poweroffice.client import PowerOfficeClient
-
+def test_page_size_is_bounded_by_pogos_maximum(fake, pogo):
     with pytest.raises(ValueError):
-        list(PowerOfficeClient._v2_pages(None, "/Customers", page_size=20_001))
+        list(pogo.customers(page_size=20_001))
+
+    assert fake.sent == []
