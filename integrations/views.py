@@ -99,12 +99,13 @@ def poweroffice_callback(request):
             token=request.GET.get("token", ""),
         )
     except onboarding.OnboardingFailed as exc:
-        return _failure(
-            request,
-            exc,
-            back_url=reverse("settings_index"),
-            back_label=_("Tilbake til innstillingene"),
-        )
+        if exc.creditor_id is not None:
+            back_url = reverse("creditor_poweroffice", args=[exc.creditor_id])
+            back_label = _("Tilbake til PowerOffice Go-integrasjonen")
+        else:
+            back_url = reverse("settings_index")
+            back_label = _("Tilbake til innstillingene")
+        return _failure(request, exc, back_url=back_url, back_label=back_label)
     creditor = connection.creditor
     messages.success(
         request,

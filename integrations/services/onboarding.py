@@ -69,6 +69,8 @@ class OnboardingFailed(ApplicationError):
         self.title = title
         self.advice = advice
         self.http_status = http_status
+        # The creditor the attempt belonged to, once known: the page links back to it.
+        self.creditor_id: int | None = None
 
 
 def _sha256(value: str) -> str:
@@ -316,6 +318,16 @@ def onboarding_complete_for_creditor(
     if not Membership.objects.filter(user=user, creditor=creditor).exists():
         _record_outcome(attempt, Outcome.FINALIZE_FAILED, "user is no longer a member")
         raise _state_failure("other_session")
+    try:
+        return _complete_for_creditor(
+            attempt, creditor=creditor, user=user, status=status, token=token
+        )
+    except OnboardingFailed as exc:
+        exc.creditor_id = creditor.pk
+        raise
+
+
+def _complete_for_creditor(attempt, *, creditor, user, status: str, token: str):
     _check_status(attempt, status)
     result = _finalize(attempt, token)
 

@@ -107,5 +107,6 @@ def test_avbryt_in_go_lands_on_the_cancelled_page_and_connects_nothing(live, bro
 
     page.get_by_role("heading", name="Tilkoblingen ble avbrutt").wait_for()
     assert "ingenting er koblet til" in page.locator("main").inner_text()
+    page.screenshot(path="/tmp/connect-flow-cancelled.png")
     creditor = Creditor.objects.get(org_number=company.org_number)
     assert not PowerOfficeConnection.objects.filter(creditor=creditor).exists()

@@ -142,6 +142,10 @@ def test_gi_tilgang_connects_stores_key_encrypted_and_shows_company_for_review(
     assert "Jeg ønsker å godkjenne alle inkassosaker før start" in content
     attempt = OnboardingAttempt.objects.get(creditor=creditor)
     assert attempt.outcome == OnboardingAttempt.Outcome.CONNECTED
+    plain_key = company.subscriptions.get().client_key
+    settings_page = logged_in_client.get(reverse("creditor_settings", args=[creditor.pk]))
+    assert plain_key not in content
+    assert plain_key not in settings_page.content.decode()
 
 
 def test_client_key_is_encrypted_in_the_database_column(logged_in_client, creditor, company, go):
@@ -312,6 +316,7 @@ def test_each_refusal_status_lands_on_an_explaining_page(
     content = response.content.decode()
     assert title in content
     assert "Hva gjør du nå?" in content
+    assert reverse("creditor_poweroffice", args=[creditor.pk]) in content
     assert_nothing_connected(creditor)
 
 
