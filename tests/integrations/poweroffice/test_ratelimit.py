@@ -8,6 +8,7 @@ import time
 
 import pytest
 import redis
+import requests
 
 from integrations.poweroffice.ratelimit import (
     LocalRateLimiter,
@@ -169,3 +170,24 @@ def test_redis_outage_falls_back_to_limiting_in_process():
     limiter.acquire()
 
     assert limiter._fallback.try_acquire() > 0
+
+
+def test_a_client_configured_with_redis_counts_its_requests_there(redis_url):
+    from dataclasses import replace
+
+    from integrations.poweroffice import PowerOfficeClient
+
+    from .fakes import BASE, CONFIG
+
+    fake = FakePoGo()
+    session = requests.Session()
+    session.mount(BASE, fake)
+    fake.handle("GET", "/v2/VatCodes", lambda sent: response(204))
+    config = replace(CONFIG, redis_url=redis_url, subscription_key="sub-for-redis-test")
+    client = PowerOfficeClient(config, client_key="client-key-1111-secret", session=session)
+
+    client.vat_codes()
+
+    limiter = client.transport.rate_limiter
+    assert isinstance(limiter, RedisRateLimiter)
+    assert redis.Redis.from_url(redis_url).zcard(limiter.key) == 2  # token + call
