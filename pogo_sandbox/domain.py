@@ -21,10 +21,11 @@ from __future__ import annotations
 
 import datetime as dt
 import secrets
+import time
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, OperationalError, transaction
 from django.db.models import F, Max, Q
 from django.utils import timezone
 
@@ -52,6 +53,7 @@ NO_REMINDER_DAYS = 1
 FEE_FREE_REMINDER_DAYS = 14
 LETTER_DAYS_AFTER_DUE = 14
 RECEIVABLE_ACCOUNT_NO = 1500
+COUNT_ATTEMPTS = 20
 
 PURRING = "OutgoingPaymentReminder"
 INKASSOVARSEL = "OutgoingNoticeOfDebtCollection"
@@ -806,7 +808,19 @@ def count_request(subscription_key: str, *, limit: int, second: int) -> bool:
     """Count one request against the key's per-second budget; False when over the limit.
 
     A conditional UPDATE keeps the count exact when several processes share the database.
+    SQLite may answer "table is locked" under concurrent writers; that is retried briefly.
     """
+    for attempt in range(COUNT_ATTEMPTS):
+        try:
+            return _count_request(subscription_key, limit=limit, second=second)
+        except OperationalError:
+            if attempt == COUNT_ATTEMPTS - 1:
+                raise
+            time.sleep(0.005 * (attempt + 1))
+    return False  # not reached
+
+
+def _count_request(subscription_key: str, *, limit: int, second: int) -> bool:
     RequestCount.objects.get_or_create(subscription_key=subscription_key, second=second)
     rows = RequestCount.objects.filter(subscription_key=subscription_key, second=second)
     if rows.filter(count__lt=limit).update(count=F("count") + 1):
