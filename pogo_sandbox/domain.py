@@ -821,7 +821,10 @@ def count_request(subscription_key: str, *, limit: int, second: int) -> bool:
 
 
 def _count_request(subscription_key: str, *, limit: int, second: int) -> bool:
-    RequestCount.objects.get_or_create(subscription_key=subscription_key, second=second)
+    # INSERT … ON CONFLICT DO NOTHING: concurrent first requests of a second cannot collide.
+    RequestCount.objects.bulk_create(
+        [RequestCount(subscription_key=subscription_key, second=second)], ignore_conflicts=True
+    )
     rows = RequestCount.objects.filter(subscription_key=subscription_key, second=second)
     if rows.filter(count__lt=limit).update(count=F("count") + 1):
         return True

@@ -65,6 +65,25 @@ def open_items(request):
 
 
 @v2_endpoint(privilege="CustomerLedger_Read")
+def statement(request):
+    """Every customer-ledger entry dated ``fromDate``..``toDate`` (inclusive)."""
+    from_date, to_date = params.date(request, "fromDate"), params.date(request, "toDate")
+    if from_date is None or to_date is None:
+        raise ApiError(400, "Bad Request", "fromDate and toDate are required.")
+    entries = (
+        LedgerEntry.objects.filter(
+            company=request.company, voucher_date__gte=from_date, voucher_date__lte=to_date
+        )
+        .select_related("customer")
+        .order_by("voucher_date", "voucher_no", "pk")
+    )
+    customers = params.number_ranges(request, "customerNos", "customer__number")
+    if customers is not None:
+        entries = entries.filter(customers)
+    return [serializers.ledger_entry(e) for e in params.page(request, entries)]
+
+
+@v2_endpoint(privilege="CustomerLedger_Read")
 def entries_by_match_id(request):
     match_id = params.integer(request, "matchId")
     if match_id is None:

@@ -8,6 +8,7 @@ from django.urls import re_path
 from . import (
     customers,
     debt_collection,
+    fallback,
     invoices,
     ledger,
     oauth,
@@ -65,6 +66,7 @@ urlpatterns = [
         rf"v2/OutgoingInvoices/(?P<invoice_id>{GUID})", invoices.invoice_detail, "pogo-api-invoice"
     ),
     route("v2/Customerledger/OpenItems", ledger.open_items, "pogo-api-open-items"),
+    route("v2/Customerledger/Statement", ledger.statement, "pogo-api-statement"),
     route(
         "v2/Customerledger/EntriesByMatchId",
         ledger.entries_by_match_id,
@@ -125,4 +127,7 @@ urlpatterns = [
         rf"v1/DebtCollection/(?P<case_id>{GUID})", debt_collection.case_detail, "pogo-api-v1-case"
     ),
     route("v1/DebtCollection", debt_collection.cases, "pogo-api-v1-cases"),
+    # Anything else under the API prefixes: the API's own 404, not an HTML page.
+    re_path(r"^[Vv]2/.*$", fallback.v2_not_found, name="pogo-api-v2-not-found"),
+    re_path(r"^[Vv]1/.*$", fallback.v1_not_found, name="pogo-api-v1-not-found"),
 ]

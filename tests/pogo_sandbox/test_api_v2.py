@@ -358,3 +358,26 @@ def test_voucher_documentation_and_pdf(api, company):
     assert pdf["Content-Type"] == "application/pdf"
     assert pdf.content.startswith(b"%PDF-1.4")
     assert pdf.content.rstrip().endswith(b"%%EOF")
+
+
+def test_unknown_route_and_malformed_id_are_problem_404(api):
+    for path in ("NoSuchThing", "OutgoingInvoices/not-a-guid", "Customers/abc"):
+        response = api.get(path)
+        assert response.status_code == 404, path
+        assert response["Content-Type"] == "application/problem+json"
+
+
+def test_routes_are_case_insensitive_with_optional_slash(api, company):
+    make_customer(company)
+
+    assert api.get("customers/").status_code == 200
+
+
+def test_statement_lists_entries_in_the_period(api, company):
+    invoice = make_invoice(make_customer(company), amount="1000")
+    domain.register_payment(invoice, amount=Decimal("100"), on=dt.date(2026, 3, 1))
+
+    body = api.get("Customerledger/Statement", {"fromDate": "2026-02-01", "toDate": "2026-03-31"})
+
+    assert [e["Amount"] for e in body.json()] == [-100]
+    assert api.get("Customerledger/Statement").status_code == 400

@@ -66,3 +66,12 @@ def test_seed_builds_the_demo_world(settings):
         accounts = set(company.accounts.values_list("account_no", flat=True))
         assert {1500, 1920, 2400, 2710, 3000, 7770, 7830, 8050} <= accounts
     assert models.OutgoingInvoice.objects.count() >= 200
+
+
+def test_seed_follows_a_changed_site_url(settings):
+    call_command("pogo_seed", stdout=io.StringIO())
+    settings.SITE_URL = "http://localhost:8123"
+
+    call_command("pogo_seed", stdout=io.StringIO())
+
+    assert models.Application.objects.get().redirect_uri_prefix == "http://localhost:8123"

@@ -204,15 +204,24 @@ class Command(BaseCommand):
             self._print(companies)
 
     def _application(self):
-        Application.objects.get_or_create(
+        """Keys and redirect whitelist follow the settings, so a changed SITE_URL is picked up."""
+        wanted = {
+            "subscription_key": settings.POWEROFFICE_SUBSCRIPTION_KEY,
+            "redirect_uri_prefix": settings.SITE_URL,
+        }
+        application, created = Application.objects.get_or_create(
             application_key=settings.POWEROFFICE_APPLICATION_KEY,
             defaults={
                 "name": "Inkassobyrå (Kundeweb)",
-                "subscription_key": settings.POWEROFFICE_SUBSCRIPTION_KEY,
-                "redirect_uri_prefix": settings.SITE_URL,
                 "is_debt_collection_agency": True,
+                **wanted,
             },
         )
+        changed = [field for field, value in wanted.items() if getattr(application, field) != value]
+        if changed:
+            for field in changed:
+                setattr(application, field, wanted[field])
+            application.save(update_fields=changed)
 
     def _user(self) -> GoUser:
         user, created = GoUser.objects.get_or_create(
