@@ -20,6 +20,7 @@ Rules picked where the sources are silent (keep them here, easy to change):
 from __future__ import annotations
 
 import datetime as dt
+import json
 import secrets
 import time
 from decimal import Decimal
@@ -461,6 +462,17 @@ def account_ids(company: Company) -> set[int]:
     )
 
 
+def _json_lines(lines: list[dict]) -> list[dict]:
+    """Lines as storable JSON: Decimal amounts become numbers (a JSONField cannot hold them)."""
+
+    def number(value):
+        if isinstance(value, Decimal):
+            return int(value) if value == value.to_integral_value() else float(value)
+        raise TypeError(f"Not JSON serialisable: {type(value).__name__}")
+
+    return json.loads(json.dumps(lines, default=number))
+
+
 def receive_voucher(
     company: Company,
     *,
@@ -495,7 +507,7 @@ def receive_voucher(
                     currency_code=currency_code,
                     description=description,
                     comment=comment,
-                    lines=lines,
+                    lines=_json_lines(lines),
                     external_import_reference=external_import_reference,
                 )
         except IntegrityError as exc:

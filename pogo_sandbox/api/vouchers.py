@@ -1,6 +1,7 @@
 """Voucher proposals (``JournalEntryVouchers/...``), posted bank vouchers (``Vouchers/BankJournals``)
 and ``VoucherDocumentation``."""
 
+import json
 from decimal import Decimal
 
 from django.http import HttpResponse
@@ -10,7 +11,7 @@ from pogo_sandbox.models import JournalVoucher, OutgoingInvoice
 
 from . import params, serializers
 from .endpoints import v2_endpoint
-from .http import ApiError, json_response
+from .http import ApiError, dumps, json_response
 from .invoices import get_invoice
 from .pdf import invoice_pdf
 
@@ -20,10 +21,11 @@ def _bad(detail):
 
 
 def _lines(body, key: str) -> list[dict]:
+    """The lines as received, amounts as plain JSON numbers (the body is parsed to Decimal)."""
     lines = body.get(key) or []
     if not isinstance(lines, list) or not all(isinstance(line, dict) for line in lines):
         raise _bad(f"{key} must be a list of lines.")
-    return lines
+    return json.loads(dumps(lines))
 
 
 def _check_accounts(company, lines, keys) -> None:

@@ -381,3 +381,16 @@ def test_statement_lists_entries_in_the_period(api, company):
 
     assert [e["Amount"] for e in body.json()] == [-100]
     assert api.get("Customerledger/Statement").status_code == 400
+
+
+def test_decimal_amounts_in_voucher_lines_are_stored_and_matched(api, company):
+    customer = make_customer(company)
+    invoice = make_invoice(customer, amount="1000")
+    body = _posted_body(_bank(company), customer, "oppgjor-desimal", amount=250.75)
+
+    response = api.post("Vouchers/BankJournals", body)
+
+    assert response.status_code == 201
+    assert response.json()["VoucherLines"][0]["CurrencyAmount"] == 250.75
+    invoice.refresh_from_db()
+    assert invoice.balance == Decimal("749.25")

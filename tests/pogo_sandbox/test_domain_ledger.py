@@ -144,3 +144,16 @@ def test_request_counts_per_second():
     assert domain.count_request("k", limit=2, second=101)
 
     assert domain.request_counts("k") == {100: 2, 101: 1}
+
+
+def test_received_voucher_lines_may_hold_decimals(invoice):
+    voucher = domain.receive_voucher(
+        invoice.company,
+        application=None,
+        kind=JournalVoucher.Kind.MANUAL,
+        voucher_date=ON,
+        lines=[{"CurrencyAmount": Decimal("12.50"), "Description": "Gebyr"}],
+    )
+
+    voucher.refresh_from_db()
+    assert voucher.lines == [{"CurrencyAmount": 12.5, "Description": "Gebyr"}]
