@@ -76,7 +76,8 @@ def available_invoices(request):
         odata.filter_query(request.GET.get("$filter"), INVOICE_FIELDS)
     )
     page = list(odata.top_skip(request, invoices))
-    return [v1_serializers.invoice(i) for i in page], len(page)
+    # DataPage.count is the total behind the filter, not the length of this page.
+    return [v1_serializers.invoice(i) for i in page], invoices.count()
 
 
 def _cases(request):
@@ -102,7 +103,7 @@ def cases(request):
         return v1_serializers.case(case)
     found = _cases(request).filter(odata.filter_query(request.GET.get("$filter"), CASE_FIELDS))
     page = list(odata.top_skip(request, found))
-    return [v1_serializers.case(c) for c in page], len(page)
+    return [v1_serializers.case(c) for c in page], found.count()
 
 
 @v1_endpoint(methods=("GET", "DELETE"))

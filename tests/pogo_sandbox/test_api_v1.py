@@ -73,6 +73,7 @@ def test_available_invoices_top_skip_and_filter(api, overdue):
     filtered = api.get("DebtCollection/Invoices/AvailableInvoices", {"$filter": "invoiceNo eq 2"})
 
     assert [i["invoiceNo"] for i in page["data"]] == [2]
+    assert page["count"] == 2  # the total behind the filter, not the page length
     assert [i["invoiceNo"] for i in filtered.json()["data"]] == [2]
 
 
