@@ -7,6 +7,7 @@ HTTP only, exactly as it reaches the real PowerOffice Go.
 import secrets
 import uuid
 
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
 
@@ -397,6 +398,12 @@ class FaultRule(models.Model):
 
     def __str__(self):
         return f"{self.path_prefix or '*'}: {self.faults} @ {self.error_rate}"
+
+    def clean(self):
+        if not isinstance(self.faults, list) or set(map(str, self.faults)) - set(self.Fault.values):
+            raise ValidationError({"faults": f"A list of: {', '.join(self.Fault.values)}"})
+        if self.error_rate is not None and not 0 <= self.error_rate <= 1:
+            raise ValidationError({"error_rate": "Between 0 and 1."})
 
 
 class RequestCount(models.Model):
