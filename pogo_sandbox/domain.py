@@ -293,6 +293,7 @@ def _settle(
     is_write_off: bool = False,
     description: str = "",
     voucher_no: int | None = None,
+    entry_invoice_no: int | None = None,
 ) -> LedgerEntry:
     """A customer-ledger entry matched to ``invoice`` that lowers its balance by ``amount``."""
     amount = Decimal(amount)
@@ -316,7 +317,7 @@ def _settle(
             voucher_type=voucher_type,
             voucher_no=voucher_no or _next_voucher_no(invoice.company),
             voucher_date=on,
-            invoice_no=invoice.invoice_no,
+            invoice_no=entry_invoice_no or invoice.invoice_no,
             amount=-amount,
             currency_code=invoice.currency_code,
             match_id=invoice.match_id,
@@ -357,14 +358,42 @@ def register_payment(
 
 
 def register_credit_note(invoice: OutgoingInvoice, *, amount: Decimal, on: dt.date) -> LedgerEntry:
-    """Kreditnota against the invoice."""
-    return _settle(
-        invoice,
-        amount=amount,
-        on=on,
-        voucher_type="OutgoingCreditNote",
-        description=f"Kreditnota for faktura {invoice.invoice_no}",
-    )
+    """Kreditnota against the invoice: a credit-note document (``OutgoingCreditNote``, next
+    number in the invoice series, negative total, nothing left to pay) and its ledger entry,
+    matched to the invoice."""
+    amount = Decimal(amount)
+    with transaction.atomic():
+        company = _lock_company(invoice.company)
+        voucher_no = _next_voucher_no(company)
+        credit_no = (
+            OutgoingInvoice.objects.filter(company=company).aggregate(m=Max("invoice_no"))["m"] or 0
+        ) + 1
+        entry = _settle(
+            invoice,
+            amount=amount,
+            on=on,
+            voucher_type="OutgoingCreditNote",
+            description=f"Kreditnota {credit_no} for faktura {invoice.invoice_no}",
+            voucher_no=voucher_no,
+            entry_invoice_no=credit_no,
+        )
+        share = invoice.net_amount / invoice.total_amount if invoice.total_amount else 1
+        OutgoingInvoice.objects.create(
+            company=company,
+            customer=invoice.customer,
+            invoice_no=credit_no,
+            voucher_no=voucher_no,
+            voucher_type="OutgoingCreditNote",
+            voucher_date=on,
+            due_date=on,
+            currency_code=invoice.currency_code,
+            net_amount=-(amount * share).quantize(Decimal("0.01")),
+            total_amount=-amount,
+            balance=0,
+            match_id=entry.match_id,
+            sent_at=timezone.now(),
+        )
+    return entry
 
 
 def write_off(invoice: OutgoingInvoice, *, on: dt.date) -> LedgerEntry:

@@ -57,8 +57,22 @@ def test_credit_note(invoice):
     entry = domain.register_credit_note(invoice, amount=Decimal("250"), on=ON)
 
     invoice.refresh_from_db()
+    note = OutgoingInvoice.objects.get(voucher_type="OutgoingCreditNote")
     assert entry.voucher_type == "OutgoingCreditNote"
     assert invoice.balance == Decimal("750.00")
+    assert note.invoice_no == invoice.invoice_no + 1
+    assert note.total_amount == Decimal("-250.00")
+    assert note.balance == 0
+    assert note.match_id == invoice.match_id == entry.match_id
+    assert entry.invoice_no == note.invoice_no
+    assert entry.voucher_no == note.voucher_no
+
+
+def test_refused_credit_note_leaves_no_document(invoice):
+    with pytest.raises(domain.SandboxError):
+        domain.register_credit_note(invoice, amount=Decimal("5000"), on=ON)
+
+    assert not OutgoingInvoice.objects.filter(voucher_type="OutgoingCreditNote").exists()
 
 
 def test_write_off_clears_the_rest(invoice):
