@@ -194,8 +194,8 @@ class Customer(models.Model):
     send_payment_reminders = models.BooleanField(default=True)
     do_not_add_late_payment_fees = models.BooleanField(default=False)
     do_not_add_late_payment_interest = models.BooleanField(default=False)
-    reminder_delivery_type = models.CharField(max_length=40, default="Email")
-    notice_of_debt_collection_delivery_type = models.CharField(max_length=40, default="Email")
+    reminder_delivery_type = models.CharField(max_length=40, default="PdfByEmail")
+    notice_of_debt_collection_delivery_type = models.CharField(max_length=40, default="PdfByEmail")
     created_at = models.DateTimeField(default=timezone.now)
     last_changed = models.DateTimeField(default=timezone.now, db_index=True)
 

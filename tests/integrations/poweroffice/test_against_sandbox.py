@@ -401,12 +401,6 @@ def test_over_a_real_socket(live_server):
     assert client.request_count == 4  # token, two pages, patch
 
 
-@pytest.mark.xfail(
-    raises=Unavailable,
-    strict=False,
-    reason="sandbox bug: domain.receive_voucher stores Decimal line amounts in a JSONField "
-    "and answers 500 (reported to the sandbox's author)",
-)
 def test_vouchers_proposal_and_idempotent_posting(company, client):
     from pogo_sandbox.models import GeneralLedgerAccount, JournalVoucher
 
