@@ -4,6 +4,7 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from kravia_web.crypto import EncryptedTextField
 
@@ -183,7 +184,7 @@ class OnboardingAttempt(models.Model):
 
     class Meta:
         verbose_name = _("tilkoblingsforsøk")
-        verbose_name_plural = _("tilkoblingsforsøk")
+        verbose_name_plural = pgettext_lazy("flertall", "tilkoblingsforsøk")
         ordering = ["-created_at"]
 
     def __str__(self):

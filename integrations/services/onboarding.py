@@ -340,8 +340,9 @@ def _complete_for_creditor(attempt, *, creditor, user, status: str, token: str):
         None,
     )
     if client is None:
+        no_org_number = _("uten organisasjonsnummer")
         got = ", ".join(
-            f"{c.client_name} ({c.client_organization_number or _('uten organisasjonsnummer')})"
+            f"{c.client_name} ({c.client_organization_number or no_org_number})"
             for c in result.clients
         )
         _record_outcome(attempt, Outcome.ORG_NUMBER_MISMATCH, f"got {got}")

@@ -6,7 +6,11 @@ one test still goes through a live server over a real socket.
 """
 
 import io
+from contextlib import contextmanager
 from urllib.parse import urlsplit
+
+from django.core import signals
+from django.db import close_old_connections
 
 from requests.adapters import BaseAdapter
 from requests.models import Response
@@ -60,12 +64,13 @@ class WSGIAdapter(BaseAdapter):
             captured["headers"] = headers
             return lambda chunk: None
 
-        result = self.app(environ, start_response)
-        try:
-            content = b"".join(result)
-        finally:
-            if hasattr(result, "close"):
-                result.close()
+        with _keep_test_connection():
+            result = self.app(environ, start_response)
+            try:
+                content = b"".join(result)
+            finally:
+                if hasattr(result, "close"):
+                    result.close()
 
         response = Response()
         response.status_code = int(captured["status"].split(" ", 1)[0])
@@ -81,3 +86,21 @@ class WSGIAdapter(BaseAdapter):
 
     def close(self):
         pass
+
+
+@contextmanager
+def _keep_test_connection():
+    """Don't let the in-process request close the test's database connection.
+
+    A real request ends with ``close_old_connections``, which drops a connection that is not in
+    autocommit mode: inside a test's transaction that would be the test's own connection
+    (PostgreSQL; SQLite's in-memory database ignores it). Django's test client disconnects the
+    same handlers for the same reason.
+    """
+    signals.request_started.disconnect(close_old_connections)
+    signals.request_finished.disconnect(close_old_connections)
+    try:
+        yield
+    finally:
+        signals.request_started.connect(close_old_connections)
+        signals.request_finished.connect(close_old_connections)
