@@ -11,7 +11,6 @@ from urllib.parse import urlsplit
 
 from django.core import signals
 from django.db import close_old_connections
-
 from requests.adapters import BaseAdapter
 from requests.models import Response
 from requests.structures import CaseInsensitiveDict
