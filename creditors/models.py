@@ -220,3 +220,88 @@ class Membership(models.Model):
 
     def __str__(self):
         return f"{self.user} – {self.creditor} ({self.get_role_display()})"
+
+
+class Debtor(models.Model):
+    """The creditor's customer: a mirror of PowerOffice Go's Customer, filled by the sync.
+
+    A debtor created by hand (not from PowerOffice Go) has no ``pogo_id``.
+    """
+
+    creditor = models.ForeignKey(
+        Creditor, on_delete=models.CASCADE, related_name="debtors", verbose_name=_("kreditor")
+    )
+    pogo_id = models.BigIntegerField(_("PowerOffice Go-ID"), null=True, blank=True)
+    customer_number = models.PositiveBigIntegerField(_("kundenummer"), null=True, blank=True)
+    name = models.CharField(_("navn"), max_length=200)
+    is_person = models.BooleanField(
+        _("privatperson"),
+        default=False,
+        help_text=_("Forbruker. Ellers er skyldneren en næringsdrivende."),
+    )
+    org_number = models.CharField(_("organisasjonsnummer"), max_length=20, blank=True)
+
+    # Contact
+    email = models.EmailField(_("e-post"), blank=True)
+    reminder_email = models.EmailField(_("e-post for purringer"), blank=True)
+    phone = models.CharField(_("telefon"), max_length=50, blank=True)
+    address_line = models.CharField(_("adresse"), max_length=200, blank=True)
+    postal_code = models.CharField(_("postnummer"), max_length=10, blank=True)
+    postal_city = models.CharField(_("poststed"), max_length=100, blank=True)
+    country_code = models.CharField(_("land"), max_length=2, blank=True, default="NO")
+
+    # Flags from the customer card in PowerOffice Go
+    transfer_to_debt_collection_agency = models.BooleanField(
+        _("overføres til inkasso"), default=False
+    )
+    send_payment_reminders = models.BooleanField(_("sender purringer"), default=True)
+    do_not_add_late_payment_fees = models.BooleanField(_("ikke legg til purregebyr"), default=False)
+    do_not_add_late_payment_interest = models.BooleanField(
+        _("ikke legg til forsinkelsesrente"), default=False
+    )
+
+    # Per-debtor collection profile (overrides the creditor's defaults)
+    entry_step = models.CharField(
+        _("første steg"),
+        max_length=30,
+        choices=Creditor.EntryStep.choices,
+        blank=True,
+        default="",
+        help_text=_("Tom: kreditorens standard."),
+    )
+    collection_opt_out = models.BooleanField(
+        _("unntatt fra inkasso"),
+        default=False,
+        help_text=_("Det startes aldri inkassosaker mot denne skyldneren."),
+    )
+
+    pogo_last_changed = models.DateTimeField(
+        _("sist endret i PowerOffice Go"), null=True, blank=True
+    )
+    created_at = models.DateTimeField(_("opprettet"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("endret"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("skyldner")
+        verbose_name_plural = _("skyldnere")
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["creditor", "pogo_id"],
+                condition=models.Q(pogo_id__isnull=False),
+                name="uniq_debtor_creditor_pogo_id",
+            )
+        ]
+        indexes = [models.Index(fields=["creditor", "name"], name="debtor_creditor_name_idx")]
+
+    def __str__(self):
+        return self.name
+
+    @property
+    def is_business(self) -> bool:
+        return not self.is_person
+
+    @property
+    def effective_entry_step(self) -> str:
+        """The first collection step for this debtor: its own override or the creditor's."""
+        return self.entry_step or self.creditor.entry_step

@@ -1,0 +1,385 @@
+"""Invoices, collection cases, their ledger and their timeline.
+
+State changes go through :mod:`collections_cases.services.cases` (a row lock, the transition
+table in :mod:`collections_cases.states`, one :class:`CaseEvent`); never set ``status`` by hand.
+"""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q, Sum, Value
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from creditors.models import Creditor, Debtor
+from kravia_web.money import MONEY_DECIMAL_PLACES, MONEY_MAX_DIGITS
+
+ZERO = Value(0, output_field=models.DecimalField(max_digits=MONEY_MAX_DIGITS, decimal_places=2))
+
+
+def money_field(verbose_name, **kwargs):
+    return models.DecimalField(
+        verbose_name,
+        max_digits=MONEY_MAX_DIGITS,
+        decimal_places=MONEY_DECIMAL_PLACES,
+        **kwargs,
+    )
+
+
+class AppendOnlyError(Exception):
+    """A row of an append-only table was about to be changed or deleted."""
+
+
+class AppendOnlyQuerySet(models.QuerySet):
+    def update(self, **kwargs):
+        raise AppendOnlyError(f"{self.model.__name__} rows cannot be changed")
+
+    def delete(self):
+        raise AppendOnlyError(f"{self.model.__name__} rows cannot be deleted")
+
+
+class AppendOnlyModel(models.Model):
+    """Rows are written once: ``save()`` of an existing row and ``delete()`` refuse.
+
+    Corrections are new rows (a reversing ledger entry, a new event), so the history stays
+    complete — the audit trail the inkasso rules expect.
+    """
+
+    objects = AppendOnlyQuerySet.as_manager()
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args, **kwargs):
+        if not self._state.adding:
+            raise AppendOnlyError(f"{type(self).__name__} rows cannot be changed")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise AppendOnlyError(f"{type(self).__name__} rows cannot be deleted")
+
+
+class Invoice(models.Model):
+    """A customer invoice, mirrored from PowerOffice Go (OutgoingInvoice) by the sync."""
+
+    creditor = models.ForeignKey(
+        Creditor, on_delete=models.CASCADE, related_name="invoices", verbose_name=_("kreditor")
+    )
+    debtor = models.ForeignKey(
+        Debtor, on_delete=models.PROTECT, related_name="invoices", verbose_name=_("skyldner")
+    )
+    pogo_id = models.UUIDField(_("PowerOffice Go-ID"), null=True, blank=True)
+    invoice_no = models.PositiveBigIntegerField(_("fakturanummer"))
+    voucher_type = models.CharField(_("bilagstype"), max_length=40, blank=True)
+    invoice_date = models.DateField(_("fakturadato"))
+    due_date = models.DateField(_("forfallsdato"), null=True, blank=True)
+    currency = models.CharField(_("valuta"), max_length=3, default="NOK")
+    total_amount = money_field(_("fakturabeløp"))
+    balance = money_field(_("restbeløp"), help_text=_("Udekket beløp i PowerOffice Go."))
+    balance_last_changed = models.DateTimeField(_("restbeløp sist endret"), null=True, blank=True)
+    cid = models.CharField(_("KID"), max_length=25, blank=True)
+    case = models.ForeignKey(
+        "CollectionCase",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="invoices",
+        verbose_name=_("sak"),
+    )
+
+    # PowerOffice Go's own dunning (v1 DebtCollectionInvoice.lastReminder*)
+    last_reminder_sent_date = models.DateField(_("siste purring sendt"), null=True, blank=True)
+    last_reminder_due_date = models.DateField(_("frist i siste purring"), null=True, blank=True)
+    last_reminder_voucher_type = models.CharField(
+        _("type siste purring"), max_length=40, blank=True
+    )
+
+    pogo_last_changed = models.DateTimeField(
+        _("sist endret i PowerOffice Go"), null=True, blank=True
+    )
+    created_at = models.DateTimeField(_("opprettet"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("endret"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("faktura")
+        verbose_name_plural = _("fakturaer")
+        ordering = ["creditor", "invoice_no"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["creditor", "pogo_id"],
+                condition=Q(pogo_id__isnull=False),
+                name="uniq_invoice_creditor_pogo_id",
+            )
+        ]
+        indexes = [models.Index(fields=["creditor", "due_date"], name="invoice_creditor_due_idx")]
+
+    def __str__(self):
+        return _("Faktura %(number)s") % {"number": self.invoice_no}
+
+
+class CaseNumberSequence(models.Model):
+    """The last case number handed out per year; its row is locked while a number is taken."""
+
+    year = models.PositiveIntegerField(_("år"), primary_key=True)
+    last_number = models.PositiveIntegerField(_("siste nummer"), default=0)
+
+    class Meta:
+        verbose_name = _("saksnummerserie")
+        verbose_name_plural = _("saksnummerserier")
+
+    def __str__(self):
+        return f"{self.year}: {self.last_number}"
+
+
+class CaseQuerySet(models.QuerySet):
+    def with_balance(self):
+        """Annotate ``balance``: the sum of the case's ledger entries (0 without entries)."""
+        return self.annotate(balance=Coalesce(Sum("ledger_entries__amount"), ZERO))
+
+
+class CollectionCase(models.Model):
+    class Status(models.TextChoices):
+        AWAITING_APPROVAL = "awaiting_approval", _("Venter godkjenning")
+        ACTIVE = "active", _("Pågående")
+        PAUSED = "paused", _("På vent")
+        DISPUTED = "disputed", _("Omtvistet")
+        LEGAL = "legal", _("Rettslig tiltak")
+        MONITORING = "monitoring", _("Overvåkning")
+        CLOSED = "closed", _("Avsluttet")
+
+    class Stage(models.TextChoices):
+        INKASSOVARSEL = "inkassovarsel", _("Inkassovarsel")
+        BETALINGSOPPFORDRING = "betalingsoppfordring", _("Betalingsoppfordring")
+        VARSEL_RETTSLIG = "varsel_rettslig", _("Varsel om rettslig inndriving")
+
+    class ApprovalKind(models.TextChoices):
+        START = "start", _("Start av saken")
+        LEGAL = "legal", _("Rettslige tiltak")
+
+    class CloseReason(models.TextChoices):
+        PAID = "paid", _("Betalt")
+        PAID_DIRECTLY = "paid_directly", _("Betalt direkte til kreditor")
+        CREDITED = "credited", _("Kreditert")
+        WRITTEN_OFF = "written_off", _("Avskrevet")
+        WITHDRAWN = "withdrawn", _("Trukket tilbake")
+        TIME_BARRED = "time_barred", _("Foreldet")
+
+    class NextAction(models.TextChoices):
+        SEND_INKASSOVARSEL = "send_inkassovarsel", _("Sende inkassovarsel")
+        SEND_BETALINGSOPPFORDRING = "send_betalingsoppfordring", _("Sende betalingsoppfordring")
+        SEND_VARSEL_RETTSLIG = "send_varsel_rettslig", _("Sende varsel om rettslig inndriving")
+        REQUEST_LEGAL_APPROVAL = (
+            "request_legal_approval",
+            _("Be kreditor godkjenne rettslige tiltak"),
+        )
+        AWAIT_APPROVAL = "await_approval", _("Vente på kreditors godkjenning")
+        START_LEGAL = "start_legal", _("Starte rettslig inndriving")
+        RESUME = "resume", _("Gjenoppta saken")
+        MONITOR = "monitor", _("Kontrollere skyldners betalingsevne")
+
+    creditor = models.ForeignKey(
+        Creditor, on_delete=models.PROTECT, related_name="cases", verbose_name=_("kreditor")
+    )
+    debtor = models.ForeignKey(
+        Debtor, on_delete=models.PROTECT, related_name="cases", verbose_name=_("skyldner")
+    )
+    number = models.CharField(_("saksnummer"), max_length=20, unique=True)
+    kid = models.CharField(_("KID"), max_length=25, unique=True)
+
+    status = models.CharField(
+        _("status"), max_length=20, choices=Status.choices, default=Status.AWAITING_APPROVAL
+    )
+    stage = models.CharField(
+        _("steg"), max_length=30, choices=Stage.choices, default=Stage.INKASSOVARSEL
+    )
+    approval_kind = models.CharField(
+        _("venter godkjenning av"), max_length=10, choices=ApprovalKind.choices, blank=True
+    )
+    # Where pause and dispute return to: the status and next action held while on hold.
+    held_status = models.CharField(
+        _("status før stans"), max_length=20, choices=Status.choices, blank=True
+    )
+    held_next_action = models.CharField(
+        _("neste handling før stans"), max_length=30, choices=NextAction.choices, blank=True
+    )
+    held_next_action_date = models.DateField(
+        _("dato for neste handling før stans"), null=True, blank=True
+    )
+
+    pause_reason = models.TextField(_("årsak til pause"), blank=True)
+    paused_until = models.DateField(_("på vent til"), null=True, blank=True)
+    dispute_reason = models.TextField(_("innsigelse"), blank=True)
+    close_reason = models.CharField(
+        _("avslutningsårsak"), max_length=20, choices=CloseReason.choices, blank=True
+    )
+    close_note = models.TextField(_("merknad ved avslutning"), blank=True)
+    closed_at = models.DateTimeField(_("avsluttet"), null=True, blank=True)
+    legal_approved_at = models.DateTimeField(_("rettslige tiltak godkjent"), null=True, blank=True)
+
+    next_action = models.CharField(
+        _("neste handling"), max_length=30, choices=NextAction.choices, blank=True
+    )
+    next_action_date = models.DateField(_("dato for neste handling"), null=True, blank=True)
+    limitation_date = models.DateField(_("foreldelsesdato"), null=True, blank=True)
+
+    pogo_case_id = models.UUIDField(_("sak i PowerOffice Go"), null=True, blank=True)
+    created_at = models.DateTimeField(_("opprettet"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("endret"), auto_now=True)
+
+    objects = CaseQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("inkassosak")
+        verbose_name_plural = _("inkassosaker")
+        ordering = ["-created_at"]
+        indexes = [
+            models.Index(fields=["status", "next_action_date"], name="case_status_next_action_idx"),
+            models.Index(fields=["creditor", "status"], name="case_creditor_status_idx"),
+        ]
+
+    def __str__(self):
+        return self.number
+
+    @property
+    def is_open(self) -> bool:
+        return self.status != self.Status.CLOSED
+
+
+class LedgerKind(models.TextChoices):
+    PRINCIPAL = "principal", _("Hovedstol")
+    INTEREST = "interest", _("Forsinkelsesrente")
+    FEE = "fee", _("Gebyr")
+    SALAER = "salaer", _("Salær")
+    PAYMENT = "payment", _("Innbetaling")
+    DIRECT_PAYMENT = "direct_payment", _("Direkte betalt til kreditor")
+    CREDIT_NOTE = "credit_note", _("Kreditnota")
+    WRITE_OFF = "write_off", _("Avskrivning")
+    REDUCTION = "reduction", _("Reduksjon")
+    REFUND_DUE = "refund_due", _("Til tilbakebetaling")
+
+
+LEDGER_DEBIT_KINDS = (
+    LedgerKind.PRINCIPAL,
+    LedgerKind.INTEREST,
+    LedgerKind.FEE,
+    LedgerKind.SALAER,
+    LedgerKind.REFUND_DUE,
+)
+LEDGER_CREDIT_KINDS = (
+    LedgerKind.PAYMENT,
+    LedgerKind.DIRECT_PAYMENT,
+    LedgerKind.CREDIT_NOTE,
+    LedgerKind.WRITE_OFF,
+    LedgerKind.REDUCTION,
+)
+LEDGER_COST_KINDS = (LedgerKind.INTEREST, LedgerKind.FEE, LedgerKind.SALAER)
+
+
+class LedgerEntry(AppendOnlyModel):
+    """One line of a case's account. Debits are positive, credits (payments, reductions)
+    negative; the case balance is the sum. Corrections are new entries, never edits."""
+
+    Kind = LedgerKind
+    DEBIT_KINDS = LEDGER_DEBIT_KINDS
+    CREDIT_KINDS = LEDGER_CREDIT_KINDS
+    COST_KINDS = LEDGER_COST_KINDS
+
+    case = models.ForeignKey(
+        CollectionCase,
+        on_delete=models.PROTECT,
+        related_name="ledger_entries",
+        verbose_name=_("sak"),
+    )
+    invoice = models.ForeignKey(
+        Invoice,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="ledger_entries",
+        verbose_name=_("faktura"),
+    )
+    kind = models.CharField(_("type"), max_length=20, choices=Kind.choices)
+    amount = money_field(_("beløp"))
+    booked_on = models.DateField(_("bokført"))
+    description = models.CharField(_("beskrivelse"), max_length=200, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("registrert av"),
+    )
+    created_at = models.DateTimeField(_("registrert"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("postering")
+        verbose_name_plural = _("posteringer")
+        ordering = ["booked_on", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=(
+                    Q(kind__in=[k.value for k in LEDGER_DEBIT_KINDS], amount__gt=0)
+                    | Q(kind__in=[k.value for k in LEDGER_CREDIT_KINDS], amount__lt=0)
+                ),
+                name="ledger_entry_sign_by_kind",
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} {self.amount}"
+
+
+class CaseEvent(AppendOnlyModel):
+    """The case's timeline and audit trail: who did what, when, with which amounts."""
+
+    class Kind(models.TextChoices):
+        CREATED = "created", _("Opprettet")
+        APPROVED = "approved", _("Godkjent")
+        PAUSED = "paused", _("Satt på vent")
+        RESUMED = "resumed", _("Gjenopptatt")
+        DISPUTED = "disputed", _("Omtvistet")
+        DISPUTE_RESOLVED = "dispute_resolved", _("Innsigelse avklart")
+        LEGAL_APPROVAL_REQUESTED = (
+            "legal_approval_requested",
+            _("Godkjenning av rettslige tiltak bedt om"),
+        )
+        LEGAL_APPROVED = "legal_approved", _("Rettslige tiltak godkjent")
+        MONITORING = "monitoring", _("Til overvåkning")
+        CLOSED = "closed", _("Avsluttet")
+        NOTE = "note", _("Notat")
+        DIRECT_PAYMENT = "direct_payment", _("Direkte betaling registrert")
+        INVOICES_ADDED = "invoices_added", _("Fakturaer lagt til")
+        COST_ADDED = "cost_added", _("Kostnad lagt til")
+
+    case = models.ForeignKey(
+        CollectionCase, on_delete=models.PROTECT, related_name="events", verbose_name=_("sak")
+    )
+    at = models.DateTimeField(_("tidspunkt"), default=timezone.now)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("utført av"),
+    )
+    actor_label = models.CharField(_("utført av (tekst)"), max_length=100, blank=True)
+    kind = models.CharField(_("type"), max_length=30, choices=Kind.choices)
+    message = models.TextField(_("melding"))
+    data = models.JSONField(_("data"), default=dict, blank=True)
+    status_from = models.CharField(
+        _("status før"), max_length=20, choices=CollectionCase.Status.choices, blank=True
+    )
+    status_to = models.CharField(
+        _("status etter"), max_length=20, choices=CollectionCase.Status.choices, blank=True
+    )
+
+    class Meta:
+        verbose_name = _("hendelse")
+        verbose_name_plural = _("hendelser")
+        ordering = ["at", "id"]
+        indexes = [models.Index(fields=["case", "at"], name="case_event_case_at_idx")]
+
+    def __str__(self):
+        return f"{self.at:%Y-%m-%d %H:%M} {self.get_kind_display()}"

@@ -1,0 +1,85 @@
+"""Reads of cases, always scoped to the creditors the user is a member of."""
+
+from decimal import Decimal
+
+from django.db.models import Q, QuerySet, Sum
+from django.shortcuts import get_object_or_404
+
+from collections_cases.models import CollectionCase, Invoice, LedgerEntry
+from creditors.models import Creditor
+from kravia_web.money import to_ore
+
+Kind = LedgerEntry.Kind
+
+#: Entries that make up the outstanding principal: the claim itself, less what the creditor
+#: received directly or credited. (Payments to the agency are allocated separately.)
+PRINCIPAL_KINDS = (Kind.PRINCIPAL, Kind.DIRECT_PAYMENT, Kind.CREDIT_NOTE)
+
+
+def case_list_for_user(
+    *,
+    user,
+    creditor: Creditor | None = None,
+    status: str | None = None,
+    search: str = "",
+) -> QuerySet[CollectionCase]:
+    """The user's cases (any of their creditors, or just ``creditor``), with ``balance``."""
+    qs = (
+        CollectionCase.objects.filter(
+            creditor__in=Creditor.objects.filter(memberships__user=user).values("pk")
+        )
+        .select_related("creditor", "debtor")
+        .with_balance()
+    )
+    if creditor is not None:
+        qs = qs.filter(creditor=creditor)
+    if status:
+        qs = qs.filter(status=status)
+    search = search.strip()
+    if search:
+        match = Q(number__icontains=search) | Q(kid=search) | Q(debtor__name__icontains=search)
+        if search.isdigit():
+            match |= Q(
+                pk__in=Invoice.objects.filter(invoice_no=int(search), case__isnull=False).values(
+                    "case_id"
+                )
+            )
+        qs = qs.filter(match)
+    return qs
+
+
+def case_get_for_user(*, user, case_id: int) -> CollectionCase:
+    """One of the user's cases; Http404 for a case of a creditor they are not a member of."""
+    return get_object_or_404(case_list_for_user(user=user), pk=case_id)
+
+
+def _sum(entries) -> Decimal:
+    return to_ore(entries.aggregate(total=Sum("amount"))["total"] or 0)
+
+
+def case_balance(case: CollectionCase) -> Decimal:
+    """What the debtor owes on the case: the sum of its ledger entries."""
+    return _sum(LedgerEntry.objects.filter(case=case))
+
+
+def case_principal_outstanding(case: CollectionCase) -> Decimal:
+    return _sum(LedgerEntry.objects.filter(case=case, kind__in=PRINCIPAL_KINDS))
+
+
+def case_amounts(case: CollectionCase) -> dict[str, Decimal]:
+    """The balance broken down: one signed total per ledger kind (0 when none), the
+    outstanding principal and the balance."""
+    totals = dict.fromkeys(Kind.values, Decimal("0.00"))
+    rows = (
+        LedgerEntry.objects.filter(case=case)
+        .order_by()
+        .values("kind")
+        .annotate(total=Sum("amount"))
+    )
+    for row in rows:
+        totals[row["kind"]] = to_ore(row["total"])
+    totals["principal_outstanding"] = sum(
+        (totals[k] for k in PRINCIPAL_KINDS), start=Decimal("0.00")
+    )
+    totals["balance"] = sum((totals[k] for k in Kind.values), start=Decimal("0.00"))
+    return totals
