@@ -13,6 +13,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("", include("creditors.urls")),
     path("", include("integrations.urls")),
+    path("", include("collections_cases.urls")),
 ]
 
 if settings.POWEROFFICE_SANDBOX:

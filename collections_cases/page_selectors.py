@@ -1,0 +1,171 @@
+"""Reads for the Kundeweb pages (Saker, Klar for inkasso, Skyldnere), always scoped to one
+creditor the user is a member of. Every list is one query per page whatever its length:
+balances and counts are annotations, related rows come with ``select_related``."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.db.models import Count, F, Prefetch, Q, QuerySet, Sum
+from django.db.models.functions import Coalesce
+from django.http import Http404
+from django.utils import timezone
+
+from collections_cases.models import ZERO, CaseEvent, CollectionCase, Invoice, LedgerEntry
+from collections_cases.selectors import case_amounts, case_list_for_user
+from collections_cases.states import OPEN_STATUSES, TRANSITIONS
+from creditors.models import Creditor, Debtor
+from creditors.selectors import creditor_list_for_user
+
+Status = CollectionCase.Status
+Kind = LedgerEntry.Kind
+
+CASE_SORTS = {
+    "next_action": (F("next_action_date").asc(nulls_last=True), "-created_at", "-pk"),
+    "created": ("-created_at", "-pk"),
+    "balance": ("-balance", "-created_at", "-pk"),
+}
+DEFAULT_CASE_SORT = "next_action"
+
+
+# --------------------------------------------------------------------------------------------
+# Saker
+# --------------------------------------------------------------------------------------------
+
+
+def case_page_list(
+    *,
+    user,
+    creditor: Creditor,
+    status: str = "",
+    only_open: bool = False,
+    search: str = "",
+    sort: str = DEFAULT_CASE_SORT,
+) -> QuerySet[CollectionCase]:
+    """The creditor's cases for the *Saker* list, annotated with ``balance``."""
+    qs = case_list_for_user(user=user, creditor=creditor, status=status or None, search=search)
+    if only_open:
+        qs = qs.filter(status__in=OPEN_STATUSES)
+    return qs.order_by(*CASE_SORTS.get(sort, CASE_SORTS[DEFAULT_CASE_SORT]))
+
+
+def case_page_get(*, user, case_id: int) -> CollectionCase:
+    """One of the user's cases with its creditor and debtor; Http404 for anyone else's."""
+    qs = case_list_for_user(user=user).select_related("debtor__creditor")
+    try:
+        return qs.get(pk=case_id)
+    except CollectionCase.DoesNotExist:
+        raise Http404 from None
+
+
+def case_breakdown(case: CollectionCase) -> dict[str, Decimal]:
+    """The balance broken down the way the case page shows it: what was claimed
+    (principal, interest, fees, salær) and what came off it (payments, reductions)."""
+    totals = case_amounts(case)
+    return {
+        "principal": totals[Kind.PRINCIPAL],
+        "interest": totals[Kind.INTEREST],
+        "fees": totals[Kind.FEE],
+        "salaer": totals[Kind.SALAER],
+        "refund_due": totals[Kind.REFUND_DUE],
+        "payments": totals[Kind.PAYMENT],
+        "direct_payments": totals[Kind.DIRECT_PAYMENT],
+        "reductions": totals[Kind.CREDIT_NOTE] + totals[Kind.WRITE_OFF] + totals[Kind.REDUCTION],
+        "principal_outstanding": totals["principal_outstanding"],
+        "balance": totals["balance"],
+    }
+
+
+def case_invoices(case: CollectionCase) -> QuerySet[Invoice]:
+    return case.invoices.order_by("due_date", "invoice_no")
+
+
+def case_timeline(case: CollectionCase) -> QuerySet[CaseEvent]:
+    """Newest first, with the acting user in the same query."""
+    return case.events.select_related("actor").order_by("-at", "-id")
+
+
+def case_allowed_actions(case: CollectionCase) -> set[str]:
+    """The page actions the state machine allows in the case's current status."""
+    actions = {"note"}
+    approval = case.status == Status.AWAITING_APPROVAL
+    if approval and case.approval_kind == CollectionCase.ApprovalKind.START:
+        actions.add("approve")
+    if approval and case.approval_kind == CollectionCase.ApprovalKind.LEGAL:
+        actions.add("approve_legal")
+    for action in ("pause", "resume", "mark_disputed", "resolve_dispute", "withdraw"):
+        if case.status in TRANSITIONS[action]:
+            actions.add(action)
+    if case.status != Status.CLOSED:
+        actions.add("direct_payment")
+    return actions
+
+
+# --------------------------------------------------------------------------------------------
+# Klar for inkasso
+# --------------------------------------------------------------------------------------------
+
+
+def invoices_ready_for_collection(*, creditor: Creditor) -> QuerySet[Invoice]:
+    """Overdue (due before today in Oslo), unpaid NOK invoices not yet in a case, of debtors
+    who allow collection: transferable in PowerOffice Go and not opted out here."""
+    return (
+        Invoice.objects.filter(
+            creditor=creditor,
+            case__isnull=True,
+            balance__gt=0,
+            currency="NOK",
+            due_date__lt=timezone.localdate(),
+            debtor__transfer_to_debt_collection_agency=True,
+            debtor__collection_opt_out=False,
+        )
+        .select_related("debtor")
+        .order_by("debtor__name", "debtor_id", "due_date", "invoice_no")
+    )
+
+
+def invoices_for_creditor(*, creditor: Creditor) -> QuerySet[Invoice]:
+    return Invoice.objects.filter(creditor=creditor).select_related("debtor")
+
+
+# --------------------------------------------------------------------------------------------
+# Skyldnere
+# --------------------------------------------------------------------------------------------
+
+
+def debtor_page_list(*, creditor: Creditor, search: str = "") -> QuerySet[Debtor]:
+    """The creditor's debtors with ``open_cases`` and ``outstanding`` (the open cases'
+    balance). One join chain debtor → case → ledger entry, so the sum counts each entry once."""
+    open_cases = Q(cases__status__in=OPEN_STATUSES)
+    qs = Debtor.objects.filter(creditor=creditor).annotate(
+        open_cases=Count("cases", filter=open_cases, distinct=True),
+        outstanding=Coalesce(Sum("cases__ledger_entries__amount", filter=open_cases), ZERO),
+    )
+    search = search.strip()
+    if search:
+        match = (
+            Q(name__icontains=search)
+            | Q(email__icontains=search)
+            | Q(org_number__icontains=search.replace(" ", ""))
+        )
+        if search.isdigit():
+            match |= Q(customer_number=int(search))
+        qs = qs.filter(match)
+    return qs.order_by("name", "pk")
+
+
+def debtor_page_get(*, user, debtor_id: int) -> Debtor:
+    """One of the user's creditors' debtors, with its open cases; Http404 otherwise."""
+    qs = Debtor.objects.filter(
+        creditor__in=creditor_list_for_user(user=user).values("pk")
+    ).select_related("creditor")
+    try:
+        return qs.prefetch_related(
+            Prefetch(
+                "cases",
+                queryset=CollectionCase.objects.with_balance().order_by("-created_at"),
+                to_attr="case_list",
+            )
+        ).get(pk=debtor_id)
+    except Debtor.DoesNotExist:
+        raise Http404 from None

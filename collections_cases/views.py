@@ -1,0 +1,294 @@
+"""Kundeweb pages for collection cases: parse input, call one service or selector, render.
+
+Lists show the active creditor's cases and invoices. A case page of another of the user's
+creditors makes that creditor the active one (PowerOffice Go links straight to case pages);
+anyone else's case is a 404, on every page and every action.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from typing import Any
+
+from django import forms as django_forms
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext
+from django.views.decorators.http import require_POST
+
+from collections_cases import forms, page_selectors
+from collections_cases.models import CollectionCase
+from collections_cases.services import cases as case_services
+from creditors.selectors import ACTIVE_CREDITOR_SESSION_KEY, creditor_active_for_request
+from kravia_web.errors import ApplicationError
+
+CASES_PER_PAGE = 50
+INVOICES_PER_PAGE = 100
+
+
+def _active_creditor(request):
+    creditor = creditor_active_for_request(request)
+    if creditor is None:
+        messages.info(request, _("Legg til selskapet ditt som kreditor for å komme i gang."))
+    return creditor
+
+
+def make_active(request, creditor) -> None:
+    """Show the pages of ``creditor`` (one the user is a member of) from now on."""
+    if request.session.get(ACTIVE_CREDITOR_SESSION_KEY) != creditor.pk:
+        request.session[ACTIVE_CREDITOR_SESSION_KEY] = creditor.pk
+
+
+def _page(request, queryset, per_page):
+    return Paginator(queryset, per_page).get_page(request.GET.get("side"))
+
+
+def _query_without_page(request) -> str:
+    params = request.GET.copy()
+    params.pop("side", None)
+    return params.urlencode()
+
+
+# --------------------------------------------------------------------------------------------
+# Saker
+# --------------------------------------------------------------------------------------------
+
+
+def case_list(request):
+    creditor = _active_creditor(request)
+    if creditor is None:
+        return redirect("creditor_add")
+    filter_form = forms.CaseFilterForm(request.GET or None)
+    filters = filter_form.filters()
+    cases = page_selectors.case_page_list(user=request.user, creditor=creditor, **filters)
+    page = _page(request, cases, CASES_PER_PAGE)
+    return render(
+        request,
+        "collections_cases/case_list.html",
+        {
+            "creditor": creditor,
+            "filter_form": filter_form,
+            "filtered": any(filters[k] for k in ("search", "status", "only_open")),
+            "page": page,
+            "query": _query_without_page(request),
+        },
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# Case page and its actions
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CaseAction:
+    form_class: type[django_forms.Form]
+    run: Any  # (case, actor, cleaned_data) -> None
+    done: str
+
+
+ACTIONS: dict[str, CaseAction] = {
+    "approve": CaseAction(
+        forms.ApproveForm,
+        lambda case, actor, data: case_services.case_approve(case=case, actor=actor),
+        gettext_lazy("Saken er godkjent og startet."),
+    ),
+    "approve_legal": CaseAction(
+        forms.ApproveForm,
+        lambda case, actor, data: case_services.case_approve_legal(case=case, actor=actor),
+        gettext_lazy("Rettslige tiltak er godkjent."),
+    ),
+    "pause": CaseAction(
+        forms.PauseForm,
+        lambda case, actor, data: case_services.case_pause(
+            case=case, actor=actor, reason=data["reason"], until=data["until"]
+        ),
+        gettext_lazy("Saken er satt på vent."),
+    ),
+    "resume": CaseAction(
+        forms.ResumeForm,
+        lambda case, actor, data: case_services.case_resume(case=case, actor=actor),
+        gettext_lazy("Saken er gjenopptatt."),
+    ),
+    "withdraw": CaseAction(
+        forms.WithdrawForm,
+        lambda case, actor, data: case_services.case_withdraw(
+            case=case, actor=actor, reason=data["reason"]
+        ),
+        gettext_lazy("Saken er trukket tilbake og avsluttet."),
+    ),
+    "mark_disputed": CaseAction(
+        forms.DisputeForm,
+        lambda case, actor, data: case_services.case_mark_disputed(
+            case=case, actor=actor, reason=data["reason"]
+        ),
+        gettext_lazy("Saken er merket som omtvistet og stanset."),
+    ),
+    "resolve_dispute": CaseAction(
+        forms.ResolveDisputeForm,
+        lambda case, actor, data: case_services.case_resolve_dispute(
+            case=case, actor=actor, note=data["note"]
+        ),
+        gettext_lazy("Innsigelsen er avklart, og saken fortsetter."),
+    ),
+    "direct_payment": CaseAction(
+        forms.DirectPaymentForm,
+        lambda case, actor, data: case_services.case_register_direct_payment(
+            case=case,
+            actor=actor,
+            amount=data["amount"],
+            paid_on=data["paid_on"],
+            reference=data["reference"],
+        ),
+        gettext_lazy("Den direkte betalingen er registrert."),
+    ),
+    "note": CaseAction(
+        forms.NoteForm,
+        lambda case, actor, data: case_services.case_add_note(
+            case=case, actor=actor, text=data["text"]
+        ),
+        gettext_lazy("Notatet er lagret."),
+    ),
+}
+
+
+def _action_form(action: str, breakdown: dict, data=None) -> django_forms.Form:
+    form_class = ACTIONS[action].form_class
+    kwargs = {"prefix": action}
+    if form_class is forms.DirectPaymentForm:
+        kwargs["max_amount"] = breakdown["principal_outstanding"]
+    return form_class(data, **kwargs)
+
+
+def _render_case(request, case: CollectionCase, *, bound: dict | None = None):
+    breakdown = page_selectors.case_breakdown(case)
+    allowed = page_selectors.case_allowed_actions(case)
+    action_forms = {action: _action_form(action, breakdown) for action in allowed}
+    action_forms.update(bound or {})
+    return render(
+        request,
+        "collections_cases/case_detail.html",
+        {
+            "case": case,
+            "amounts": breakdown,
+            "invoices": page_selectors.case_invoices(case),
+            "events": page_selectors.case_timeline(case),
+            "forms": action_forms,
+        },
+    )
+
+
+def case_detail(request, case_id: int):
+    case = page_selectors.case_page_get(user=request.user, case_id=case_id)
+    make_active(request, case.creditor)
+    return _render_case(request, case)
+
+
+@require_POST
+def case_action(request, case_id: int, action: str):
+    if action not in ACTIONS:
+        raise Http404
+    case = page_selectors.case_page_get(user=request.user, case_id=case_id)
+    form = _action_form(action, page_selectors.case_breakdown(case), request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Ikke lagret. Rett feltene som er merket."))
+        return _render_case(request, case, bound={action: form})
+    try:
+        ACTIONS[action].run(case, request.user, form.cleaned_data)
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, ACTIONS[action].done)
+    return redirect("case_detail", case_id=case.pk)
+
+
+# --------------------------------------------------------------------------------------------
+# Klar for inkasso
+# --------------------------------------------------------------------------------------------
+
+
+def ready_for_collection(request):
+    creditor = _active_creditor(request)
+    if creditor is None:
+        return redirect("creditor_add")
+    form = forms.StartCollectionForm(
+        request.POST if request.method == "POST" else None, creditor=creditor
+    )
+    if request.method == "POST":
+        if form.has_error("invoices", "invalid_choice") or form.has_error(
+            "invoices", "invalid_pk_value"
+        ):
+            raise Http404
+        if form.is_valid():
+            _start_cases(request, creditor, form.cleaned_data["invoices"])
+            return redirect("ready_for_collection")
+        messages.error(request, form.errors["invoices"][0])
+    invoices = page_selectors.invoices_ready_for_collection(creditor=creditor)
+    return render(
+        request,
+        "collections_cases/ready_for_collection.html",
+        {"creditor": creditor, "page": _page(request, invoices, INVOICES_PER_PAGE)},
+    )
+
+
+def _start_cases(request, creditor, selected) -> None:
+    """One case per debtor with that debtor's selected invoices; a debtor the service refuses
+    is reported and the others still start."""
+    ready_ids = set(
+        page_selectors.invoices_ready_for_collection(creditor=creditor)
+        .filter(pk__in=[invoice.pk for invoice in selected])
+        .values_list("pk", flat=True)
+    )
+    by_debtor = defaultdict(list)
+    skipped = []
+    for invoice in selected:
+        if invoice.pk in ready_ids:
+            by_debtor[invoice.debtor].append(invoice)
+        else:
+            skipped.append(invoice)
+    started = []
+    for debtor, invoices in sorted(by_debtor.items(), key=lambda item: item[0].name):
+        try:
+            case = case_services.case_create(
+                creditor=creditor,
+                debtor=debtor,
+                invoices=invoices,
+                actor=request.user,
+                needs_approval=creditor.approve_cases_before_start,
+            )
+        except ApplicationError as exc:
+            messages.error(request, f"{debtor.name}: {exc.message}")
+        else:
+            started.append(case)
+    if started:
+        numbers = ", ".join(case.number for case in started)
+        if creditor.approve_cases_before_start:
+            text = ngettext(
+                "%(count)d sak er opprettet og venter på din godkjenning: %(numbers)s.",
+                "%(count)d saker er opprettet og venter på din godkjenning: %(numbers)s.",
+                len(started),
+            )
+        else:
+            text = ngettext(
+                "%(count)d sak er startet: %(numbers)s.",
+                "%(count)d saker er startet: %(numbers)s.",
+                len(started),
+            )
+        messages.success(request, text % {"count": len(started), "numbers": numbers})
+    if skipped:
+        numbers = ", ".join(str(invoice.invoice_no) for invoice in skipped)
+        messages.warning(
+            request,
+            ngettext(
+                "Faktura %(numbers)s ble ikke sendt til inkasso: den er betalt, allerede i en "
+                "sak eller skyldneren er unntatt fra inkasso.",
+                "Fakturaene %(numbers)s ble ikke sendt til inkasso: de er betalt, allerede i en "
+                "sak eller skyldneren er unntatt fra inkasso.",
+                len(skipped),
+            )
+            % {"numbers": numbers},
+        )
