@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.utils.translation import gettext_lazy as _
 
-from creditors.models import Creditor, Membership, User
+from creditors.models import Creditor, Debtor, Membership, User
 
 
 class MembershipInline(admin.TabularInline):
@@ -49,3 +49,22 @@ class MembershipAdmin(admin.ModelAdmin):
     list_filter = ["role"]
     search_fields = ["user__email", "creditor__name", "creditor__org_number"]
     autocomplete_fields = ["user", "creditor"]
+
+
+@admin.register(Debtor)
+class DebtorAdmin(admin.ModelAdmin):
+    list_display = [
+        "name",
+        "creditor",
+        "customer_number",
+        "is_person",
+        "org_number",
+        "email",
+        "transfer_to_debt_collection_agency",
+        "collection_opt_out",
+    ]
+    list_filter = ["is_person", "transfer_to_debt_collection_agency", "collection_opt_out"]
+    search_fields = ["name", "org_number", "email", "customer_number__exact", "creditor__name"]
+    list_select_related = ["creditor"]
+    autocomplete_fields = ["creditor"]
+    readonly_fields = ["pogo_id", "pogo_last_changed", "created_at", "updated_at"]

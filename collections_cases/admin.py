@@ -1,0 +1,282 @@
+"""Admin for case handlers. A case's state changes only through the services: the case page is
+read-only, and the actions ask for a reason and call the service for each selected case."""
+
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.admin import helpers
+from django.template.response import TemplateResponse
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
+
+from collections_cases.models import CaseEvent, CollectionCase, Invoice, LedgerEntry
+from collections_cases.services import cases as case_services
+from kravia_web.errors import ApplicationError
+from kravia_web.money import format_nok
+
+
+class ReadOnlyInline(admin.TabularInline):
+    extra = 0
+    can_delete = False
+    show_change_link = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class CaseEventInline(ReadOnlyInline):
+    model = CaseEvent
+    fields = ["at", "kind", "message", "actor_label", "status_from", "status_to", "data"]
+    readonly_fields = fields
+    ordering = ["-at", "-id"]
+
+
+class LedgerEntryInline(ReadOnlyInline):
+    model = LedgerEntry
+    fields = ["booked_on", "kind", "amount", "invoice", "description", "created_by"]
+    readonly_fields = fields
+
+
+class InvoiceInline(ReadOnlyInline):
+    model = Invoice
+    fields = ["invoice_no", "invoice_date", "due_date", "total_amount", "balance", "cid"]
+    readonly_fields = fields
+
+
+class ReasonForm(forms.Form):
+    reason = forms.CharField(label=_("Årsak"), widget=forms.Textarea(attrs={"rows": 3}))
+
+
+class PauseForm(ReasonForm):
+    until = forms.DateField(
+        label=_("På vent til"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+        help_text=_("Tom: på vent til saken gjenopptas manuelt."),
+    )
+
+
+@admin.register(CollectionCase)
+class CollectionCaseAdmin(admin.ModelAdmin):
+    list_display = [
+        "number",
+        "creditor",
+        "debtor",
+        "status",
+        "stage",
+        "next_action",
+        "next_action_date",
+        "balance_display",
+        "created_at",
+    ]
+    list_filter = ["status", "stage", "creditor", "next_action_date"]
+    search_fields = ["number", "kid", "debtor__name", "invoices__invoice_no__exact"]
+    date_hierarchy = "created_at"
+    list_select_related = ["creditor", "debtor"]
+    inlines = [InvoiceInline, LedgerEntryInline, CaseEventInline]
+    actions = [
+        "pause_cases",
+        "resume_cases",
+        "withdraw_cases",
+        "mark_cases_disputed",
+        "approve_legal_steps",
+    ]
+    fieldsets = (
+        (None, {"fields": ("number", "kid", "creditor", "debtor", "pogo_case_id")}),
+        (
+            _("Status"),
+            {
+                "fields": (
+                    "status",
+                    "stage",
+                    "approval_kind",
+                    "next_action",
+                    "next_action_date",
+                    "limitation_date",
+                    "balance_display",
+                )
+            },
+        ),
+        (
+            _("På vent, innsigelse og avslutning"),
+            {
+                "fields": (
+                    "pause_reason",
+                    "paused_until",
+                    "held_status",
+                    "held_next_action",
+                    "held_next_action_date",
+                    "dispute_reason",
+                    "legal_approved_at",
+                    "close_reason",
+                    "close_note",
+                    "closed_at",
+                )
+            },
+        ),
+        (_("Datoer"), {"fields": ("created_at", "updated_at")}),
+    )
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).with_balance()
+
+    def get_readonly_fields(self, request, obj=None):
+        # Every change goes through a service (lock, transition table, event).
+        return [f.name for f in self.model._meta.fields] + ["balance_display"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description=_("saldo"), ordering="balance")
+    def balance_display(self, obj):
+        return format_nok(getattr(obj, "balance", None))
+
+    # Actions ------------------------------------------------------------------------------
+
+    def _apply(self, request, queryset, call, *, done_message):
+        done = 0
+        for case in queryset:
+            try:
+                call(case)
+            except ApplicationError as exc:
+                self.message_user(request, exc.message, messages.ERROR)
+            else:
+                done += 1
+        if done:
+            self.message_user(request, done_message(done), messages.SUCCESS)
+
+    def _with_form(self, request, queryset, *, form_class, title, call, done_message):
+        """Show a page asking for the reason; on submit, call the service for each case."""
+        if "apply" in request.POST:
+            form = form_class(request.POST)
+            if form.is_valid():
+                self._apply(
+                    request,
+                    queryset,
+                    lambda case: call(case, form.cleaned_data),
+                    done_message=done_message,
+                )
+                return None
+        else:
+            form = form_class()
+        context = {
+            **self.admin_site.each_context(request),
+            "title": title,
+            "form": form,
+            "cases": queryset,
+            "action": request.POST.get("action", ""),
+            "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+            "opts": self.model._meta,
+        }
+        return TemplateResponse(
+            request, "admin/collections_cases/collectioncase/action_reason.html", context
+        )
+
+    @admin.action(description=_("Sett valgte saker på vent"))
+    def pause_cases(self, request, queryset):
+        return self._with_form(
+            request,
+            queryset,
+            form_class=PauseForm,
+            title=_("Sett saker på vent"),
+            call=lambda case, data: case_services.case_pause(
+                case=case, actor=request.user, reason=data["reason"], until=data["until"]
+            ),
+            done_message=lambda n: (
+                ngettext("%(count)d sak er satt på vent.", "%(count)d saker er satt på vent.", n)
+                % {"count": n}
+            ),
+        )
+
+    @admin.action(description=_("Gjenoppta valgte saker"))
+    def resume_cases(self, request, queryset):
+        self._apply(
+            request,
+            queryset,
+            lambda case: case_services.case_resume(case=case, actor=request.user),
+            done_message=lambda n: (
+                ngettext("%(count)d sak er gjenopptatt.", "%(count)d saker er gjenopptatt.", n)
+                % {"count": n}
+            ),
+        )
+
+    @admin.action(description=_("Trekk tilbake valgte saker"))
+    def withdraw_cases(self, request, queryset):
+        return self._with_form(
+            request,
+            queryset,
+            form_class=ReasonForm,
+            title=_("Trekk tilbake saker"),
+            call=lambda case, data: case_services.case_withdraw(
+                case=case, actor=request.user, reason=data["reason"]
+            ),
+            done_message=lambda n: (
+                ngettext(
+                    "%(count)d sak er trukket tilbake.", "%(count)d saker er trukket tilbake.", n
+                )
+                % {"count": n}
+            ),
+        )
+
+    @admin.action(description=_("Merk valgte saker som omtvistet"))
+    def mark_cases_disputed(self, request, queryset):
+        return self._with_form(
+            request,
+            queryset,
+            form_class=ReasonForm,
+            title=_("Merk saker som omtvistet"),
+            call=lambda case, data: case_services.case_mark_disputed(
+                case=case, actor=request.user, reason=data["reason"]
+            ),
+            done_message=lambda n: (
+                ngettext(
+                    "%(count)d sak er merket som omtvistet.",
+                    "%(count)d saker er merket som omtvistet.",
+                    n,
+                )
+                % {"count": n}
+            ),
+        )
+
+    @admin.action(description=_("Godkjenn rettslige tiltak for valgte saker"))
+    def approve_legal_steps(self, request, queryset):
+        self._apply(
+            request,
+            queryset,
+            lambda case: case_services.case_approve_legal(case=case, actor=request.user),
+            done_message=lambda n: (
+                ngettext(
+                    "Rettslige tiltak er godkjent for %(count)d sak.",
+                    "Rettslige tiltak er godkjent for %(count)d saker.",
+                    n,
+                )
+                % {"count": n}
+            ),
+        )
+
+
+@admin.register(Invoice)
+class InvoiceAdmin(admin.ModelAdmin):
+    list_display = [
+        "invoice_no",
+        "creditor",
+        "debtor",
+        "invoice_date",
+        "due_date",
+        "total_amount",
+        "balance",
+        "case",
+    ]
+    list_filter = ["creditor", "due_date"]
+    search_fields = ["invoice_no__exact", "debtor__name", "cid", "case__number"]
+    list_select_related = ["creditor", "debtor", "case"]
+    raw_id_fields = ["creditor", "debtor", "case"]
+    readonly_fields = ["case", "created_at", "updated_at"]

@@ -1,0 +1,172 @@
+import pytest
+from django.contrib.messages import get_messages
+from django.urls import reverse
+
+from collections_cases.models import CaseEvent, CollectionCase
+from tests.collections_cases.factories import (
+    CollectionCaseFactory,
+    DebtorFactory,
+    InvoiceFactory,
+    LedgerEntryFactory,
+)
+from tests.factories import UserFactory
+
+pytestmark = pytest.mark.django_db
+
+Status = CollectionCase.Status
+CHANGELIST = reverse("admin:collections_cases_collectioncase_changelist")
+
+
+@pytest.fixture
+def admin_client(client):
+    staff = UserFactory(is_staff=True, is_superuser=True)
+    client.force_login(staff)
+    client.staff = staff
+    return client
+
+
+def messages_of(response):
+    return [str(m) for m in get_messages(response.wsgi_request)]
+
+
+def run_action(client, action, cases, **data):
+    return client.post(
+        CHANGELIST,
+        {"action": action, "_selected_action": [c.pk for c in cases], **data},
+        follow=True,
+    )
+
+
+def test_changelist_filters_and_search(admin_client):
+    case = CollectionCaseFactory(debtor__name="Hansen Rør AS")
+    LedgerEntryFactory(case=case)
+    InvoiceFactory(debtor=case.debtor, invoice_no=55501, case=case)
+    other = CollectionCaseFactory(status=Status.PAUSED)
+
+    response = admin_client.get(CHANGELIST)
+    assert response.status_code == 200
+    assert case.number in response.text and other.number in response.text
+
+    for query in ["Hansen", "55501", case.kid, case.number]:
+        response = admin_client.get(CHANGELIST, {"q": query})
+        assert response.status_code == 200
+        assert list(response.context["cl"].result_list) == [case], query
+    response = admin_client.get(
+        CHANGELIST, {"status__exact": "paused", "stage__exact": "inkassovarsel"}
+    )
+    assert list(response.context["cl"].result_list) == [other]
+
+
+def test_change_page_shows_inlines_read_only(admin_client):
+    case = CollectionCaseFactory()
+    LedgerEntryFactory(case=case)
+    InvoiceFactory(debtor=case.debtor, case=case)
+    CaseEvent.objects.create(case=case, kind=CaseEvent.Kind.NOTE, message="Ringte skyldner")
+
+    response = admin_client.get(
+        reverse("admin:collections_cases_collectioncase_change", args=[case.pk])
+    )
+
+    assert response.status_code == 200
+    assert "Ringte skyldner" in response.text
+    assert "kr 1\u00a0000,00" in response.text
+
+
+def test_no_add_or_delete_of_cases(admin_client):
+    assert (
+        admin_client.get(reverse("admin:collections_cases_collectioncase_add")).status_code == 403
+    )
+
+
+def test_pause_action_asks_for_reason_then_pauses(admin_client):
+    cases = [CollectionCaseFactory(), CollectionCaseFactory()]
+
+    page = run_action(admin_client, "pause_cases", cases)
+    assert page.status_code == 200
+    assert 'name="reason"' in page.text and 'name="until"' in page.text
+    assert cases[0].number in page.text
+
+    done = run_action(
+        admin_client, "pause_cases", cases, apply="1", reason="Avtale", until="2099-01-01"
+    )
+
+    assert done.status_code == 200
+    assert "2 saker er satt på vent." in messages_of(done)
+    for case in cases:
+        case.refresh_from_db()
+        assert case.status == Status.PAUSED
+        assert case.pause_reason == "Avtale"
+        assert str(case.paused_until) == "2099-01-01"
+        assert CaseEvent.objects.get(case=case).actor == admin_client.staff
+
+
+def test_action_without_reason_shows_the_form_again(admin_client):
+    case = CollectionCaseFactory()
+
+    page = run_action(admin_client, "withdraw_cases", [case], apply="1", reason="")
+
+    assert page.status_code == 200
+    assert 'name="reason"' in page.text
+    case.refresh_from_db()
+    assert case.status == Status.ACTIVE
+
+
+def test_withdraw_and_dispute_actions(admin_client):
+    a, b = CollectionCaseFactory(), CollectionCaseFactory()
+
+    run_action(admin_client, "withdraw_cases", [a], apply="1", reason="Feil sendt")
+    run_action(admin_client, "mark_cases_disputed", [b], apply="1", reason="Bestrider")
+
+    a.refresh_from_db()
+    b.refresh_from_db()
+    assert (a.status, a.close_reason) == (Status.CLOSED, CollectionCase.CloseReason.WITHDRAWN)
+    assert (b.status, b.dispute_reason) == (Status.DISPUTED, "Bestrider")
+
+
+def test_resume_reports_refused_cases_as_messages(admin_client):
+    paused = CollectionCaseFactory(status=Status.PAUSED, held_status=Status.ACTIVE)
+    active = CollectionCaseFactory()
+
+    response = run_action(admin_client, "resume_cases", [paused, active])
+
+    assert response.status_code == 200
+    texts = messages_of(response)
+    assert "1 sak er gjenopptatt." in texts
+    assert any(active.number in t and "«Pågående»" in t for t in texts)
+    paused.refresh_from_db()
+    assert paused.status == Status.ACTIVE
+
+
+def test_approve_legal_action(admin_client):
+    waiting = CollectionCaseFactory(
+        status=Status.AWAITING_APPROVAL, approval_kind=CollectionCase.ApprovalKind.LEGAL
+    )
+    closed = CollectionCaseFactory(status=Status.CLOSED)
+
+    response = run_action(admin_client, "approve_legal_steps", [waiting, closed])
+
+    waiting.refresh_from_db()
+    assert waiting.status == Status.LEGAL
+    texts = messages_of(response)
+    assert "Rettslige tiltak er godkjent for 1 sak." in texts
+    assert any(closed.number in t for t in texts)
+
+
+def test_invoice_and_debtor_admin_search(admin_client):
+    debtor = DebtorFactory(name="Berg Bakeri", org_number="923609016")
+    InvoiceFactory(debtor=debtor, invoice_no=42424)
+
+    invoices = admin_client.get(
+        reverse("admin:collections_cases_invoice_changelist"), {"q": "42424"}
+    )
+    debtors = admin_client.get(reverse("admin:creditors_debtor_changelist"), {"q": "Berg"})
+    debtors_by_text = admin_client.get(
+        reverse("admin:creditors_debtor_changelist"), {"q": "923609016"}
+    )
+
+    assert invoices.status_code == debtors.status_code == 200
+    assert [i.invoice_no for i in invoices.context["cl"].result_list] == [42424]
+    assert list(debtors.context["cl"].result_list) == [debtor]
+    assert list(debtors_by_text.context["cl"].result_list) == [debtor]
+    change = admin_client.get(reverse("admin:creditors_debtor_change", args=[debtor.pk]))
+    assert change.status_code == 200
