@@ -272,7 +272,7 @@ class DebtorForm(forms.ModelForm):
         )
         labels = {
             "email": _("E-post"),
-            "reminder_email": _("E-post for purringer og inkassobrev"),
+            "reminder_email": _("E-post for inkassobrev"),
             "phone": _("Telefon"),
             "address_line": _("Adresse"),
             "postal_code": _("Postnummer"),
@@ -287,7 +287,7 @@ class DebtorForm(forms.ModelForm):
                 "Det startes ingen nye saker mot denne skyldneren. Åpne saker fortsetter til "
                 "du trekker dem tilbake."
             ),
-            "reminder_email": _("Tom: brevene sendes til e-postadressen over."),
+            "reminder_email": _("Tom: vi bruker e-postadressen i feltet E-post."),
         }
 
     def __init__(self, *args, **kwargs):

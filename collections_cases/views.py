@@ -236,8 +236,9 @@ def ready_for_collection(request):
 
 
 def _start_cases(request, creditor, selected) -> None:
-    """One case per debtor with that debtor's selected invoices; a debtor the service refuses
-    is reported and the others still start."""
+    """The selected invoices go to collection per debtor: into the debtor's open case while it
+    is still at the inkassovarsel, otherwise into one new case with all of them. A debtor the
+    service refuses is reported and the others still go ahead."""
     ready_ids = set(
         page_selectors.invoices_ready_for_collection(creditor=creditor)
         .filter(pk__in=[invoice.pk for invoice in selected])
@@ -250,20 +251,32 @@ def _start_cases(request, creditor, selected) -> None:
             by_debtor[invoice.debtor].append(invoice)
         else:
             skipped.append(invoice)
-    started = []
+    open_cases = page_selectors.cases_open_for_more_invoices(creditor=creditor, debtors=by_debtor)
+    started, added = [], []
     for debtor, invoices in sorted(by_debtor.items(), key=lambda item: item[0].name):
         try:
-            case = case_services.case_create(
-                creditor=creditor,
-                debtor=debtor,
-                invoices=invoices,
-                actor=request.user,
-                needs_approval=creditor.approve_cases_before_start,
-            )
+            if debtor.pk in open_cases:
+                added.append(
+                    case_services.case_add_invoices(
+                        case=open_cases[debtor.pk], actor=request.user, invoices=invoices
+                    )
+                )
+            else:
+                started.append(
+                    case_services.case_create(
+                        creditor=creditor,
+                        debtor=debtor,
+                        invoices=invoices,
+                        actor=request.user,
+                        needs_approval=creditor.approve_cases_before_start,
+                    )
+                )
         except ApplicationError as exc:
             messages.error(request, f"{debtor.name}: {exc.message}")
-        else:
-            started.append(case)
+    _report_started(request, creditor, started, added, skipped)
+
+
+def _report_started(request, creditor, started, added, skipped) -> None:
     if started:
         numbers = ", ".join(case.number for case in started)
         if creditor.approve_cases_before_start:
@@ -279,6 +292,16 @@ def _start_cases(request, creditor, selected) -> None:
                 len(started),
             )
         messages.success(request, text % {"count": len(started), "numbers": numbers})
+    if added:
+        messages.success(
+            request,
+            ngettext(
+                "Fakturaene er lagt til skyldnerens åpne sak %(numbers)s.",
+                "Fakturaene er lagt til skyldnernes åpne saker %(numbers)s.",
+                len(added),
+            )
+            % {"numbers": ", ".join(case.number for case in added)},
+        )
     if skipped:
         numbers = ", ".join(str(invoice.invoice_no) for invoice in skipped)
         messages.warning(

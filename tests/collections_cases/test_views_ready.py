@@ -137,3 +137,30 @@ def test_the_due_date_is_compared_with_today_in_oslo(client, user, creditor):
     with time_machine.travel(dt.datetime(2026, 12, 31, 23, 30, tzinfo=dt.UTC), tick=False):
         client.force_login(user)
         assert _listed(client) == {invoice.pk}
+
+
+def test_invoices_join_the_debtors_case_still_at_the_inkassovarsel(logged_in_client, creditor):
+    debtor = collectable_debtor(creditor)
+    case = open_case(creditor, debtor=debtor)
+    later = InvoiceFactory(debtor=debtor, due_date=overdue(3))
+
+    _start(logged_in_client, [later])
+
+    assert CollectionCase.objects.filter(debtor=debtor).count() == 1
+    assert Invoice.objects.get(pk=later.pk).case_id == case.pk
+    assert CaseEvent.objects.filter(case=case, kind=CaseEvent.Kind.INVOICES_ADDED).count() == 1
+
+
+def test_a_debtor_whose_case_is_past_the_inkassovarsel_gets_a_new_case(logged_in_client, creditor):
+    debtor = collectable_debtor(creditor)
+    case = open_case(creditor, debtor=debtor)
+    CollectionCase.objects.filter(pk=case.pk).update(
+        stage=CollectionCase.Stage.BETALINGSOPPFORDRING
+    )
+    later = InvoiceFactory(debtor=debtor, due_date=overdue(3))
+
+    _start(logged_in_client, [later])
+
+    new_case = Invoice.objects.get(pk=later.pk).case
+    assert new_case is not None
+    assert new_case.pk != case.pk
