@@ -112,4 +112,9 @@ def test_refused_move_raises_and_changes_nothing(action, status_from, user):
     assert not CaseEvent.objects.filter(case=case).exists()
     # The message names the case and the status it is in
     assert case.number in excinfo.value.message
-    assert f"«{Status(status_from).label}»" in excinfo.value.message
+    assert f"fra «{Status(status_from).label}»" in excinfo.value.message
+    targets = {t for t in TRANSITIONS[action].values() if t != RETURN}
+    if len(targets) == 1:
+        assert f"til «{Status(targets.pop()).label}»" in excinfo.value.message
+    else:
+        assert "til «forrige status»" in excinfo.value.message
