@@ -142,3 +142,30 @@ def test_another_users_debtor_is_a_404_on_get_and_post(logged_in_client, credito
     assert logged_in_client.get(url).status_code == 404
     assert logged_in_client.post(url, _form(foreign, email="b@example.no")).status_code == 404
     assert Debtor.objects.get(pk=foreign.pk).email == "a@example.no"
+
+
+def test_a_debtor_of_another_of_the_users_creditors_becomes_the_active_one(
+    logged_in_client, user, creditor
+):
+    second = MembershipFactory(user=user).creditor
+    debtor = DebtorFactory(creditor=second)
+
+    response = logged_in_client.get(reverse("debtor_detail", args=[debtor.pk]))
+
+    assert response.status_code == 200
+    assert response.context["active_creditor"] == second
+
+
+@pytest.mark.parametrize("name", ["case_list", "ready_for_collection", "debtor_list"])
+def test_list_pages_send_a_user_without_creditors_to_add_one(logged_in_client, name):
+    response = logged_in_client.get(reverse(name))
+
+    assert response["Location"] == reverse("creditor_add")
+
+
+@pytest.mark.parametrize("name", ["case_list", "ready_for_collection", "debtor_list"])
+def test_list_pages_need_a_login(client, name):
+    response = client.get(reverse(name))
+
+    assert response.status_code == 302
+    assert response["Location"].startswith(reverse("login"))
