@@ -449,3 +449,20 @@ def test_the_case_page_runs_a_constant_number_of_queries(
 
     with django_assert_max_num_queries(14):
         logged_in_client.get(reverse("case_detail", args=[case.pk]))
+
+
+def test_approve_legal_steps_when_the_case_asks_for_them(logged_in_client, creditor):
+    from collections_cases.services.cases import case_request_legal_approval
+
+    case = open_case(creditor)
+    CollectionCase.objects.filter(pk=case.pk).update(stage=CollectionCase.Stage.VARSEL_RETTSLIG)
+    case_request_legal_approval(case=_refresh(case), actor=None)
+
+    forms = logged_in_client.get(reverse("case_detail", args=[case.pk])).context["forms"]
+    assert "approve_legal" in forms
+    assert "approve" not in forms
+
+    _action(logged_in_client, case, "approve_legal")
+
+    assert _refresh(case).status == Status.LEGAL
+    assert _events(case, CaseEvent.Kind.LEGAL_APPROVED) == 1

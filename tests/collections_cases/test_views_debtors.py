@@ -169,3 +169,29 @@ def test_list_pages_need_a_login(client, name):
 
     assert response.status_code == 302
     assert response["Location"].startswith(reverse("login"))
+
+
+def test_debtor_update_refuses_fields_it_does_not_own(creditor, user):
+    from creditors.debtor_services import debtor_update
+    from kravia_web.errors import ApplicationError
+
+    debtor = DebtorFactory(creditor=creditor, name="Ola")
+
+    with pytest.raises(ApplicationError):
+        debtor_update(debtor=debtor, actor=user, data={"name": "Kari"})
+
+    assert Debtor.objects.get(pk=debtor.pk).name == "Ola"
+
+
+def test_debtor_update_validates_like_the_model(creditor, user):
+    from creditors.debtor_services import debtor_update
+    from kravia_web.errors import ApplicationError
+
+    debtor = DebtorFactory(creditor=creditor, email="ok@example.no")
+
+    with pytest.raises(ApplicationError) as raised:
+        debtor_update(debtor=debtor, actor=user, data={"email": "nei", "phone": "1"})
+
+    assert "email" in raised.value.extra["fields"]
+    saved = Debtor.objects.get(pk=debtor.pk)
+    assert (saved.email, saved.phone) == ("ok@example.no", "")
