@@ -12,7 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from creditors.models import Creditor, Debtor
-from kravia_web.money import MONEY_DECIMAL_PLACES, MONEY_MAX_DIGITS
+from kravia_web.money import MONEY_DECIMAL_PLACES, MONEY_MAX_DIGITS, to_ore
 
 ZERO = Value(0, output_field=models.DecimalField(max_digits=MONEY_MAX_DIGITS, decimal_places=2))
 
@@ -131,10 +131,21 @@ class CaseNumberSequence(models.Model):
         return f"{self.year}: {self.last_number}"
 
 
+class InOre(models.Func):
+    """Its one expression as a Decimal rounded to øre. SQLite sums decimals as floats
+    (1000.01 - 0.01 may come back as 999.99999999999); PostgreSQL's numeric is exact already."""
+
+    template = "%(expressions)s"
+    output_field = models.DecimalField(max_digits=MONEY_MAX_DIGITS, decimal_places=2)
+
+    def convert_value(self, value, expression, connection):
+        return None if value is None else to_ore(value)
+
+
 class CaseQuerySet(models.QuerySet):
     def with_balance(self):
         """Annotate ``balance``: the sum of the case's ledger entries (0 without entries)."""
-        return self.annotate(balance=Coalesce(Sum("ledger_entries__amount"), ZERO))
+        return self.annotate(balance=InOre(Coalesce(Sum("ledger_entries__amount"), ZERO)))
 
 
 class CollectionCase(models.Model):

@@ -3,7 +3,7 @@ from decimal import Decimal
 
 import pytest
 from django.db import IntegrityError, transaction
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.django import TestCase as HypothesisTestCase
 
@@ -113,7 +113,16 @@ def test_balance_is_the_sum_of_the_ledger():
 
 
 class TestBalanceProperty(HypothesisTestCase):
-    @settings(max_examples=25, deadline=None)
+    @settings(max_examples=50, deadline=None)
+    # SQLite sums decimals as floats: this one came back as 2893.00999999999.
+    @example(
+        [
+            (Kind.PRINCIPAL, Decimal("0.01")),
+            (Kind.PRINCIPAL, Decimal("19890.17")),
+            (Kind.PRINCIPAL, Decimal("0.01")),
+            (Kind.PAYMENT, Decimal("16997.18")),
+        ]
+    )
     @given(
         st.lists(
             st.tuples(
