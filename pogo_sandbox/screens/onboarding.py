@@ -88,6 +88,25 @@ def _refused(onboarding: OnboardingSession, user):
     return _back_to_integration(onboarding, status=str(status))
 
 
+def _onboarding_for(request, token: str):
+    """``(session, user, companies, None)`` to go on, or ``(..., response)`` to stop here.
+
+    Stops with an error page (unknown, used or expired link), the login page, or the redirect
+    back to the integration when Go refuses this user or company.
+    """
+    onboarding, problem = _open_session(request, token)
+    if problem:
+        return None, None, [], problem
+    user = current_user(request)
+    if user is None:
+        return onboarding, None, [], redirect(login_url(request.get_full_path()))
+    request.go_user = user
+    refused = _refused(onboarding, user)
+    if refused:
+        return onboarding, user, [], refused
+    return onboarding, user, domain.onboarding_companies_for(onboarding, user), None
+
+
 def _chosen(request, token: str) -> int | None:
     chosen = request.session.get(SESSION_ONBOARDING) or {}
     return chosen.get(token)
@@ -95,17 +114,9 @@ def _chosen(request, token: str) -> int | None:
 
 @sandbox_view
 def choose_company(request, token):
-    onboarding, problem = _open_session(request, token)
-    if problem:
-        return problem
-    user = current_user(request)
-    if user is None:
-        return redirect(login_url(request.get_full_path()))
-    request.go_user = user
-    refused = _refused(onboarding, user)
-    if refused:
-        return refused
-    companies = domain.onboarding_companies_for(onboarding, user)
+    onboarding, user, companies, stop = _onboarding_for(request, token)
+    if stop:
+        return stop
     if request.method == "POST":
         company = next(
             (c for c in companies if str(c.pk) == request.POST.get("company_id", "")), None
@@ -123,17 +134,9 @@ def choose_company(request, token):
 
 @sandbox_view
 def consent(request, token):
-    onboarding, problem = _open_session(request, token)
-    if problem:
-        return problem
-    user = current_user(request)
-    if user is None:
-        return redirect(login_url(request.get_full_path()))
-    request.go_user = user
-    refused = _refused(onboarding, user)
-    if refused:
-        return refused
-    companies = domain.onboarding_companies_for(onboarding, user)
+    onboarding, user, companies, stop = _onboarding_for(request, token)
+    if stop:
+        return stop
     company = next((c for c in companies if c.pk == _chosen(request, token)), None)
     if company is None:
         return redirect("pogo_screens:onboarding", token=token)
