@@ -193,3 +193,213 @@ class OnboardingAttempt(models.Model):
     @property
     def is_expired(self) -> bool:
         return timezone.now() >= self.expires_at
+
+
+# --- Sync with PowerOffice Go: runs, cursors, outbox, matched items -------------------------
+
+
+class SyncRun(models.Model):
+    """One run of :func:`integrations.services.sync.sync_connection`: what it did and what it
+    skipped (``errors``: one ``{"resource", "record", "reason"}`` per skipped record)."""
+
+    class Status(models.TextChoices):
+        RUNNING = "running", _("Kjører")
+        OK = "ok", _("OK")
+        PARTIAL = "partial", _("Delvis (noe ble hoppet over)")
+        FAILED = "failed", _("Feilet")
+
+    connection = models.ForeignKey(
+        PowerOfficeConnection,
+        on_delete=models.CASCADE,
+        related_name="sync_runs",
+        verbose_name=_("tilkobling"),
+    )
+    started_at = models.DateTimeField(_("startet"), default=timezone.now)
+    finished_at = models.DateTimeField(_("ferdig"), null=True, blank=True)
+    status = models.CharField(
+        _("status"), max_length=10, choices=Status.choices, default=Status.RUNNING
+    )
+    # {"customers": {"fetched": 3, "created": 1, "updated": 1, "skipped": 1}, ...}
+    counts = models.JSONField(_("antall"), default=dict, blank=True)
+    errors = models.JSONField(_("feil og overhoppede poster"), default=list, blank=True)
+    request_count = models.PositiveIntegerField(_("forespørsler til PowerOffice Go"), default=0)
+    duration = models.DurationField(_("varighet"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("synkronisering")
+        verbose_name_plural = _("synkroniseringer")
+        ordering = ["-started_at", "-pk"]
+
+    def __str__(self):
+        return f"{self.connection.creditor_id} {self.started_at:%Y-%m-%d %H:%M:%S}"
+
+
+class SyncCursor(models.Model):
+    """How far a resource of one connection has been read: the next read asks PoGo for what
+    changed after ``value`` (see :func:`integrations.services.sync.read_started`)."""
+
+    class Resource(models.TextChoices):
+        CUSTOMERS = "customers", _("Kunder")
+        INVOICES = "invoices", _("Fakturaer")
+        MATCHED_ITEMS = "matched_items", _("Avstemte poster")
+
+    connection = models.ForeignKey(
+        PowerOfficeConnection,
+        on_delete=models.CASCADE,
+        related_name="sync_cursors",
+        verbose_name=_("tilkobling"),
+    )
+    resource = models.CharField(_("ressurs"), max_length=20, choices=Resource.choices)
+    value = models.DateTimeField(_("lest til"))
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("synkroniseringsmarkør")
+        verbose_name_plural = _("synkroniseringsmarkører")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["connection", "resource"], name="uniq_sync_cursor_connection_resource"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.resource}: {self.value:%Y-%m-%d %H:%M:%S}"
+
+
+class OutboxMessage(models.Model):
+    """A call we owe PowerOffice Go (create a case, add invoices, push a status).
+
+    Written in the same transaction as the change it reports; delivered later by
+    :func:`integrations.services.outbox.deliver_outbox`, retried with backoff, and never sent
+    twice for the same ``dedupe_key``.
+    """
+
+    class Kind(models.TextChoices):
+        CREATE_CASE = "create_case", _("Opprett sak")
+        ADD_INVOICES = "add_invoices", _("Legg til fakturaer")
+        UPDATE_STATUS = "update_status", _("Oppdater status")
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Venter")
+        SENT = "sent", _("Sendt")
+        FAILED = "failed", _("Feilet")
+        SUPERSEDED = "superseded", _("Erstattet av nyere")
+
+    kind = models.CharField(_("type"), max_length=20, choices=Kind.choices)
+    creditor = models.ForeignKey(
+        "creditors.Creditor",
+        on_delete=models.CASCADE,
+        related_name="poweroffice_outbox",
+        verbose_name=_("kreditor"),
+    )
+    case = models.ForeignKey(
+        "collections_cases.CollectionCase",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="poweroffice_outbox",
+        verbose_name=_("sak"),
+    )
+    payload = models.JSONField(_("innhold"), default=dict, blank=True)
+    dedupe_key = models.CharField(_("nøkkel"), max_length=200, unique=True)
+    status = models.CharField(
+        _("status"), max_length=12, choices=Status.choices, default=Status.PENDING
+    )
+    attempts = models.PositiveIntegerField(_("forsøk"), default=0)
+    next_attempt_at = models.DateTimeField(_("neste forsøk"), default=timezone.now)
+    last_error = models.TextField(_("siste feil"), blank=True)
+    created_at = models.DateTimeField(_("opprettet"), default=timezone.now)
+    sent_at = models.DateTimeField(_("sendt"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("utgående melding")
+        verbose_name_plural = _("utgående meldinger")
+        ordering = ["-created_at", "-pk"]
+        indexes = [
+            models.Index(fields=["status", "next_attempt_at"], name="outbox_status_next_idx"),
+        ]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} ({self.get_status_display()})"
+
+
+class PogoInvoiceState(models.Model):
+    """What the sync knows about an invoice beyond the mirror itself: PoGo's ``MatchId`` (ties
+    payments, credit notes and write-offs to the invoice) and when the creditor released it
+    for collection in Go (Inkasso → Godkjent)."""
+
+    invoice = models.OneToOneField(
+        "collections_cases.Invoice",
+        on_delete=models.CASCADE,
+        primary_key=True,
+        related_name="pogo_state",
+        verbose_name=_("faktura"),
+    )
+    creditor = models.ForeignKey(
+        "creditors.Creditor", on_delete=models.CASCADE, related_name="+", verbose_name=_("kreditor")
+    )
+    match_id = models.BigIntegerField(_("avstemmings-ID i PowerOffice Go"), null=True, blank=True)
+    released_at = models.DateTimeField(_("overført til inkasso i Go"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("fakturastatus i PowerOffice Go")
+        verbose_name_plural = _("fakturastatuser i PowerOffice Go")
+        indexes = [models.Index(fields=["creditor", "match_id"], name="pogo_invoice_match_idx")]
+
+    def __str__(self):
+        return f"{self.invoice_id} ({self.match_id})"
+
+
+class MatchedItem(models.Model):
+    """A payment, credit note or write-off PoGo matched to one of our case invoices, recorded
+    once (unique per creditor and PoGo id) so running the sync again changes nothing."""
+
+    class Outcome(models.TextChoices):
+        APPLIED = "applied", _("Ført på saken")
+        IGNORED = "ignored", _("Ingenting å redusere")
+        UNMATCHED = "unmatched", _("Fant ingen sak")
+
+    creditor = models.ForeignKey(
+        "creditors.Creditor", on_delete=models.CASCADE, related_name="+", verbose_name=_("kreditor")
+    )
+    pogo_id = models.BigIntegerField(_("PowerOffice Go-ID"))
+    match_id = models.BigIntegerField(_("avstemmings-ID"), null=True, blank=True)
+    voucher_type = models.CharField(_("bilagstype"), max_length=60, blank=True)
+    voucher_no = models.BigIntegerField(_("bilagsnummer"), null=True, blank=True)
+    voucher_date = models.DateField(_("bilagsdato"), null=True, blank=True)
+    amount = models.DecimalField(_("beløp"), max_digits=14, decimal_places=2)
+    is_write_off = models.BooleanField(_("avskrevet"), default=False)
+    invoice = models.ForeignKey(
+        "collections_cases.Invoice",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("faktura"),
+    )
+    case = models.ForeignKey(
+        "collections_cases.CollectionCase",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("sak"),
+    )
+    outcome = models.CharField(_("resultat"), max_length=10, choices=Outcome.choices)
+    applied_amount = models.DecimalField(
+        _("ført beløp"), max_digits=14, decimal_places=2, default=0
+    )
+    created_at = models.DateTimeField(_("registrert"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("avstemt post")
+        verbose_name_plural = _("avstemte poster")
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["creditor", "pogo_id"], name="uniq_matched_item_creditor_pogo_id"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.voucher_type} {self.amount}"

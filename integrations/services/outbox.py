@@ -1,0 +1,325 @@
+"""The outbox: calls we owe PowerOffice Go, written with the change they report and delivered
+later, so a failed call is retried (with backoff) and never lost or made twice.
+
+* ``create_case`` — ``DebtCollection/`` with our case number as ``code`` and the Kundeweb case
+  page as ``externalCaseUrl``. A retry first looks the case up by ``code``: the earlier try
+  may have reached PoGo even though we never recorded its answer.
+* ``add_invoices`` — ``AddInvoicesToCase`` for invoices released after the case was created.
+* ``update_status`` — ``UpdateStatus``; one row per distinct status (``dedupe_key``), and an
+  older status never overwrites a newer one (it is *superseded*).
+
+Delivery is claim → call → record: a short transaction claims the row (one more attempt, a
+lease until ``next_attempt_at``), the call runs with no transaction open, and a second short
+transaction records the answer. Transient failures (429, 5xx, timeouts) back off
+exponentially; PoGo refusing the call (another 4xx, a v1 ``success: false``) fails the row at
+once, for a person to look at and retry from the admin.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import logging
+from collections import Counter, defaultdict
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from collections_cases.models import CollectionCase, Invoice
+from integrations.clients import poweroffice_client
+from integrations.models import OutboxMessage, PowerOfficeConnection
+from integrations.poweroffice import PowerOfficeClient
+from integrations.poweroffice import errors as pogo_errors
+from integrations.services.push import case_external_url, case_status_payload, payload_hash
+
+logger = logging.getLogger(__name__)
+
+Kind = OutboxMessage.Kind
+Status = OutboxMessage.Status
+
+MAX_ATTEMPTS = 10
+BACKOFF_BASE = dt.timedelta(seconds=30)
+BACKOFF_MAX = dt.timedelta(hours=6)
+#: How long a claimed row is left alone: a worker that died mid-call is retried after it.
+LEASE = dt.timedelta(minutes=5)
+#: A status push waits this long for its case to exist in PoGo (not counted as an attempt).
+WAIT_FOR_CASE = dt.timedelta(minutes=1)
+
+
+class Deferred(Exception):
+    """The row cannot be sent yet (e.g. its case is not created in PoGo yet)."""
+
+
+# --- writing rows ---------------------------------------------------------------------------
+
+
+def _get_or_create(*, dedupe_key: str, **fields) -> tuple[OutboxMessage, bool]:
+    """Insert once per ``dedupe_key`` (the unique constraint decides under concurrency)."""
+    existing = OutboxMessage.objects.filter(dedupe_key=dedupe_key).first()
+    if existing is not None:
+        return existing, False
+    try:
+        with transaction.atomic():
+            return OutboxMessage.objects.create(dedupe_key=dedupe_key, **fields), True
+    except IntegrityError:
+        return OutboxMessage.objects.get(dedupe_key=dedupe_key), False
+
+
+def outbox_create_case(*, case: CollectionCase) -> OutboxMessage:
+    message, _created = _get_or_create(
+        dedupe_key=f"create_case:{case.pk}",
+        kind=Kind.CREATE_CASE,
+        creditor_id=case.creditor_id,
+        case=case,
+        payload={"code": case.number},
+    )
+    return message
+
+
+def outbox_add_invoices(*, case: CollectionCase, invoices) -> OutboxMessage | None:
+    """Invoices joined a case. Before the case exists in PoGo nothing is needed: its creation
+    sends every released invoice the case holds by then."""
+    creating = OutboxMessage.objects.filter(
+        case=case, kind=Kind.CREATE_CASE, status=Status.PENDING
+    ).exists()
+    if creating or (case.pogo_case_id is None and not _has_create(case)):
+        return None
+    invoice_ids = sorted(str(invoice.pogo_id) for invoice in invoices if invoice.pogo_id)
+    if not invoice_ids:
+        return None
+    digest = hashlib.sha256(",".join(invoice_ids).encode()).hexdigest()[:16]
+    message, _created = _get_or_create(
+        dedupe_key=f"add_invoices:{case.pk}:{digest}",
+        kind=Kind.ADD_INVOICES,
+        creditor_id=case.creditor_id,
+        case=case,
+        payload={"invoice_ids": invoice_ids},
+    )
+    return message
+
+
+def _has_create(case: CollectionCase) -> bool:
+    return OutboxMessage.objects.filter(case=case, kind=Kind.CREATE_CASE).exists()
+
+
+def outbox_case_changed(*, case_id: int) -> None:
+    """After any case change: a case started by hand from invoices the creditor released in Go
+    («Klar for inkasso») is created in PoGo too; then its status is queued."""
+    case = CollectionCase.objects.filter(pk=case_id).first()
+    if case is None:
+        return
+    if (
+        case.pogo_case_id is None
+        and not _has_create(case)
+        and case.is_open
+        and Invoice.objects.filter(case=case, pogo_state__released_at__isnull=False).exists()
+    ):
+        outbox_create_case(case=case)
+    outbox_status(case_id=case_id)
+
+
+def outbox_status(*, case_id: int) -> OutboxMessage | None:
+    """Queue the case's current status for PoGo, unless it equals the last one queued.
+
+    Only cases that exist in PoGo (or are being created there) have a status to push.
+    """
+    case = CollectionCase.objects.filter(pk=case_id).first()
+    if case is None or (case.pogo_case_id is None and not _has_create(case)):
+        return None
+    payload = case_status_payload(case)
+    digest = payload_hash(payload)
+    last = (
+        OutboxMessage.objects.filter(case=case, kind=Kind.UPDATE_STATUS)
+        .exclude(status=Status.FAILED)
+        .order_by("-pk")
+        .first()
+    )
+    if last is not None and payload_hash(last.payload) == digest:
+        return None
+    # The previous row is part of the key: A → B → A queues A again, while two receivers
+    # reacting to the same change still write one row.
+    message, _created = _get_or_create(
+        dedupe_key=f"update_status:{case.pk}:{last.pk if last else 0}:{digest}",
+        kind=Kind.UPDATE_STATUS,
+        creditor_id=case.creditor_id,
+        case=case,
+        payload=payload,
+    )
+    return message
+
+
+def outbox_retry(*, message_ids) -> int:
+    """Admin «Prøv igjen»: send failed (or waiting) rows again at the next delivery."""
+    return OutboxMessage.objects.filter(
+        pk__in=list(message_ids), status__in=[Status.FAILED, Status.PENDING]
+    ).update(status=Status.PENDING, next_attempt_at=timezone.now(), attempts=0, last_error="")
+
+
+# --- delivering rows ------------------------------------------------------------------------
+
+
+def backoff(attempts: int) -> dt.timedelta:
+    """30 s, 1 min, 2 min, … up to 6 hours."""
+    exponent = min(max(attempts - 1, 0), 20)  # 2**20 × 30 s is far past the cap already
+    return min(BACKOFF_BASE * 2**exponent, BACKOFF_MAX)
+
+
+def _retryable(exc: pogo_errors.PowerOfficeError) -> bool:
+    if isinstance(exc, pogo_errors.RateLimited | pogo_errors.Unavailable):
+        return True
+    return exc.status_code is not None and exc.status_code >= 500
+
+
+def _claim(message_id: int, now) -> OutboxMessage | None:
+    with transaction.atomic():
+        message = (
+            OutboxMessage.objects.select_for_update()
+            .filter(pk=message_id, status=Status.PENDING, next_attempt_at__lte=now)
+            .first()
+        )
+        if message is None:
+            return None
+        message.attempts += 1
+        message.next_attempt_at = now + LEASE
+        message.save(update_fields=["attempts", "next_attempt_at"])
+    return message
+
+
+def _mark(message: OutboxMessage, **fields) -> None:
+    OutboxMessage.objects.filter(pk=message.pk).update(**fields)
+
+
+def _send_create_case(client: PowerOfficeClient, message: OutboxMessage) -> None:
+    case = message.case
+    if case.pogo_case_id is not None:
+        return
+    invoice_ids = [
+        str(pogo_id)
+        for pogo_id in Invoice.objects.filter(
+            case=case, pogo_id__isnull=False, pogo_state__released_at__isnull=False
+        )
+        .order_by("invoice_no")
+        .values_list("pogo_id", flat=True)
+    ]
+    if not invoice_ids:
+        raise pogo_errors.ValidationError(
+            "Ingen av sakens fakturaer er overført til inkasso i PowerOffice Go."
+        )
+    found = None
+    if message.attempts > 1:
+        # An earlier try may have created it before we could record the answer.
+        found = next((c for c in client.dc_list_cases() if c.code == case.number), None)
+    if found is None:
+        found = client.dc_create_case(
+            code=case.number, invoice_ids=invoice_ids, external_case_url=case_external_url(case)
+        )
+    with transaction.atomic():
+        CollectionCase.objects.filter(pk=case.pk, pogo_case_id__isnull=True).update(
+            pogo_case_id=found.id
+        )
+        outbox_status(case_id=case.pk)
+
+
+def _send_add_invoices(client: PowerOfficeClient, message: OutboxMessage) -> None:
+    case = message.case
+    if case.pogo_case_id is None:
+        raise Deferred
+    invoice_ids = message.payload.get("invoice_ids") or []
+    if message.attempts > 1:
+        present = {str(i.id) for i in client.dc_get_case(case.pogo_case_id).invoices}
+        invoice_ids = [i for i in invoice_ids if i not in present]
+    if invoice_ids:
+        client.dc_add_invoices(case_id=case.pogo_case_id, invoice_ids=invoice_ids)
+
+
+def _send_update_status(client: PowerOfficeClient, message: OutboxMessage) -> str | None:
+    case = message.case
+    newer = OutboxMessage.objects.filter(
+        case=case, kind=Kind.UPDATE_STATUS, pk__gt=message.pk
+    ).exclude(status=Status.FAILED)
+    if newer.exists():
+        return Status.SUPERSEDED
+    if case.pogo_case_id is None:
+        if OutboxMessage.objects.filter(
+            case=case, kind=Kind.CREATE_CASE, status=Status.PENDING
+        ).exists():
+            raise Deferred
+        raise pogo_errors.ValidationError("Saken finnes ikke i PowerOffice Go.")
+    payload = message.payload
+    client.dc_update_status(
+        case_id=case.pogo_case_id,
+        status_text=payload["status_text"],
+        is_case_closed=bool(payload["closed"]),
+        updated_balance_agency=payload["balance"],
+    )
+    return None
+
+
+SENDERS = {
+    Kind.CREATE_CASE: _send_create_case,
+    Kind.ADD_INVOICES: _send_add_invoices,
+    Kind.UPDATE_STATUS: _send_update_status,
+}
+
+
+def deliver_message(client: PowerOfficeClient, message: OutboxMessage, now) -> str:
+    """Send one claimed row and record the outcome; returns the row's new status."""
+    try:
+        outcome = SENDERS[message.kind](client, message) or Status.SENT
+    except Deferred:
+        _mark(message, attempts=message.attempts - 1, next_attempt_at=now + WAIT_FOR_CASE)
+        return "deferred"
+    except pogo_errors.PowerOfficeError as exc:
+        error = str(exc)[:1000]
+        if _retryable(exc) and message.attempts < MAX_ATTEMPTS:
+            _mark(message, last_error=error, next_attempt_at=now + backoff(message.attempts))
+            return "retry"
+        logger.warning("Outbox message %s failed: %s", message.pk, error)
+        _mark(message, status=Status.FAILED, last_error=error)
+        return Status.FAILED
+    _mark(message, status=outcome, sent_at=timezone.now(), last_error="")
+    return outcome
+
+
+def deliver_outbox(
+    *, creditor_id: int | None = None, client: PowerOfficeClient | None = None, limit: int = 500
+) -> dict[str, int]:
+    """Send the rows that are due, oldest first (a case's creation before its status).
+
+    ``client`` may be given with ``creditor_id`` (the sync reuses its client); otherwise one
+    client per creditor is built from its connection. Returns counts per outcome.
+    """
+    counts: Counter = Counter()
+    # A created case queues its first status: a second pass sends it right away.
+    for _pass in range(3):
+        sent = _deliver_due(creditor_id, client, limit, counts)
+        if not sent:
+            break
+    return dict(counts)
+
+
+def _deliver_due(creditor_id, client, limit: int, counts: Counter) -> int:
+    now = timezone.now()
+    due = OutboxMessage.objects.filter(status=Status.PENDING, next_attempt_at__lte=now)
+    if creditor_id is not None:
+        due = due.filter(creditor_id=creditor_id)
+    by_creditor: dict[int, list[int]] = defaultdict(list)
+    for pk, owner in due.order_by("pk").values_list("pk", "creditor_id")[:limit]:
+        by_creditor[owner].append(pk)
+    sent = 0
+    for owner, ids in by_creditor.items():
+        owner_client = client if client is not None and owner == creditor_id else None
+        if owner_client is None:
+            connection = PowerOfficeConnection.objects.filter(creditor_id=owner).first()
+            if connection is None or not connection.is_connected:
+                counts["not_connected"] += len(ids)
+                continue
+            owner_client = poweroffice_client(client_key=connection.client_key)
+        for pk in ids:
+            message = _claim(pk, now)
+            if message is None:
+                continue
+            outcome = deliver_message(owner_client, message, now)
+            counts[outcome] += 1
+            sent += outcome == Status.SENT
+    return sent

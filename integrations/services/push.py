@@ -1,0 +1,83 @@
+"""What we tell PowerOffice Go about a case: the status text Go shows under Inkasso → Åpne,
+the agency balance and the closed flag, and the link back to the case in Kundeweb."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import date
+
+from django.conf import settings
+from django.urls import NoReverseMatch, reverse
+from django.utils import translation
+from django.utils.translation import gettext as _
+
+from collections_cases.models import CollectionCase
+from collections_cases.selectors import case_balance
+
+Status = CollectionCase.Status
+
+
+def case_external_url(case: CollectionCase) -> str:
+    """The Kundeweb case page, absolute (Go links to it)."""
+    try:
+        path = reverse("case_detail", args=[case.pk])
+    except NoReverseMatch:
+        path = f"/saker/{case.pk}/"
+    return settings.SITE_URL.rstrip("/") + path
+
+
+def _date(value: date | None) -> str:
+    return value.strftime("%d.%m.%Y") if value else ""
+
+
+def _state_sentence(case: CollectionCase) -> str:
+    if case.status == Status.CLOSED:
+        return _("Saken er avsluttet: %(reason)s.") % {
+            "reason": case.get_close_reason_display().lower() or _("avsluttet")
+        }
+    if case.status == Status.AWAITING_APPROVAL:
+        if case.approval_kind == CollectionCase.ApprovalKind.LEGAL:
+            return _("Varsel om rettslig inndriving er sendt. Venter på kreditors godkjenning.")
+        return _("Venter på kreditors godkjenning før start.")
+    if case.status == Status.PAUSED:
+        if case.paused_until:
+            return _("Saken er satt på vent til %(date)s.") % {"date": _date(case.paused_until)}
+        return _("Saken er satt på vent.")
+    if case.status == Status.DISPUTED:
+        return _("Skyldner har innsigelser. Saken er stanset til de er avklart.")
+    if case.status == Status.LEGAL:
+        return _("Rettslig inndriving.")
+    if case.status == Status.MONITORING:
+        return _("Saken er til overvåkning.")
+    return _("Pågående: %(stage)s.") % {"stage": case.get_stage_display().lower()}
+
+
+def case_status_text(case: CollectionCase) -> str:
+    """One or two Norwegian sentences: where the case is, and its next step with the date."""
+    with translation.override("nb"):
+        parts = [_state_sentence(case)]
+        if case.status != Status.CLOSED and case.next_action:
+            step = case.get_next_action_display()
+            step = step[:1].lower() + step[1:]
+            if case.next_action_date:
+                parts.append(
+                    _("Neste steg: %(step)s %(date)s.")
+                    % {"step": step, "date": _date(case.next_action_date)}
+                )
+            else:
+                parts.append(_("Neste steg: %(step)s.") % {"step": step})
+        return " ".join(parts)
+
+
+def case_status_payload(case: CollectionCase) -> dict:
+    """The body of an ``UpdateStatus`` for the case as it is now (JSON-safe)."""
+    return {
+        "status_text": case_status_text(case),
+        "balance": str(case_balance(case)),
+        "closed": case.status == Status.CLOSED,
+    }
+
+
+def payload_hash(payload: dict) -> str:
+    return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()[:16]

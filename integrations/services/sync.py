@@ -1,0 +1,387 @@
+"""Pull a creditor's PowerOffice Go data into ours, one connection at a time.
+
+``sync_connection`` runs the steps in order: customers → ``Debtor``, invoices → ``Invoice``,
+chart of accounts, released invoices → cases (:mod:`.sync_cases`), matched items → case ledgers
+(:mod:`.sync_matches`), then delivers the outbox (:mod:`.outbox`) with the same client.
+
+Claim → call → record: every step fetches from PoGo first, outside any transaction, then
+writes in short transactions. Writes are bulk (one query per batch, not per row). A record we
+cannot take is skipped, with its reason in the ``SyncRun``; the rest still syncs. A cursor is
+the time its last read began less an overlap window (PoGo's exclusive ``…GreaterThan``
+filters read from a replica that may lag): the few rows re-read each time are harmless,
+since the upserts change nothing when nothing changed.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import time
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from django.conf import settings
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.core.validators import validate_email
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from collections_cases.models import Invoice
+from creditors.models import Debtor
+from integrations.clients import poweroffice_client
+from integrations.models import PogoInvoiceState, PowerOfficeConnection, SyncCursor, SyncRun
+from integrations.poweroffice import PowerOfficeClient
+from integrations.poweroffice import errors as pogo_errors
+from integrations.services.connections import error_message
+from kravia_web.errors import ApplicationError
+
+logger = logging.getLogger(__name__)
+
+BATCH_SIZE = 500
+CREDIT_NOTE = "OutgoingCreditNote"
+Resource = SyncCursor.Resource
+
+
+# --- run bookkeeping ------------------------------------------------------------------------
+
+
+@dataclass
+class SyncLog:
+    """Counts per resource and the records a run skipped, with their reasons."""
+
+    counts: dict[str, dict[str, int]] = field(default_factory=lambda: defaultdict(dict))
+    errors: list[dict] = field(default_factory=list)
+
+    def count(self, resource: str, key: str, n: int = 1) -> None:
+        if n or key == "fetched":
+            bucket = self.counts[resource]
+            bucket[key] = bucket.get(key, 0) + n
+
+    def skip(self, resource: str, record: str, reason: str) -> None:
+        self.count(resource, "skipped")
+        self.errors.append({"resource": resource, "record": record, "reason": reason})
+
+
+def overlap() -> dt.timedelta:
+    return dt.timedelta(seconds=getattr(settings, "POWEROFFICE_SYNC_OVERLAP_SECONDS", 5))
+
+
+def cursor_get(connection: PowerOfficeConnection, resource: str) -> dt.datetime | None:
+    return (
+        SyncCursor.objects.filter(connection=connection, resource=resource)
+        .values_list("value", flat=True)
+        .first()
+    )
+
+
+def cursor_since(connection: PowerOfficeConnection, resource: str) -> dt.datetime | None:
+    """Where to read from (exclusive); ``None``: read everything."""
+    return cursor_get(connection, resource)
+
+
+def read_started() -> dt.datetime:
+    """Call just before a read: the cursor's next value.
+
+    Everything changed before the read began is in the answer, except what PoGo's replica had
+    not caught up with: the cursor is set an overlap window earlier than the read's start, so
+    the next read asks again for the last few seconds. (This trusts our clock to be within
+    that window of PoGo's; both run NTP.)
+    """
+    return timezone.now() - overlap()
+
+
+def cursor_advance(connection: PowerOfficeConnection, resource: str, value) -> None:
+    """Move the cursor forward to ``value`` (never back)."""
+    current = cursor_get(connection, resource)
+    if current is not None and current >= value:
+        return
+    SyncCursor.objects.update_or_create(
+        connection=connection, resource=resource, defaults={"value": value}
+    )
+
+
+def _batches(items: list, size: int = BATCH_SIZE) -> Iterable[list]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+def upsert(model, *, creditor, key: str, rows: dict, now) -> tuple[int, int]:
+    """Insert or update ``rows`` (``{key value: {attname: value}}``) of ``creditor``.
+
+    One select per batch (``in_bulk`` on the key), then ``bulk_create`` and ``bulk_update``
+    of the rows that are new or differ. (``bulk_create(update_conflicts=True)`` cannot target
+    the partial unique constraints on ``(creditor, pogo_id)``.) Returns (created, updated).
+    """
+    created = updated = 0
+    keys = list(rows)
+    for batch in _batches(keys):
+        existing = {
+            getattr(obj, key): obj
+            for obj in model.objects.filter(creditor=creditor, **{f"{key}__in": batch})
+        }
+        to_create, to_update, changed_fields = [], [], set()
+        for value in batch:
+            values = rows[value]
+            obj = existing.get(value)
+            if obj is None:
+                to_create.append(model(creditor=creditor, **{key: value}, **values))
+                continue
+            changed = [name for name, new in values.items() if getattr(obj, name) != new]
+            if changed:
+                for name in changed:
+                    setattr(obj, name, values[name])
+                obj.updated_at = now
+                changed_fields.update(changed)
+                to_update.append(obj)
+        if to_create:
+            model.objects.bulk_create(to_create, batch_size=BATCH_SIZE)
+        if to_update:
+            names = {f.attname: f.name for f in model._meta.concrete_fields}
+            fields = sorted({names[a] for a in changed_fields} | {"updated_at"})
+            model.objects.bulk_update(to_update, fields, batch_size=BATCH_SIZE)
+        created += len(to_create)
+        updated += len(to_update)
+    return created, updated
+
+
+def _text(value, max_length: int) -> str:
+    return (value or "").strip()[:max_length]
+
+
+def _email(value, what: str) -> str:
+    value = (value or "").strip()
+    if value:
+        try:
+            validate_email(value)
+        except DjangoValidationError:
+            raise ApplicationError(
+                _("Ugyldig %(what)s: «%(value)s».") % {"what": what, "value": value[:100]}
+            ) from None
+    return value
+
+
+# --- customers → Debtor ---------------------------------------------------------------------
+
+
+def _debtor_values(customer) -> dict:
+    """Our fields of a PoGo customer; raises ``ApplicationError`` for a record we cannot take."""
+    name = _text(customer.name, 200)
+    if not name:
+        raise ApplicationError(_("Kunden mangler navn."))
+    address = customer.mail_address
+    return {
+        "customer_number": customer.number,
+        "name": name,
+        "is_person": bool(customer.is_person),
+        "org_number": _text(customer.organization_number, 20),
+        "email": _email(customer.email_address or customer.invoice_email_address, _("e-post")),
+        "reminder_email": _email(customer.payment_reminder_email_address, _("purre-e-post")),
+        "phone": _text(customer.phone_number, 50),
+        "address_line": _text(address.address_line1 if address else "", 200),
+        "postal_code": _text(address.zip_code if address else "", 10),
+        "postal_city": _text(address.city if address else "", 100),
+        "country_code": _text(address.country_code if address else "", 2) or "NO",
+        "transfer_to_debt_collection_agency": bool(customer.transfer_to_debt_collection_agency),
+        "send_payment_reminders": customer.send_payment_reminders is not False,
+        "do_not_add_late_payment_fees": bool(customer.do_not_add_late_payment_fees),
+        "do_not_add_late_payment_interest": bool(customer.do_not_add_late_payment_interest),
+        "pogo_last_changed": customer.last_changed,
+    }
+
+
+def sync_customers(*, connection: PowerOfficeConnection, client: PowerOfficeClient, log) -> None:
+    resource = Resource.CUSTOMERS
+    next_cursor = read_started()
+    customers = list(client.customers(changed_since=cursor_since(connection, resource)))
+    log.count(resource, "fetched", len(customers))
+    rows = {}
+    for customer in customers:
+        try:
+            rows[customer.id] = _debtor_values(customer)
+        except ApplicationError as exc:
+            log.skip(resource, _("kunde %(number)s") % {"number": customer.number}, exc.message)
+    now = timezone.now()
+    with transaction.atomic():
+        created, updated = upsert(
+            Debtor, creditor=connection.creditor, key="pogo_id", rows=rows, now=now
+        )
+        cursor_advance(connection, resource, next_cursor)
+    log.count(resource, "created", created)
+    log.count(resource, "updated", updated)
+
+
+# --- invoices → Invoice ---------------------------------------------------------------------
+
+
+def _invoice_values(invoice, debtor_id: int) -> dict:
+    return {
+        "debtor_id": debtor_id,
+        "invoice_no": invoice.invoice_no,
+        "voucher_type": _text(invoice.voucher_type, 40),
+        "invoice_date": invoice.voucher_date,
+        "due_date": invoice.due_date,
+        "currency": _text(invoice.currency_code, 3) or "NOK",
+        "total_amount": invoice.total_amount,
+        "balance": invoice.balance if invoice.balance is not None else invoice.total_amount,
+        "balance_last_changed": invoice.balance_last_changed,
+        "cid": _text(invoice.cid, 25),
+        "pogo_last_changed": invoice.last_changed,
+    }
+
+
+def sync_invoices(*, connection: PowerOfficeConnection, client: PowerOfficeClient, log) -> None:
+    """Unpaid invoices on the first run; afterwards every invoice whose balance changed (paid
+    ones included, so a case learns that its invoice was settled in Go)."""
+    resource = Resource.INVOICES
+    since = cursor_since(connection, resource)
+    next_cursor = read_started()
+    if since is None:
+        invoices = list(client.outgoing_invoices(only_unpaid=True))
+    else:
+        invoices = list(client.outgoing_invoices(balance_changed_since=since))
+    log.count(resource, "fetched", len(invoices))
+    creditor = connection.creditor
+    customer_ids = {i.customer_id for i in invoices if i.customer_id is not None}
+    debtors = dict(
+        Debtor.objects.filter(creditor=creditor, pogo_id__in=customer_ids).values_list(
+            "pogo_id", "pk"
+        )
+    )
+    rows, match_ids = {}, {}
+    for invoice in invoices:
+        if invoice.voucher_type == CREDIT_NOTE:
+            log.count(resource, "ignored")  # settles an invoice; seen through matched items
+            continue
+        debtor_id = debtors.get(invoice.customer_id)
+        if debtor_id is None:
+            log.skip(
+                resource,
+                _("faktura %(number)s") % {"number": invoice.invoice_no},
+                _("Kunden (%(customer)s) er ikke synkronisert.")
+                % {"customer": invoice.customer_no or invoice.customer_id},
+            )
+            continue
+        rows[invoice.id] = _invoice_values(invoice, debtor_id)
+        match_ids[invoice.id] = invoice.match_id
+    now = timezone.now()
+    with transaction.atomic():
+        created, updated = upsert(Invoice, creditor=creditor, key="pogo_id", rows=rows, now=now)
+        _record_match_ids(creditor, match_ids)
+        cursor_advance(connection, resource, next_cursor)
+    log.count(resource, "created", created)
+    log.count(resource, "updated", updated)
+
+
+def _record_match_ids(creditor, match_ids: dict) -> None:
+    """Keep PoGo's ``MatchId`` of each invoice: matched items name the invoice only by it."""
+    for batch in _batches(list(match_ids)):
+        pks = Invoice.objects.filter(creditor=creditor, pogo_id__in=batch).values_list(
+            "pogo_id", "pk"
+        )
+        PogoInvoiceState.objects.bulk_create(
+            [
+                PogoInvoiceState(invoice_id=pk, creditor=creditor, match_id=match_ids[pogo_id])
+                for pogo_id, pk in pks
+            ],
+            update_conflicts=True,
+            unique_fields=["invoice"],
+            update_fields=["match_id"],
+        )
+
+
+# --- chart of accounts ----------------------------------------------------------------------
+
+
+def sync_accounts(*, connection: PowerOfficeConnection, client: PowerOfficeClient, log) -> None:
+    accounts = client.general_ledger_accounts()
+    chart = {
+        str(account.account_no): {"name": account.name, "is_active": bool(account.is_active)}
+        for account in accounts
+    }
+    log.count("accounts", "fetched", len(accounts))
+    if chart != connection.chart_of_accounts:
+        connection.chart_of_accounts = chart
+        PowerOfficeConnection.objects.filter(pk=connection.pk).update(
+            chart_of_accounts=chart, updated_at=timezone.now()
+        )
+        log.count("accounts", "updated")
+
+
+# --- the run --------------------------------------------------------------------------------
+
+
+def sync_connection(*, connection_id: int, client: PowerOfficeClient | None = None) -> SyncRun:
+    """Sync one connected creditor with PowerOffice Go; returns the run's record.
+
+    A PoGo failure ends the run (status *failed*, its reason in ``errors``); what earlier steps
+    wrote stays, and the cursors make the next run continue from there.
+    """
+    from integrations.services.outbox import deliver_outbox
+    from integrations.services.sync_cases import sync_released_invoices
+    from integrations.services.sync_matches import sync_matched_items
+
+    connection = PowerOfficeConnection.objects.select_related("creditor").get(pk=connection_id)
+    if not connection.is_connected:
+        raise ApplicationError(
+            _("%(name)s er ikke koblet til PowerOffice Go.") % {"name": connection.creditor.name}
+        )
+    run = SyncRun.objects.create(connection=connection)
+    started = time.monotonic()
+    log = SyncLog()
+    client = client or poweroffice_client(client_key=connection.client_key)
+    requests_before = client.request_count
+    failure = ""
+    steps = (
+        sync_customers,
+        sync_invoices,
+        sync_accounts,
+        sync_released_invoices,
+        sync_matched_items,
+    )
+    try:
+        for step in steps:
+            step(connection=connection, client=client, log=log)
+        log.counts["outbox"] = deliver_outbox(creditor_id=connection.creditor_id, client=client)
+    except pogo_errors.PowerOfficeError as exc:
+        logger.warning("PowerOffice sync of connection %s failed: %s", connection.pk, exc)
+        failure = error_message(exc)
+        log.errors.append({"resource": "sync", "record": "", "reason": failure})
+    except Exception:
+        # A bug, not PoGo: keep the run's record honest, then let it surface.
+        failure = _("Synkroniseringen stoppet på en intern feil.")
+        log.errors.append({"resource": "sync", "record": "", "reason": failure})
+        _finish(run, connection, log, client, requests_before, started, failure)
+        raise
+    _finish(run, connection, log, client, requests_before, started, failure)
+    return run
+
+
+def _finish(run, connection, log, client, requests_before, started, failure: str) -> None:
+
+    now = timezone.now()
+    if failure:
+        run.status = SyncRun.Status.FAILED
+    elif log.errors:
+        run.status = SyncRun.Status.PARTIAL
+    else:
+        run.status = SyncRun.Status.OK
+    run.finished_at = now
+    run.duration = dt.timedelta(seconds=time.monotonic() - started)
+    run.counts = {resource: dict(counts) for resource, counts in log.counts.items()}
+    run.errors = log.errors
+    run.request_count = client.request_count - requests_before
+    run.save()
+    connection_fields = {"updated_at": now}
+    if failure:
+        connection_fields.update(last_error=failure, last_error_at=now)
+    else:
+        connection_fields.update(last_sync_at=now, last_error="", last_error_at=None)
+    PowerOfficeConnection.objects.filter(pk=connection.pk).update(**connection_fields)
+
+
+def active_connection_ids() -> list[int]:
+    """Connections with a client key (the key is encrypted, so it is checked in Python)."""
+    connections = PowerOfficeConnection.objects.filter(disconnected_at__isnull=True).order_by("pk")
+    return [connection.pk for connection in connections if connection.is_connected]

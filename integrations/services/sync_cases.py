@@ -1,0 +1,151 @@
+"""Released invoices (Go's Inkasso → Godkjent, v1 ``AvailableInvoices``) → collection cases.
+
+One case per debtor per sync, merging that debtor's released invoices; invoices released
+later join the debtor's open case while it is still before the betalingsoppfordring. A
+customer whose card says not to transfer to a collection agency never gets a case. Each new
+case is created in PoGo through the outbox (:mod:`.outbox`), in the same transaction that
+creates it here, so a failed call is retried and never lost.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from collections_cases.models import CollectionCase, Invoice
+from collections_cases.services.cases import case_add_invoices, case_create
+from integrations.models import PogoInvoiceState, PowerOfficeConnection
+from integrations.poweroffice import PowerOfficeClient
+from integrations.services.outbox import outbox_add_invoices, outbox_create_case
+from integrations.services.sync import BATCH_SIZE
+from kravia_web.errors import ApplicationError
+
+RESOURCE = "released"
+POGO_ACTOR = "PowerOffice Go"
+Status = CollectionCase.Status
+
+#: Cases that may still take more invoices: not started yet, or before the betalingsoppfordring.
+OPEN_FOR_INVOICES = Q(
+    status=Status.AWAITING_APPROVAL, approval_kind=CollectionCase.ApprovalKind.START
+) | Q(status__in=[Status.ACTIVE, Status.PAUSED], stage=CollectionCase.Stage.INKASSOVARSEL)
+
+REMINDER_FIELDS = (
+    "last_reminder_sent_date",
+    "last_reminder_due_date",
+    "last_reminder_voucher_type",
+)
+
+
+def _invoice_label(invoice) -> str:
+    return _("faktura %(number)s") % {"number": invoice.invoice_no}
+
+
+def _record_released(invoices: list[Invoice], released_by_id: dict) -> set[int]:
+    """Mark the invoices released and keep PoGo's own dunning dates (``lastReminder*``).
+    Returns the ids of the invoices released since the last sync."""
+    now = timezone.now()
+    changed = []
+    for invoice in invoices:
+        source = released_by_id[invoice.pogo_id]
+        values = {
+            "last_reminder_sent_date": source.last_reminder_sent_date,
+            "last_reminder_due_date": source.last_reminder_due_date,
+            "last_reminder_voucher_type": (source.last_reminder_voucher_type or "")[:40],
+        }
+        if any(getattr(invoice, name) != value for name, value in values.items()):
+            for name, value in values.items():
+                setattr(invoice, name, value)
+            invoice.updated_at = now
+            changed.append(invoice)
+    with transaction.atomic():
+        Invoice.objects.bulk_update(
+            changed, [*REMINDER_FIELDS, "updated_at"], batch_size=BATCH_SIZE
+        )
+        PogoInvoiceState.objects.bulk_create(
+            [PogoInvoiceState(invoice=i, creditor_id=i.creditor_id) for i in invoices],
+            ignore_conflicts=True,
+        )
+        fresh = PogoInvoiceState.objects.filter(invoice__in=invoices, released_at__isnull=True)
+        newly_released = set(fresh.values_list("invoice_id", flat=True))
+        fresh.update(released_at=now)
+    return newly_released
+
+
+def sync_released_invoices(
+    *, connection: PowerOfficeConnection, client: PowerOfficeClient, log
+) -> None:
+    released = client.dc_available_invoices()
+    log.count(RESOURCE, "fetched", len(released))
+    if not released:
+        return
+    creditor = connection.creditor
+    released_by_id = {item.id: item for item in released}
+    invoices = list(
+        Invoice.objects.filter(creditor=creditor, pogo_id__in=list(released_by_id))
+        .select_related("debtor")
+        .order_by("invoice_no")
+    )
+    known = {invoice.pogo_id for invoice in invoices}
+    for pogo_id, item in released_by_id.items():
+        if pogo_id not in known:
+            log.skip(RESOURCE, _invoice_label(item), _("Fakturaen er ikke synkronisert fra Go."))
+    newly_released = _record_released(invoices, released_by_id)
+
+    by_debtor: dict[int, list[Invoice]] = defaultdict(list)
+    for invoice in invoices:
+        if invoice.case_id is None and invoice.balance > 0:
+            by_debtor[invoice.debtor_id].append(invoice)
+    if not by_debtor:
+        return
+    if not creditor.auto_start_released_invoices:
+        # They wait in «Klar for inkasso» until the creditor starts a case there.
+        log.count(RESOURCE, "waiting", sum(len(group) for group in by_debtor.values()))
+        return
+    open_cases = {}
+    for case in (
+        CollectionCase.objects.filter(creditor=creditor, debtor_id__in=list(by_debtor))
+        .filter(OPEN_FOR_INVOICES)
+        .order_by("-created_at")
+    ):
+        open_cases.setdefault(case.debtor_id, case)
+
+    for debtor_id, group in by_debtor.items():
+        debtor = group[0].debtor
+        labels = ", ".join(str(invoice.invoice_no) for invoice in group)
+        if not debtor.transfer_to_debt_collection_agency or debtor.collection_opt_out:
+            if not newly_released.intersection(invoice.pk for invoice in group):
+                log.count(RESOURCE, "opted_out", len(group))  # reported when first released
+                continue
+            log.skip(
+                RESOURCE,
+                _("%(debtor)s: faktura %(numbers)s") % {"debtor": debtor.name, "numbers": labels},
+                _("Kunden skal ikke overføres til inkasso (kundekortet i Go eller skyldneren)."),
+            )
+            continue
+        try:
+            with transaction.atomic():
+                case = open_cases.get(debtor_id)
+                if case is not None:
+                    case = case_add_invoices(case=case, actor=POGO_ACTOR, invoices=group)
+                    outbox_add_invoices(case=case, invoices=group)
+                    log.count(RESOURCE, "added_to_case", len(group))
+                else:
+                    case = case_create(
+                        creditor=creditor,
+                        debtor=debtor,
+                        invoices=group,
+                        actor=POGO_ACTOR,
+                        needs_approval=creditor.approve_cases_before_start,
+                    )
+                    outbox_create_case(case=case)
+                    log.count(RESOURCE, "cases_created")
+        except ApplicationError as exc:
+            log.skip(
+                RESOURCE,
+                _("%(debtor)s: faktura %(numbers)s") % {"debtor": debtor.name, "numbers": labels},
+                exc.message,
+            )
