@@ -23,6 +23,7 @@ import logging
 from collections import Counter, defaultdict
 
 from django.db import IntegrityError, transaction
+from django.db.models import F
 from django.utils import timezone
 
 from collections_cases.models import CollectionCase, Invoice
@@ -171,18 +172,14 @@ def _retryable(exc: pogo_errors.PowerOfficeError) -> bool:
 
 
 def _claim(message_id: int, now) -> OutboxMessage | None:
-    with transaction.atomic():
-        message = (
-            OutboxMessage.objects.select_for_update()
-            .filter(pk=message_id, status=Status.PENDING, next_attempt_at__lte=now)
-            .first()
-        )
-        if message is None:
-            return None
-        message.attempts += 1
-        message.next_attempt_at = now + LEASE
-        message.save(update_fields=["attempts", "next_attempt_at"])
-    return message
+    """Take the row for one attempt: a conditional UPDATE, so of two workers (or two
+    processes on SQLite, which has no row locks) exactly one wins."""
+    claimed = OutboxMessage.objects.filter(
+        pk=message_id, status=Status.PENDING, next_attempt_at__lte=now
+    ).update(attempts=F("attempts") + 1, next_attempt_at=now + LEASE)
+    if not claimed:
+        return None
+    return OutboxMessage.objects.select_related("case").get(pk=message_id)
 
 
 def _mark(message: OutboxMessage, **fields) -> None:
