@@ -229,6 +229,15 @@ class SyncRun(models.Model):
         verbose_name = _("synkronisering")
         verbose_name_plural = _("synkroniseringer")
         ordering = ["-started_at", "-pk"]
+        constraints = [
+            # The database's lock against two syncs of one connection at a time (any worker,
+            # any process, SQLite too); a run left *running* by a dead worker goes stale.
+            models.UniqueConstraint(
+                fields=["connection"],
+                condition=models.Q(status="running"),
+                name="uniq_sync_run_running_per_connection",
+            )
+        ]
 
     def __str__(self):
         return f"{self.connection.creditor_id} {self.started_at:%Y-%m-%d %H:%M:%S}"

@@ -2,7 +2,8 @@
 
 Routed to the ``poweroffice`` queue by ``CELERY_TASK_ROUTES``. The sync is idempotent (cursors,
 upserts, unique matched items), so it is acknowledged late and may run again after a worker
-dies; a per-connection lock keeps two syncs of one connection from overlapping.
+dies. Two syncs of one connection never overlap: a cache lock here (cheap, shared through
+Redis in production) and, underneath, the database's one *running* ``SyncRun`` per connection.
 """
 
 import logging
@@ -11,7 +12,12 @@ from celery import shared_task
 from django.core.cache import cache
 
 from integrations.services.outbox import deliver_outbox
-from integrations.services.sync import active_connection_ids, sync_connection
+from integrations.services.sync import (
+    SyncAlreadyRunning,
+    active_connection_ids,
+    sync_connection,
+    sync_runs_prune,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -25,7 +31,8 @@ def sync_lock_key(connection_id: int) -> str:
 
 @shared_task
 def sync_all_connections() -> int:
-    """Beat: fan out one sync task per connected creditor."""
+    """Beat: fan out one sync task per connected creditor (and forget old run records)."""
+    sync_runs_prune()
     ids = active_connection_ids()
     for connection_id in ids:
         sync_connection_task.delay(connection_id)
@@ -40,6 +47,9 @@ def sync_connection_task(connection_id: int) -> str | None:
         return None
     try:
         return sync_connection(connection_id=connection_id).status
+    except SyncAlreadyRunning:  # another process holds the database lock
+        logger.info("PowerOffice sync of connection %s is already running", connection_id)
+        return None
     finally:
         cache.delete(key)
 

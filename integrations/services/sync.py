@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from django.conf import settings
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.validators import validate_email
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -312,6 +312,44 @@ def sync_accounts(*, connection: PowerOfficeConnection, client: PowerOfficeClien
 # --- the run --------------------------------------------------------------------------------
 
 
+#: A run still *running* after this long was left by a dead worker (tasks stop at 15 min).
+STALE_RUN = dt.timedelta(minutes=20)
+
+
+class SyncAlreadyRunning(ApplicationError):
+    pass
+
+
+def _start_run(connection: PowerOfficeConnection) -> SyncRun:
+    """Record the run's start; the partial unique constraint refuses a second running run."""
+    now = timezone.now()
+    SyncRun.objects.filter(
+        connection=connection, status=SyncRun.Status.RUNNING, started_at__lt=now - STALE_RUN
+    ).update(
+        status=SyncRun.Status.FAILED,
+        finished_at=now,
+        errors=[{"resource": "sync", "record": "", "reason": _("Avbrutt (arbeideren stoppet).")}],
+    )
+    try:
+        with transaction.atomic():
+            return SyncRun.objects.create(connection=connection, started_at=now)
+    except IntegrityError:
+        raise SyncAlreadyRunning(
+            _("Synkronisering av %(name)s pågår allerede.") % {"name": connection.creditor.name}
+        ) from None
+
+
+def sync_runs_prune(*, keep_days: int = 30) -> int:
+    """Forget finished runs older than ``keep_days`` (every 5 minutes per connection adds up)."""
+    cutoff = timezone.now() - dt.timedelta(days=keep_days)
+    deleted, _details = (
+        SyncRun.objects.filter(started_at__lt=cutoff)
+        .exclude(status=SyncRun.Status.RUNNING)
+        .delete()
+    )
+    return deleted
+
+
 def sync_connection(*, connection_id: int, client: PowerOfficeClient | None = None) -> SyncRun:
     """Sync one connected creditor with PowerOffice Go; returns the run's record.
 
@@ -327,7 +365,7 @@ def sync_connection(*, connection_id: int, client: PowerOfficeClient | None = No
         raise ApplicationError(
             _("%(name)s er ikke koblet til PowerOffice Go.") % {"name": connection.creditor.name}
         )
-    run = SyncRun.objects.create(connection=connection)
+    run = _start_run(connection)
     started = time.monotonic()
     log = SyncLog()
     client = client or poweroffice_client(client_key=connection.client_key)

@@ -94,3 +94,56 @@ def test_beat_schedule_is_stored_in_the_database_and_edits_survive_migrating_aga
     sync.refresh_from_db()
     assert sync.interval.every == 15
     assert PeriodicTask.objects.filter(name__in=[SYNC_TASK, OUTBOX_TASK]).count() == 2
+
+
+def test_a_second_sync_of_a_running_connection_is_refused_by_the_database(
+    db, settings, pogo_wsgi, monkeypatch
+):
+    from integrations.services.sync import SyncAlreadyRunning, sync_connection
+
+    fast_clients(monkeypatch, pogo_wsgi, settings)
+    go = connect(settings)
+    SyncRun.objects.create(connection=go.connection)  # another worker is at it
+
+    with pytest.raises(SyncAlreadyRunning):
+        sync_connection(connection_id=go.connection.pk)
+    assert tasks.sync_connection_task(go.connection.pk) is None
+    assert SyncRun.objects.count() == 1
+
+
+def test_a_run_left_running_by_a_dead_worker_goes_stale(db, settings, pogo_wsgi, monkeypatch):
+    import datetime as dt
+
+    from integrations.services.sync import sync_connection
+
+    fast_clients(monkeypatch, pogo_wsgi, settings)
+    go = connect(settings)
+    dead = SyncRun.objects.create(
+        connection=go.connection, started_at=timezone.now() - dt.timedelta(hours=1)
+    )
+
+    run = sync_connection(connection_id=go.connection.pk)
+
+    dead.refresh_from_db()
+    assert dead.status == SyncRun.Status.FAILED
+    assert run.status == SyncRun.Status.OK
+
+
+def test_old_sync_runs_are_pruned(db):
+    import datetime as dt
+
+    from integrations.services.sync import sync_runs_prune
+
+    connection = PowerOfficeConnection.objects.create(
+        creditor=CreditorFactory(), client_key="key", connected_at=timezone.now()
+    )
+    old = SyncRun.objects.create(
+        connection=connection,
+        started_at=timezone.now() - dt.timedelta(days=40),
+        status=SyncRun.Status.OK,
+    )
+    recent = SyncRun.objects.create(connection=connection, status=SyncRun.Status.OK)
+
+    assert sync_runs_prune(keep_days=30) == 1
+    assert list(SyncRun.objects.values_list("pk", flat=True)) == [recent.pk]
+    assert not SyncRun.objects.filter(pk=old.pk).exists()

@@ -4,7 +4,7 @@
 from django.core.management.base import BaseCommand, CommandError
 
 from integrations.models import PowerOfficeConnection
-from integrations.services.sync import active_connection_ids, sync_connection
+from integrations.services.sync import SyncAlreadyRunning, active_connection_ids, sync_connection
 
 
 class Command(BaseCommand):
@@ -30,7 +30,11 @@ class Command(BaseCommand):
             return
         failed = 0
         for connection in connections.order_by("pk"):
-            run = sync_connection(connection_id=connection.pk)
+            try:
+                run = sync_connection(connection_id=connection.pk)
+            except SyncAlreadyRunning as exc:
+                self.stdout.write(exc.message)
+                continue
             self.stdout.write(
                 f"{connection.creditor.name} ({connection.creditor.org_number}): "
                 f"{run.get_status_display()} på {run.duration.total_seconds():.1f} s, "
