@@ -217,10 +217,20 @@ def _send_create_case(client: PowerOfficeClient, message: OutboxMessage) -> None
         outbox_status(case_id=case.pk)
 
 
+def _require_pogo_case(case: CollectionCase) -> None:
+    """Wait while the case is being created in PoGo; fail when it never will be."""
+    if case.pogo_case_id is not None:
+        return
+    if OutboxMessage.objects.filter(
+        case=case, kind=Kind.CREATE_CASE, status=Status.PENDING
+    ).exists():
+        raise Deferred
+    raise pogo_errors.ValidationError("Saken finnes ikke i PowerOffice Go.")
+
+
 def _send_add_invoices(client: PowerOfficeClient, message: OutboxMessage) -> None:
     case = message.case
-    if case.pogo_case_id is None:
-        raise Deferred
+    _require_pogo_case(case)
     invoice_ids = message.payload.get("invoice_ids") or []
     if message.attempts > 1:
         present = {str(i.id) for i in client.dc_get_case(case.pogo_case_id).invoices}
@@ -236,12 +246,7 @@ def _send_update_status(client: PowerOfficeClient, message: OutboxMessage) -> st
     ).exclude(status=Status.FAILED)
     if newer.exists():
         return Status.SUPERSEDED
-    if case.pogo_case_id is None:
-        if OutboxMessage.objects.filter(
-            case=case, kind=Kind.CREATE_CASE, status=Status.PENDING
-        ).exists():
-            raise Deferred
-        raise pogo_errors.ValidationError("Saken finnes ikke i PowerOffice Go.")
+    _require_pogo_case(case)
     payload = message.payload
     client.dc_update_status(
         case_id=case.pogo_case_id,

@@ -170,3 +170,33 @@ def test_admin_lists_sync_runs_with_counts_and_errors(go, client):
     assert page.status_code == detail.status_code == 200
     assert "customers: fetched 1, skipped 1" in page.content.decode()
     assert "ikke-en-epost" in detail.content.decode()
+
+
+def test_a_failed_case_creation_is_retried_and_its_status_waits_for_it(go):
+    domain.set_fault_rule("/pogo/v1/DebtCollection", error_rate=1, faults=["503"])
+    for still_working in (
+        "/pogo/v1/DebtCollection/Invoices",
+        "/pogo/v1/DebtCollection/GetAllMatchedItems",
+    ):
+        domain.set_fault_rule(still_working, error_rate=0, faults=[])
+    go.invoice(go.customer())
+
+    go.sync()
+
+    case = CollectionCase.objects.get()
+    create = OutboxMessage.objects.get(kind=OutboxMessage.Kind.CREATE_CASE)
+    assert create.status == Status.PENDING and create.attempts == 1
+    assert create.last_error
+    [status] = status_rows(case)
+    assert status.status == Status.PENDING and status.attempts == 0  # waiting, not failing
+    assert not PogoCase.objects.exists()
+
+    domain.clear_faults()
+    OutboxMessage.objects.update(next_attempt_at=timezone.now())
+    deliver_outbox()
+
+    case.refresh_from_db()
+    pogo_case = PogoCase.objects.get()
+    assert case.pogo_case_id == pogo_case.pk
+    assert pogo_case.status_text == case_status_text(case)
+    assert set(OutboxMessage.objects.values_list("status", flat=True)) == {Status.SENT}
