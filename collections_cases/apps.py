@@ -5,3 +5,6 @@ from django.utils.translation import gettext_lazy as _
 class CollectionsCasesConfig(AppConfig):
     name = "collections_cases"
     verbose_name = _("Inkassosaker")
+
+    def ready(self):
+        from collections_cases import admin_letters  # noqa: F401  (registers the Letter admin)

@@ -394,3 +394,46 @@ class CaseEvent(AppendOnlyModel):
 
     def __str__(self):
         return f"{self.at:%Y-%m-%d %H:%M} {self.get_kind_display()}"
+
+
+class Letter(models.Model):
+    """A letter the dunning run decided to send: one per (case, step), enforced by the database.
+
+    Recorded here with its dates and amounts; rendering and delivery come later (``status``).
+    """
+
+    class Kind(models.TextChoices):
+        INKASSOVARSEL = "inkassovarsel", _("Inkassovarsel")
+        BETALINGSOPPFORDRING = "betalingsoppfordring", _("Betalingsoppfordring")
+        VARSEL_RETTSLIG = "varsel_rettslig", _("Varsel om rettslig inndriving")
+        NEW_BETALINGSOPPFORDRING = "new_betalingsoppfordring", _("Ny betalingsoppfordring")
+
+    class Status(models.TextChoices):
+        RECORDED = "recorded", _("Registrert")
+
+    case = models.ForeignKey(
+        CollectionCase, on_delete=models.PROTECT, related_name="letters", verbose_name=_("sak")
+    )
+    kind = models.CharField(_("type"), max_length=30, choices=Kind.choices)
+    step = models.CharField(
+        _("steg"), max_length=40, help_text=_("Inkassosteget brevet hører til; ett brev per steg.")
+    )
+    sent_on = models.DateField(_("sendt"))
+    deadline = models.DateField(_("betalingsfrist"))
+    fee = money_field(_("gebyr eller salær"), default=0)
+    amounts = models.JSONField(_("beløp"), default=dict, blank=True)
+    status = models.CharField(
+        _("status"), max_length=20, choices=Status.choices, default=Status.RECORDED
+    )
+    created_at = models.DateTimeField(_("opprettet"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("brev")
+        verbose_name_plural = _("brev")
+        ordering = ["sent_on", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["case", "step"], name="uniq_letter_case_step")
+        ]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} {self.sent_on:%d.%m.%Y}"

@@ -1,0 +1,315 @@
+"""The dunning run's rules case by case: payment within the IV deadline, catch-up, PoGo's own
+inkassovarsel, the payment-demand approval switch, paused and disputed cases, the debtor's
+interest and fee flags, and the unique (case, step) letter."""
+
+import datetime as dt
+from decimal import Decimal
+
+import pytest
+
+from collections_cases.models import CaseEvent, CollectionCase, LedgerEntry, Letter
+from collections_cases.selectors import case_balance
+from collections_cases.services import cases as services
+from collections_cases.services.dunning import dunning_run
+from tests.collections_cases.dunning_support import (
+    costs,
+    letters,
+    on_day,
+    open_case,
+    run,
+    snapshot,
+)
+
+pytestmark = pytest.mark.django_db
+
+Status = CollectionCase.Status
+NextAction = CollectionCase.NextAction
+Kind = Letter.Kind
+L = LedgerEntry.Kind
+D = dt.date
+
+OPENED = D(2025, 12, 1)  # Monday; the invoice fell due on Friday 14.11.2025
+DUE = D(2025, 11, 14)
+BO_DAY = D(2025, 12, 18)  # IV deadline 15.12 + 3 grace days
+
+
+def iv_sent_case(**debtor_fields):
+    case = open_case(opened_on=OPENED, due=DUE, **debtor_fields)
+    assert run(OPENED).steps == {"inkassovarsel": 1}
+    return case
+
+
+# Paid within the IV deadline ----------------------------------------------------------------
+
+
+def test_paid_to_the_agency_within_the_iv_deadline_closes_without_salaer_or_bo():
+    case = iv_sent_case()
+    LedgerEntry.objects.create(
+        case=case, kind=L.PAYMENT, amount=-case_balance(case), booked_on=D(2025, 12, 10)
+    )
+
+    result = run(BO_DAY)
+
+    assert result.steps == {"closed_paid": 1}
+    case.refresh_from_db()
+    assert (case.status, case.close_reason) == (Status.CLOSED, CollectionCase.CloseReason.PAID)
+    assert [letter[0] for letter in letters(case)] == [Kind.INKASSOVARSEL]
+    assert not LedgerEntry.objects.filter(case=case, kind=L.SALAER).exists()
+    assert run(BO_DAY).processed == 0
+
+
+def test_principal_paid_directly_within_the_iv_deadline_closes_without_salaer():
+    case = iv_sent_case()
+    with on_day(D(2025, 12, 12), hour=12):
+        services.case_register_direct_payment(
+            case=case, actor=None, amount=Decimal("10000.00"), paid_on=D(2025, 12, 12)
+        )
+    case.refresh_from_db()
+    assert case.status == Status.ACTIVE  # the IV fee and interest are still on the balance
+
+    result = run(BO_DAY)
+
+    assert result.steps == {"closed_paid": 1}
+    case.refresh_from_db()
+    assert case.status == Status.CLOSED
+    assert not LedgerEntry.objects.filter(case=case, kind=L.SALAER).exists()
+    assert not Letter.objects.filter(case=case, kind=Kind.BETALINGSOPPFORDRING).exists()
+
+
+# Catch-up and idempotence ---------------------------------------------------------------------
+
+
+def test_a_missed_week_is_caught_up_one_step_per_run_dated_the_run_day():
+    case = open_case(opened_on=OPENED, due=DUE)
+
+    late = OPENED + dt.timedelta(days=60)
+    result = run(late)
+
+    assert result.steps == {"inkassovarsel": 1}
+    (iv,) = letters(case)
+    assert iv[2:4] == (late, D(2026, 2, 13))  # sent and deadline counted from the run day
+    case.refresh_from_db()
+    assert case.next_action == NextAction.SEND_BETALINGSOPPFORDRING
+    assert case.next_action_date == D(2026, 2, 16)  # 13.02 + 3 days = Mon 16.02
+    assert run(late).processed == 0
+    assert run(late + dt.timedelta(days=1)).processed == 0
+
+
+def test_a_step_three_days_overdue_is_taken_today():
+    case = iv_sent_case()
+
+    result = run(BO_DAY + dt.timedelta(days=3))
+
+    assert result.steps == {"betalingsoppfordring": 1}
+    bo = Letter.objects.get(case=case, kind=Kind.BETALINGSOPPFORDRING)
+    assert (bo.sent_on, bo.deadline) == (D(2025, 12, 21), D(2026, 1, 5))
+
+
+def test_running_twice_on_the_same_date_changes_nothing():
+    cases = [open_case(opened_on=OPENED, due=DUE) for _ in range(3)]
+    first = run(OPENED)
+    before = [snapshot(case) for case in cases]
+
+    second = run(OPENED)
+
+    assert first.steps == {"inkassovarsel": 3}
+    assert (second.processed, second.skipped, second.errors) == (0, 0, [])
+    assert [snapshot(case) for case in cases] == before
+
+
+def test_cases_are_taken_in_batches():
+    cases = [open_case(opened_on=OPENED, due=DUE) for _ in range(5)]
+
+    result = run(OPENED, batch_size=2)
+
+    assert result.steps == {"inkassovarsel": 5}
+    assert Letter.objects.filter(case__in=cases).count() == 5
+
+
+def test_a_letter_already_recorded_for_the_step_rolls_the_step_back():
+    # Given: the IV letter of this case is already there (as a concurrent run would leave it)
+    case = open_case(opened_on=OPENED, due=DUE)
+    Letter.objects.create(
+        case=case, kind=Kind.INKASSOVARSEL, step="inkassovarsel", sent_on=OPENED, deadline=OPENED
+    )
+    before = snapshot(case)
+
+    result = run(OPENED)
+
+    assert (result.processed, result.skipped) == (0, 1)
+    assert snapshot(case) == before  # no fee, no interest, no event, next action unchanged
+
+
+def test_one_failing_case_does_not_stop_the_run(monkeypatch):
+    good = open_case(opened_on=OPENED, due=DUE)
+    bad = open_case(opened_on=OPENED, due=DUE)
+    from collections_cases.services import dunning
+
+    real = dunning._inkassovarsel
+
+    def failing(case, on):
+        if case.pk == bad.pk:
+            raise RuntimeError("boom")
+        return real(case, on)
+
+    monkeypatch.setattr(dunning, "_inkassovarsel", failing)
+    with on_day(OPENED):
+        result = dunning_run(on=OPENED)
+
+    assert result.steps == {"inkassovarsel": 1}
+    assert result.errors == [(bad.pk, "boom")]
+    assert Letter.objects.filter(case=good).count() == 1
+    assert Letter.objects.filter(case=bad).count() == 0
+
+
+def test_no_inkassovarsel_on_or_before_the_due_date():
+    case = open_case(opened_on=DUE, due=DUE)
+
+    result = run(DUE)
+
+    assert result.steps == {"rescheduled": 1}
+    case.refresh_from_db()
+    assert case.next_action_date == DUE + dt.timedelta(days=1)
+    assert run(DUE).processed == 0
+    assert run(DUE + dt.timedelta(days=1)).steps == {"inkassovarsel": 1}
+    # sent earlier than 14 days after the due date: no fee (INKF § 1-2)
+    assert letters(case)[0][4] == Decimal("0.00")
+
+
+# PowerOffice Go's own inkassovarsel -----------------------------------------------------------
+
+
+def test_pogo_inkassovarsel_with_passed_deadline_skips_our_inkassovarsel():
+    case = open_case(opened_on=OPENED, due=DUE)
+    case.invoices.update(
+        last_reminder_voucher_type="OutgoingNoticeOfDebtCollection",
+        last_reminder_sent_date=D(2025, 11, 15),
+        last_reminder_due_date=D(2025, 11, 26),
+    )
+
+    result = run(OPENED)
+
+    assert result.steps == {"betalingsoppfordring": 1}
+    assert [letter[:3] for letter in letters(case)] == [
+        (Kind.BETALINGSOPPFORDRING, "betalingsoppfordring", OPENED)
+    ]
+    assert not LedgerEntry.objects.filter(case=case, kind=L.FEE).exists()
+    event = CaseEvent.objects.filter(case=case, kind="letter").get()
+    assert "PowerOffice Go" in event.message
+
+
+def test_pogo_inkassovarsel_still_running_waits_for_its_deadline_without_a_second_one():
+    case = open_case(opened_on=OPENED, due=DUE)
+    case.invoices.update(
+        last_reminder_voucher_type="OutgoingNoticeOfDebtCollection",
+        last_reminder_due_date=D(2025, 12, 5),  # Friday
+    )
+
+    result = run(OPENED)
+
+    assert result.steps == {"waiting_for_pogo_inkassovarsel": 1}
+    assert letters(case) == []
+    case.refresh_from_db()
+    assert case.next_action == NextAction.SEND_BETALINGSOPPFORDRING
+    assert case.next_action_date == D(2025, 12, 8)  # 05.12 + 3 days, Monday
+    assert run(D(2025, 12, 8)).steps == {"betalingsoppfordring": 1}
+
+
+def test_an_ordinary_pogo_reminder_does_not_skip_the_inkassovarsel():
+    case = open_case(opened_on=OPENED, due=DUE)
+    case.invoices.update(
+        last_reminder_voucher_type="OutgoingReminder", last_reminder_due_date=D(2025, 11, 26)
+    )
+
+    assert run(OPENED).steps == {"inkassovarsel": 1}
+
+
+# The creditor approves payment demands --------------------------------------------------------
+
+
+def test_approve_payment_demands_parks_the_case_until_the_creditor_approves():
+    case = iv_sent_case()
+    case.creditor.approve_payment_demands = True
+    case.creditor.save()
+
+    result = run(BO_DAY)
+
+    assert result.steps == {"awaiting_payment_demand_approval": 1}
+    case.refresh_from_db()
+    assert case.status == Status.AWAITING_APPROVAL
+    assert (case.next_action, case.next_action_date) == (NextAction.AWAIT_APPROVAL, None)
+    assert not Letter.objects.filter(case=case, kind=Kind.BETALINGSOPPFORDRING).exists()
+    assert not LedgerEntry.objects.filter(case=case, kind=L.SALAER).exists()
+    assert run(BO_DAY + dt.timedelta(days=5)).processed == 0
+
+    approved_on = D(2025, 12, 29)
+    with on_day(approved_on, hour=14):
+        services.case_approve(case=case, actor="Kreditor")
+    result = run(approved_on + dt.timedelta(days=1))
+
+    assert result.steps == {"betalingsoppfordring": 1}
+    case.refresh_from_db()
+    assert case.status == Status.ACTIVE
+    bo = Letter.objects.get(case=case, kind=Kind.BETALINGSOPPFORDRING)
+    assert bo.sent_on == D(2025, 12, 30)
+    assert LedgerEntry.objects.get(case=case, kind=L.SALAER).amount == Decimal("560.00")
+
+
+# Paused and disputed cases --------------------------------------------------------------------
+
+
+def test_disputed_and_paused_cases_are_not_touched():
+    disputed = iv_sent_case()
+    paused = iv_sent_case()
+    with on_day(D(2025, 12, 5), hour=12):
+        services.case_mark_disputed(case=disputed, actor=None, reason="Varen er ikke levert")
+        services.case_pause(case=paused, actor=None, reason="Forhandler om avtale")
+    before = [snapshot(disputed), snapshot(paused)]
+
+    result = run(D(2026, 3, 1))
+
+    assert result.processed == 0
+    assert [snapshot(disputed), snapshot(paused)] == before
+
+
+def test_a_paused_case_resumes_on_its_date_and_takes_its_step():
+    case = iv_sent_case()
+    with on_day(D(2025, 12, 10), hour=12):
+        services.case_pause(case=case, actor=None, reason="Betalingsavtale", until=D(2026, 1, 5))
+
+    assert run(D(2026, 1, 4)).processed == 0
+    result = run(D(2026, 1, 5))
+
+    assert result.steps == {"resumed": 1, "betalingsoppfordring": 1}
+    case.refresh_from_db()
+    assert case.status == Status.ACTIVE
+    assert Letter.objects.get(case=case, kind=Kind.BETALINGSOPPFORDRING).sent_on == D(2026, 1, 5)
+
+
+# The debtor's flags ---------------------------------------------------------------------------
+
+
+def test_do_not_add_late_payment_interest_and_fees_are_honoured():
+    case = iv_sent_case(do_not_add_late_payment_interest=True, do_not_add_late_payment_fees=True)
+    run(BO_DAY)
+
+    assert letters(case)[0][4] == Decimal("0.00")
+    # no fee, no interest; salær is a collection cost, not a late-payment fee
+    assert costs(case) == [(BO_DAY, L.SALAER, Decimal("560.00"))]
+
+
+def test_not_vat_registered_creditor_gets_table_b_salaer():
+    case = open_case(opened_on=OPENED, due=DUE)
+    case.creditor.vat_registered = False
+    case.creditor.save()
+    run(OPENED)
+    run(BO_DAY)
+
+    assert LedgerEntry.objects.get(case=case, kind=L.SALAER).amount == Decimal("700.00")
+
+
+def test_entry_step_betalingsoppfordring_starts_with_the_bo():
+    case = open_case(opened_on=OPENED, due=DUE, entry_step="betalingsoppfordring")
+
+    assert run(OPENED).steps == {"betalingsoppfordring": 1}
+    assert [letter[0] for letter in letters(case)] == [Kind.BETALINGSOPPFORDRING]
