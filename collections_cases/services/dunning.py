@@ -233,6 +233,14 @@ def dunning_run(*, on: date, batch_size: int = 500) -> DunningResult:
     return result
 
 
+def dunning_case_step(*, case: CollectionCase, on: date) -> str | None:
+    """One case's due step as the run would take it on ``on`` (for an admin action): resumes
+    it first when its pause ended; ``None`` when nothing is due. Errors propagate."""
+    with transaction.atomic():
+        resumed = _resume_one(case.pk, on)
+        return _step_one(case.pk, on) or resumed
+
+
 def _guarded(result: DunningResult, case_id: int, call) -> None:
     """Run one case's step in its own transaction (a savepoint when the caller has one)."""
     try:

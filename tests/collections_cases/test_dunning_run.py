@@ -10,6 +10,7 @@ import pytest
 from collections_cases.models import CaseEvent, CollectionCase, LedgerEntry, Letter
 from collections_cases.selectors import case_balance
 from collections_cases.services import cases as services
+from collections_cases.services import dunning
 from collections_cases.services.dunning import dunning_run
 from tests.collections_cases.dunning_support import (
     costs,
@@ -143,7 +144,6 @@ def test_a_letter_already_recorded_for_the_step_rolls_the_step_back():
 def test_one_failing_case_does_not_stop_the_run(monkeypatch):
     good = open_case(opened_on=OPENED, due=DUE)
     bad = open_case(opened_on=OPENED, due=DUE)
-    from collections_cases.services import dunning
 
     real = dunning._inkassovarsel
 
@@ -313,3 +313,15 @@ def test_entry_step_betalingsoppfordring_starts_with_the_bo():
 
     assert run(OPENED).steps == {"betalingsoppfordring": 1}
     assert [letter[0] for letter in letters(case)] == [Kind.BETALINGSOPPFORDRING]
+
+
+def test_dunning_case_step_takes_one_case_s_due_step_only():
+    case = open_case(opened_on=OPENED, due=DUE)
+    other = open_case(opened_on=OPENED, due=DUE)
+
+    with on_day(OPENED):
+        assert dunning.dunning_case_step(case=case, on=OPENED) == "inkassovarsel"
+        assert dunning.dunning_case_step(case=case, on=OPENED) is None
+
+    assert Letter.objects.filter(case=case).count() == 1
+    assert not Letter.objects.filter(case=other).exists()
