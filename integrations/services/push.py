@@ -50,6 +50,13 @@ def _state_sentence(case: CollectionCase) -> str:
         return _("Rettslig inndriving.")
     if case.status == Status.MONITORING:
         return _("Saken er til overvåkning.")
+    letter = case.letters.order_by("-sent_on", "-pk").first()
+    if letter is not None:
+        return _("%(letter)s sendt %(sent)s – betalingsfrist %(deadline)s.") % {
+            "letter": letter.get_kind_display(),
+            "sent": _date(letter.sent_on),
+            "deadline": _date(letter.deadline),
+        }
     return _("Pågående: %(stage)s.") % {"stage": case.get_stage_display().lower()}
 
 

@@ -12,6 +12,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from collections_cases.models import CollectionCase
+from collections_cases.selectors import case_balance
 from collections_cases.services.cases import case_add_note, case_pause
 from integrations.models import OutboxMessage, SyncRun
 from integrations.services.outbox import backoff, deliver_outbox, outbox_status
@@ -200,3 +201,45 @@ def test_a_failed_case_creation_is_retried_and_its_status_waits_for_it(go):
     assert case.pogo_case_id == pogo_case.pk
     assert pogo_case.status_text == case_status_text(case)
     assert set(OutboxMessage.objects.values_list("status", flat=True)) == {Status.SENT}
+
+
+def test_status_text_names_the_last_letter_its_deadline_and_the_next_step(db):
+    from collections_cases.models import Letter
+    from tests.collections_cases.factories import CollectionCaseFactory
+
+    case = CollectionCaseFactory(
+        status=CollectionCase.Status.ACTIVE,
+        stage=CollectionCase.Stage.INKASSOVARSEL,
+        next_action=CollectionCase.NextAction.SEND_BETALINGSOPPFORDRING,
+        next_action_date=dt.date(2026, 12, 18),
+    )
+    Letter.objects.create(
+        case=case,
+        kind=Letter.Kind.INKASSOVARSEL,
+        step="inkassovarsel",
+        sent_on=dt.date(2026, 12, 1),
+        deadline=dt.date(2026, 12, 15),
+    )
+
+    assert case_status_text(case) == (
+        "Inkassovarsel sendt 01.12.2026 – betalingsfrist 15.12.2026. "
+        "Neste steg: sende betalingsoppfordring 18.12.2026."
+    )
+
+
+def test_the_dunning_run_pushes_the_letter_and_the_next_step_to_go(go, case):
+    from collections_cases.services.dunning import dunning_run
+
+    dunning_run(on=timezone.localdate())
+    deliver_outbox()
+
+    case.refresh_from_db()
+    letter = case.letters.get()
+    pogo_case = PogoCase.objects.get()
+    assert pogo_case.status_text == case_status_text(case)
+    assert pogo_case.status_text.startswith(
+        f"{letter.get_kind_display()} sendt {letter.sent_on:%d.%m.%Y} – betalingsfrist "
+        f"{letter.deadline:%d.%m.%Y}."
+    )
+    assert "Neste steg:" in pogo_case.status_text
+    assert pogo_case.balance_agency == case_balance(case)
