@@ -11,7 +11,14 @@ from django.db.models.functions import Coalesce
 from django.http import Http404
 from django.utils import timezone
 
-from collections_cases.models import ZERO, CaseEvent, CollectionCase, Invoice, LedgerEntry
+from collections_cases.models import (
+    ZERO,
+    CaseEvent,
+    CollectionCase,
+    Invoice,
+    LedgerEntry,
+    Letter,
+)
 from collections_cases.selectors import case_amounts, case_list_for_user
 from collections_cases.states import OPEN_STATUSES, TRANSITIONS
 from creditors.models import Creditor, Debtor
@@ -78,6 +85,11 @@ def case_breakdown(case: CollectionCase) -> dict[str, Decimal]:
 
 def case_invoices(case: CollectionCase) -> QuerySet[Invoice]:
     return case.invoices.order_by("due_date", "invoice_no")
+
+
+def case_letters(case: CollectionCase) -> QuerySet[Letter]:
+    """The letters the dunning run recorded, newest first."""
+    return case.letters.order_by("-sent_on", "-id")
 
 
 def case_timeline(case: CollectionCase) -> QuerySet[CaseEvent]:

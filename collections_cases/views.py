@@ -176,6 +176,7 @@ def _render_case(request, case: CollectionCase, *, bound: dict | None = None):
             "case": case,
             "amounts": breakdown,
             "invoices": page_selectors.case_invoices(case),
+            "letters": page_selectors.case_letters(case),
             "events": page_selectors.case_timeline(case),
             "forms": action_forms,
         },

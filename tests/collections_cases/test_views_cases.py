@@ -466,3 +466,18 @@ def test_approve_legal_steps_when_the_case_asks_for_them(logged_in_client, credi
 
     assert _refresh(case).status == Status.LEGAL
     assert _events(case, CaseEvent.Kind.LEGAL_APPROVED) == 1
+
+
+def test_the_case_page_lists_the_letters_sent(logged_in_client, creditor):
+    from collections_cases.services.dunning import dunning_case_step
+
+    case = open_case(creditor)
+    dunning_case_step(case=case, on=timezone.localdate())
+    letter = case.letters.get()
+
+    response = logged_in_client.get(reverse("case_detail", args=[case.pk]))
+
+    body = response.content.decode()
+    assert list(response.context["letters"]) == [letter]
+    assert letter.get_kind_display() in body
+    assert letter.deadline.strftime("%d.%m.%Y") in body
