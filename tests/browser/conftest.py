@@ -8,6 +8,12 @@ import os
 import shutil
 
 import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
+
+from pogo_sandbox.models import Application, Company, GoUser
+
+DEMO_EMAIL = "demo@poweroffice.example"
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -50,3 +56,24 @@ def browser_page(chromium_path, monkeypatch):
         finally:
             context.close()
             browser.close()
+
+
+@pytest.fixture
+def live(live_server, settings, transactional_db):
+    """Point Kundeweb, the PoGo client and the sandbox at this live server."""
+    url = live_server.url
+    settings.SITE_URL = url
+    settings.POWEROFFICE_V2_BASE_URL = f"{url}/pogo/v2"
+    settings.POWEROFFICE_V2_TOKEN_URL = f"{url}/pogo/OAuth/Token"
+    settings.POWEROFFICE_V1_BASE_URL = f"{url}/pogo/v1"
+    settings.POWEROFFICE_V1_TOKEN_URL = f"{url}/pogo/v1/OAuth/Token"
+    try:
+        call_command("pogo_seed", verbosity=0)
+    except CommandError as exc:  # pragma: no cover - the seed command is part of the sandbox
+        pytest.fail(f"pogo_seed is needed for the browser test: {exc}")
+    Application.objects.filter(application_key=settings.POWEROFFICE_APPLICATION_KEY).update(
+        redirect_uri_prefix=url
+    )
+    demo = GoUser.objects.get(email=DEMO_EMAIL)
+    company = Company.objects.filter(companyaccess__user=demo).order_by("name").first()
+    return url, company

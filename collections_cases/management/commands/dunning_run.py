@@ -29,6 +29,8 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         on = options["date"] or timezone.localdate()
+        if isinstance(on, str):  # call_command(date="…") skips argparse's type
+            on = _iso_date(on)
         result = dunning_run(on=on, batch_size=options["batch_size"])
         self.stdout.write(f"Dunning run {on.isoformat()}: {result.processed} step(s)")
         for step, count in sorted(result.steps.items()):
