@@ -165,6 +165,7 @@ class CollectionCase(models.Model):
 
     class ApprovalKind(models.TextChoices):
         START = "start", _("Start av saken")
+        PAYMENT_DEMAND = "payment_demand", _("Betalingsoppfordring")
         LEGAL = "legal", _("Rettslige tiltak")
 
     class CloseReason(models.TextChoices):
@@ -204,7 +205,7 @@ class CollectionCase(models.Model):
         _("steg"), max_length=30, choices=Stage.choices, default=Stage.INKASSOVARSEL
     )
     approval_kind = models.CharField(
-        _("venter godkjenning av"), max_length=10, choices=ApprovalKind.choices, blank=True
+        _("venter godkjenning av"), max_length=20, choices=ApprovalKind.choices, blank=True
     )
     # Where pause and dispute return to: the status and next action held while on hold.
     held_status = models.CharField(

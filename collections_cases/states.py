@@ -22,6 +22,7 @@ OPEN_STATUSES = frozenset(s for s in Status if s != Status.CLOSED)
 #: action → {status the case is in → status it moves to}
 TRANSITIONS: Mapping[str, Mapping[str, str]] = {
     "approve": {Status.AWAITING_APPROVAL: Status.ACTIVE},
+    "request_payment_demand_approval": {Status.ACTIVE: Status.AWAITING_APPROVAL},
     "request_legal_approval": {Status.ACTIVE: Status.AWAITING_APPROVAL},
     "approve_legal": {Status.AWAITING_APPROVAL: Status.LEGAL},
     "pause": {
@@ -88,6 +89,7 @@ def target_status(case: CollectionCase, action: str) -> str:
 def action_label(action: str) -> str:
     labels = {
         "approve": _("godkjennes"),
+        "request_payment_demand_approval": _("sendes til godkjenning av betalingsoppfordring"),
         "request_legal_approval": _("sendes til godkjenning av rettslige tiltak"),
         "approve_legal": _("godkjennes for rettslige tiltak"),
         "pause": _("settes på vent"),

@@ -26,6 +26,7 @@ from collections_cases.models import (
     CollectionCase,
     Invoice,
     LedgerEntry,
+    Letter,
 )
 from collections_cases.selectors import case_balance, case_principal_outstanding
 from collections_cases.signals import case_changed
@@ -38,7 +39,11 @@ Status = CollectionCase.Status
 Stage = CollectionCase.Stage
 NextAction = CollectionCase.NextAction
 CloseReason = CollectionCase.CloseReason
+ApprovalKind = CollectionCase.ApprovalKind
 EventKind = CaseEvent.Kind
+
+#: Event kind of :func:`case_request_payment_demand_approval`.
+DEMAND_APPROVAL_REQUESTED = "demand_approval_requested"
 
 SYSTEM_ACTOR = "system"
 MAX_CASES_PER_YEAR = 999_999
@@ -214,6 +219,22 @@ def _earliest_due(invoices: Iterable[Invoice]) -> date:
     return min(invoice.due_date or invoice.invoice_date for invoice in invoices)
 
 
+def _before_first_payment_demand(case: CollectionCase) -> bool:
+    """Whether the case's first betalingsoppfordring is still to come."""
+    return (
+        case.stage
+        in (
+            Stage.INKASSOVARSEL,
+            Stage.BETALINGSOPPFORDRING,
+        )
+        and not case.letters.filter(kind=Letter.Kind.BETALINGSOPPFORDRING).exists()
+    )
+
+
+def _iso(day: date | None) -> str | None:
+    return day.isoformat() if day else None
+
+
 def _ensure_open(case: CollectionCase) -> None:
     if case.status == Status.CLOSED:
         raise ApplicationError(_("Sak %(number)s er avsluttet.") % {"number": case.number})
@@ -324,16 +345,29 @@ def case_add_invoices(
 
 
 def case_approve(*, case: CollectionCase, actor) -> CollectionCase:
-    """The creditor approves the start of a case that waited for approval."""
+    """The creditor approves what the case waits for: its start (the case begins at its
+    stage, due today) or its betalingsoppfordring (the case is active again with the BO due
+    today, Europe/Oslo, so the next dunning run sends it). Legal steps have their own
+    approval (:func:`case_approve_legal`)."""
     with transaction.atomic():
         case = case_lock(case_id=case.pk)
-        if (
-            case.status == Status.AWAITING_APPROVAL
-            and case.approval_kind != CollectionCase.ApprovalKind.START
-        ):
+        waiting = case.status == Status.AWAITING_APPROVAL
+        if waiting and case.approval_kind == ApprovalKind.LEGAL:
             raise ApplicationError(
                 _("Sak %(number)s venter på godkjenning av rettslige tiltak, ikke av oppstart.")
                 % {"number": case.number}
+            )
+        if waiting and case.approval_kind == ApprovalKind.PAYMENT_DEMAND:
+            return _move(
+                case,
+                action="approve",
+                actor=actor,
+                kind=EventKind.APPROVED,
+                message=_("Betalingsoppfordringen er godkjent og sendes ved neste kjøring."),
+                data={"approval_kind": ApprovalKind.PAYMENT_DEMAND.value},
+                approval_kind="",
+                next_action=NextAction.SEND_BETALINGSOPPFORDRING,
+                next_action_date=timezone.localdate(),
             )
         return _move(
             case,
@@ -342,9 +376,37 @@ def case_approve(*, case: CollectionCase, actor) -> CollectionCase:
             kind=EventKind.APPROVED,
             message=_("Saken er godkjent og startet med %(stage)s.")
             % {"stage": case.get_stage_display().lower()},
+            data={"approval_kind": ApprovalKind.START.value},
             approval_kind="",
             next_action=STAGE_ACTION[case.stage],
             next_action_date=timezone.localdate(),
+        )
+
+
+def case_request_payment_demand_approval(*, case: CollectionCase, actor=None) -> CollectionCase:
+    """Before the betalingsoppfordring, when the creditor wants to approve every payment
+    demand: the case waits (*venter godkjenning*, approval kind payment demand) until
+    :func:`case_approve`; no letter, no salær until then."""
+    with transaction.atomic():
+        case = case_lock(case_id=case.pk)
+        if case.status == Status.ACTIVE and not _before_first_payment_demand(case):
+            raise ApplicationError(
+                _(
+                    "Sak %(number)s har allerede fått betalingsoppfordring (steg «%(stage)s»); "
+                    "bare den første betalingsoppfordringen venter på kreditors godkjenning."
+                )
+                % {"number": case.number, "stage": case.get_stage_display()}
+            )
+        return _move(
+            case,
+            action="request_payment_demand_approval",
+            actor=actor,
+            kind=DEMAND_APPROVAL_REQUESTED,
+            message=_("Betalingsoppfordringen venter på kreditors godkjenning."),
+            data={"next_action_date": _iso(case.next_action_date)},
+            approval_kind=ApprovalKind.PAYMENT_DEMAND,
+            next_action=NextAction.AWAIT_APPROVAL,
+            next_action_date=None,
         )
 
 
@@ -381,13 +443,15 @@ def case_approve_legal(*, case: CollectionCase, actor) -> CollectionCase:
     """The creditor approves legal steps (forliksråd or utlegg)."""
     with transaction.atomic():
         case = case_lock(case_id=case.pk)
-        if (
-            case.status == Status.AWAITING_APPROVAL
-            and case.approval_kind != CollectionCase.ApprovalKind.LEGAL
-        ):
+        if case.status == Status.AWAITING_APPROVAL and case.approval_kind != ApprovalKind.LEGAL:
+            waits_for = (
+                _("betalingsoppfordringen")
+                if case.approval_kind == ApprovalKind.PAYMENT_DEMAND
+                else _("oppstart")
+            )
             raise ApplicationError(
-                _("Sak %(number)s venter på godkjenning av oppstart, ikke av rettslige tiltak.")
-                % {"number": case.number}
+                _("Sak %(number)s venter på godkjenning av %(what)s, ikke av rettslige tiltak.")
+                % {"number": case.number, "what": waits_for}
             )
         return _move(
             case,

@@ -43,8 +43,10 @@ Steps
 
     Betalingsoppfordring (INKL § 10) — never when the claim was paid within the IV deadline
     (the balance check above). When the creditor has ``approve_payment_demands``, the case
-    first waits *venter godkjenning* (no letter); once the creditor approves it
-    (``case_approve``) it is due the same day and the next run sends the BO. Lett salær
+    first waits *venter godkjenning* with approval kind payment demand
+    (``case_request_payment_demand_approval``; no letter, no salær); once the creditor
+    approves it (``case_approve``) it is active again with the BO due on the approval day
+    (Europe/Oslo), and the run on that day or later sends it. Lett salær
     ``rules.salaer`` on the outstanding principal, the earliest due date's table, × 1.5 for a
     business debtor, × 1.25 for a creditor outside the VAT register. Deadline
     ``rules.deadline(on, rules.bo_deadline_days)``. Next: varsel om rettslig inndriving on
@@ -114,7 +116,6 @@ POGO_IV_VOUCHER_TYPE = "OutgoingNoticeOfDebtCollection"
 
 #: Event kinds the dunning run writes besides the case services' own.
 EVENT_LETTER = "letter"
-EVENT_DEMAND_APPROVAL_REQUESTED = "demand_approval_requested"
 EVENT_DUNNING_STEP = "dunning_step"
 
 #: Letter steps: one letter per (case, step).
@@ -479,44 +480,27 @@ def _inkassovarsel(case: CollectionCase, on: date) -> str:
     return STEP_INKASSOVARSEL
 
 
-def _payment_demand_approved(case: CollectionCase) -> bool | None:
-    """``None`` when the case never waited for approval of its BO; else whether the creditor
-    approved it after it was parked."""
+def _payment_demand_approved(case: CollectionCase) -> bool:
+    """Whether the creditor approved the betalingsoppfordring after the case last waited for
+    that approval (``case_request_payment_demand_approval``, then ``case_approve``)."""
     parked = (
-        CaseEvent.objects.filter(case=case, kind=EVENT_DEMAND_APPROVAL_REQUESTED)
+        CaseEvent.objects.filter(case=case, kind=case_services.DEMAND_APPROVAL_REQUESTED)
         .order_by("-id")
         .first()
     )
     if parked is None:
-        return None
+        return False
     return CaseEvent.objects.filter(
         case=case, kind=CaseEvent.Kind.APPROVED, id__gt=parked.id
     ).exists()
-
-
-def _await_payment_demand_approval(case: CollectionCase) -> str:
-    # The transition table has one move from pågående to venter godkjenning; the approval
-    # kind "start" makes ``case_approve`` send the case on with STAGE_ACTION[stage] = the BO.
-    case_services._move(
-        case,
-        action="request_legal_approval",
-        actor=None,
-        kind=EVENT_DEMAND_APPROVAL_REQUESTED,
-        message=_("Betalingsoppfordringen venter på kreditors godkjenning."),
-        data={"step": STEP_BETALINGSOPPFORDRING},
-        approval_kind=ApprovalKind.START,
-        stage=Stage.BETALINGSOPPFORDRING,
-        next_action=NextAction.AWAIT_APPROVAL,
-        next_action_date=None,
-    )
-    return OUTCOME_AWAITING_DEMAND_APPROVAL
 
 
 def _betalingsoppfordring(
     case: CollectionCase, on: date, *, pogo_iv_deadline: date | None = None
 ) -> str:
     if case.creditor.approve_payment_demands and not _payment_demand_approved(case):
-        return _await_payment_demand_approval(case)
+        case_services.case_request_payment_demand_approval(case=case, actor=None)
+        return OUTCOME_AWAITING_DEMAND_APPROVAL
     interest = _accrue_interest(case, on)
     salaer = _salaer(case, on)
     _book(case, kind=LedgerEntry.Kind.SALAER, amount=salaer, on=on, description=_("Lett salær"))

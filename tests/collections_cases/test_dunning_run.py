@@ -237,7 +237,14 @@ def test_approve_payment_demands_parks_the_case_until_the_creditor_approves():
     assert result.steps == {"awaiting_payment_demand_approval": 1}
     case.refresh_from_db()
     assert case.status == Status.AWAITING_APPROVAL
+    assert case.approval_kind == CollectionCase.ApprovalKind.PAYMENT_DEMAND
     assert (case.next_action, case.next_action_date) == (NextAction.AWAIT_APPROVAL, None)
+    event = CaseEvent.objects.filter(case=case).last()
+    assert (event.kind, event.status_from, event.status_to) == (
+        services.DEMAND_APPROVAL_REQUESTED,
+        Status.ACTIVE,
+        Status.AWAITING_APPROVAL,
+    )
     assert not Letter.objects.filter(case=case, kind=Kind.BETALINGSOPPFORDRING).exists()
     assert not LedgerEntry.objects.filter(case=case, kind=L.SALAER).exists()
     assert run(BO_DAY + dt.timedelta(days=5)).processed == 0
@@ -245,14 +252,43 @@ def test_approve_payment_demands_parks_the_case_until_the_creditor_approves():
     approved_on = D(2025, 12, 29)
     with on_day(approved_on, hour=14):
         services.case_approve(case=case, actor="Kreditor")
-    result = run(approved_on + dt.timedelta(days=1))
+    case.refresh_from_db()
+    assert (case.status, case.approval_kind) == (Status.ACTIVE, "")
+    assert (case.next_action, case.next_action_date) == (
+        NextAction.SEND_BETALINGSOPPFORDRING,
+        approved_on,
+    )
+    result = run(approved_on)
 
     assert result.steps == {"betalingsoppfordring": 1}
     case.refresh_from_db()
     assert case.status == Status.ACTIVE
     bo = Letter.objects.get(case=case, kind=Kind.BETALINGSOPPFORDRING)
-    assert bo.sent_on == D(2025, 12, 30)
+    assert bo.sent_on == approved_on
     assert LedgerEntry.objects.get(case=case, kind=L.SALAER).amount == Decimal("560.00")
+    assert run(approved_on).processed == 0
+
+
+def test_approve_payment_demands_also_parks_when_pogo_sent_the_inkassovarsel():
+    case = open_case(opened_on=OPENED, due=DUE)
+    case.creditor.approve_payment_demands = True
+    case.creditor.save()
+    case.invoices.update(
+        last_reminder_voucher_type="OutgoingNoticeOfDebtCollection",
+        last_reminder_due_date=D(2025, 11, 26),
+    )
+
+    assert run(OPENED).steps == {"awaiting_payment_demand_approval": 1}
+    case.refresh_from_db()
+    assert (case.status, case.approval_kind) == (
+        Status.AWAITING_APPROVAL,
+        CollectionCase.ApprovalKind.PAYMENT_DEMAND,
+    )
+    assert letters(case) == []
+
+    with on_day(D(2025, 12, 2), hour=9):
+        services.case_approve(case=case, actor="Kreditor")
+    assert run(D(2025, 12, 2)).steps == {"betalingsoppfordring": 1}
 
 
 # Paused and disputed cases --------------------------------------------------------------------

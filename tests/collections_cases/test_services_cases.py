@@ -7,7 +7,7 @@ import time_machine
 from stdnum import luhn
 
 from collections_cases import rules
-from collections_cases.models import CaseEvent, CollectionCase, Invoice, LedgerEntry
+from collections_cases.models import CaseEvent, CollectionCase, Invoice, LedgerEntry, Letter
 from collections_cases.selectors import case_amounts, case_balance
 from collections_cases.services import cases as services
 from collections_cases.signals import case_changed
@@ -224,6 +224,141 @@ def test_approve_legal_refuses_a_case_waiting_for_start(user):
     )
     with pytest.raises(ApplicationError, match="oppstart"):
         services.case_approve_legal(case=case, actor=user)
+
+
+# payment-demand approval --------------------------------------------------------------------
+
+
+def bo_due_case(**fields):
+    """An active case whose next step is its first betalingsoppfordring."""
+    fields = {
+        "next_action": NextAction.SEND_BETALINGSOPPFORDRING,
+        "next_action_date": TODAY,
+        **fields,
+    }
+    case = CollectionCaseFactory(**fields)
+    LedgerEntryFactory(case=case)
+    return case
+
+
+def test_request_payment_demand_approval_parks_the_case(user, django_capture_on_commit_callbacks):
+    case = bo_due_case()
+    received = []
+
+    def listener(sender, case_id, kind, **kwargs):
+        received.append((case_id, kind))
+
+    case_changed.connect(listener)
+    try:
+        with django_capture_on_commit_callbacks(execute=True):
+            case = services.case_request_payment_demand_approval(case=case, actor=user)
+    finally:
+        case_changed.disconnect(listener)
+
+    case.refresh_from_db()
+    assert case.status == Status.AWAITING_APPROVAL
+    assert case.approval_kind == CollectionCase.ApprovalKind.PAYMENT_DEMAND
+    assert (case.next_action, case.next_action_date) == (NextAction.AWAIT_APPROVAL, None)
+    assert case.stage == Stage.INKASSOVARSEL  # no betalingsoppfordring sent yet
+    event = CaseEvent.objects.get(case=case)
+    assert event.kind == services.DEMAND_APPROVAL_REQUESTED
+    assert (event.status_from, event.status_to) == (Status.ACTIVE, Status.AWAITING_APPROVAL)
+    assert event.actor == user
+    assert event.data == {"next_action_date": TODAY.isoformat()}
+    assert received == [(case.pk, services.DEMAND_APPROVAL_REQUESTED)]
+
+
+@pytest.mark.parametrize(
+    "fields",
+    [
+        {"stage": Stage.VARSEL_RETTSLIG, "next_action": NextAction.REQUEST_LEGAL_APPROVAL},
+        {"stage": Stage.BETALINGSOPPFORDRING, "next_action": NextAction.SEND_VARSEL_RETTSLIG},
+    ],
+)
+def test_request_payment_demand_approval_refused_after_the_first_bo(user, fields):
+    case = bo_due_case(**fields)
+    if fields["stage"] == Stage.BETALINGSOPPFORDRING:
+        Letter.objects.create(
+            case=case,
+            kind=Letter.Kind.BETALINGSOPPFORDRING,
+            step="betalingsoppfordring",
+            sent_on=TODAY,
+            deadline=TODAY,
+        )
+
+    with pytest.raises(ApplicationError, match="allerede fått betalingsoppfordring"):
+        services.case_request_payment_demand_approval(case=case, actor=user)
+
+    case.refresh_from_db()
+    assert case.status == Status.ACTIVE
+    assert not CaseEvent.objects.filter(case=case).exists()
+
+
+def test_approving_the_payment_demand_makes_the_bo_due_on_the_approval_day_in_oslo(user):
+    case = services.case_request_payment_demand_approval(case=bo_due_case(), actor=None)
+
+    # 23:30 UTC on 20.10 is already 21.10 in Oslo
+    with time_machine.travel(dt.datetime(2026, 10, 20, 23, 30, tzinfo=dt.UTC), tick=False):
+        case = services.case_approve(case=case, actor=user)
+
+    case.refresh_from_db()
+    assert case.status == Status.ACTIVE
+    assert case.approval_kind == ""
+    assert case.next_action == NextAction.SEND_BETALINGSOPPFORDRING
+    assert case.next_action_date == dt.date(2026, 10, 21)
+    event = CaseEvent.objects.filter(case=case).last()
+    assert event.kind == CaseEvent.Kind.APPROVED
+    assert event.data == {"approval_kind": "payment_demand"}
+    assert "Betalingsoppfordringen er godkjent" in event.message
+
+
+def test_a_parked_payment_demand_is_not_a_legal_approval_nor_open_for_invoices(user):
+    case = services.case_request_payment_demand_approval(case=bo_due_case(), actor=None)
+
+    with pytest.raises(ApplicationError, match="betalingsoppfordringen, ikke av rettslige"):
+        services.case_approve_legal(case=case, actor=user)
+    with pytest.raises(ApplicationError, match="før betalingsoppfordringen"):
+        services.case_add_invoices(
+            case=case, actor=user, invoices=[InvoiceFactory(debtor=case.debtor)]
+        )
+    case.refresh_from_db()
+    assert case.status == Status.AWAITING_APPROVAL
+
+
+def test_a_paused_payment_demand_approval_returns_to_waiting_for_it(user):
+    case = services.case_request_payment_demand_approval(case=bo_due_case(), actor=None)
+    case = services.case_pause(case=case, actor=user, reason="Avtale")
+    case = services.case_resume(case=case, actor=user)
+
+    assert case.status == Status.AWAITING_APPROVAL
+    assert case.approval_kind == CollectionCase.ApprovalKind.PAYMENT_DEMAND
+    assert services.case_approve(case=case, actor=user).next_action == (
+        NextAction.SEND_BETALINGSOPPFORDRING
+    )
+
+
+def test_migration_moves_cases_parked_as_start_to_payment_demand():
+    from importlib import import_module
+
+    from django.apps import apps
+
+    migration = import_module("collections_cases.migrations.0004_approval_kind_payment_demand")
+    parked = CollectionCaseFactory(
+        status=Status.AWAITING_APPROVAL,
+        approval_kind=CollectionCase.ApprovalKind.START,
+        stage=Stage.BETALINGSOPPFORDRING,
+    )
+    CaseEvent.objects.create(case=parked, kind="demand_approval_requested", message="Venter")
+    waiting_start = CollectionCaseFactory(
+        status=Status.AWAITING_APPROVAL, approval_kind=CollectionCase.ApprovalKind.START
+    )
+
+    migration.parked_cases_to_payment_demand(apps, None)
+
+    parked.refresh_from_db()
+    waiting_start.refresh_from_db()
+    assert parked.approval_kind == CollectionCase.ApprovalKind.PAYMENT_DEMAND
+    assert waiting_start.approval_kind == CollectionCase.ApprovalKind.START
 
 
 # pause / resume / dispute -----------------------------------------------------------------

@@ -16,6 +16,9 @@ Status = CollectionCase.Status
 
 CALLS = {
     "approve": lambda case, actor: services.case_approve(case=case, actor=actor),
+    "request_payment_demand_approval": (
+        lambda case, actor: services.case_request_payment_demand_approval(case=case, actor=actor)
+    ),
     "request_legal_approval": lambda case, actor: services.case_request_legal_approval(
         case=case, actor=actor
     ),
@@ -60,9 +63,15 @@ def case_in(status: str, action: str) -> CollectionCase:
             else CollectionCase.ApprovalKind.START
         )
     held = Status.ACTIVE if status in (Status.PAUSED, Status.DISPUTED) else ""
+    # The payment-demand approval comes before the first betalingsoppfordring.
+    stage = (
+        CollectionCase.Stage.INKASSOVARSEL
+        if action == "request_payment_demand_approval"
+        else CollectionCase.Stage.VARSEL_RETTSLIG
+    )
     case = CollectionCaseFactory(
         status=status,
-        stage=CollectionCase.Stage.VARSEL_RETTSLIG,
+        stage=stage,
         approval_kind=approval_kind,
         held_status=held,
         held_next_action=CollectionCase.NextAction.REQUEST_LEGAL_APPROVAL if held else "",
