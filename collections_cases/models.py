@@ -363,6 +363,13 @@ class CaseEvent(AppendOnlyModel):
         DIRECT_PAYMENT = "direct_payment", _("Direkte betaling registrert")
         INVOICES_ADDED = "invoices_added", _("Fakturaer lagt til")
         COST_ADDED = "cost_added", _("Kostnad lagt til")
+        # Written by the dunning run (collections_cases.services.dunning)
+        LETTER = "letter", _("Brev sendt")
+        DEMAND_APPROVAL_REQUESTED = (
+            "demand_approval_requested",
+            _("Betalingsoppfordring venter godkjenning"),
+        )
+        DUNNING_STEP = "dunning_step", _("Inkassosteg")
 
     case = models.ForeignKey(
         CollectionCase, on_delete=models.PROTECT, related_name="events", verbose_name=_("sak")

@@ -42,9 +42,6 @@ CloseReason = CollectionCase.CloseReason
 ApprovalKind = CollectionCase.ApprovalKind
 EventKind = CaseEvent.Kind
 
-#: Event kind of :func:`case_request_payment_demand_approval`.
-DEMAND_APPROVAL_REQUESTED = "demand_approval_requested"
-
 SYSTEM_ACTOR = "system"
 MAX_CASES_PER_YEAR = 999_999
 
@@ -401,7 +398,7 @@ def case_request_payment_demand_approval(*, case: CollectionCase, actor=None) ->
             case,
             action="request_payment_demand_approval",
             actor=actor,
-            kind=DEMAND_APPROVAL_REQUESTED,
+            kind=EventKind.DEMAND_APPROVAL_REQUESTED,
             message=_("Betalingsoppfordringen venter på kreditors godkjenning."),
             data={"next_action_date": _iso(case.next_action_date)},
             approval_kind=ApprovalKind.PAYMENT_DEMAND,

@@ -114,10 +114,6 @@ DEFAULT_GRACE_DAYS = 3
 #: PowerOffice Go's voucher type of an inkassovarsel it sent itself.
 POGO_IV_VOUCHER_TYPE = "OutgoingNoticeOfDebtCollection"
 
-#: Event kinds the dunning run writes besides the case services' own.
-EVENT_LETTER = "letter"
-EVENT_DUNNING_STEP = "dunning_step"
-
 #: Letter steps: one letter per (case, step).
 STEP_INKASSOVARSEL = "inkassovarsel"
 STEP_BETALINGSOPPFORDRING = "betalingsoppfordring"
@@ -386,7 +382,7 @@ def _letter(
     )
     case_services._record(
         case,
-        kind=EVENT_LETTER,
+        kind=CaseEvent.Kind.LETTER,
         actor=None,
         message=message,
         data={
@@ -440,7 +436,7 @@ def _inkassovarsel(case: CollectionCase, on: date) -> str:
         _set_next(case, action=NextAction.SEND_BETALINGSOPPFORDRING, on=bo_on)
         case_services._record(
             case,
-            kind=EVENT_DUNNING_STEP,
+            kind=CaseEvent.Kind.DUNNING_STEP,
             actor=None,
             message=_(
                 "PowerOffice Go har allerede sendt inkassovarsel med frist %(deadline)s; "
@@ -484,7 +480,7 @@ def _payment_demand_approved(case: CollectionCase) -> bool:
     """Whether the creditor approved the betalingsoppfordring after the case last waited for
     that approval (``case_request_payment_demand_approval``, then ``case_approve``)."""
     parked = (
-        CaseEvent.objects.filter(case=case, kind=case_services.DEMAND_APPROVAL_REQUESTED)
+        CaseEvent.objects.filter(case=case, kind=CaseEvent.Kind.DEMAND_APPROVAL_REQUESTED)
         .order_by("-id")
         .first()
     )

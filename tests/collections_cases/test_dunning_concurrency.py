@@ -59,7 +59,7 @@ def test_two_concurrent_runs_record_one_letter_per_case_and_step(batch_size):
     for case in cases:
         assert Letter.objects.filter(case=case, step="inkassovarsel").count() == 1
         assert LedgerEntry.objects.filter(case=case, kind=LedgerEntry.Kind.FEE).count() == 1
-        assert CaseEvent.objects.filter(case=case, kind="letter").count() == 1
+        assert CaseEvent.objects.filter(case=case, kind=CaseEvent.Kind.LETTER).count() == 1
 
 
 def test_concurrent_runs_over_the_next_step_still_one_letter_each():

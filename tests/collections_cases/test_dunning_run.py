@@ -194,7 +194,7 @@ def test_pogo_inkassovarsel_with_passed_deadline_skips_our_inkassovarsel():
         (Kind.BETALINGSOPPFORDRING, "betalingsoppfordring", OPENED)
     ]
     assert not LedgerEntry.objects.filter(case=case, kind=L.FEE).exists()
-    event = CaseEvent.objects.filter(case=case, kind="letter").get()
+    event = CaseEvent.objects.filter(case=case, kind=CaseEvent.Kind.LETTER).get()
     assert "PowerOffice Go" in event.message
 
 
@@ -241,7 +241,7 @@ def test_approve_payment_demands_parks_the_case_until_the_creditor_approves():
     assert (case.next_action, case.next_action_date) == (NextAction.AWAIT_APPROVAL, None)
     event = CaseEvent.objects.filter(case=case).last()
     assert (event.kind, event.status_from, event.status_to) == (
-        services.DEMAND_APPROVAL_REQUESTED,
+        CaseEvent.Kind.DEMAND_APPROVAL_REQUESTED,
         Status.ACTIVE,
         Status.AWAITING_APPROVAL,
     )
@@ -361,3 +361,48 @@ def test_dunning_case_step_takes_one_case_s_due_step_only():
 
     assert Letter.objects.filter(case=case).count() == 1
     assert not Letter.objects.filter(case=other).exists()
+
+
+# Event kinds ----------------------------------------------------------------------------------
+
+
+def test_every_event_the_run_writes_has_a_declared_kind_with_a_norwegian_label():
+    # Given: a case through IV, BO parked for approval, approved, BO, varsel, legal request;
+    # and a case waiting for PowerOffice Go's own inkassovarsel
+    case = iv_sent_case()
+    case.creditor.approve_payment_demands = True
+    case.creditor.save()
+    run(BO_DAY)
+    with on_day(BO_DAY, hour=14):
+        services.case_approve(case=case, actor="Kreditor")
+    run(BO_DAY)
+    case.refresh_from_db()
+    run(case.next_action_date)
+    case.refresh_from_db()
+    run(case.next_action_date)
+    waiting = open_case(opened_on=OPENED, due=DUE)
+    waiting.invoices.update(
+        last_reminder_voucher_type="OutgoingNoticeOfDebtCollection",
+        last_reminder_due_date=D(2025, 12, 5),
+    )
+    run(OPENED)
+
+    events = list(CaseEvent.objects.filter(case__in=[case, waiting]))
+    kinds = {event.kind for event in events}
+
+    # Then: every kind is a choice (no bare strings) and shows its Norwegian label
+    assert {
+        CaseEvent.Kind.LETTER,
+        CaseEvent.Kind.DEMAND_APPROVAL_REQUESTED,
+        CaseEvent.Kind.DUNNING_STEP,
+        CaseEvent.Kind.LEGAL_APPROVAL_REQUESTED,
+    } <= kinds
+    assert kinds <= set(CaseEvent.Kind.values)
+    labels = {event.kind: event.get_kind_display() for event in events}
+    assert labels[CaseEvent.Kind.LETTER] == "Brev sendt"
+    assert labels[CaseEvent.Kind.DEMAND_APPROVAL_REQUESTED] == (
+        "Betalingsoppfordring venter godkjenning"
+    )
+    assert labels[CaseEvent.Kind.DUNNING_STEP] == "Inkassosteg"
+    for event in events:
+        event.full_clean()

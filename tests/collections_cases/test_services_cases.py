@@ -261,11 +261,11 @@ def test_request_payment_demand_approval_parks_the_case(user, django_capture_on_
     assert (case.next_action, case.next_action_date) == (NextAction.AWAIT_APPROVAL, None)
     assert case.stage == Stage.INKASSOVARSEL  # no betalingsoppfordring sent yet
     event = CaseEvent.objects.get(case=case)
-    assert event.kind == services.DEMAND_APPROVAL_REQUESTED
+    assert event.kind == CaseEvent.Kind.DEMAND_APPROVAL_REQUESTED
     assert (event.status_from, event.status_to) == (Status.ACTIVE, Status.AWAITING_APPROVAL)
     assert event.actor == user
     assert event.data == {"next_action_date": TODAY.isoformat()}
-    assert received == [(case.pk, services.DEMAND_APPROVAL_REQUESTED)]
+    assert received == [(case.pk, CaseEvent.Kind.DEMAND_APPROVAL_REQUESTED)]
 
 
 @pytest.mark.parametrize(
