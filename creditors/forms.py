@@ -118,6 +118,16 @@ SETTINGS_GROUPS = [
     ),
     (_("Manuell godkjenning"), ["approve_cases_before_start", "approve_payment_demands"]),
     (_("Automatisering"), ["auto_start_released_invoices", "entry_step"]),
+    (_("Brev"), ["attach_original_invoice"]),
+    (
+        _("Varsler"),
+        [
+            "notify_awaiting_approval",
+            "notify_disputes",
+            "notify_legal_requests",
+            "notify_weekly_summary",
+        ],
+    ),
 ]
 
 

@@ -167,6 +167,32 @@ class Creditor(models.Model):
         ),
     )
 
+    # Letters
+    attach_original_invoice = models.BooleanField(
+        _("Legg ved originalfaktura"),
+        default=True,
+        help_text=_(
+            "Fakturaen fra PowerOffice Go legges ved det første brevet til skyldner. Vi "
+            "anbefaler det: skyldner ser straks hva kravet gjelder."
+        ),
+    )
+
+    # Notifications to the primary e-mail
+    notify_awaiting_approval = models.BooleanField(
+        _("Varsle meg om saker som venter på godkjenning"), default=True
+    )
+    notify_disputes = models.BooleanField(
+        _("Varsle meg når en skyldner bestrider et krav"), default=True
+    )
+    notify_legal_requests = models.BooleanField(
+        _("Varsle meg når en sak trenger godkjenning av rettslige tiltak"), default=True
+    )
+    notify_weekly_summary = models.BooleanField(
+        _("Send meg en ukentlig oppsummering"),
+        default=True,
+        help_text=_("Antall saker og beløp: nye, innbetalt og utbetalt siste uke."),
+    )
+
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

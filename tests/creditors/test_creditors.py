@@ -110,6 +110,8 @@ def test_settings_save_every_field(logged_in_client, creditor):
             approve_payment_demands="on",
             auto_start_released_invoices=None,
             entry_step="betalingsoppfordring",
+            attach_original_invoice="on",
+            notify_disputes="on",
         ),
     )
 
@@ -122,6 +124,9 @@ def test_settings_save_every_field(logged_in_client, creditor):
     assert creditor.approve_cases_before_start is False
     assert creditor.auto_start_released_invoices is False
     assert creditor.entry_step == "betalingsoppfordring"
+    assert creditor.attach_original_invoice is True
+    assert creditor.notify_disputes is True
+    assert creditor.notify_weekly_summary is False
 
 
 @pytest.mark.parametrize(
