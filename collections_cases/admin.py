@@ -1,17 +1,27 @@
 """Admin for case handlers. A case's state changes only through the services: the case page is
 read-only, and the actions ask for a reason and call the service for each selected case."""
 
+import logging
+from zoneinfo import ZoneInfo
+
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
+from django.db import IntegrityError
 from django.template.response import TemplateResponse
+from django.utils import timezone
+from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import ngettext
 
-from collections_cases.models import CaseEvent, CollectionCase, Invoice, LedgerEntry
+from collections_cases.models import CaseEvent, CollectionCase, Invoice, LedgerEntry, Letter
 from collections_cases.services import cases as case_services
+from collections_cases.services import dunning
 from kravia_web.errors import ApplicationError
 from kravia_web.money import format_nok
+
+logger = logging.getLogger(__name__)
+
+OSLO = ZoneInfo("Europe/Oslo")
 
 
 class ReadOnlyInline(admin.TabularInline):
@@ -40,6 +50,13 @@ class LedgerEntryInline(ReadOnlyInline):
     model = LedgerEntry
     fields = ["booked_on", "kind", "amount", "invoice", "description", "created_by"]
     readonly_fields = fields
+
+
+class LetterInline(ReadOnlyInline):
+    model = Letter
+    fields = ["kind", "step", "sent_on", "deadline", "fee", "status"]
+    readonly_fields = fields
+    ordering = ["sent_on", "id"]
 
 
 class InvoiceInline(ReadOnlyInline):
@@ -78,8 +95,9 @@ class CollectionCaseAdmin(admin.ModelAdmin):
     search_fields = ["number", "kid", "debtor__name", "invoices__invoice_no__exact"]
     date_hierarchy = "created_at"
     list_select_related = ["creditor", "debtor"]
-    inlines = [InvoiceInline, LedgerEntryInline, CaseEventInline]
+    inlines = [InvoiceInline, LetterInline, LedgerEntryInline, CaseEventInline]
     actions = [
+        "run_next_step_now",
         "pause_cases",
         "resume_cases",
         "withdraw_cases",
@@ -179,6 +197,53 @@ class CollectionCaseAdmin(admin.ModelAdmin):
         return TemplateResponse(
             request, "admin/collections_cases/collectioncase/action_reason.html", context
         )
+
+    @admin.action(description=_("Kjør neste steg nå"))
+    def run_next_step_now(self, request, queryset):
+        """The dunning run's due step for each selected case, today (Europe/Oslo); one
+        message per case. A refused or failing case is reported, never a server error."""
+        today = timezone.localdate(timezone=OSLO)
+        for case in queryset:
+            try:
+                outcome = dunning.dunning_case_step(case=case, on=today)
+            except ApplicationError as exc:
+                self.message_user(
+                    request,
+                    gettext("Sak %(number)s: %(error)s")
+                    % {"number": case.number, "error": exc.message},
+                    messages.ERROR,
+                )
+            except IntegrityError:
+                self.message_user(
+                    request,
+                    gettext("Sak %(number)s: steget er allerede tatt av en annen kjøring.")
+                    % {"number": case.number},
+                    messages.WARNING,
+                )
+            except Exception:
+                logger.exception("Admin: next step of case %s failed", case.pk)
+                self.message_user(
+                    request,
+                    gettext("Sak %(number)s: neste steg feilet; se loggen.")
+                    % {"number": case.number},
+                    messages.ERROR,
+                )
+            else:
+                if outcome is None:
+                    self.message_user(
+                        request,
+                        gettext("Sak %(number)s: ingen steg forfaller %(date)s.")
+                        % {"number": case.number, "date": today.strftime("%d.%m.%Y")},
+                        messages.WARNING,
+                    )
+                else:
+                    label = dunning.OUTCOME_LABELS.get(outcome, outcome)
+                    self.message_user(
+                        request,
+                        gettext("Sak %(number)s: %(outcome)s.")
+                        % {"number": case.number, "outcome": label},
+                        messages.SUCCESS,
+                    )
 
     @admin.action(description=_("Sett valgte saker på vent"))
     def pause_cases(self, request, queryset):

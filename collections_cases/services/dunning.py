@@ -93,6 +93,7 @@ from django.conf import settings
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Q, QuerySet, Sum
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from collections_cases import rules
 from collections_cases.models import CaseEvent, CollectionCase, LedgerEntry, Letter
@@ -127,6 +128,26 @@ OUTCOME_AWAITING_DEMAND_APPROVAL = "awaiting_payment_demand_approval"
 OUTCOME_WAITING_FOR_POGO_IV = "waiting_for_pogo_inkassovarsel"
 OUTCOME_LEGAL_APPROVAL_REQUESTED = "legal_approval_requested"
 OUTCOME_NEW_BO = "new_betalingsoppfordring"
+
+#: What each outcome means, for people (admin messages).
+OUTCOME_LABELS = {
+    STEP_INKASSOVARSEL: gettext_lazy("inkassovarsel registrert"),
+    STEP_BETALINGSOPPFORDRING: gettext_lazy("betalingsoppfordring registrert"),
+    STEP_VARSEL_RETTSLIG: gettext_lazy("varsel om rettslig inndriving registrert"),
+    OUTCOME_CLOSED_PAID: gettext_lazy("avsluttet som betalt"),
+    OUTCOME_RESUMED: gettext_lazy("gjenopptatt"),
+    OUTCOME_RESCHEDULED: gettext_lazy("inkassovarsel flyttet til dagen etter forfall"),
+    OUTCOME_AWAITING_DEMAND_APPROVAL: gettext_lazy(
+        "betalingsoppfordringen venter på kreditors godkjenning"
+    ),
+    OUTCOME_WAITING_FOR_POGO_IV: gettext_lazy(
+        "venter på fristen i inkassovarselet fra PowerOffice Go"
+    ),
+    OUTCOME_LEGAL_APPROVAL_REQUESTED: gettext_lazy(
+        "kreditor er bedt om å godkjenne rettslige tiltak"
+    ),
+    OUTCOME_NEW_BO: gettext_lazy("ny betalingsoppfordring registrert"),
+}
 
 DUE_ACTIONS = (
     NextAction.SEND_INKASSOVARSEL,

@@ -1,8 +1,15 @@
+import datetime as dt
+from decimal import Decimal
+
 import pytest
+import time_machine
 from django.contrib.messages import get_messages
 from django.urls import reverse
 
-from collections_cases.models import CaseEvent, CollectionCase
+from collections_cases.models import CaseEvent, CollectionCase, Letter
+from collections_cases.services import dunning
+from kravia_web.errors import ApplicationError
+from tests.collections_cases.dunning_support import on_day, open_case
 from tests.collections_cases.factories import (
     CollectionCaseFactory,
     DebtorFactory,
@@ -170,3 +177,91 @@ def test_invoice_and_debtor_admin_search(admin_client):
     assert list(debtors_by_text.context["cl"].result_list) == [debtor]
     change = admin_client.get(reverse("admin:creditors_debtor_change", args=[debtor.pk]))
     assert change.status_code == 200
+
+
+# Letters and "Kjør neste steg nå" -------------------------------------------------------------
+
+OPENED = dt.date(2025, 12, 1)
+DUE = dt.date(2025, 11, 14)
+
+
+def test_change_page_lists_the_letters_read_only(admin_client):
+    case = CollectionCaseFactory()
+    Letter.objects.create(
+        case=case,
+        kind=Letter.Kind.INKASSOVARSEL,
+        step="inkassovarsel",
+        sent_on=dt.date(2025, 12, 1),
+        deadline=dt.date(2025, 12, 15),
+        fee=Decimal("35.00"),
+    )
+
+    response = admin_client.get(
+        reverse("admin:collections_cases_collectioncase_change", args=[case.pk])
+    )
+
+    assert response.status_code == 200
+    formsets = {f.formset.prefix: f for f in response.context["inline_admin_formsets"]}
+    letters = formsets["letters"]
+    assert list(letters.readonly_fields) == ["kind", "step", "sent_on", "deadline", "fee", "status"]
+    assert not letters.has_add_permission and not letters.has_change_permission
+    assert not letters.has_delete_permission
+    text = response.text
+    for shown in ["Inkassovarsel", "1. desember 2025", "15. desember 2025", "35,00", "Registrert"]:
+        assert shown in text, shown
+    assert 'name="letters-0-fee"' not in text
+
+
+def test_run_next_step_now_takes_each_selected_case_s_due_step(admin_client):
+    due = open_case(opened_on=OPENED, due=DUE)
+    not_due = open_case(opened_on=OPENED, due=DUE)
+    with on_day(OPENED):
+        dunning.dunning_case_step(case=not_due, on=OPENED)  # IV sent, BO due 18.12
+
+    with on_day(OPENED, hour=15):
+        response = run_action(admin_client, "run_next_step_now", [due, not_due])
+
+    assert response.status_code == 200
+    texts = messages_of(response)
+    assert f"Sak {due.number}: inkassovarsel registrert." in texts
+    assert f"Sak {not_due.number}: ingen steg forfaller 01.12.2025." in texts
+    assert Letter.objects.filter(case=due, kind=Letter.Kind.INKASSOVARSEL).count() == 1
+    assert Letter.objects.filter(case=not_due).count() == 1
+    due.refresh_from_db()
+    assert due.next_action == CollectionCase.NextAction.SEND_BETALINGSOPPFORDRING
+
+
+def test_run_next_step_now_uses_today_in_oslo(admin_client):
+    case = open_case(opened_on=OPENED, due=DUE)
+
+    # 23:30 UTC on 30.11 is already 01.12 in Oslo, the day the IV is due
+    with time_machine.travel(dt.datetime(2025, 11, 30, 23, 30, tzinfo=dt.UTC), tick=False):
+        run_action(admin_client, "run_next_step_now", [case])
+
+    assert Letter.objects.get(case=case).sent_on == OPENED
+
+
+def test_run_next_step_now_reports_errors_per_case_and_never_fails(admin_client, monkeypatch):
+    refused = open_case(opened_on=OPENED, due=DUE)
+    broken = open_case(opened_on=OPENED, due=DUE)
+    fine = open_case(opened_on=OPENED, due=DUE)
+    real = dunning._inkassovarsel
+
+    def step(case, on):
+        if case.pk == refused.pk:
+            raise ApplicationError("Skyldneren er konkurs.")
+        if case.pk == broken.pk:
+            raise RuntimeError("boom")
+        return real(case, on)
+
+    monkeypatch.setattr(dunning, "_inkassovarsel", step)
+    with on_day(OPENED, hour=15):
+        response = run_action(admin_client, "run_next_step_now", [refused, broken, fine])
+
+    assert response.status_code == 200
+    texts = messages_of(response)
+    assert f"Sak {refused.number}: Skyldneren er konkurs." in texts
+    assert f"Sak {broken.number}: neste steg feilet; se loggen." in texts
+    assert f"Sak {fine.number}: inkassovarsel registrert." in texts
+    assert not Letter.objects.filter(case__in=[refused, broken]).exists()
+    assert Letter.objects.filter(case=fine).count() == 1
