@@ -97,6 +97,14 @@ class Invoice(models.Model):
     pogo_last_changed = models.DateTimeField(
         _("sist endret i PowerOffice Go"), null=True, blank=True
     )
+    # The original invoice PDF from PowerOffice Go ("Legg ved originalfaktura"), fetched once
+    # (integrations.services.invoice_pdf) and attached to the case's first letter.
+    original_pdf = models.FileField(
+        _("originalfaktura (PDF)"), upload_to="invoices/%Y/%m/", blank=True
+    )
+    original_pdf_fetched_at = models.DateTimeField(
+        _("originalfaktura hentet"), null=True, blank=True
+    )
     created_at = models.DateTimeField(_("opprettet"), auto_now_add=True)
     updated_at = models.DateTimeField(_("endret"), auto_now=True)
 
@@ -433,6 +441,10 @@ class Letter(models.Model):
     status = models.CharField(
         _("status"), max_length=20, choices=Status.choices, default=Status.RECORDED
     )
+    # The rendered document (collections_cases.documents.letter_pdf): written once and then
+    # served as stored, so a sent letter never changes.
+    pdf = models.FileField(_("PDF"), upload_to="letters/%Y/%m/", blank=True)
+    rendered_at = models.DateTimeField(_("laget"), null=True, blank=True)
     created_at = models.DateTimeField(_("opprettet"), auto_now_add=True)
 
     class Meta:
