@@ -37,7 +37,7 @@ Steps
     IV. Fee ``rules.letter_fee`` per invoice, the smallest of them (choice: one fee per letter,
     debtor-friendly when the invoices differ), none when the debtor has
     ``do_not_add_late_payment_fees``. Deadline ``rules.deadline(on, rules.iv_deadline_days)``.
-    Next: the BO on the deadline + ``DUNNING_GRACE_DAYS`` calendar days (setting, default 3:
+    Next: the BO on the deadline + ``settings.DUNNING_GRACE_DAYS`` calendar days (default 3:
     a payment ordered on the last day needs a few banking days to arrive), moved to the next
     business day.
 
@@ -110,7 +110,6 @@ NextAction = CollectionCase.NextAction
 ApprovalKind = CollectionCase.ApprovalKind
 
 ZERO = Decimal("0.00")
-DEFAULT_GRACE_DAYS = 3
 
 #: PowerOffice Go's voucher type of an inkassovarsel it sent itself.
 POGO_IV_VOUCHER_TYPE = "OutgoingNoticeOfDebtCollection"
@@ -185,7 +184,7 @@ class DunningResult:
 
 def grace_days() -> int:
     """Calendar days after a deadline before a payment counts as missed (bank processing)."""
-    return int(getattr(settings, "DUNNING_GRACE_DAYS", DEFAULT_GRACE_DAYS))
+    return settings.DUNNING_GRACE_DAYS
 
 
 def after_grace(deadline: date) -> date:

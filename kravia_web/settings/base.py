@@ -164,6 +164,16 @@ vars().update(_email)
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="Kravia Kundeweb <kundeweb@kravia.example>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
+# The agency as it appears on letters to debtors (collections_cases.documents): letterhead,
+# the account debtors pay to (11-digit kontonummer, MOD11-valid) and contact details.
+# The defaults are fictional; production sets the real ones.
+AGENCY_NAME = env("AGENCY_NAME", default="Kravia Inkasso AS")
+AGENCY_ORG_NUMBER = env("AGENCY_ORG_NUMBER", default="999123457")
+AGENCY_ACCOUNT_NUMBER = env("AGENCY_ACCOUNT_NUMBER", default="15036123459")
+AGENCY_ADDRESS = env("AGENCY_ADDRESS", default="Postboks 1234 Sentrum, 0106 Oslo")
+AGENCY_EMAIL = env("AGENCY_EMAIL", default="post@kravia.example")
+AGENCY_PHONE = env("AGENCY_PHONE", default="22 00 00 00")
+
 # Cache: Redis when REDIS_URL is set (shared by every process), local memory otherwise.
 REDIS_URL = env("REDIS_URL", default="")
 if REDIS_URL:
@@ -199,6 +209,13 @@ CELERY_TASK_ROUTES = {"integrations.tasks.*": {"queue": "poweroffice"}}
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
+
+# The daily dunning run (collections_cases.services.dunning). DUNNING_RUN_TIME ("HH:MM",
+# Europe/Oslo) is the time of the beat row the migration creates (later edited in the admin);
+# DUNNING_GRACE_DAYS are the calendar days after a payment deadline before the next step
+# (a payment made on the last day needs a few banking days to arrive).
+DUNNING_RUN_TIME = env("DUNNING_RUN_TIME", default="06:00")
+DUNNING_GRACE_DAYS = env.int("DUNNING_GRACE_DAYS", default=3)
 
 # PowerOffice Go. The defaults point at the sandbox this server mounts at /pogo/; set these to
 # PowerOffice's demo or production URLs and keys to use the real service.

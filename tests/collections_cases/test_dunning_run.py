@@ -3,7 +3,11 @@ inkassovarsel, the payment-demand approval switch, paused and disputed cases, th
 interest and fee flags, and the unique (case, step) letter."""
 
 import datetime as dt
+import os
+import subprocess
+import sys
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 
@@ -406,3 +410,48 @@ def test_every_event_the_run_writes_has_a_declared_kind_with_a_norwegian_label()
     assert labels[CaseEvent.Kind.DUNNING_STEP] == "Inkassosteg"
     for event in events:
         event.full_clean()
+
+
+# Settings -------------------------------------------------------------------------------------
+
+
+def _settings_from_environment(**environ) -> list[str]:
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if key not in ("DUNNING_RUN_TIME", "DUNNING_GRACE_DAYS")
+    }
+    env.update(environ, DJANGO_SETTINGS_MODULE="kravia_web.settings.test")
+    code = (
+        "from django.conf import settings; "
+        "print(repr(settings.DUNNING_RUN_TIME)); print(repr(settings.DUNNING_GRACE_DAYS))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        env=env,
+        cwd=Path(__file__).resolve().parents[2],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return out.stdout.split()
+
+
+@pytest.mark.django_db(False)
+def test_dunning_settings_defaults_and_environment():
+    assert _settings_from_environment() == ["'06:00'", "3"]
+    assert _settings_from_environment(DUNNING_RUN_TIME="05:30", DUNNING_GRACE_DAYS="5") == [
+        "'05:30'",
+        "5",
+    ]
+
+
+@pytest.mark.django_db(False)
+def test_grace_days_are_read_from_settings_without_a_hidden_default(settings):
+    settings.DUNNING_GRACE_DAYS = 4
+    # Fri 05.12 + 4 days = Tue 09.12
+    assert dunning.after_grace(D(2025, 12, 5)) == D(2025, 12, 9)
+
+    del settings.DUNNING_GRACE_DAYS
+    with pytest.raises(AttributeError):
+        dunning.grace_days()
