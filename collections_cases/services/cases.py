@@ -228,6 +228,11 @@ def _before_first_payment_demand(case: CollectionCase) -> bool:
     )
 
 
+def _amount_text(amount: Decimal) -> str:
+    """``str`` of an amount, without the sign of a negative zero (``-0.00``)."""
+    return str(amount + 0)
+
+
 def _iso(day: date | None) -> str | None:
     return day.isoformat() if day else None
 
@@ -623,12 +628,25 @@ def _close_changes(reason: str, note: str) -> dict:
 
 
 def case_close(*, case: CollectionCase, actor, reason: str, note: str = "") -> CollectionCase:
-    """Close the case for ``reason`` (a :class:`CollectionCase.CloseReason`)."""
+    """Close the case for ``reason`` (a :class:`CollectionCase.CloseReason`). *Paid* only
+    when nothing is left to collect: a balance of 0 or less."""
     if reason not in CloseReason.values:
         raise ApplicationError(_("Ukjent avslutningsårsak: %(reason)s") % {"reason": reason})
     note = (note or "").strip()
     with transaction.atomic():
         case = case_lock(case_id=case.pk)
+        target_status(case, "close")  # an illegal move is refused as such, before the balance
+        if reason == CloseReason.PAID:
+            balance = case_balance(case)
+            if balance > 0:
+                raise ApplicationError(
+                    _(
+                        "Sak %(number)s kan ikke avsluttes som betalt: saldoen er "
+                        "%(balance)s. Registrer betalingen eller velg en annen årsak."
+                    )
+                    % {"number": case.number, "balance": format_nok(balance)},
+                    extra={"balance": str(balance)},
+                )
         label = CloseReason(reason).label
         message = _("Saken er avsluttet: %(reason)s.") % {"reason": label}
         if note:
@@ -639,7 +657,7 @@ def case_close(*, case: CollectionCase, actor, reason: str, note: str = "") -> C
             actor=actor,
             kind=EventKind.CLOSED,
             message=message,
-            data={"close_reason": reason, "balance": str(case_balance(case))},
+            data={"close_reason": reason, "balance": _amount_text(case_balance(case))},
             **_close_changes(reason, note),
         )
 
@@ -658,7 +676,7 @@ def case_withdraw(*, case: CollectionCase, actor, reason: str) -> CollectionCase
             data={
                 "close_reason": CloseReason.WITHDRAWN.value,
                 "reason": reason,
-                "balance": str(case_balance(case)),
+                "balance": _amount_text(case_balance(case)),
             },
             **_close_changes(CloseReason.WITHDRAWN, reason),
         )

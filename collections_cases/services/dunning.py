@@ -21,9 +21,10 @@ The run (:func:`dunning_run`, date ``on``)
 
 Before any step the balance is re-checked: a balance of 0 or less closes the case as paid
 (no letter). When the outstanding principal is paid but costs remain, the case also closes as
-paid — the agency does not pursue costs alone (choice: keeps a small remainder from ever
-producing a betalingsoppfordring with salær, which INKL § 17 forbids after payment within the
-IV deadline).
+paid — the agency does not pursue costs alone: a reduction entry waives the remaining costs,
+so the case closes with a balance of 0 as ``case_close`` requires for *paid* (choice: keeps a
+small remainder from ever producing a betalingsoppfordring with salær, which INKL § 17 forbids
+after payment within the IV deadline).
 
 Steps
     Entry step: the case starts at the debtor's override or the creditor's ``entry_step``
@@ -291,7 +292,7 @@ def _step_one(case_id: int, on: date) -> str | None:
     if case is None:
         return None
     if case_balance(case) <= 0 or case_principal_outstanding(case) <= 0:
-        return _close_paid(case)
+        return _close_paid(case, on)
     if case.status == Status.AWAITING_APPROVAL:
         return _new_betalingsoppfordring(case, on)
     step = {
@@ -308,13 +309,22 @@ def _step_one(case_id: int, on: date) -> str | None:
 # --------------------------------------------------------------------------------------------
 
 
-def _close_paid(case: CollectionCase) -> str:
+def _close_paid(case: CollectionCase, on: date) -> str:
+    """Close as paid. Costs left after the principal is paid are not pursued: a reduction
+    entry waives them first, so the case closes with a balance of 0."""
     balance = case_balance(case)
     note = ""
     if balance > 0:
         note = _("Hovedstolen er betalt; gjenstående kostnader %(amount)s kreves ikke inn.") % {
             "amount": format_nok(balance)
         }
+        LedgerEntry.objects.create(
+            case=case,
+            kind=LedgerEntry.Kind.REDUCTION,
+            amount=-balance,
+            booked_on=on,
+            description=_("Gjenstående kostnader frafalt: hovedstolen er betalt"),
+        )
     case_services.case_close(
         case=case, actor=None, reason=CollectionCase.CloseReason.PAID, note=note
     )

@@ -76,8 +76,15 @@ def test_principal_paid_directly_within_the_iv_deadline_closes_without_salaer():
 
     assert result.steps == {"closed_paid": 1}
     case.refresh_from_db()
-    assert case.status == Status.CLOSED
+    assert (case.status, case.close_reason) == (Status.CLOSED, CollectionCase.CloseReason.PAID)
     assert not LedgerEntry.objects.filter(case=case, kind=L.SALAER).exists()
+    # the IV fee and interest left are waived by a reduction: closed as paid with balance 0
+    (reduction,) = LedgerEntry.objects.filter(case=case, kind=L.REDUCTION)
+    assert reduction.booked_on == BO_DAY and reduction.amount < 0
+    assert case_balance(case) == Decimal("0.00")
+    event = CaseEvent.objects.filter(case=case).last()
+    assert event.data["balance"] == "0.00"
+    assert "kreves ikke inn" in event.message
     assert not Letter.objects.filter(case=case, kind=Kind.BETALINGSOPPFORDRING).exists()
 
 

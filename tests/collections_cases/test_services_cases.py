@@ -494,6 +494,47 @@ def test_close_refuses_unknown_reason(user):
         services.case_close(case=CollectionCaseFactory(), actor=user, reason="lei")
 
 
+def test_close_as_paid_refused_while_something_is_owed(user):
+    case = CollectionCaseFactory()
+    LedgerEntryFactory(case=case, amount=Decimal("1000.00"))
+    LedgerEntryFactory(case=case, kind=LedgerEntry.Kind.PAYMENT, amount=Decimal("-999.99"))
+
+    with pytest.raises(ApplicationError, match="kan ikke avsluttes som betalt") as excinfo:
+        services.case_close(case=case, actor=user, reason=CollectionCase.CloseReason.PAID)
+
+    assert "kr 0,01" in excinfo.value.message
+    case.refresh_from_db()
+    assert case.status == Status.ACTIVE
+    assert not CaseEvent.objects.filter(case=case).exists()
+    # other reasons do not need a zero balance
+    case = services.case_close(case=case, actor=user, reason=CollectionCase.CloseReason.WRITTEN_OFF)
+    assert case.status == Status.CLOSED
+
+
+@pytest.mark.parametrize("paid", ["1000.00", "1000.50"])
+def test_close_as_paid_when_the_balance_is_zero_or_overpaid(user, paid):
+    case = CollectionCaseFactory()
+    LedgerEntryFactory(case=case, amount=Decimal("1000.00"))
+    LedgerEntryFactory(case=case, kind=LedgerEntry.Kind.PAYMENT, amount=-Decimal(paid))
+
+    case = services.case_close(case=case, actor=user, reason=CollectionCase.CloseReason.PAID)
+
+    assert (case.status, case.close_reason) == (Status.CLOSED, CollectionCase.CloseReason.PAID)
+    event = CaseEvent.objects.get(case=case)
+    assert event.data == {
+        "close_reason": "paid",
+        "balance": str(Decimal("1000.00") - Decimal(paid)),
+    }
+
+
+def test_close_as_paid_of_a_closed_case_is_refused_as_a_transition(user):
+    case = CollectionCaseFactory(status=Status.CLOSED)
+    LedgerEntryFactory(case=case)
+
+    with pytest.raises(ApplicationError, match="fra «Avsluttet»"):
+        services.case_close(case=case, actor=user, reason=CollectionCase.CloseReason.PAID)
+
+
 # direct payments --------------------------------------------------------------------------
 
 
