@@ -14,6 +14,7 @@ urlpatterns = [
     path("", include("creditors.urls")),
     path("", include("integrations.urls")),
     path("", include("collections_cases.urls")),
+    path("", include("collections_cases.letter_urls")),
 ]
 
 if settings.POWEROFFICE_SANDBOX:

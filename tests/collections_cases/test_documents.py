@@ -1,0 +1,312 @@
+"""Letter documents: each letter type built through the dunning run, rendered to PDF, and its
+extracted text checked for every legal element, the amounts and dates of the letter record
+(which match the case ledger at the step), the KID, the account number and Min side.
+
+Set ``LETTER_PDF_DIR`` to keep the rendered PDFs (to look at them: ``pdftoppm -png``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import os
+import re
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from pypdf import PdfReader
+from stdnum import luhn
+
+from collections_cases import rules
+from collections_cases.documents import (
+    document_payment_plan_pdf,
+    document_settlement_statement_pdf,
+    letter_filename,
+    letter_pdf,
+    letter_render,
+)
+from collections_cases.documents import letters as letter_documents
+from collections_cases.models import CollectionCase, Letter
+from collections_cases.selectors import case_amounts
+from tests.collections_cases.dunning_support import open_case, run
+
+pytestmark = pytest.mark.django_db
+
+Kind = Letter.Kind
+D = dt.date
+OPENED = D(2025, 12, 1)  # the invoice fell due on 14.11.2025
+DUE = D(2025, 11, 14)
+ACCOUNT = "1503 61 23459"
+MIN_SIDE = "http://127.0.0.1:8000/min-side/"
+
+
+@pytest.fixture(autouse=True)
+def media(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path / "media"
+    settings.SITE_URL = "http://127.0.0.1:8000"
+    settings.AGENCY_ACCOUNT_NUMBER = "15036123459"
+    settings.AGENCY_NAME = "Kravia Inkasso AS"
+
+
+def pdf_text(data: bytes) -> str:
+    reader = PdfReader(io.BytesIO(data))
+    text = "\n".join(page.extract_text() or "" for page in reader.pages)
+    return re.sub(r"\s+", " ", text.replace("\xa0", " "))
+
+
+def page_count(data: bytes) -> int:
+    return len(PdfReader(io.BytesIO(data)).pages)
+
+
+def keep(name: str, data: bytes) -> None:
+    folder = os.environ.get("LETTER_PDF_DIR")
+    if folder:
+        Path(folder).mkdir(parents=True, exist_ok=True)
+        (Path(folder) / name).write_bytes(data)
+
+
+def nok(value) -> str:
+    """``1 234,50`` as printed in letters (spaces normalised)."""
+    whole, _, fraction = f"{Decimal(value):,.2f}".partition(".")
+    return f"{whole.replace(',', ' ')},{fraction}"
+
+
+def day(value: dt.date) -> str:
+    return value.strftime("%d.%m.%Y")
+
+
+def case_until(kind: str, **open_kwargs) -> tuple[CollectionCase, Letter, dict]:
+    """A case run through the dunning steps until it records a letter of ``kind``; the
+    ledger totals right after that step."""
+    open_kwargs.setdefault("amount", "12345.50")
+    case = open_case(opened_on=OPENED, due=DUE, **open_kwargs)
+    on = OPENED
+    for _ in range(8):
+        run(on)
+        case.refresh_from_db()
+        letter = case.letters.order_by("-sent_on", "-id").first()
+        if letter is not None and letter.kind == kind:
+            return case, letter, case_amounts(case)
+        on = max(case.next_action_date, on + dt.timedelta(days=1))
+    raise AssertionError(f"no {kind} letter")
+
+
+def assert_common(text: str, case: CollectionCase, letter: Letter, totals: dict) -> None:
+    # The amounts the letter recorded are the ledger's at that step …
+    assert Decimal(letter.amounts["principal"]) == totals["principal_outstanding"]
+    assert Decimal(letter.amounts["total"]) == totals["balance"]
+    # … and printed as "1 234,50".
+    assert f"Hovedstol {nok(totals['principal_outstanding'])}" in text
+    assert f"Å betale {nok(totals['balance'])}" in text
+    assert f"Beløp å betale kr {nok(totals['balance'])}" in text
+    if totals["interest"]:
+        assert nok(totals["interest"]) in text
+    # Dates dd.mm.yyyy: the letter's own date and deadline, the invoice's dates.
+    assert f"Dato {day(letter.sent_on)}" in text
+    assert f"Betalingsfrist {day(letter.deadline)}" in text
+    assert letter.deadline == rules.deadline(letter.sent_on, 14)
+    invoice = case.invoices.get()
+    assert (
+        f"{invoice.invoice_no} {day(invoice.invoice_date)} {day(invoice.due_date)} "
+        f"{nok(invoice.total_amount)}" in text
+    )
+    # Payment: the agency's account, the case's KID (MOD10), Min side with its login code.
+    assert f"Til kontonummer {ACCOUNT}" in text
+    assert f"KID {case.kid}" in text
+    assert luhn.is_valid(case.kid)
+    assert MIN_SIDE in text
+    assert f"saksnummer {case.number} og koden {case.kid}" in text
+    assert case.creditor.name in text
+
+
+def assert_bo_elements(text: str, case: CollectionCase, letter: Letter, totals: dict) -> None:
+    # (a) the creditor's name
+    assert f"Kreditor er {case.creditor.name}" in text
+    # (b) what the claim concerns
+    assert "Hva kravet gjelder" in text
+    # (c) principal and each additional claim separately
+    assert f"Hovedstol {nok(totals['principal_outstanding'])}" in text
+    assert f"Inkassosalær {nok(totals['salaer'])}" in text
+    assert nok(totals["interest"]) in text
+    if totals["fee"]:
+        assert f"Gebyrer {nok(totals['fee'])}" in text
+    # (d) the interest rate used and the date it runs from
+    rate = f"{rules.late_interest_rate(letter.sent_on):.2f}".replace(".", ",")
+    assert f"{rate} % per år fra {day(DUE)}" in text
+    # (e) consequences of not paying
+    assert "kan kravet bli inndrevet rettslig" in text
+    assert "ytterligere kostnader" in text
+    # (f) the right to complain to the nemnd, with its address
+    assert "Finansklagenemnda, Postboks 53 Skøyen, 0212 Oslo, www.finkn.no" in text
+    # … and the right to object within the deadline
+    assert f"innen betalingsfristen {day(letter.deadline)}" in text
+
+
+def test_inkassovarsel_has_every_element_and_is_stored_once():
+    case, letter, totals = case_until(Kind.INKASSOVARSEL)
+
+    data = letter_pdf(letter)
+
+    keep("inkassovarsel.pdf", data)
+    text = pdf_text(data)
+    assert text.count("Inkassovarsel") >= 1 and "purring" not in text.lower()
+    assert "inkassoloven § 9" in text
+    assert f"Betal kr {nok(totals['balance'])} innen {day(letter.deadline)}" in text
+    assert "Hvis kravet ikke er betalt innen fristen, vil inkasso bli satt i gang" in text
+    assert (letter.deadline - letter.sent_on).days >= 14
+    # principal without earlier fees, the fee on its own line
+    assert f"Gebyr for inkassovarsel {nok(letter.fee)}" in text
+    assert letter.fee == rules.letter_fee(due_date=DUE, sent_on=letter.sent_on)
+    assert_common(text, case, letter, totals)
+
+    letter.refresh_from_db()
+    assert letter.pdf.name.startswith(f"letters/{dt.date.today():%Y/%m}/inkassovarsel-")
+    assert letter.rendered_at is not None
+    assert letter_filename(letter) == f"inkassovarsel-{case.number}.pdf"
+    # A stored letter is never drawn again: same bytes, even after the ledger moved on.
+    run(case.next_action_date)
+    assert letter_pdf(Letter.objects.get(pk=letter.pk)) == data
+
+
+def test_betalingsoppfordring_has_every_inkassoloven_10_element():
+    case, letter, totals = case_until(Kind.BETALINGSOPPFORDRING)
+    assert totals["salaer"] > 0
+
+    data = letter_render(letter)
+
+    keep("betalingsoppfordring.pdf", data)
+    text = pdf_text(data)
+    assert "Betalingsoppfordring" in text and "inkassoloven § 10" in text
+    assert_bo_elements(text, case, letter, totals)
+    assert_common(text, case, letter, totals)
+    assert not letter.pdf  # a pure render stores nothing
+
+
+def test_varsel_om_rettslig_inndriving_warns_of_enforcement_within_14_days():
+    case, letter, totals = case_until(Kind.VARSEL_RETTSLIG)
+
+    data = letter_render(letter)
+
+    keep("varsel_rettslig.pdf", data)
+    text = pdf_text(data)
+    assert "Varsel om rettslig inndriving" in text
+    assert "tvangsfullbyrdelsesloven § 4-18" in text
+    assert (
+        f"Hvis kravet ikke er betalt innen 14 dager, det vil si innen {day(letter.deadline)}"
+        in text
+    )
+    assert "utlegg hos namsmannen" in text and "forliksklage til forliksrådet" in text
+    assert f"Økning i dette brevet: kr {nok(letter.fee)}" in text  # tungt salær
+    assert f"Inkassosalær {nok(totals['salaer'])}" in text
+    assert_common(text, case, letter, totals)
+
+
+def test_new_betalingsoppfordring_repeats_the_bo_elements():
+    case, letter, totals = case_until(Kind.NEW_BETALINGSOPPFORDRING)
+
+    data = letter_render(letter)
+
+    keep("new_betalingsoppfordring.pdf", data)
+    text = pdf_text(data)
+    assert "Ny betalingsoppfordring etter inkassoloven §§ 10 og 11" in text
+    assert_bo_elements(text, case, letter, totals)
+    assert_common(text, case, letter, totals)
+
+
+def test_render_uses_the_recorded_amounts_not_todays_ledger():
+    case, letter, totals = case_until(Kind.INKASSOVARSEL)
+    letter.amounts = {**letter.amounts, "principal": "999.00", "total": "1111.00"}
+
+    text = pdf_text(letter_render(letter))
+
+    assert "Hovedstol 999,00" in text
+    assert "Å betale 1 111,00" in text
+
+
+def test_a_letter_is_rendered_once_even_when_asked_again(monkeypatch):
+    case = open_case(opened_on=OPENED, due=DUE)
+    run(OPENED)
+    letter = case.letters.get()
+    calls = []
+    real = letter_documents.letter_render
+    monkeypatch.setattr(
+        letter_documents, "letter_render", lambda letter: calls.append(letter.pk) or real(letter)
+    )
+
+    first = letter_pdf(letter)
+    second = letter_pdf(Letter.objects.get(pk=letter.pk))
+
+    assert first == second and len(calls) == 1
+    # A letter handed to delivery is never drawn again.
+    Letter.objects.filter(pk=letter.pk).update(status="sent")
+    with pytest.raises(ValueError):
+        letter_pdf(Letter.objects.get(pk=letter.pk), rerender=True)
+
+
+def test_payment_plan_confirmation_lists_the_instalments():
+    case = open_case(opened_on=OPENED, due=DUE, amount="3000.00")
+    instalments = [
+        (D(2026, 1, 15), Decimal("1000.00")),
+        (D(2026, 2, 15), Decimal("1000.00")),
+        (D(2026, 3, 15), Decimal("1234.50")),
+    ]
+
+    data = document_payment_plan_pdf(case=case, instalments=instalments, agreed_on=D(2026, 1, 2))
+
+    keep("payment_plan.pdf", data)
+    text = pdf_text(data)
+    assert "Bekreftelse på nedbetalingsavtale" in text
+    assert "Avtalt 02.01.2026" in text
+    assert "1 15.01.2026 1 000,00" in text
+    assert "3 15.03.2026 1 234,50" in text
+    assert "Sum avdrag 3 234,50" in text
+    assert f"Til kontonummer {ACCOUNT}" in text and f"KID {case.kid}" in text
+    assert "faller avtalen bort" in text
+    assert MIN_SIDE in text
+
+
+def test_settlement_statement_lists_cases_and_totals(creditor):
+    lines = [
+        {
+            "case_number": "K-2026-000001",
+            "debtor_name": "Ola Nordmann",
+            "principal": Decimal("10000.00"),
+            "interest": Decimal("150.25"),
+            "fees": Decimal("335.00"),
+            "paid_out": Decimal("9500.00"),
+            "agency_fee": Decimal("400.00"),
+            "vat": Decimal("100.00"),
+        },
+        {"case_number": "K-2026-000002", "debtor_name": "Kari Nordmann", "principal": "500"},
+    ]
+    totals = {
+        "principal": Decimal("10500.00"),
+        "interest": Decimal("150.25"),
+        "fees": Decimal("335.00"),
+        "paid_out": Decimal("10000.00"),
+        "agency_fee": Decimal("400.00"),
+        "vat": Decimal("100.00"),
+        "payout_date": D(2026, 2, 3),
+    }
+
+    data = document_settlement_statement_pdf(
+        creditor=creditor,
+        period_start=D(2026, 1, 1),
+        period_end=D(2026, 1, 31),
+        lines=lines,
+        totals=totals,
+    )
+
+    keep("settlement_statement.pdf", data)
+    text = pdf_text(data)
+    assert "Oppgjørsoppstilling" in text
+    assert "01.01.2026–31.01.2026" in text
+    assert creditor.name in text and creditor.org_number in text
+    # Narrow columns wrap names: compare without whitespace.
+    compact = text.replace(" ", "")
+    assert "K-2026-000001OlaNordmann10000,00150,25335,009500,00400,00100,00" in compact
+    assert "K-2026-000002KariNordmann500,000,000,000,000,000,00" in compact
+    assert "Sum10500,00150,25335,0010000,00400,00100,00" in compact
+    assert "Utbetalt 03.02.2026" in text
+    assert page_count(data) == 1
