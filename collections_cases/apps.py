@@ -7,4 +7,8 @@ class CollectionsCasesConfig(AppConfig):
     verbose_name = _("Inkassosaker")
 
     def ready(self):
-        from collections_cases import admin_letters  # noqa: F401  (registers the Letter admin)
+        from collections_cases import (
+            admin_letters,  # noqa: F401  (registers the Letter admin)
+            admin_plans,  # noqa: F401  (payment-plan admin)
+        )
+        from collections_cases.portal import tasks  # noqa: F401  (payment-plan check task)

@@ -179,6 +179,20 @@ def _attachments(letter: Letter) -> list[bytes]:
     return pdfs
 
 
+#: Delivery statuses (``letter.deliveries``) after which the letter has left the agency.
+SENT_DELIVERY_STATUSES = ("sending", "sent", "print_queued", "posted", "bounced")
+
+
+def letter_is_sent(letter: Letter) -> bool:
+    """Whether the letter was handed to the debtor's channel (its document is then final)."""
+    if letter.status != Letter.Status.RECORDED:
+        return True
+    deliveries = getattr(letter, "deliveries", None)
+    if deliveries is None:
+        return False
+    return deliveries.filter(status__in=SENT_DELIVERY_STATUSES).exists()
+
+
 def _read_stored(letter: Letter) -> bytes | None:
     if not letter.pdf:
         return None
@@ -195,11 +209,12 @@ def letter_pdf(letter: Letter, *, rerender: bool = False) -> bytes:
     case's first letter) and stored. Call it outside a database transaction (it may fetch the
     original invoice from PowerOffice Go).
 
-    ``rerender=True`` throws the stored PDF away and renders again — only for a letter still
-    ``recorded`` (not handed to delivery), e.g. to try the original invoice once more.
+    ``rerender=True`` throws the stored PDF away and renders again — only for a letter not yet
+    sent (:func:`letter_is_sent`), e.g. to try the original invoice once more after
+    PowerOffice Go was unavailable; a sent letter raises ``ValueError``.
     """
     if rerender:
-        if letter.status != Letter.Status.RECORDED:
+        if letter_is_sent(letter):
             raise ValueError("Only a letter not yet sent can be rendered again")
         if letter.pdf:
             old = letter.pdf.name
