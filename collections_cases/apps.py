@@ -8,7 +8,9 @@ class CollectionsCasesConfig(AppConfig):
 
     def ready(self):
         from collections_cases import (
+            admin_delivery,  # noqa: F401  (deliveries, print queue, notifications)
             admin_letters,  # noqa: F401  (registers the Letter admin)
             admin_plans,  # noqa: F401  (payment-plan admin)
+            receivers,  # noqa: F401  (letter delivery, creditor notifications)
         )
         from collections_cases.portal import tasks  # noqa: F401  (payment-plan check task)

@@ -551,3 +551,154 @@ class PaymentPlanInstalment(models.Model):
     def __str__(self):
         return f"{self.number}: {self.due_date:%d.%m.%Y} {self.amount}"
 
+
+class LetterDelivery(models.Model):
+    """One letter on its way to one recipient (:mod:`collections_cases.services.delivery`).
+
+    The dunning run's letter gets one row (``reason`` initial, unique per letter); staff may
+    send it again to another address (``reason`` resend). One row per (letter, channel,
+    recipient), so a letter never goes twice to the same address. E-mail rows are claimed
+    (queued/failed → sending) by a conditional UPDATE before the send, like the outbox.
+    """
+
+    class Channel(models.TextChoices):
+        EMAIL = "email", _("E-post")
+        POST = "post", _("Post")
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("I kø")
+        SENDING = "sending", _("Sendes")
+        SENT = "sent", _("Sendt")
+        PRINT_QUEUED = "print_queued", _("I utskriftskø")
+        POSTED = "posted", _("Postlagt")
+        FAILED = "failed", _("Feilet")
+        BOUNCED = "bounced", _("Avvist av mottaker")
+
+    class Reason(models.TextChoices):
+        INITIAL = "initial", _("Første utsending")
+        RESEND = "resend", _("Sendt på nytt")
+
+    letter = models.ForeignKey(
+        Letter, on_delete=models.PROTECT, related_name="deliveries", verbose_name=_("brev")
+    )
+    channel = models.CharField(_("kanal"), max_length=10, choices=Channel.choices)
+    recipient = models.CharField(
+        _("mottaker"), max_length=500, help_text=_("E-postadresse eller postadresse.")
+    )
+    reason = models.CharField(
+        _("årsak"), max_length=10, choices=Reason.choices, default=Reason.INITIAL
+    )
+    status = models.CharField(
+        _("status"), max_length=20, choices=Status.choices, default=Status.QUEUED
+    )
+    attempts = models.PositiveIntegerField(_("forsøk"), default=0)
+    next_attempt_at = models.DateTimeField(
+        _("neste forsøk"), null=True, blank=True, default=timezone.now
+    )
+    last_error = models.TextField(_("siste feil"), blank=True)
+    sent_at = models.DateTimeField(_("sendt"), null=True, blank=True)
+    posted_at = models.DateTimeField(_("postlagt"), null=True, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("bestilt av"),
+    )
+    created_at = models.DateTimeField(_("opprettet"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("endret"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("utsending")
+        verbose_name_plural = _("utsendinger")
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["letter", "channel", "recipient"], name="uniq_delivery_letter_recipient"
+            ),
+            models.UniqueConstraint(
+                fields=["letter"],
+                condition=Q(reason="initial"),
+                name="uniq_delivery_letter_initial",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["status", "next_attempt_at"], name="delivery_status_next_idx"),
+            models.Index(fields=["channel", "status"], name="delivery_channel_status_idx"),
+        ]
+
+    def __str__(self):
+        return f"{self.letter} → {self.recipient.splitlines()[0] if self.recipient else ''}"
+
+
+class PrintQueueItem(LetterDelivery):
+    """The post deliveries, as the admin's print queue (*utskriftskø*)."""
+
+    class Meta:
+        proxy = True
+        verbose_name = _("brev i utskriftskø")
+        verbose_name_plural = _("utskriftskø")
+
+
+class CreditorNotification(models.Model):
+    """One e-mail to a creditor (:mod:`collections_cases.services.notifications`): a case
+    waiting for approval, a dispute, a legal-approval request, the weekly summary.
+    ``key`` is unique (one mail per case per event, one summary per creditor per week)."""
+
+    class Kind(models.TextChoices):
+        AWAITING_APPROVAL = "awaiting_approval", _("Sak venter på godkjenning")
+        PAYMENT_DEMAND_APPROVAL = (
+            "payment_demand_approval",
+            _("Betalingsoppfordring venter på godkjenning"),
+        )
+        LEGAL_APPROVAL = "legal_approval", _("Rettslige tiltak venter på godkjenning")
+        DISPUTE = "dispute", _("Skyldner har innsigelser")
+        WEEKLY_SUMMARY = "weekly_summary", _("Ukentlig oppsummering")
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("I kø")
+        SENDING = "sending", _("Sendes")
+        SENT = "sent", _("Sendt")
+        FAILED = "failed", _("Feilet")
+
+    creditor = models.ForeignKey(
+        Creditor,
+        on_delete=models.CASCADE,
+        related_name="notifications",
+        verbose_name=_("kreditor"),
+    )
+    case = models.ForeignKey(
+        CollectionCase,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="notifications",
+        verbose_name=_("sak"),
+    )
+    kind = models.CharField(_("type"), max_length=30, choices=Kind.choices)
+    key = models.CharField(_("nøkkel"), max_length=100, unique=True)
+    recipients = models.JSONField(_("mottakere"), default=list)
+    subject = models.CharField(_("emne"), max_length=200)
+    body = models.TextField(_("tekst"))
+    status = models.CharField(
+        _("status"), max_length=20, choices=Status.choices, default=Status.QUEUED
+    )
+    attempts = models.PositiveIntegerField(_("forsøk"), default=0)
+    next_attempt_at = models.DateTimeField(
+        _("neste forsøk"), null=True, blank=True, default=timezone.now
+    )
+    last_error = models.TextField(_("siste feil"), blank=True)
+    sent_at = models.DateTimeField(_("sendt"), null=True, blank=True)
+    created_at = models.DateTimeField(_("opprettet"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("varsel til kreditor")
+        verbose_name_plural = _("varsler til kreditor")
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["status", "next_attempt_at"], name="notification_status_next_idx")
+        ]
+
+    def __str__(self):
+        return self.subject

@@ -11,6 +11,7 @@ from datetime import date
 from celery import shared_task
 from django.utils import timezone
 
+from collections_cases import delivery_tasks  # noqa: F401  (registers the delivery tasks)
 from collections_cases.services.dunning import dunning_run
 
 

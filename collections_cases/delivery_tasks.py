@@ -1,0 +1,39 @@
+"""Celery tasks for letter delivery and creditor notifications: id in, one service call.
+
+Queued on commit by the services (a new letter, a resend, a notification); the beat rows from
+migration ``0010_delivery_beat_schedule`` run the sweep every five minutes (retries, and rows
+whose task never ran) and the weekly summary on Mondays at 07:00 Europe/Oslo. Each send claims
+its row first, so a duplicate or retried task never mails twice.
+"""
+
+from celery import shared_task
+from django.utils import timezone
+
+from collections_cases.services.delivery import delivery_send, delivery_sweep
+from collections_cases.services.notifications import (
+    notification_send,
+    notification_sweep,
+    notifications_weekly_summary,
+)
+
+
+@shared_task(acks_late=True)
+def deliver_letter_task(delivery_id: int) -> str:
+    return delivery_send(delivery_id=delivery_id)
+
+
+@shared_task(acks_late=True)
+def send_notification_task(notification_id: int) -> str:
+    return notification_send(notification_id=notification_id)
+
+
+@shared_task
+def delivery_sweep_task() -> dict:
+    """Beat: retry the letter deliveries and creditor notifications that are due."""
+    return {"letters": delivery_sweep(), "notifications": notification_sweep()}
+
+
+@shared_task
+def weekly_summary_task() -> int:
+    """Beat: last week's summary to every creditor who wants one."""
+    return notifications_weekly_summary(on=timezone.localdate())

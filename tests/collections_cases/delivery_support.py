@@ -1,0 +1,45 @@
+"""Helpers for the delivery and notification tests: a small valid PDF in place of the real
+renderer, and a dunning run whose on-commit work (the delivery task) runs afterwards."""
+
+import datetime as dt
+import io
+
+from pypdf import PdfWriter
+
+from collections_cases import documents
+from tests.collections_cases.dunning_support import open_case, run
+
+OPENED = dt.date(2025, 12, 1)  # Monday; the invoice fell due on Friday 14.11.2025
+DUE = dt.date(2025, 11, 14)
+
+
+def small_pdf(pages: int = 1) -> bytes:
+    writer = PdfWriter()
+    for _ in range(pages):
+        writer.add_blank_page(width=595, height=842)
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()
+
+
+def fake_renderer(monkeypatch) -> list[int]:
+    """Replace the letter renderer with a one-page PDF; returns the ids of the letters it
+    rendered (a list that fills as it is called)."""
+    rendered = []
+
+    def fake_letter_pdf(letter, **kwargs):
+        rendered.append(letter.pk)
+        return small_pdf()
+
+    monkeypatch.setattr(documents, "letter_pdf", fake_letter_pdf)
+    return rendered
+
+
+def iv_case(capture, **debtor_fields):
+    """A case whose inkassovarsel the dunning run just recorded; the on-commit callbacks
+    (the delivery task, eager in tests) run when the run has committed."""
+    case = open_case(opened_on=OPENED, due=DUE, **debtor_fields)
+    with capture(execute=True):
+        result = run(OPENED)
+    assert result.steps == {"inkassovarsel": 1}
+    return case
