@@ -7,6 +7,7 @@ of another case is a 404.
 
 from __future__ import annotations
 
+from axes.helpers import get_client_ip_address
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
@@ -75,7 +76,9 @@ def plan_confirmation_response(plan: PaymentPlan) -> HttpResponse:
 
 
 def _client_ip(request) -> str:
-    return request.META.get("REMOTE_ADDR", "")
+    """The visitor's address as the login throttle (django-axes) sees it, so both follow the
+    same proxy configuration."""
+    return get_client_ip_address(request) or ""
 
 
 def _portal_case(request) -> CollectionCase | None:
