@@ -432,3 +432,17 @@ def test_staff_resend_a_letter_by_post_from_the_admin(
     assert response.status_code == 302 and response["Location"] == url
     assert client.get(f"{letters_url}{letter.pk}/change/").status_code == 200
     assert client.get("/admin/collections_cases/letterdelivery/").status_code == 200
+
+
+def test_of_two_claims_on_one_row_only_the_first_wins(django_capture_on_commit_callbacks):
+    case = open_case(opened_on=OPENED, due=dt.date(2025, 11, 14))
+    with django_capture_on_commit_callbacks(execute=False):
+        with on_day(OPENED):
+            dunning_run(on=OPENED)
+    delivery = LetterDelivery.objects.get(letter__case=case)
+    now = timezone.now()
+
+    assert services._claim(delivery.pk, now) is not None
+    assert services._claim(delivery.pk, now) is None
+    delivery.refresh_from_db()
+    assert (delivery.status, delivery.attempts) == (Status.SENDING, 1)

@@ -222,3 +222,12 @@ def test_weekly_summary_task_is_in_the_beat_schedule():
     assert str(summary.crontab.timezone) == "Europe/Oslo"
     sweep = PeriodicTask.objects.get(task="collections_cases.delivery_tasks.delivery_sweep_task")
     assert (sweep.interval.every, sweep.interval.period) == (5, "minutes")
+
+
+def test_notifications_admin_lists_them(django_capture_on_commit_callbacks, client):
+    case = waiting_case(django_capture_on_commit_callbacks)
+    client.force_login(UserFactory(is_staff=True, is_superuser=True))
+
+    page = client.get("/admin/collections_cases/creditornotification/")
+
+    assert page.status_code == 200 and case.number in page.content.decode()
