@@ -101,7 +101,10 @@ def case_allowed_actions(case: CollectionCase) -> set[str]:
     """The page actions the state machine allows in the case's current status."""
     actions = {"note"}
     approval = case.status == Status.AWAITING_APPROVAL
-    if approval and case.approval_kind == CollectionCase.ApprovalKind.START:
+    if approval and case.approval_kind in (
+        CollectionCase.ApprovalKind.START,
+        CollectionCase.ApprovalKind.PAYMENT_DEMAND,
+    ):
         actions.add("approve")
     if approval and case.approval_kind == CollectionCase.ApprovalKind.LEGAL:
         actions.add("approve_legal")

@@ -39,6 +39,8 @@ def _state_sentence(case: CollectionCase) -> str:
     if case.status == Status.AWAITING_APPROVAL:
         if case.approval_kind == CollectionCase.ApprovalKind.LEGAL:
             return _("Varsel om rettslig inndriving er sendt. Venter på kreditors godkjenning.")
+        if case.approval_kind == CollectionCase.ApprovalKind.PAYMENT_DEMAND:
+            return _("Betalingsoppfordring venter på kreditors godkjenning.")
         return _("Venter på kreditors godkjenning før start.")
     if case.status == Status.PAUSED:
         if case.paused_until:

@@ -468,6 +468,24 @@ def test_approve_legal_steps_when_the_case_asks_for_them(logged_in_client, credi
     assert _events(case, CaseEvent.Kind.LEGAL_APPROVED) == 1
 
 
+def test_approve_releases_a_payment_demand_waiting_for_the_creditor(logged_in_client, creditor):
+    from collections_cases.services.cases import case_request_payment_demand_approval
+
+    case = open_case(creditor)
+    case_request_payment_demand_approval(case=case, actor=None)
+
+    forms = logged_in_client.get(reverse("case_detail", args=[case.pk])).context["forms"]
+    assert "approve" in forms
+    assert "approve_legal" not in forms
+
+    _action(logged_in_client, case, "approve")
+
+    approved = _refresh(case)
+    assert approved.status == Status.ACTIVE
+    assert approved.next_action == CollectionCase.NextAction.SEND_BETALINGSOPPFORDRING
+    assert approved.next_action_date == timezone.localdate()
+
+
 def test_the_case_page_lists_the_letters_sent(logged_in_client, creditor):
     from collections_cases.services.dunning import dunning_case_step
 

@@ -227,6 +227,22 @@ def test_status_text_names_the_last_letter_its_deadline_and_the_next_step(db):
     )
 
 
+@pytest.mark.parametrize(
+    ("kind", "sentence"),
+    [
+        ("start", "Venter på kreditors godkjenning før start."),
+        ("payment_demand", "Betalingsoppfordring venter på kreditors godkjenning."),
+        ("legal", "Varsel om rettslig inndriving er sendt. Venter på kreditors godkjenning."),
+    ],
+)
+def test_status_text_says_what_the_creditor_must_approve(db, kind, sentence):
+    from tests.collections_cases.factories import CollectionCaseFactory
+
+    case = CollectionCaseFactory(status=CollectionCase.Status.AWAITING_APPROVAL, approval_kind=kind)
+
+    assert sentence in case_status_text(case)
+
+
 def test_the_dunning_run_pushes_the_letter_and_the_next_step_to_go(go, case):
     from collections_cases.services.dunning import dunning_run
 
