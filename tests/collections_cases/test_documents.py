@@ -170,7 +170,12 @@ def test_inkassovarsel_has_every_element_and_is_stored_once():
 
 
 def test_betalingsoppfordring_has_every_inkassoloven_10_element():
-    case, letter, totals = case_until(Kind.BETALINGSOPPFORDRING)
+    case, letter, totals = case_until(
+        Kind.BETALINGSOPPFORDRING,
+        address_line="Storgata 1",
+        postal_code="0155",
+        postal_city="Oslo",
+    )
     assert totals["salaer"] > 0
 
     data = letter_render(letter)
@@ -180,6 +185,7 @@ def test_betalingsoppfordring_has_every_inkassoloven_10_element():
     assert "Betalingsoppfordring" in text and "inkassoloven § 10" in text
     assert_bo_elements(text, case, letter, totals)
     assert_common(text, case, letter, totals)
+    assert f"{case.debtor.name} Storgata 1 0155 Oslo" in text  # the window-envelope block
     assert not letter.pdf  # a pure render stores nothing
 
 
