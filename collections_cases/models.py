@@ -378,6 +378,8 @@ class CaseEvent(AppendOnlyModel):
             _("Betalingsoppfordring venter godkjenning"),
         )
         DUNNING_STEP = "dunning_step", _("Inkassosteg")
+        # Written by letter delivery (collections_cases.services.delivery)
+        LETTER_DELIVERY = "letter_delivery", _("Utsending av brev")
 
     case = models.ForeignKey(
         CollectionCase, on_delete=models.PROTECT, related_name="events", verbose_name=_("sak")

@@ -215,7 +215,7 @@ def _one_line(recipient: str) -> str:
 def _event(case, delivery: LetterDelivery, *, message: str, actor=None) -> CaseEvent:
     return case_services._record(
         case,
-        kind=CaseEvent.Kind.LETTER,
+        kind=CaseEvent.Kind.LETTER_DELIVERY,
         actor=actor,
         message=message,
         data={

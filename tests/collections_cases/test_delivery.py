@@ -36,7 +36,9 @@ Channel = LetterDelivery.Channel
 
 def delivery_events(case):
     return list(
-        CaseEvent.objects.filter(case=case, kind=CaseEvent.Kind.LETTER, data__has_key="delivery_id")
+        CaseEvent.objects.filter(
+            case=case, kind=CaseEvent.Kind.LETTER_DELIVERY, data__has_key="delivery_id"
+        )
         .order_by("id")
         .values_list("message", flat=True)
     )
