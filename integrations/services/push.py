@@ -47,7 +47,7 @@ def _state_sentence(case: CollectionCase) -> str:
             return _("Saken er satt på vent til %(date)s.") % {"date": _date(case.paused_until)}
         return _("Saken er satt på vent.")
     if case.status == Status.DISPUTED:
-        return _("Skyldner har innsigelser. Saken er stanset til de er avklart.")
+        return _("Omtvistet: skyldner har innsigelser. Saken er stanset til de er avklart.")
     if case.status == Status.LEGAL:
         return _("Rettslig inndriving.")
     if case.status == Status.MONITORING:

@@ -2,15 +2,19 @@
 
 An overdue invoice in (sandbox) PowerOffice Go → released in Go's Inkasso menu → one sync →
 the case is in Kundeweb and under *Åpne* in Go with our case number → the dunning run sends
-the inkassovarsel → the next sync pushes the status text, which Go's Inkasso menu shows.
+the inkassovarsel → the next sync pushes the status text, which Go's Inkasso menu shows →
+the debtor opens Min side with the case number and KID from the letter and objects → the case
+is *omtvistet* in Kundeweb and in Go's Inkasso menu.
 """
 
+import io
 import re
 
 import pytest
 from django.core.management import call_command
 from django.utils import timezone
 
+from collections_cases.documents import letter_pdf
 from collections_cases.models import CollectionCase, Letter
 from pogo_sandbox.models import DebtCollectionCase, OutgoingInvoice
 from tests.browser.test_connect_flow import sign_up_and_add_creditor, through_go_to_consent
@@ -66,3 +70,33 @@ def test_released_invoice_becomes_a_case_moves_on_and_go_shows_its_status(live, 
     row = page.locator("tr", has_text=case.number)
     assert "Inkassovarsel sendt" in row.inner_text()
     page.screenshot(path="/tmp/case-flow-go.png", full_page=True)
+
+    # The debtor opens Min side with the case number and KID from the letter, and objects.
+    letter_text = _pdf_text(letter_pdf(Letter.objects.get(case=case, kind="inkassovarsel")))
+    assert case.number in letter_text and case.kid in letter_text
+    debtor_page = page.context.browser.new_context(locale="nb-NO").new_page()
+    debtor_page.goto(f"{url}/min-side/")
+    debtor_page.get_by_label("Saksnummer").fill(case.number)
+    debtor_page.get_by_label("KID").fill(case.kid)
+    debtor_page.get_by_role("button", name="Vis saken").click()
+    debtor_page.get_by_text("Jeg er uenig i kravet (innsigelse)").click()
+    debtor_page.get_by_label("Hvorfor er du uenig i kravet?").fill(
+        "Varen ble aldri levert, og jeg har klaget til selgeren."
+    )
+    debtor_page.get_by_role("button", name="Send innsigelse").click()
+    debtor_page.wait_for_load_state()
+    debtor_page.context.close()
+
+    case.refresh_from_db()
+    assert case.status == CollectionCase.Status.DISPUTED
+    page.goto(f"{url}/saker/{case.pk}/")
+    assert "Omtvistet" in page.locator("main").inner_text()
+    call_command("poweroffice_sync", creditor=company.org_number, verbosity=0)
+    page.goto(f"{url}/pogo/inkasso/apne/")
+    assert "Omtvistet" in page.locator("tr", has_text=case.number).inner_text()
+
+
+def _pdf_text(pdf: bytes) -> str:
+    from pypdf import PdfReader
+
+    return "\n".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf)).pages)
