@@ -11,6 +11,8 @@ import datetime as dt
 import io
 import os
 import re
+import shutil
+import subprocess
 from decimal import Decimal
 from pathlib import Path
 
@@ -59,11 +61,43 @@ def page_count(data: bytes) -> int:
     return len(PdfReader(io.BytesIO(data)).pages)
 
 
+ARTEFACTS = Path(
+    os.environ.get("LETTER_PDF_DIR")
+    or Path(__file__).resolve().parents[2] / "test-results" / "letters"
+)
+
+
 def keep(name: str, data: bytes) -> None:
-    folder = os.environ.get("LETTER_PDF_DIR")
-    if folder:
-        Path(folder).mkdir(parents=True, exist_ok=True)
-        (Path(folder) / name).write_bytes(data)
+    """Keep the PDF and its first page as PNG in test-results/letters/ for a person to read.
+
+    CI installs poppler-utils; a run without ``pdftoppm`` keeps only the PDF (and fails on CI).
+    """
+    ARTEFACTS.mkdir(parents=True, exist_ok=True)
+    pdf_path = ARTEFACTS / name
+    pdf_path.write_bytes(data)
+    if not shutil.which("pdftoppm"):
+        if os.environ.get("CI"):
+            pytest.fail("pdftoppm (poppler-utils) is needed to keep the letters' first pages")
+        return
+    stem = pdf_path.with_suffix("")
+    subprocess.run(
+        [
+            "pdftoppm",
+            "-png",
+            "-r",
+            "60",
+            "-f",
+            "1",
+            "-l",
+            "1",
+            "-singlefile",
+            str(pdf_path),
+            str(stem),
+        ],
+        check=True,
+        timeout=60,
+    )
+    assert stem.with_suffix(".png").stat().st_size > 5_000  # a rendered page, not a blank
 
 
 def nok(value) -> str:
