@@ -18,6 +18,7 @@ from collections_cases.models import (
     Invoice,
     LedgerEntry,
     Letter,
+    LetterDelivery,
 )
 from collections_cases.selectors import case_amounts, case_list_for_user
 from collections_cases.states import OPEN_STATUSES, TRANSITIONS
@@ -88,8 +89,10 @@ def case_invoices(case: CollectionCase) -> QuerySet[Invoice]:
 
 
 def case_letters(case: CollectionCase) -> QuerySet[Letter]:
-    """The letters the dunning run recorded, newest first."""
-    return case.letters.order_by("-sent_on", "-id")
+    """The letters the dunning run recorded, newest first, with their deliveries (one query)."""
+    return case.letters.order_by("-sent_on", "-id").prefetch_related(
+        Prefetch("deliveries", queryset=LetterDelivery.objects.order_by("created_at", "id"))
+    )
 
 
 def case_timeline(case: CollectionCase) -> QuerySet[CaseEvent]:

@@ -499,3 +499,5 @@ def test_the_case_page_lists_the_letters_sent(logged_in_client, creditor):
     assert list(response.context["letters"]) == [letter]
     assert letter.get_kind_display() in body
     assert letter.deadline.strftime("%d.%m.%Y") in body
+    delivery = letter.deliveries.get()
+    assert f"{delivery.get_status_display()}</span> {delivery.get_channel_display()}" in body
