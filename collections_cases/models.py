@@ -380,6 +380,8 @@ class CaseEvent(AppendOnlyModel):
         DUNNING_STEP = "dunning_step", _("Inkassosteg")
         # Written by letter delivery (collections_cases.services.delivery)
         LETTER_DELIVERY = "letter_delivery", _("Utsending av brev")
+        # Written by payment allocation (collections_cases.payments)
+        PAYMENT = "payment", _("Innbetaling fordelt")
 
     case = models.ForeignKey(
         CollectionCase, on_delete=models.PROTECT, related_name="events", verbose_name=_("sak")
@@ -704,3 +706,153 @@ class CreditorNotification(models.Model):
 
     def __str__(self):
         return self.subject
+
+
+# --- Incoming payments (collections_cases.payments) -------------------------------------
+
+
+class PaymentImport(models.Model):
+    """One imported bank file (camt.054 or OCR giro). The sha256 refuses the same file twice."""
+
+    class Format(models.TextChoices):
+        CAMT054 = "camt054", _("camt.054")
+        OCR = "ocr", _("OCR giro")
+
+    file_name = models.CharField(_("filnavn"), max_length=255)
+    format = models.CharField(_("format"), max_length=20, choices=Format.choices)
+    sha256 = models.CharField(_("sjekksum (sha256)"), max_length=64, unique=True)
+    imported_at = models.DateTimeField(_("importert"), default=timezone.now)
+    imported_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("importert av"),
+    )
+    transactions_count = models.PositiveIntegerField(_("transaksjoner i filen"), default=0)
+    created_count = models.PositiveIntegerField(_("nye innbetalinger"), default=0)
+    duplicate_count = models.PositiveIntegerField(_("allerede importert"), default=0)
+    matched_count = models.PositiveIntegerField(_("koblet til sak"), default=0)
+    unmatched_count = models.PositiveIntegerField(_("til manuell behandling"), default=0)
+
+    class Meta:
+        verbose_name = _("import av innbetalinger")
+        verbose_name_plural = _("importer av innbetalinger")
+        ordering = ["-imported_at"]
+
+    def __str__(self):
+        return f"{self.file_name} ({self.imported_at:%d.%m.%Y %H:%M})"
+
+
+class Payment(models.Model):
+    """Money received on the agency's client account. Matched by KID to exactly one open
+    case and then allocated (:class:`PaymentAllocation`); otherwise queued for a case handler."""
+
+    class Source(models.TextChoices):
+        MANUAL = "manual", _("Manuelt registrert")
+        CAMT054 = "camt054", _("camt.054")
+        OCR = "ocr", _("OCR giro")
+
+    class Status(models.TextChoices):
+        UNMATCHED = "unmatched", _("Ikke koblet")
+        AMBIGUOUS = "ambiguous", _("Tvetydig")
+        MATCHED = "matched", _("Koblet til sak")
+        ALLOCATED = "allocated", _("Fordelt")
+        REFUNDED = "refunded", _("Tilbakebetalt")
+
+    QUEUE_STATUSES = (Status.UNMATCHED, Status.AMBIGUOUS)
+
+    source = models.CharField(_("kilde"), max_length=20, choices=Source.choices)
+    external_reference = models.CharField(_("ekstern referanse"), max_length=200, unique=True)
+    amount = money_field(_("beløp"))
+    paid_on = models.DateField(_("betalt"))
+    kid = models.CharField(_("KID"), max_length=25, blank=True)
+    payer_name = models.CharField(_("innbetaler"), max_length=200, blank=True)
+    payer_reference = models.CharField(_("referanse/melding"), max_length=500, blank=True)
+    case = models.ForeignKey(
+        CollectionCase,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="payments",
+        verbose_name=_("sak"),
+    )
+    status = models.CharField(
+        _("status"), max_length=20, choices=Status.choices, default=Status.UNMATCHED
+    )
+    match_note = models.CharField(_("merknad om kobling"), max_length=300, blank=True)
+    matched_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("koblet av"),
+    )
+    import_batch = models.ForeignKey(
+        PaymentImport,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="payments",
+        verbose_name=_("import"),
+    )
+    created_at = models.DateTimeField(_("registrert"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("innbetaling")
+        verbose_name_plural = _("innbetalinger")
+        ordering = ["-paid_on", "-id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gt=0), name="payment_amount_positive"),
+        ]
+        indexes = [models.Index(fields=["status", "paid_on"], name="payment_status_paid_on_idx")]
+
+    def __str__(self):
+        return f"{self.paid_on:%d.%m.%Y} {self.amount} ({self.get_status_display()})"
+
+
+class PaymentAllocation(models.Model):
+    """One component of a payment's split over a case, with the ledger entry it created.
+    ``overpayment`` is the part held as a refund due to the debtor (its ledger entry is the
+    payment credit; a ``refund_due`` debit of the same amount brings the balance back to 0)."""
+
+    class Component(models.TextChoices):
+        FEE = "fee", _("Gebyr")
+        SALAER = "salaer", _("Salær")
+        INTEREST = "interest", _("Forsinkelsesrente")
+        PRINCIPAL = "principal", _("Hovedstol")
+        OVERPAYMENT = "overpayment", _("Overbetaling (til tilbakebetaling)")
+
+    payment = models.ForeignKey(
+        Payment, on_delete=models.PROTECT, related_name="allocations", verbose_name=_("innbetaling")
+    )
+    case = models.ForeignKey(
+        CollectionCase,
+        on_delete=models.PROTECT,
+        related_name="payment_allocations",
+        verbose_name=_("sak"),
+    )
+    component = models.CharField(_("komponent"), max_length=20, choices=Component.choices)
+    amount = money_field(_("beløp"))
+    ledger_entry = models.ForeignKey(
+        LedgerEntry,
+        on_delete=models.PROTECT,
+        related_name="payment_allocations",
+        verbose_name=_("postering"),
+    )
+    created_at = models.DateTimeField(_("registrert"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("fordeling av innbetaling")
+        verbose_name_plural = _("fordelinger av innbetalinger")
+        ordering = ["payment_id", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(amount__gt=0), name="payment_allocation_amount_positive"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.get_component_display()} {self.amount}"
