@@ -10,6 +10,7 @@ class CollectionsCasesConfig(AppConfig):
         from collections_cases import (
             admin_delivery,  # noqa: F401  (deliveries, print queue, notifications)
             admin_letters,  # noqa: F401  (registers the Letter admin)
+            admin_payments,  # noqa: F401  (payments, queue, imports)
             admin_plans,  # noqa: F401  (payment-plan admin)
             receivers,  # noqa: F401  (letter delivery, creditor notifications)
         )

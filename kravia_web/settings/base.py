@@ -217,6 +217,12 @@ CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 DUNNING_RUN_TIME = env("DUNNING_RUN_TIME", default="06:00")
 DUNNING_GRACE_DAYS = env.int("DUNNING_GRACE_DAYS", default=3)
 
+# Incoming payments: the order a payment is split over what a case owes (docs/payments.md).
+# Comma-separated in the environment, e.g. "fee,salaer,interest,principal".
+PAYMENT_ALLOCATION_ORDER = env.list(
+    "PAYMENT_ALLOCATION_ORDER", default=["fee", "salaer", "interest", "principal"]
+)
+
 # PowerOffice Go. The defaults point at the sandbox this server mounts at /pogo/; set these to
 # PowerOffice's demo or production URLs and keys to use the real service.
 _pogo = f"{SITE_URL}/pogo"

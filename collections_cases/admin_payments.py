@@ -1,0 +1,191 @@
+"""Admin for incoming payments: register one by hand, work the queue of unmatched and
+ambiguous payments (assign a case, which allocates), see each payment's split and the
+imported bank files. Money moves only through :mod:`collections_cases.payments.services`."""
+
+from decimal import Decimal
+
+from django import forms
+from django.contrib import admin, messages
+from django.utils.translation import gettext_lazy as _
+
+from collections_cases.models import Payment, PaymentAllocation, PaymentImport
+from collections_cases.payments import services as payment_services
+from kravia_web.errors import ApplicationError
+
+
+class PaymentRegisterForm(forms.ModelForm):
+    """Manual registration: amount, date, KID or case, reference."""
+
+    class Meta:
+        model = Payment
+        fields = [
+            "amount",
+            "paid_on",
+            "kid",
+            "case",
+            "external_reference",
+            "payer_name",
+            "payer_reference",
+        ]
+        help_texts = {
+            "case": _("Velg saken, eller la stå tom og oppgi KID for automatisk kobling."),
+            "external_reference": _("Bankens referanse (arkivreferanse); må være unik."),
+        }
+
+    def clean_amount(self):
+        amount = self.cleaned_data["amount"]
+        if amount is None or amount <= Decimal("0"):
+            raise forms.ValidationError(_("Beløpet må være større enn 0."))
+        return amount
+
+
+class PaymentAssignForm(forms.ModelForm):
+    """A queued payment: the case handler picks the case it belongs to."""
+
+    class Meta:
+        model = Payment
+        fields = ["case"]
+        help_texts = {"case": _("Saken innbetalingen gjelder. Lagre for å fordele beløpet.")}
+
+    def clean_case(self):
+        case = self.cleaned_data.get("case")
+        if case is None:
+            raise forms.ValidationError(_("Velg en sak."))
+        return case
+
+
+class AllocationInline(admin.TabularInline):
+    model = PaymentAllocation
+    fields = ["component", "amount", "case", "ledger_entry", "created_at"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+PAYMENT_DETAIL_FIELDS = [
+    "source",
+    "external_reference",
+    "amount",
+    "paid_on",
+    "kid",
+    "payer_name",
+    "payer_reference",
+    "status",
+    "match_note",
+    "case",
+    "matched_by",
+    "import_batch",
+    "created_at",
+]
+
+
+@admin.register(Payment)
+class PaymentAdmin(admin.ModelAdmin):
+    list_display = [
+        "paid_on",
+        "amount",
+        "kid",
+        "payer_name",
+        "status",
+        "case",
+        "source",
+        "match_note",
+    ]
+    list_filter = ["status", "source", "paid_on"]
+    search_fields = ["kid", "external_reference", "payer_name", "payer_reference", "case__number"]
+    date_hierarchy = "paid_on"
+    raw_id_fields = ["case"]
+    inlines = [AllocationInline]
+
+    def _queued(self, obj) -> bool:
+        return obj is not None and obj.status in Payment.QUEUE_STATUSES
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        if obj is None:
+            kwargs["form"] = PaymentRegisterForm
+            kwargs["fields"] = PaymentRegisterForm.Meta.fields
+        elif self._queued(obj):
+            kwargs["form"] = PaymentAssignForm
+            kwargs["fields"] = ["case"]
+        else:
+            kwargs["fields"] = []
+        return super().get_form(request, obj, change=change, **kwargs)
+
+    def get_fields(self, request, obj=None):
+        if obj is None:
+            return PaymentRegisterForm.Meta.fields
+        if self._queued(obj):
+            return [f for f in PAYMENT_DETAIL_FIELDS if f != "case"] + ["case"]
+        return PAYMENT_DETAIL_FIELDS
+
+    def get_readonly_fields(self, request, obj=None):
+        if obj is None:
+            return []
+        if self._queued(obj):
+            return [f for f in PAYMENT_DETAIL_FIELDS if f != "case"]
+        return PAYMENT_DETAIL_FIELDS
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def save_model(self, request, obj, form, change):
+        try:
+            if not change:
+                data = form.cleaned_data
+                payment = payment_services.payment_register(
+                    amount=data["amount"],
+                    paid_on=data["paid_on"],
+                    external_reference=data["external_reference"],
+                    kid=data.get("kid", ""),
+                    case=data.get("case"),
+                    payer_name=data.get("payer_name", ""),
+                    payer_reference=data.get("payer_reference", ""),
+                    actor=request.user,
+                )
+                obj.pk = payment.pk
+                obj.status = payment.status
+            elif "case" in form.changed_data and self._queued(Payment.objects.get(pk=obj.pk)):
+                payment_services.payment_assign(
+                    payment=Payment.objects.get(pk=obj.pk),
+                    case=form.cleaned_data["case"],
+                    actor=request.user,
+                )
+        except ApplicationError as exc:
+            self.message_user(request, exc.message, messages.ERROR)
+
+    def save_related(self, request, form, formsets, change):
+        """Allocations are written by the service, never through the inline."""
+
+
+@admin.register(PaymentImport)
+class PaymentImportAdmin(admin.ModelAdmin):
+    list_display = [
+        "file_name",
+        "format",
+        "imported_at",
+        "transactions_count",
+        "created_count",
+        "duplicate_count",
+        "matched_count",
+        "unmatched_count",
+    ]
+    list_filter = ["format"]
+    search_fields = ["file_name", "sha256"]
+
+    def get_readonly_fields(self, request, obj=None):
+        return [f.name for f in PaymentImport._meta.fields]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

@@ -1,0 +1,31 @@
+"""``python manage.py import_payments FILE``: import a camt.054 or OCR giro file (auto-detected)."""
+
+from pathlib import Path
+
+from django.core.management.base import BaseCommand, CommandError
+
+from collections_cases.payments.services import payments_import_file
+from kravia_web.errors import ApplicationError
+
+
+class Command(BaseCommand):
+    help = "Import incoming payments from a camt.054 or OCR giro file; all or nothing."
+
+    def add_arguments(self, parser):
+        parser.add_argument("file", help="path to the bank file")
+
+    def handle(self, *args, **options):
+        path = Path(options["file"])
+        try:
+            content = path.read_bytes()
+        except OSError as exc:
+            raise CommandError(f"Cannot read {path}: {exc}") from exc
+        try:
+            batch = payments_import_file(content=content, file_name=path.name)
+        except ApplicationError as exc:
+            raise CommandError(exc.message) from exc
+        self.stdout.write(
+            f"{batch.file_name} ({batch.get_format_display()}): {batch.transactions_count} "
+            f"transactions, {batch.created_count} new, {batch.duplicate_count} already imported, "
+            f"{batch.matched_count} allocated, {batch.unmatched_count} to the queue."
+        )

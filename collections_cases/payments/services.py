@@ -1,0 +1,313 @@
+"""Import, match and allocate incoming payments.
+
+Sign convention (see docs/payments.md): every allocated component is one
+``LedgerEntry(kind=payment)`` with a negative amount; an overpayment is a negative
+``payment`` entry *and* a positive ``refund_due`` entry of the same amount, so the case
+balance (the ledger sum) ends at 0 and the refund owed to the debtor stays visible.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import date
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Sum
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from collections_cases import rules
+from collections_cases.models import (
+    CaseEvent,
+    CollectionCase,
+    LedgerEntry,
+    Payment,
+    PaymentAllocation,
+    PaymentImport,
+)
+from collections_cases.payments import parsers
+from collections_cases.selectors import case_balance
+from collections_cases.services import cases as case_services
+from kravia_web.errors import ApplicationError
+from kravia_web.money import format_nok, to_ore
+
+Kind = LedgerEntry.Kind
+Component = PaymentAllocation.Component
+ZERO = Decimal("0.00")
+
+DEFAULT_ALLOCATION_ORDER = ("fee", "salaer", "interest", "principal")
+COMPONENTS = (Component.FEE, Component.SALAER, Component.INTEREST, Component.PRINCIPAL)
+# Ledger debits that make up each component (principal also carries its own credits).
+COMPONENT_KINDS = {
+    Component.FEE: (Kind.FEE,),
+    Component.SALAER: (Kind.SALAER,),
+    Component.INTEREST: (Kind.INTEREST,),
+    Component.PRINCIPAL: (Kind.PRINCIPAL, Kind.DIRECT_PAYMENT, Kind.CREDIT_NOTE),
+}
+
+
+def allocation_order() -> tuple[str, ...]:
+    order = tuple(getattr(settings, "PAYMENT_ALLOCATION_ORDER", DEFAULT_ALLOCATION_ORDER))
+    if sorted(order) != sorted(c.value for c in COMPONENTS):
+        raise ApplicationError(
+            _("PAYMENT_ALLOCATION_ORDER må inneholde fee, salaer, interest og principal én gang.")
+        )
+    return order
+
+
+def case_outstanding_by_component(case: CollectionCase) -> dict[str, Decimal]:
+    """What is left to pay per component, from the ledger. Each component's debits less the
+    payments allocated to it; credits not tied to a component (write-offs, reductions,
+    payments without allocation) reduce the components in the allocation order."""
+    totals = {
+        row["kind"]: to_ore(row["total"])
+        for row in LedgerEntry.objects.filter(case=case)
+        .order_by()
+        .values("kind")
+        .annotate(total=Sum("amount"))
+    }
+    allocated = {
+        row["component"]: to_ore(row["total"])
+        for row in PaymentAllocation.objects.filter(case=case)
+        .order_by()
+        .values("component")
+        .annotate(total=Sum("amount"))
+    }
+    outstanding = {
+        component.value: sum((totals.get(k, ZERO) for k in kinds), start=ZERO)
+        - allocated.get(component.value, ZERO)
+        for component, kinds in COMPONENT_KINDS.items()
+    }
+    allocated_total = sum(allocated.values(), start=ZERO)
+    unattributed = -(
+        totals.get(Kind.WRITE_OFF, ZERO)
+        + totals.get(Kind.REDUCTION, ZERO)
+        + totals.get(Kind.PAYMENT, ZERO)
+        + allocated_total
+    )
+    for component in allocation_order():
+        take = min(max(outstanding[component], ZERO), max(unattributed, ZERO))
+        outstanding[component] -= take
+        unattributed -= take
+    return {component: max(value, ZERO) for component, value in outstanding.items()}
+
+
+def _split_text(parts: list[tuple[str, str, Decimal]]) -> str:
+    return ", ".join(f"{label.lower()} {format_nok(amount)}" for _c, label, amount in parts)
+
+
+def payment_allocate(*, payment: Payment, case: CollectionCase, actor=None) -> Payment:
+    """Split ``payment`` over ``case`` by ``PAYMENT_ALLOCATION_ORDER`` and record it; an
+    open case whose balance reaches 0 closes as paid."""
+    with transaction.atomic():
+        case = case_services.case_lock(case_id=case.pk)
+        payment = Payment.objects.select_for_update().get(pk=payment.pk)
+        if payment.status in (Payment.Status.ALLOCATED, Payment.Status.REFUNDED):
+            raise ApplicationError(_("Innbetalingen er allerede fordelt."))
+        outstanding = case_outstanding_by_component(case)
+        remaining = to_ore(payment.amount)
+        today = payment.paid_on or timezone.localdate()
+        parts: list[tuple[str, str, Decimal]] = []
+
+        def book(component: str, amount: Decimal, label: str) -> None:
+            entry = LedgerEntry.objects.create(
+                case=case,
+                kind=Kind.PAYMENT,
+                amount=-amount,
+                booked_on=today,
+                description=(
+                    _("Innbetaling %(ref)s: %(label)s") % {"ref": payment.pk, "label": label}
+                )[:200],
+                created_by=actor if actor is not None and not isinstance(actor, str) else None,
+            )
+            PaymentAllocation.objects.create(
+                payment=payment, case=case, component=component, amount=amount, ledger_entry=entry
+            )
+            parts.append((component, str(label), amount))
+
+        for component in allocation_order():
+            take = min(remaining, outstanding[component])
+            if take > 0:
+                book(component, take, Component(component).label)
+                remaining -= take
+        if remaining > 0:
+            book(Component.OVERPAYMENT, remaining, Component.OVERPAYMENT.label)
+            LedgerEntry.objects.create(
+                case=case,
+                kind=Kind.REFUND_DUE,
+                amount=remaining,
+                booked_on=today,
+                description=(
+                    _("Overbetaling fra innbetaling %(ref)s skal tilbakebetales skyldner")
+                    % {"ref": payment.pk}
+                )[:200],
+            )
+        payment.case = case
+        payment.status = Payment.Status.ALLOCATED
+        if actor is not None and not isinstance(actor, str) and payment.matched_by_id is None:
+            payment.matched_by = actor
+        payment.save(update_fields=["case", "status", "matched_by"])
+        case_services._record(
+            case,
+            kind=CaseEvent.Kind.PAYMENT,
+            actor=actor,
+            message=_("Innbetaling %(amount)s fordelt: %(split)s.")
+            % {"amount": format_nok(payment.amount), "split": _split_text(parts)},
+            data={
+                "payment_id": payment.pk,
+                "amount": str(payment.amount),
+                "allocations": {component: str(amount) for component, _label, amount in parts},
+            },
+        )
+        if case.is_open and case_balance(case) <= 0:
+            case_services.case_close(case=case, actor=actor, reason=CollectionCase.CloseReason.PAID)
+    return payment
+
+
+# --- Matching ---------------------------------------------------------------------------
+
+
+def payment_match(*, payment: Payment) -> Payment:
+    """Match by KID: exactly one open case → allocated; otherwise queued with a note."""
+    kid = (payment.kid or "").replace(" ", "")
+    if not kid:
+        return _queue(payment, Payment.Status.UNMATCHED, _("Ingen KID."))
+    if not rules.kid_is_valid(kid):
+        return _queue(
+            payment,
+            Payment.Status.UNMATCHED,
+            _("Ugyldig KID %(kid)s (kontrollsiffer).") % {"kid": kid},
+        )
+    candidates = list(CollectionCase.objects.filter(kid=kid))
+    if not candidates:
+        return _queue(
+            payment, Payment.Status.UNMATCHED, _("Ingen sak med KID %(kid)s.") % {"kid": kid}
+        )
+    if len(candidates) > 1:
+        return _queue(
+            payment, Payment.Status.AMBIGUOUS, _("Flere saker med KID %(kid)s.") % {"kid": kid}
+        )
+    case = candidates[0]
+    if not case.is_open:
+        return _queue(
+            payment,
+            Payment.Status.AMBIGUOUS,
+            _("Sak %(number)s med KID %(kid)s er avsluttet.") % {"number": case.number, "kid": kid},
+        )
+    return payment_allocate(payment=payment, case=case)
+
+
+def _queue(payment: Payment, status: str, note: str) -> Payment:
+    payment.status = status
+    payment.match_note = note[:300]
+    payment.save(update_fields=["status", "match_note"])
+    return payment
+
+
+def payment_assign(*, payment: Payment, case: CollectionCase, actor) -> Payment:
+    """A case handler assigns a queued payment to a case, which allocates it."""
+    if payment.status not in Payment.QUEUE_STATUSES:
+        raise ApplicationError(_("Bare innbetalinger i køen kan kobles til en sak."))
+    payment.matched_by = actor
+    payment.save(update_fields=["matched_by"])
+    return payment_allocate(payment=payment, case=case, actor=actor)
+
+
+def payment_register(
+    *,
+    amount: Decimal,
+    paid_on: date,
+    external_reference: str,
+    kid: str = "",
+    case: CollectionCase | None = None,
+    payer_name: str = "",
+    payer_reference: str = "",
+    actor=None,
+) -> Payment:
+    """Register a payment by hand (admin): allocated to ``case`` if given, else by KID."""
+    amount = to_ore(Decimal(amount))
+    if amount <= 0:
+        raise ApplicationError(_("Beløpet må være større enn 0."))
+    external_reference = (external_reference or "").strip()
+    if not external_reference:
+        raise ApplicationError(_("Oppgi en ekstern referanse (f.eks. bankens arkivreferanse)."))
+    with transaction.atomic():
+        if Payment.objects.filter(external_reference=external_reference).exists():
+            raise ApplicationError(
+                _("En innbetaling med referansen %(ref)s er allerede registrert.")
+                % {"ref": external_reference}
+            )
+        payment = Payment.objects.create(
+            source=Payment.Source.MANUAL,
+            external_reference=external_reference,
+            amount=amount,
+            paid_on=paid_on,
+            kid=(kid or "").replace(" ", ""),
+            payer_name=payer_name,
+            payer_reference=payer_reference,
+        )
+        if case is not None:
+            return payment_allocate(payment=payment, case=case, actor=actor)
+        return payment_match(payment=payment)
+
+
+# --- Import -----------------------------------------------------------------------------
+
+
+def payments_import_file(*, content: bytes, file_name: str, actor=None) -> PaymentImport:
+    """Import a camt.054 or OCR giro file, all or nothing. Raises :class:`ApplicationError`
+    for a malformed file (naming the line or element) or a file already imported."""
+    digest = hashlib.sha256(content).hexdigest()
+    if PaymentImport.objects.filter(sha256=digest).exists():
+        earlier = PaymentImport.objects.get(sha256=digest)
+        raise ApplicationError(
+            _("Filen er allerede importert (%(name)s, %(at)s); ingenting ble importert på nytt.")
+            % {
+                "name": earlier.file_name,
+                "at": timezone.localtime(earlier.imported_at).strftime("%d.%m.%Y %H:%M"),
+            }
+        )
+    try:
+        fmt, parsed = parsers.parse(content)
+    except parsers.PaymentFileError as exc:
+        raise ApplicationError(
+            _("%(name)s kan ikke importeres: %(error)s Ingenting er importert.")
+            % {"name": file_name, "error": exc}
+        ) from exc
+    with transaction.atomic():
+        batch = PaymentImport.objects.create(
+            file_name=file_name[:255],
+            format=fmt,
+            sha256=digest,
+            imported_by=actor if actor is not None and not isinstance(actor, str) else None,
+            transactions_count=len(parsed),
+        )
+        seen: set[str] = set()
+        for item in parsed:
+            if (
+                item.external_reference in seen
+                or Payment.objects.filter(external_reference=item.external_reference).exists()
+            ):
+                batch.duplicate_count += 1
+                continue
+            seen.add(item.external_reference)
+            payment = Payment.objects.create(
+                source=fmt,
+                external_reference=item.external_reference,
+                amount=item.amount,
+                paid_on=item.paid_on,
+                kid=item.kid,
+                payer_name=item.payer_name,
+                payer_reference=item.payer_reference,
+                import_batch=batch,
+            )
+            batch.created_count += 1
+            payment = payment_match(payment=payment)
+            if payment.status == Payment.Status.ALLOCATED:
+                batch.matched_count += 1
+            else:
+                batch.unmatched_count += 1
+        batch.save()
+    return batch
