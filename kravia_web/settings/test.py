@@ -16,6 +16,5 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
-# Live-server request threads must not keep connections open past their request: a lingering
-# PostgreSQL session would keep the test database from being dropped at the end of the run.
+# Every request (live-server threads included) closes its connection when it ends.
 DATABASES["default"]["CONN_MAX_AGE"] = 0  # noqa: F405
