@@ -14,7 +14,6 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -58,39 +57,48 @@ def allocation_order() -> tuple[str, ...]:
 
 
 def case_outstanding_by_component(case: CollectionCase) -> dict[str, Decimal]:
-    """What is left to pay per component, from the ledger. Each component's debits less the
-    payments allocated to it; credits not tied to a component (write-offs, reductions,
-    payments without allocation) reduce the components in the allocation order."""
-    totals = {
-        row["kind"]: to_ore(row["total"])
-        for row in LedgerEntry.objects.filter(case=case)
-        .order_by()
-        .values("kind")
-        .annotate(total=Sum("amount"))
-    }
-    allocated = {
-        row["component"]: to_ore(row["total"])
-        for row in PaymentAllocation.objects.filter(case=case)
-        .order_by()
-        .values("component")
-        .annotate(total=Sum("amount"))
-    }
-    outstanding = {
-        component.value: sum((totals.get(k, ZERO) for k in kinds), start=ZERO)
-        - allocated.get(component.value, ZERO)
-        for component, kinds in COMPONENT_KINDS.items()
-    }
-    allocated_total = sum(allocated.values(), start=ZERO)
-    unattributed = -(
-        totals.get(Kind.WRITE_OFF, ZERO)
-        + totals.get(Kind.REDUCTION, ZERO)
-        + totals.get(Kind.PAYMENT, ZERO)
-        + allocated_total
+    """What is left to pay per component, replaying the ledger in the order it was written:
+    debits add to their component; direct payments and credit notes reduce the principal;
+    an allocated payment entry reduces its allocation's component; credits tied to no
+    component (write-offs, reductions, payments without allocation) reduce the components
+    then outstanding in the allocation order, any excess held as a credit against later
+    debits."""
+    order = allocation_order()
+    component_of = dict(
+        PaymentAllocation.objects.filter(case=case).values_list("ledger_entry_id", "component")
     )
-    for component in allocation_order():
-        take = min(max(outstanding[component], ZERO), max(unattributed, ZERO))
-        outstanding[component] -= take
-        unattributed -= take
+    kind_component = {
+        kind: component for component, kinds in COMPONENT_KINDS.items() for kind in kinds
+    }
+    outstanding = dict.fromkeys((c.value for c in COMPONENTS), ZERO)
+    credit = ZERO  # unattributed credit not yet used
+
+    def absorb() -> None:
+        nonlocal credit
+        for component in order:
+            take = min(outstanding[component], credit)
+            if take > 0:
+                outstanding[component] -= take
+                credit -= take
+
+    entries = (
+        LedgerEntry.objects.filter(case=case).order_by("id").values_list("id", "kind", "amount")
+    )
+    for entry_id, kind, amount in entries:
+        amount = to_ore(amount)
+        if entry_id in component_of:
+            component = component_of[entry_id]
+            if component != Component.OVERPAYMENT:
+                outstanding[component] += amount
+        elif kind == Kind.REFUND_DUE:
+            continue  # paired with an overpayment allocation's payment entry
+        elif kind in kind_component:
+            outstanding[kind_component[kind]] += amount
+            if amount > 0 and credit > 0:
+                absorb()
+        else:
+            credit += -amount
+            absorb()
     return {component: max(value, ZERO) for component, value in outstanding.items()}
 
 
