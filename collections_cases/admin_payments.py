@@ -159,8 +159,8 @@ class PaymentAdmin(admin.ModelAdmin):
         except ApplicationError as exc:
             self.message_user(request, exc.message, messages.ERROR)
 
-    def save_related(self, request, form, formsets, change):
-        """Allocations are written by the service, never through the inline."""
+    def get_inlines(self, request, obj):
+        return [] if obj is None else self.inlines
 
 
 @admin.register(PaymentImport)
