@@ -24,6 +24,7 @@ COPY . .
 # collectstatic needs settings that import; these build-time values are never used at run time.
 RUN SECRET_KEY=build-only FIELD_ENCRYPTION_KEY=n99IM2blTf28X12iI6lcwcgA9_ph-CkWG8lC2rsLMoM= \
     DATABASE_URL=sqlite:////tmp/build.sqlite3 ALLOWED_HOSTS=localhost \
+    AGENCY_NAME=build AGENCY_ORG_NUMBER=build AGENCY_ACCOUNT_NUMBER=build \
     python manage.py collectstatic --noinput
 
 RUN useradd --create-home --uid 10001 kravia && mkdir -p /app/var && chown -R kravia /app/var

@@ -1,6 +1,7 @@
 """Production: every secret from the environment, no sandbox, HTTPS everywhere.
 
-Refuses to start when SECRET_KEY, FIELD_ENCRYPTION_KEY or DATABASE_URL is missing, or when
+Refuses to start when SECRET_KEY, FIELD_ENCRYPTION_KEY, DATABASE_URL or the agency's name,
+organisation number and account number (printed on every letter) are missing, or when
 POWEROFFICE_SANDBOX is switched on.
 """
 
@@ -8,11 +9,16 @@ import os
 
 from django.core.exceptions import ImproperlyConfigured
 
-_missing = [
-    name
-    for name in ("SECRET_KEY", "FIELD_ENCRYPTION_KEY", "DATABASE_URL")
-    if not os.environ.get(name)
-]
+# The agency's identity is printed on every letter: no fictional default may reach a debtor.
+_REQUIRED = (
+    "SECRET_KEY",
+    "FIELD_ENCRYPTION_KEY",
+    "DATABASE_URL",
+    "AGENCY_NAME",
+    "AGENCY_ORG_NUMBER",
+    "AGENCY_ACCOUNT_NUMBER",
+)
+_missing = [name for name in _REQUIRED if not os.environ.get(name)]
 if _missing:
     raise ImproperlyConfigured(
         "Production settings need these environment variables: " + ", ".join(_missing)

@@ -16,7 +16,9 @@ def _run(args, **env_overrides):
     env = {
         k: v
         for k, v in os.environ.items()
-        if not k.startswith(("POWEROFFICE", "SECRET_KEY", "FIELD_ENCRYPTION_KEY", "DATABASE_URL"))
+        if not k.startswith(
+            ("POWEROFFICE", "SECRET_KEY", "FIELD_ENCRYPTION_KEY", "DATABASE_URL", "AGENCY_")
+        )
     }
     env["DJANGO_SETTINGS_MODULE"] = "kravia_web.settings.production"
     env.update(env_overrides)
@@ -35,10 +37,23 @@ PRODUCTION_ENV = {
     "FIELD_ENCRYPTION_KEY": FERNET_KEY,
     "DATABASE_URL": "sqlite:////tmp/kravia-deploy-check.sqlite3",
     "ALLOWED_HOSTS": "kundeweb.kravia.example",
+    "AGENCY_NAME": "Kravia Inkasso AS",
+    "AGENCY_ORG_NUMBER": "923609016",
+    "AGENCY_ACCOUNT_NUMBER": "86011117947",
 }
 
 
-@pytest.mark.parametrize("missing", ["SECRET_KEY", "FIELD_ENCRYPTION_KEY", "DATABASE_URL"])
+@pytest.mark.parametrize(
+    "missing",
+    [
+        "SECRET_KEY",
+        "FIELD_ENCRYPTION_KEY",
+        "DATABASE_URL",
+        "AGENCY_NAME",
+        "AGENCY_ORG_NUMBER",
+        "AGENCY_ACCOUNT_NUMBER",
+    ],
+)
 def test_production_refuses_to_start_without_a_secret(missing):
     env = {k: v for k, v in PRODUCTION_ENV.items() if k != missing}
 
