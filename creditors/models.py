@@ -66,6 +66,14 @@ class Creditor(models.Model):
         POSTED = "posted", _("Bokførte bilag")
         NONE = "none", _("Ingen bokføring")
 
+    class SettlementFrequency(models.TextChoices):
+        DAILY = "daily", _("Daglig (hver virkedag)")
+        WEEKLY = "weekly", _("Ukentlig")
+
+    class InterestTo(models.TextChoices):
+        AGENCY = "agency", _("Byrået (inngår i vårt vederlag)")
+        CREDITOR = "creditor", _("Meg (utbetales sammen med hovedstolen)")
+
     class EntryStep(models.TextChoices):
         INKASSOVARSEL = "inkassovarsel", _("Inkassovarsel")
         BETALINGSOPPFORDRING = "betalingsoppfordring", _("Betalingsoppfordring")
@@ -109,6 +117,44 @@ class Creditor(models.Model):
             "Vi anbefaler ikke-bokførte bilag: du får et bilagsforslag i PowerOffice Go som er "
             "lett å kontrollere og postere i bilagsmottaket."
         ),
+    )
+
+    # Settlement (oppgjør)
+    settlement_frequency = models.CharField(
+        _("oppgjørsfrekvens"),
+        max_length=10,
+        choices=SettlementFrequency.choices,
+        default=SettlementFrequency.WEEKLY,
+        help_text=_(
+            "Hvor ofte innkrevde beløp betales ut til deg. Ukentlige oppgjør lages på "
+            "ukedagen byrået har valgt."
+        ),
+    )
+    interest_to = models.CharField(
+        _("forsinkelsesrenter går til"),
+        max_length=10,
+        choices=InterestTo.choices,
+        default=InterestTo.AGENCY,
+        help_text=_(
+            "Som hos de fleste byråer med gratis inkasso beholder byrået rentene. Velger du "
+            "selv å få rentene, føres de som renteinntekt i oppgjøret."
+        ),
+    )
+    success_commission_percent = models.DecimalField(
+        _("suksessprovisjon (%)"),
+        max_digits=5,
+        decimal_places=2,
+        default=0,
+        validators=[MinValueValidator(0), MaxValueValidator(50)],
+        help_text=_(
+            "Prosent av innkrevd hovedstol for fakturaer som var mer enn et visst antall dager "
+            "forfalt da saken ble registrert. 0 = ingen provisjon."
+        ),
+    )
+    success_commission_min_days_overdue = models.PositiveIntegerField(
+        _("provisjon når fakturaen er forfalt mer enn (dager)"),
+        default=90,
+        validators=[MaxValueValidator(3650)],
     )
 
     # Accounts (Norwegian standard chart of accounts, NS 4102)
@@ -303,6 +349,12 @@ class Debtor(models.Model):
 
     pogo_last_changed = models.DateTimeField(
         _("sist endret i PowerOffice Go"), null=True, blank=True
+    )
+    pogo_subledger_account_id = models.BigIntegerField(
+        _("reskontrokonto-ID i PowerOffice Go"),
+        null=True,
+        blank=True,
+        help_text=_("Kundens reskontro: bilagsforslaget krediterer den for å lukke fakturaen."),
     )
     created_at = models.DateTimeField(_("opprettet"), auto_now_add=True)
     updated_at = models.DateTimeField(_("endret"), auto_now=True)
