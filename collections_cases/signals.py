@@ -5,3 +5,11 @@ from django.dispatch import Signal
 #: Sent after the transaction that changed a case commits: ``case_id`` and ``kind`` (the
 #: :class:`~collections_cases.models.CaseEvent` kind written for the change).
 case_changed = Signal()
+
+#: Sent *inside* the transaction that wrote a new settlement: ``settlement_id``. A receiver
+#: that records follow-up work (an outbox row for the voucher) commits or rolls back with it.
+settlement_created = Signal()
+
+#: Sent after the transaction that wrote a new settlement commits: ``settlement_id``
+#: (webhooks, notifications — work that must not run for a settlement that never was).
+settlement_committed = Signal()
