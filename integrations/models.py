@@ -109,6 +109,16 @@ class PowerOfficeConnection(models.Model):
     def flagged_accounts(self) -> list[dict]:
         return [row for row in self.account_check() if row["status"] in ("missing", "inactive")]
 
+    @property
+    def blocked_settlements(self):
+        """Settlements whose voucher is stopped until the creditor fixes an account or
+        customer (their ``voucher_error`` says what to do)."""
+        from collections_cases.models import Settlement
+
+        return Settlement.objects.filter(
+            creditor_id=self.creditor_id, voucher_status=Settlement.VoucherStatus.BLOCKED
+        ).order_by("-settled_on", "-pk")
+
 
 class PowerOfficeConnectionEvent(models.Model):
     """What happened to a connection and who did it: the history kept after disconnecting."""
@@ -276,7 +286,8 @@ class SyncCursor(models.Model):
 
 
 class OutboxMessage(models.Model):
-    """A call we owe PowerOffice Go (create a case, add invoices, push a status).
+    """A call we owe PowerOffice Go (create a case, add invoices, push a status, send a
+    settlement's voucher).
 
     Written in the same transaction as the change it reports; delivered later by
     :func:`integrations.services.outbox.deliver_outbox`, retried with backoff, and never sent
@@ -287,6 +298,7 @@ class OutboxMessage(models.Model):
         CREATE_CASE = "create_case", _("Opprett sak")
         ADD_INVOICES = "add_invoices", _("Legg til fakturaer")
         UPDATE_STATUS = "update_status", _("Oppdater status")
+        SETTLEMENT_VOUCHER = "settlement_voucher", _("Bilag for oppgjør")
 
     class Status(models.TextChoices):
         PENDING = "pending", _("Venter")
@@ -308,6 +320,14 @@ class OutboxMessage(models.Model):
         blank=True,
         related_name="poweroffice_outbox",
         verbose_name=_("sak"),
+    )
+    settlement = models.ForeignKey(
+        "collections_cases.Settlement",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="poweroffice_outbox",
+        verbose_name=_("oppgjør"),
     )
     payload = models.JSONField(_("innhold"), default=dict, blank=True)
     dedupe_key = models.CharField(_("nøkkel"), max_length=200, unique=True)
@@ -367,6 +387,9 @@ class MatchedItem(models.Model):
         APPLIED = "applied", _("Ført på saken")
         IGNORED = "ignored", _("Ingenting å redusere")
         UNMATCHED = "unmatched", _("Fant ingen sak")
+        # Our settlement voucher, posted in Go: the money was already booked as the agency's
+        # payment, so nothing is booked again.
+        OWN_SETTLEMENT = "own_settlement", _("Vårt oppgjørsbilag")
 
     creditor = models.ForeignKey(
         "creditors.Creditor", on_delete=models.CASCADE, related_name="+", verbose_name=_("kreditor")
@@ -394,7 +417,16 @@ class MatchedItem(models.Model):
         related_name="+",
         verbose_name=_("sak"),
     )
-    outcome = models.CharField(_("resultat"), max_length=10, choices=Outcome.choices)
+    outcome = models.CharField(_("resultat"), max_length=20, choices=Outcome.choices)
+    settlement_part = models.OneToOneField(
+        "collections_cases.SettlementInvoicePart",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="pogo_matched_item",
+        verbose_name=_("oppgjort hovedstol"),
+        help_text=_("Oppgjøret hvis bilag PowerOffice Go meldte tilbake med denne posten."),
+    )
     applied_amount = models.DecimalField(
         _("ført beløp"), max_digits=14, decimal_places=2, default=0
     )
