@@ -382,6 +382,8 @@ class CaseEvent(AppendOnlyModel):
         LETTER_DELIVERY = "letter_delivery", _("Utsending av brev")
         # Written by payment allocation (collections_cases.payments)
         PAYMENT = "payment", _("Innbetaling fordelt")
+        # Written by the settlement run (collections_cases.settlements)
+        SETTLEMENT = "settlement", _("Oppgjort til kreditor")
 
     case = models.ForeignKey(
         CollectionCase, on_delete=models.PROTECT, related_name="events", verbose_name=_("sak")

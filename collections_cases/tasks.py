@@ -20,3 +20,13 @@ def dunning_run_task(on: str | None = None) -> dict:
     """Move every due case one step; ``on`` is an ISO date, default today in Oslo."""
     run_on = date.fromisoformat(on) if on else timezone.localdate()
     return dunning_run(on=run_on).as_dict()
+
+
+@shared_task(acks_late=True)
+def settle_task(on: str | None = None) -> dict:
+    """The settlement run (``settle``); ``on`` is an ISO date, default today in Oslo.
+    Idempotent: one settlement per creditor and date, so a redelivery makes nothing new."""
+    from collections_cases.settlements.services import settle
+
+    run_on = date.fromisoformat(on) if on else timezone.localdate()
+    return settle(on=run_on).as_dict()

@@ -7,20 +7,20 @@ Public API::
     letter_render(letter) -> bytes                    # pure render from the recorded letter
     letter_filename(letter) -> str                    # "inkassovarsel-K-2026-000001.pdf"
     document_payment_plan_pdf(*, case, instalments, agreed_on) -> bytes
-    document_settlement_statement_pdf(*, creditor, period_start, period_end, lines, totals)
+    document_settlement_pdf(*, settlement)
 """
 
 from collections_cases.documents.letters import letter_filename, letter_pdf, letter_render
 from collections_cases.documents.statements import (
     SETTLEMENT_COLUMNS,
     document_payment_plan_pdf,
-    document_settlement_statement_pdf,
+    document_settlement_pdf,
 )
 
 __all__ = [
     "SETTLEMENT_COLUMNS",
     "document_payment_plan_pdf",
-    "document_settlement_statement_pdf",
+    "document_settlement_pdf",
     "letter_filename",
     "letter_pdf",
     "letter_render",

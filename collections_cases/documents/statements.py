@@ -3,7 +3,6 @@ to the creditor (templates ``letters/payment_plan.html`` and ``letters/settlemen
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
 from datetime import date
 from decimal import Decimal
 
@@ -11,16 +10,6 @@ from collections_cases.documents import formatting as fmt
 from collections_cases.documents.rendering import html_to_pdf
 from collections_cases.models import CollectionCase
 from collections_cases.selectors import case_amounts
-
-#: The money columns of a settlement statement, in order (``lines`` and ``totals`` keys).
-SETTLEMENT_COLUMNS = (
-    ("principal", "Hovedstol innbetalt"),
-    ("interest", "Renter"),
-    ("fees", "Gebyrer og salær"),
-    ("paid_out", "Utbetalt til deg"),
-    ("agency_fee", "Vårt honorar"),
-    ("vat", "Mva. på honorar"),
-)
 
 
 def document_payment_plan_pdf(
@@ -56,45 +45,84 @@ def document_payment_plan_pdf(
     return html_to_pdf("letters/payment_plan.html", context)
 
 
-def _money_cells(row: Mapping) -> list[str]:
-    return [fmt.amount(row.get(key) or 0) for key, _label in SETTLEMENT_COLUMNS]
+#: The money columns of a settlement statement, per case and in the sum row.
+SETTLEMENT_COLUMNS = (
+    ("collected", "Innbetalt"),
+    ("principal", "Hovedstol"),
+    ("interest", "Renter"),
+    ("costs", "Gebyr og salær"),
+    ("commission", "Provisjon"),
+    ("vat", "Mva."),
+    ("payout", "Til deg"),
+)
+
+BOOKKEEPING_TEXT = {
+    "unposted": "Bilagsforslaget i bilagsmottaket i PowerOffice Go har disse linjene:",
+    "posted": "Bilaget er bokført direkte i PowerOffice Go med disse linjene:",
+    "none": "Vi fører ikke oppgjøret for deg. Før disse linjene i regnskapet:",
+}
 
 
-def document_settlement_statement_pdf(
-    *,
-    creditor,
-    period_start: date,
-    period_end: date,
-    lines: Iterable[Mapping],
-    totals: Mapping,
-) -> bytes:
-    """A creditor's settlement statement (oppgjørsoppstilling) for a period.
+def _cells(row) -> list[str]:
+    values = {
+        "collected": row.collected,
+        "principal": row.principal,
+        "interest": row.interest,
+        "costs": row.fees + row.salaer,
+        "commission": row.commission,
+        "vat": row.vat,
+        "payout": row.payout,
+    }
+    return [fmt.amount(values[key]) for key, _label in SETTLEMENT_COLUMNS]
 
-    ``lines``: one mapping per case with ``case_number``, ``debtor_name`` and the money keys of
-    :data:`SETTLEMENT_COLUMNS` (missing ones print as 0,00). ``totals``: the same money keys,
-    plus optional ``payout_date`` (a date) and ``account_number`` (where it was paid).
-    """
+
+def document_settlement_pdf(*, settlement) -> bytes:
+    """The creditor's settlement statement (oppgjørsoppstilling, inkassoloven §§ 15–16): each
+    case's collected amounts and the creditor's share, the deductions, where the payout goes,
+    and the posting lines for the creditor's books."""
+    lines = list(settlement.lines.select_related("case__debtor").order_by("case__number"))
     rows = [
         {
-            "case_number": line.get("case_number", ""),
-            "debtor_name": line.get("debtor_name", ""),
-            "cells": _money_cells(line),
+            "case_number": line.case.number,
+            "debtor_name": line.case.debtor.name,
+            "cells": _cells(line),
         }
         for line in lines
     ]
+    postings = [
+        {
+            "account_no": posting["account_no"],
+            "description": posting["description"],
+            "debit": fmt.amount(posting["amount"]) if posting["side"] == "debit" else "",
+            "credit": fmt.amount(posting["amount"]) if posting["side"] == "credit" else "",
+        }
+        for posting in settlement.voucher_lines
+    ]
+    interest_kept = settlement.interest - settlement.interest_to_creditor
     context = {
-        "creditor": creditor,
+        "creditor": settlement.creditor,
         "agency": fmt.agency(),
-        "period_start": fmt.day(period_start),
-        "period_end": fmt.day(period_end),
-        "sent_on": fmt.day(totals.get("payout_date") or period_end),
-        "payout_date": fmt.day(totals.get("payout_date")),
-        "account_number": fmt.account_number(
-            totals.get("account_number") or creditor.bank_account or ""
-        ),
+        "settlement": settlement,
+        "number": settlement.number,
+        "period_start": fmt.day(settlement.period_start),
+        "period_end": fmt.day(settlement.period_end),
+        "sent_on": fmt.day(settlement.settled_on),
+        "account_number": fmt.account_number(settlement.payout_account or ""),
         "columns": [label for _key, label in SETTLEMENT_COLUMNS],
         "rows": rows,
-        "totals": _money_cells(totals),
+        "totals": _cells(settlement),
+        "summary": {
+            "collected": fmt.amount(settlement.collected),
+            "costs": fmt.amount(settlement.fees + settlement.salaer),
+            "interest_kept": fmt.amount(interest_kept) if interest_kept else "",
+            "commission": fmt.amount(settlement.commission) if settlement.commission else "",
+            "commission_percent": fmt.percent(settlement.commission_percent),
+            "vat": fmt.amount(settlement.vat) if settlement.vat else "",
+            "vat_percent": fmt.percent(settlement.vat_percent),
+            "payout": fmt.amount(settlement.payout),
+        },
+        "postings": postings,
+        "bookkeeping_text": BOOKKEEPING_TEXT.get(settlement.bookkeeping_mode, ""),
         "title": "Oppgjørsoppstilling",
     }
     return html_to_pdf("letters/settlement_statement.html", context)

@@ -223,6 +223,12 @@ PAYMENT_ALLOCATION_ORDER = env.list(
     "PAYMENT_ALLOCATION_ORDER", default=["fee", "salaer", "interest", "principal"]
 )
 
+# Settlements to creditors (collections_cases.settlements, docs/settlements.md): the beat runs
+# `settle` daily at SETTLEMENT_RUN_TIME (Europe/Oslo); creditors on weekly settlement are
+# settled on SETTLEMENT_WEEKDAY (0 = Monday … 4 = Friday), or the next business day after it.
+SETTLEMENT_RUN_TIME = env("SETTLEMENT_RUN_TIME", default="07:00")
+SETTLEMENT_WEEKDAY = env.int("SETTLEMENT_WEEKDAY", default=4)
+
 # PowerOffice Go. The defaults point at the sandbox this server mounts at /pogo/; set these to
 # PowerOffice's demo or production URLs and keys to use the real service.
 _pogo = f"{SITE_URL}/pogo"

@@ -23,7 +23,6 @@ from stdnum import luhn
 from collections_cases import rules
 from collections_cases.documents import (
     document_payment_plan_pdf,
-    document_settlement_statement_pdf,
     letter_filename,
     letter_pdf,
     letter_render,
@@ -304,49 +303,3 @@ def test_payment_plan_confirmation_lists_the_instalments():
     assert f"Til kontonummer {ACCOUNT}" in text and f"KID {case.kid}" in text
     assert "faller avtalen bort" in text
     assert MIN_SIDE in text
-
-
-def test_settlement_statement_lists_cases_and_totals(creditor):
-    lines = [
-        {
-            "case_number": "K-2026-000001",
-            "debtor_name": "Ola Nordmann",
-            "principal": Decimal("10000.00"),
-            "interest": Decimal("150.25"),
-            "fees": Decimal("335.00"),
-            "paid_out": Decimal("9500.00"),
-            "agency_fee": Decimal("400.00"),
-            "vat": Decimal("100.00"),
-        },
-        {"case_number": "K-2026-000002", "debtor_name": "Kari Nordmann", "principal": "500"},
-    ]
-    totals = {
-        "principal": Decimal("10500.00"),
-        "interest": Decimal("150.25"),
-        "fees": Decimal("335.00"),
-        "paid_out": Decimal("10000.00"),
-        "agency_fee": Decimal("400.00"),
-        "vat": Decimal("100.00"),
-        "payout_date": D(2026, 2, 3),
-    }
-
-    data = document_settlement_statement_pdf(
-        creditor=creditor,
-        period_start=D(2026, 1, 1),
-        period_end=D(2026, 1, 31),
-        lines=lines,
-        totals=totals,
-    )
-
-    keep("settlement_statement.pdf", data)
-    text = pdf_text(data)
-    assert "Oppgjørsoppstilling" in text
-    assert "01.01.2026–31.01.2026" in text
-    assert creditor.name in text and creditor.org_number in text
-    # Narrow columns wrap names: compare without whitespace.
-    compact = text.replace(" ", "")
-    assert "K-2026-000001OlaNordmann10000,00150,25335,009500,00400,00100,00" in compact
-    assert "K-2026-000002KariNordmann500,000,000,000,000,000,00" in compact
-    assert "Sum10500,00150,25335,0010000,00400,00100,00" in compact
-    assert "Utbetalt 03.02.2026" in text
-    assert page_count(data) == 1

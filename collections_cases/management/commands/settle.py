@@ -1,0 +1,71 @@
+"""``python manage.py settle [--date YYYY-MM-DD] [--creditor ORGNR ...]``: the settlement run.
+
+Without ``--creditor`` it settles every creditor that is due on the date (daily, or weekly on
+``SETTLEMENT_WEEKDAY``); with it, exactly those creditors, due or not. Running it twice for
+the same date makes nothing new.
+"""
+
+from datetime import date
+
+from django.core.management.base import BaseCommand, CommandError
+from django.utils import timezone
+
+from collections_cases.models import Settlement
+from collections_cases.settlements.services import settle
+from creditors.models import Creditor
+
+
+def _iso_date(value: str) -> date:
+    try:
+        return date.fromisoformat(value)
+    except ValueError as exc:
+        raise CommandError(f"--date must be YYYY-MM-DD, not {value!r}") from exc
+
+
+class Command(BaseCommand):
+    help = "Settle collected money to creditors: statements, payout instructions, vouchers."
+
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--date",
+            type=_iso_date,
+            default=None,
+            help="Settle as of this date (YYYY-MM-DD); default today in Europe/Oslo.",
+        )
+        parser.add_argument(
+            "--creditor",
+            action="append",
+            default=None,
+            metavar="ORGNR",
+            help="Settle this creditor (organisation number) now, whatever its schedule.",
+        )
+
+    def handle(self, *args, **options):
+        on = options["date"] or timezone.localdate()
+        if isinstance(on, str):  # call_command(date="…") skips argparse's type
+            on = _iso_date(on)
+        creditor_ids = None
+        if options["creditor"]:
+            wanted = [value.replace(" ", "") for value in options["creditor"]]
+            found = dict(
+                Creditor.objects.filter(org_number__in=wanted).values_list("org_number", "pk")
+            )
+            missing = sorted(set(wanted) - set(found))
+            if missing:
+                raise CommandError(f"No creditor with organisation number {', '.join(missing)}")
+            creditor_ids = [found[number] for number in wanted]
+        report = settle(on=on, creditor_ids=creditor_ids)
+        self.stdout.write(
+            f"Settlement run {on.isoformat()}: {len(report.created)} new, "
+            f"{len(report.existing)} already made, {len(report.skipped)} not settled"
+        )
+        for settlement in Settlement.objects.filter(pk__in=report.created).select_related(
+            "creditor"
+        ):
+            self.stdout.write(
+                f"  {settlement.number} {settlement.creditor.name}: payout {settlement.payout}"
+            )
+        for creditor_id, reason in sorted(report.skipped.items()):
+            self.stdout.write(f"  creditor {creditor_id}: {reason}")
+        if report.statement_errors:
+            raise CommandError(f"{report.statement_errors} statement(s) could not be rendered")

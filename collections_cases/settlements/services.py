@@ -1,0 +1,528 @@
+"""The settlement run: per creditor, one settlement for everything collected and not yet paid
+out (docs/settlements.md).
+
+What a debtor paid the agency is already split per case by the payment allocation
+(``PaymentAllocation``: fee, salær, interest, principal, overpayment). A settlement takes every
+allocation not yet settled (``settlement_line`` empty) from payments made on or before the
+settlement date, except overpayments (they belong to the debtor), and per case computes:
+
+* ``principal`` — paid out to the creditor;
+* ``interest`` — to the creditor when ``Creditor.interest_to`` says so, else kept by the agency;
+* ``fees`` and ``salaer`` — kept by the agency (collection costs the debtor paid);
+* ``commission`` — ``success_commission_percent`` of the principal when the case's oldest
+  invoice was more than ``success_commission_min_days_overdue`` days overdue when the case
+  was registered (0 % = off);
+* ``vat`` — for a VAT-registered creditor, 25 % VAT on the agency's fee (the salær and the
+  commission), deducted from the payout: the creditor deducts it as input VAT. A creditor
+  outside the VAT register paid the higher salær (table B) instead and is charged no VAT here;
+* ``payout = principal + interest_to_creditor - commission - vat``.
+
+Amounts are rounded to øre per case line; the settlement's amounts are the sums of its lines.
+
+Exactly once: the creditor's row is locked for the run, only unsettled allocations are taken,
+each allocation is linked to the line that paid it out, and ``(creditor, settled_on)`` is
+unique — a second run for the same date finds the settlement and makes nothing new.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections import defaultdict
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.files.base import ContentFile
+from django.db import IntegrityError, transaction
+from django.db.models import Max, Min, Sum
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from collections_cases import rules
+from collections_cases.models import (
+    CaseEvent,
+    CollectionCase,
+    Invoice,
+    LedgerEntry,
+    PaymentAllocation,
+    Settlement,
+    SettlementInvoicePart,
+    SettlementLine,
+)
+from collections_cases.settlements.vouchers import posting_lines
+from collections_cases.signals import settlement_committed, settlement_created
+from creditors.models import Creditor
+from kravia_web.errors import ApplicationError
+from kravia_web.money import format_nok, to_ore
+
+logger = logging.getLogger(__name__)
+
+ZERO = Decimal("0.00")
+#: Merverdiavgiftsloven § 5-1: the general rate, on the agency's fee to the creditor.
+VAT_PERCENT = Decimal("25.00")
+Component = PaymentAllocation.Component
+SETTLED_COMPONENTS = (Component.FEE, Component.SALAER, Component.INTEREST, Component.PRINCIPAL)
+#: Ledger entries that make up an invoice's part of the principal (what is left to pay on it).
+INVOICE_PART_KINDS = (
+    LedgerEntry.Kind.PRINCIPAL,
+    LedgerEntry.Kind.DIRECT_PAYMENT,
+    LedgerEntry.Kind.CREDIT_NOTE,
+    LedgerEntry.Kind.WRITE_OFF,
+)
+
+
+# --- when a creditor is due ----------------------------------------------------------------
+
+
+def _weekly_slot(on: dt.date) -> dt.date:
+    """The latest configured settlement weekday on or before ``on``."""
+    weekday = int(getattr(settings, "SETTLEMENT_WEEKDAY", 4)) % 7
+    return on - dt.timedelta(days=(on.weekday() - weekday) % 7)
+
+
+def settlement_is_due(*, frequency: str, last_settled_on: dt.date | None, on: dt.date) -> bool:
+    """Daily: every business day. Weekly: on the configured weekday, or the first business day
+    after it when that day is a holiday or the run did not happen (never twice a week)."""
+    if not rules.is_business_day(on):
+        return False
+    if frequency == Creditor.SettlementFrequency.DAILY:
+        return True
+    return last_settled_on is None or last_settled_on < _weekly_slot(on)
+
+
+def _unsettled(on: dt.date):
+    return PaymentAllocation.objects.filter(
+        settlement_line__isnull=True,
+        payment__paid_on__lte=on,
+        component__in=SETTLED_COMPONENTS,
+    )
+
+
+def settlement_due_creditor_ids(*, on: dt.date) -> list[int]:
+    """Creditors with money waiting whose schedule makes them due on ``on``."""
+    waiting = set(_unsettled(on).values_list("case__creditor_id", flat=True).distinct())
+    if not waiting:
+        return []
+    last = dict(
+        Settlement.objects.filter(creditor_id__in=waiting)
+        .values("creditor_id")
+        .annotate(last=Max("settled_on"))
+        .values_list("creditor_id", "last")
+    )
+    due = []
+    for creditor_id, frequency in Creditor.objects.filter(pk__in=waiting).values_list(
+        "pk", "settlement_frequency"
+    ):
+        if settlement_is_due(frequency=frequency, last_settled_on=last.get(creditor_id), on=on):
+            due.append(creditor_id)
+    return sorted(due)
+
+
+# --- the arithmetic (pure) -----------------------------------------------------------------
+
+
+@dataclass
+class CaseAmounts:
+    principal: Decimal = ZERO
+    interest: Decimal = ZERO
+    fees: Decimal = ZERO
+    salaer: Decimal = ZERO
+    days_overdue: int = 0
+    allocations: list = field(default_factory=list)
+
+    @property
+    def collected(self) -> Decimal:
+        return self.principal + self.interest + self.fees + self.salaer
+
+
+def line_amounts(
+    amounts: CaseAmounts,
+    *,
+    interest_to_creditor: bool,
+    vat_registered: bool,
+    commission_percent: Decimal,
+    commission_min_days: int,
+) -> dict[str, Decimal]:
+    """One case's settlement amounts (see the module docstring)."""
+    interest_out = amounts.interest if interest_to_creditor else ZERO
+    commission = ZERO
+    if commission_percent > 0 and amounts.days_overdue > commission_min_days:
+        commission = rules.round_ore(amounts.principal * commission_percent / 100)
+    vat = ZERO
+    if vat_registered:
+        vat = rules.round_ore((amounts.salaer + commission) * VAT_PERCENT / 100)
+    return {
+        "collected": amounts.collected,
+        "principal": amounts.principal,
+        "interest": amounts.interest,
+        "fees": amounts.fees,
+        "salaer": amounts.salaer,
+        "interest_to_creditor": interest_out,
+        "commission": commission,
+        "vat": vat,
+        "payout": amounts.principal + interest_out - commission - vat,
+    }
+
+
+MONEY_FIELDS = (
+    "collected",
+    "principal",
+    "interest",
+    "fees",
+    "salaer",
+    "interest_to_creditor",
+    "commission",
+    "vat",
+    "payout",
+)
+
+
+def split_over_invoices(
+    principal: Decimal, open_by_invoice: list[tuple[int, Decimal]]
+) -> list[tuple[int, Decimal]]:
+    """Spread a case's settled principal over its invoices, oldest due first, each up to what
+    is still open on it (``open_by_invoice`` in that order). What no invoice can take is left
+    out: the posting lines credit it to receivables without an invoice number."""
+    parts, rest = [], principal
+    for invoice_id, still_open in open_by_invoice:
+        if rest <= 0:
+            break
+        take = min(rest, max(still_open, ZERO))
+        if take > 0:
+            parts.append((invoice_id, take))
+            rest -= take
+    return parts
+
+
+# --- the run -------------------------------------------------------------------------------
+
+
+@dataclass
+class SettleReport:
+    on: dt.date
+    created: list[int] = field(default_factory=list)
+    existing: list[int] = field(default_factory=list)
+    skipped: dict[int, str] = field(default_factory=dict)
+    statements_rendered: int = 0
+    statement_errors: int = 0
+
+    def as_dict(self) -> dict:
+        return {
+            "on": self.on.isoformat(),
+            "created": len(self.created),
+            "existing": len(self.existing),
+            "skipped": len(self.skipped),
+            "statements_rendered": self.statements_rendered,
+            "statement_errors": self.statement_errors,
+        }
+
+
+class NothingToSettle(ApplicationError):
+    pass
+
+
+def settle(*, on: dt.date, creditor_ids: list[int] | None = None) -> SettleReport:
+    """The periodic run: settle every due creditor (or exactly ``creditor_ids``, due or not),
+    then render the statements still missing (also those of earlier, interrupted runs)."""
+    report = SettleReport(on=on)
+    targets = creditor_ids if creditor_ids is not None else settlement_due_creditor_ids(on=on)
+    for creditor_id in targets:
+        try:
+            settlement, created = settle_creditor(creditor_id=creditor_id, on=on)
+        except NothingToSettle as exc:
+            report.skipped[creditor_id] = str(exc)
+            continue
+        (report.created if created else report.existing).append(settlement.pk)
+    statements_render_missing(report=report)
+    return report
+
+
+def _case_amounts(allocations: list[PaymentAllocation]) -> dict[int, CaseAmounts]:
+    by_case: dict[int, CaseAmounts] = defaultdict(CaseAmounts)
+    attribute = {
+        Component.PRINCIPAL: "principal",
+        Component.INTEREST: "interest",
+        Component.FEE: "fees",
+        Component.SALAER: "salaer",
+    }
+    for allocation in allocations:
+        amounts = by_case[allocation.case_id]
+        name = attribute[allocation.component]
+        setattr(amounts, name, getattr(amounts, name) + allocation.amount)
+        amounts.allocations.append(allocation)
+    return by_case
+
+
+def _open_principal_by_invoice(case_ids) -> dict[int, list[tuple[int, Decimal]]]:
+    """Per case, its invoices (oldest due first) with the principal still open on each: the
+    invoice's part of the ledger less principal already settled on it."""
+    invoices = list(
+        Invoice.objects.filter(case_id__in=case_ids)
+        .order_by("case_id", "due_date", "invoice_no", "pk")
+        .values_list("pk", "case_id")
+    )
+    ids = [pk for pk, _case in invoices]
+    ledger = defaultdict(Decimal)
+    for row in (
+        LedgerEntry.objects.filter(invoice_id__in=ids, kind__in=INVOICE_PART_KINDS)
+        .values("invoice_id")
+        .annotate(total=Sum("amount"))
+    ):
+        ledger[row["invoice_id"]] = to_ore(row["total"])
+    for row in (
+        SettlementInvoicePart.objects.filter(invoice_id__in=ids)
+        .values("invoice_id")
+        .annotate(total=Sum("amount"))
+    ):
+        ledger[row["invoice_id"]] -= to_ore(row["total"])
+    result: dict[int, list[tuple[int, Decimal]]] = defaultdict(list)
+    for pk, case_id in invoices:
+        result[case_id].append((pk, ledger[pk]))
+    return result
+
+
+def _days_overdue(case_ids) -> dict[int, int]:
+    """Days from the oldest invoice's due date to the day the case was registered."""
+    oldest = dict(
+        Invoice.objects.filter(case_id__in=case_ids)
+        .values("case_id")
+        .annotate(due=Min("due_date"))
+        .values_list("case_id", "due")
+    )
+    result = {}
+    for case_id, created_at in CollectionCase.objects.filter(pk__in=case_ids).values_list(
+        "pk", "created_at"
+    ):
+        due = oldest.get(case_id)
+        registered = timezone.localdate(created_at)
+        result[case_id] = (registered - due).days if due else 0
+    return result
+
+
+def settle_creditor(*, creditor_id: int, on: dt.date) -> tuple[Settlement, bool]:
+    """Settle one creditor for ``on``: ``(settlement, created)``. Raises
+    :class:`NothingToSettle` when nothing is waiting or the payout would not be positive
+    (the money then waits for the next run; see docs/settlements.md)."""
+    try:
+        with transaction.atomic():
+            return _settle_locked(creditor_id, on)
+    except IntegrityError:
+        # A concurrent run made it first (SQLite has no row locks): that one stands.
+        existing = Settlement.objects.filter(creditor_id=creditor_id, settled_on=on).first()
+        if existing is None:
+            raise
+        return existing, False
+
+
+def _settle_locked(creditor_id: int, on: dt.date) -> tuple[Settlement, bool]:
+    creditor = Creditor.objects.select_for_update().get(pk=creditor_id)
+    existing = Settlement.objects.filter(creditor=creditor, settled_on=on).first()
+    if existing is not None:
+        return existing, False
+    allocations = list(
+        _unsettled(on)
+        .filter(case__creditor=creditor)
+        .select_related("payment")
+        .order_by("case_id", "pk")
+    )
+    if not allocations:
+        raise NothingToSettle(_("Ingenting å gjøre opp."))
+    by_case = _case_amounts(allocations)
+    case_ids = sorted(by_case)
+    for case_id, days in _days_overdue(case_ids).items():
+        by_case[case_id].days_overdue = days
+    options = {
+        "interest_to_creditor": creditor.interest_to == Creditor.InterestTo.CREDITOR,
+        "vat_registered": creditor.vat_registered,
+        "commission_percent": creditor.success_commission_percent,
+        "commission_min_days": creditor.success_commission_min_days_overdue,
+    }
+    computed = {case_id: line_amounts(by_case[case_id], **options) for case_id in case_ids}
+    totals = {name: sum((c[name] for c in computed.values()), ZERO) for name in MONEY_FIELDS}
+    if totals["payout"] <= 0:
+        raise NothingToSettle(
+            _(
+                "Utbetalingen ville blitt %(amount)s (mva. på salær er større enn innkrevd "
+                "hovedstol); beløpet tas med i neste oppgjør."
+            )
+            % {"amount": format_nok(totals["payout"])}
+        )
+
+    previous = (
+        Settlement.objects.filter(creditor=creditor, settled_on__lt=on)
+        .order_by("-settled_on")
+        .values_list("settled_on", flat=True)
+        .first()
+    )
+    first_paid = min(a.payment.paid_on for a in allocations)
+    period_start = min(first_paid, previous + dt.timedelta(days=1)) if previous else first_paid
+    settlement = Settlement.objects.create(
+        creditor=creditor,
+        settled_on=on,
+        period_start=period_start,
+        period_end=on,
+        bookkeeping_mode=creditor.bookkeeping_mode,
+        vat_registered=creditor.vat_registered,
+        interest_to=creditor.interest_to,
+        commission_percent=creditor.success_commission_percent,
+        vat_percent=VAT_PERCENT,
+        payout_account=creditor.bank_account,
+        voucher_status=(
+            Settlement.VoucherStatus.MANUAL
+            if creditor.bookkeeping_mode == Creditor.BookkeepingMode.NONE
+            else Settlement.VoucherStatus.PENDING
+        ),
+        **totals,
+    )
+    lines = SettlementLine.objects.bulk_create(
+        [
+            SettlementLine(
+                settlement=settlement,
+                case_id=case_id,
+                days_overdue=by_case[case_id].days_overdue,
+                **computed[case_id],
+            )
+            for case_id in case_ids
+        ]
+    )
+    line_by_case = {line.case_id: line for line in lines}
+    if any(line.pk is None for line in lines):  # backends without RETURNING
+        line_by_case = {
+            line.case_id: line for line in SettlementLine.objects.filter(settlement=settlement)
+        }
+
+    open_by_case = _open_principal_by_invoice(case_ids)
+    parts = []
+    for case_id in case_ids:
+        for invoice_id, amount in split_over_invoices(
+            computed[case_id]["principal"], open_by_case.get(case_id, [])
+        ):
+            parts.append(
+                SettlementInvoicePart(
+                    line=line_by_case[case_id], invoice_id=invoice_id, amount=amount
+                )
+            )
+    SettlementInvoicePart.objects.bulk_create(parts)
+
+    for allocation in allocations:
+        allocation.settlement_line = line_by_case[allocation.case_id]
+    PaymentAllocation.objects.bulk_update(allocations, ["settlement_line"], batch_size=500)
+
+    settlement.voucher_lines = posting_lines(
+        settlement, mapping=creditor.account_mapping, parts=_posting_parts(settlement)
+    )
+    settlement.save(update_fields=["voucher_lines"])
+
+    number = settlement.number
+    CaseEvent.objects.bulk_create(
+        [
+            CaseEvent(
+                case_id=case_id,
+                kind=CaseEvent.Kind.SETTLEMENT,
+                actor_label=_("Oppgjørskjøring"),
+                message=_(
+                    "Oppgjort til kreditor i %(number)s: hovedstol %(principal)s, renter "
+                    "%(interest)s, gebyrer og salær %(costs)s; utbetales %(payout)s."
+                )
+                % {
+                    "number": number,
+                    "principal": format_nok(computed[case_id]["principal"]),
+                    "interest": format_nok(computed[case_id]["interest"]),
+                    "costs": format_nok(computed[case_id]["fees"] + computed[case_id]["salaer"]),
+                    "payout": format_nok(computed[case_id]["payout"]),
+                },
+                data={
+                    "settlement_id": settlement.pk,
+                    **{name: str(computed[case_id][name]) for name in MONEY_FIELDS},
+                },
+            )
+            for case_id in case_ids
+        ]
+    )
+    settlement_created.send(sender=Settlement, settlement_id=settlement.pk)
+    settlement_pk = settlement.pk
+    transaction.on_commit(
+        lambda: settlement_committed.send(sender=Settlement, settlement_id=settlement_pk)
+    )
+    logger.info(
+        "Settlement %s for creditor %s: %s cases, payout %s",
+        number,
+        creditor.pk,
+        len(case_ids),
+        totals["payout"],
+    )
+    return settlement, True
+
+
+def _posting_parts(settlement: Settlement) -> list[tuple]:
+    rows = (
+        SettlementInvoicePart.objects.filter(line__settlement=settlement)
+        .select_related("invoice__debtor", "line__case")
+        .order_by("line__case__number", "invoice__due_date", "invoice__invoice_no")
+    )
+    return [
+        (
+            part.invoice.invoice_no,
+            part.invoice.debtor_id,
+            part.invoice.debtor.name,
+            part.line.case.number,
+            part.amount,
+        )
+        for part in rows
+    ]
+
+
+# --- statements, payout, bookkeeping -------------------------------------------------------
+
+
+def settlement_render_statement(*, settlement: Settlement) -> Settlement:
+    """Render and store the statement PDF (once; it reflects the settlement's fixed rows)."""
+    from collections_cases.documents.statements import document_settlement_pdf
+
+    if settlement.statement_pdf:
+        return settlement
+    data = document_settlement_pdf(settlement=settlement)
+    name = f"oppgjor-{settlement.number}.pdf"
+    settlement.statement_pdf.save(name, ContentFile(data), save=False)
+    Settlement.objects.filter(pk=settlement.pk, statement_pdf="").update(
+        statement_pdf=settlement.statement_pdf.name
+    )
+    return settlement
+
+
+def statements_render_missing(*, report: SettleReport | None = None, limit: int = 2000) -> int:
+    rendered = 0
+    for settlement in Settlement.objects.filter(statement_pdf="").select_related("creditor")[
+        :limit
+    ]:
+        try:
+            settlement_render_statement(settlement=settlement)
+            rendered += 1
+        except Exception:
+            # Kept for the next run; the voucher waits for its PDF meanwhile.
+            logger.exception("Could not render the statement of settlement %s", settlement.pk)
+            if report is not None:
+                report.statement_errors += 1
+    if report is not None:
+        report.statements_rendered += rendered
+    return rendered
+
+
+def settlement_mark_paid_out(*, settlement_ids, actor) -> int:
+    """The agency paid these settlements out (from the bank file or by hand)."""
+    return Settlement.objects.filter(
+        pk__in=list(settlement_ids), payout_status=Settlement.PayoutStatus.PENDING
+    ).update(
+        payout_status=Settlement.PayoutStatus.PAID, paid_out_at=timezone.now(), paid_out_by=actor
+    )
+
+
+def settlement_mark_booked(*, settlement: Settlement, actor=None) -> Settlement:
+    """The creditor confirms the settlement is in their books (idempotent)."""
+    if settlement.booked_at is None:
+        Settlement.objects.filter(pk=settlement.pk, booked_at__isnull=True).update(
+            booked_at=timezone.now()
+        )
+        settlement.refresh_from_db(fields=["booked_at"])
+    return settlement
