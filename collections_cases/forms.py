@@ -8,8 +8,7 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from collections_cases.models import CollectionCase, Invoice
-from collections_cases.page_selectors import CASE_SORTS, DEFAULT_CASE_SORT
+from collections_cases.models import Invoice
 from creditors.models import Creditor, Debtor
 from kravia_web.money import format_nok, to_ore
 
@@ -73,65 +72,6 @@ class NokAmountField(forms.Field):
         if amount != to_ore(amount):
             raise forms.ValidationError(self.error_messages["decimals"], code="decimals")
         return to_ore(amount)
-
-
-# --------------------------------------------------------------------------------------------
-# Saker: filters
-# --------------------------------------------------------------------------------------------
-
-
-class CaseFilterForm(forms.Form):
-    q = forms.CharField(
-        label=_("Søk"),
-        required=False,
-        max_length=100,
-        widget=forms.TextInput(
-            attrs={"placeholder": _("Skyldner, fakturanummer eller saksnummer"), "type": "search"}
-        ),
-    )
-    status = forms.ChoiceField(
-        label=_("Status"),
-        required=False,
-        choices=[("", _("Alle statuser")), *CollectionCase.Status.choices],
-    )
-    only_open = forms.BooleanField(label=_("Bare aktive saker"), required=False)
-    sort = forms.ChoiceField(
-        label=_("Sorter etter"),
-        required=False,
-        choices=[
-            ("next_action", _("Neste steg (dato)")),
-            ("created", _("Nyeste først")),
-            ("balance", _("Høyeste saldo")),
-        ],
-    )
-
-    def filters(self) -> dict:
-        """The cleaned filters, or the defaults when the query string is nonsense."""
-        data = self.cleaned_data if self.is_valid() else {}
-        sort = data.get("sort") or DEFAULT_CASE_SORT
-        return {
-            "search": data.get("q", ""),
-            "status": data.get("status", ""),
-            "only_open": data.get("only_open", False),
-            "sort": sort if sort in CASE_SORTS else DEFAULT_CASE_SORT,
-        }
-
-
-class DebtorSearchForm(forms.Form):
-    q = forms.CharField(
-        label=_("Søk"),
-        required=False,
-        max_length=100,
-        widget=forms.TextInput(
-            attrs={
-                "placeholder": _("Navn, e-post, organisasjons- eller kundenummer"),
-                "type": "search",
-            }
-        ),
-    )
-
-    def search(self) -> str:
-        return self.cleaned_data.get("q", "") if self.is_valid() else ""
 
 
 # --------------------------------------------------------------------------------------------

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from django.db.models import Count, F, Prefetch, Q, QuerySet, Sum
+from django.db.models import Count, Prefetch, Q, QuerySet, Sum
 from django.db.models.functions import Coalesce
 from django.http import Http404
 from django.utils import timezone
@@ -15,6 +15,7 @@ from collections_cases.models import (
     ZERO,
     CaseEvent,
     CollectionCase,
+    InOre,
     Invoice,
     LedgerEntry,
     Letter,
@@ -28,12 +29,7 @@ from creditors.selectors import creditor_list_for_user
 Status = CollectionCase.Status
 Kind = LedgerEntry.Kind
 
-CASE_SORTS = {
-    "next_action": (F("next_action_date").asc(nulls_last=True), "-created_at", "-pk"),
-    "created": ("-created_at", "-pk"),
-    "balance": ("-balance", "-created_at", "-pk"),
-}
-DEFAULT_CASE_SORT = "next_action"
+PAID_KINDS = (Kind.PAYMENT, Kind.DIRECT_PAYMENT)
 
 
 # --------------------------------------------------------------------------------------------
@@ -41,20 +37,22 @@ DEFAULT_CASE_SORT = "next_action"
 # --------------------------------------------------------------------------------------------
 
 
-def case_page_list(
-    *,
-    user,
-    creditor: Creditor,
-    status: str = "",
-    only_open: bool = False,
-    search: str = "",
-    sort: str = DEFAULT_CASE_SORT,
-) -> QuerySet[CollectionCase]:
-    """The creditor's cases for the *Saker* list, annotated with ``balance``."""
-    qs = case_list_for_user(user=user, creditor=creditor, status=status or None, search=search)
-    if only_open:
-        qs = qs.filter(status__in=OPEN_STATUSES)
-    return qs.order_by(*CASE_SORTS.get(sort, CASE_SORTS[DEFAULT_CASE_SORT]))
+def case_page_list(*, user, creditor: Creditor) -> QuerySet[CollectionCase]:
+    """The creditor's cases for the *Saker* list and its export, with ``balance``,
+    ``principal`` (claimed) and ``paid`` (to the agency or directly, negative) annotated from
+    one join on the ledger; filters and sorting come from ``collections_cases.lists``."""
+    return case_list_for_user(user=user, creditor=creditor).annotate(
+        principal=InOre(
+            Coalesce(
+                Sum("ledger_entries__amount", filter=Q(ledger_entries__kind=Kind.PRINCIPAL)), ZERO
+            )
+        ),
+        paid=InOre(
+            Coalesce(
+                Sum("ledger_entries__amount", filter=Q(ledger_entries__kind__in=PAID_KINDS)), ZERO
+            )
+        ),
+    )
 
 
 def case_page_get(*, user, case_id: int) -> CollectionCase:
@@ -163,25 +161,15 @@ def cases_open_for_more_invoices(*, creditor: Creditor, debtors) -> dict[int, Co
 # --------------------------------------------------------------------------------------------
 
 
-def debtor_page_list(*, creditor: Creditor, search: str = "") -> QuerySet[Debtor]:
+def debtor_page_list(*, creditor: Creditor) -> QuerySet[Debtor]:
     """The creditor's debtors with ``open_cases`` and ``outstanding`` (the open cases'
-    balance). One join chain debtor → case → ledger entry, so the sum counts each entry once."""
+    balance). One join chain debtor → case → ledger entry, so the sum counts each entry once.
+    Filters and sorting come from ``collections_cases.lists``."""
     open_cases = Q(cases__status__in=OPEN_STATUSES)
-    qs = Debtor.objects.filter(creditor=creditor).annotate(
+    return Debtor.objects.filter(creditor=creditor).annotate(
         open_cases=Count("cases", filter=open_cases, distinct=True),
-        outstanding=Coalesce(Sum("cases__ledger_entries__amount", filter=open_cases), ZERO),
+        outstanding=InOre(Coalesce(Sum("cases__ledger_entries__amount", filter=open_cases), ZERO)),
     )
-    search = search.strip()
-    if search:
-        match = (
-            Q(name__icontains=search)
-            | Q(email__icontains=search)
-            | Q(org_number__icontains=search.replace(" ", ""))
-        )
-        if search.isdigit():
-            match |= Q(customer_number=int(search))
-        qs = qs.filter(match)
-    return qs.order_by("name", "pk")
 
 
 def debtor_page_get(*, user, debtor_id: int) -> Debtor:

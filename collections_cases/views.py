@@ -13,21 +13,18 @@ from typing import Any
 
 from django import forms as django_forms
 from django.contrib import messages
-from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_POST
 
-from collections_cases import forms, page_selectors
+from collections_cases import forms, lists, page_selectors
 from collections_cases.models import CollectionCase
 from collections_cases.services import cases as case_services
 from creditors.selectors import ACTIVE_CREDITOR_SESSION_KEY, creditor_active_for_request
 from kravia_web.errors import ApplicationError
-
-CASES_PER_PAGE = 50
-INVOICES_PER_PAGE = 100
+from kravia_web.listing import list_from_request
 
 
 def _active_creditor(request):
@@ -43,16 +40,6 @@ def make_active(request, creditor) -> None:
         request.session[ACTIVE_CREDITOR_SESSION_KEY] = creditor.pk
 
 
-def _page(request, queryset, per_page):
-    return Paginator(queryset, per_page).get_page(request.GET.get("side"))
-
-
-def _query_without_page(request) -> str:
-    params = request.GET.copy()
-    params.pop("side", None)
-    return params.urlencode()
-
-
 # --------------------------------------------------------------------------------------------
 # Saker
 # --------------------------------------------------------------------------------------------
@@ -62,20 +49,17 @@ def case_list(request):
     creditor = _active_creditor(request)
     if creditor is None:
         return redirect("creditor_add")
-    filter_form = forms.CaseFilterForm(request.GET or None)
-    filters = filter_form.filters()
-    cases = page_selectors.case_page_list(user=request.user, creditor=creditor, **filters)
-    page = _page(request, cases, CASES_PER_PAGE)
+    listing = list_from_request(
+        request,
+        spec=lists.CASE_LIST,
+        queryset=page_selectors.case_page_list(user=request.user, creditor=creditor),
+    )
+    if listing.export_format:
+        return listing.export_response()
     return render(
         request,
         "collections_cases/case_list.html",
-        {
-            "creditor": creditor,
-            "filter_form": filter_form,
-            "filtered": any(filters[k] for k in ("search", "status", "only_open")),
-            "page": page,
-            "query": _query_without_page(request),
-        },
+        {"creditor": creditor, "listing": listing, "page": listing.page},
     )
 
 
@@ -226,13 +210,19 @@ def ready_for_collection(request):
             raise Http404
         if form.is_valid():
             _start_cases(request, creditor, form.cleaned_data["invoices"])
-            return redirect("ready_for_collection")
+            return redirect(request.get_full_path())
         messages.error(request, form.errors["invoices"][0])
-    invoices = page_selectors.invoices_ready_for_collection(creditor=creditor)
+    listing = list_from_request(
+        request,
+        spec=lists.READY_LIST,
+        queryset=page_selectors.invoices_ready_for_collection(creditor=creditor),
+    )
+    if listing.export_format and request.method == "GET":
+        return listing.export_response()
     return render(
         request,
         "collections_cases/ready_for_collection.html",
-        {"creditor": creditor, "page": _page(request, invoices, INVOICES_PER_PAGE)},
+        {"creditor": creditor, "listing": listing, "page": listing.page},
     )
 
 

@@ -2,39 +2,33 @@
 per-debtor collection profile."""
 
 from django.contrib import messages
-from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
-from collections_cases import page_selectors
-from collections_cases.forms import DebtorForm, DebtorSearchForm
+from collections_cases import lists, page_selectors
+from collections_cases.forms import DebtorForm
 from collections_cases.views import make_active
 from creditors.debtor_services import debtor_update
 from creditors.selectors import creditor_active_for_request
 from kravia_web.errors import ApplicationError
-
-DEBTORS_PER_PAGE = 50
+from kravia_web.listing import list_from_request
 
 
 def debtor_list(request):
     creditor = creditor_active_for_request(request)
     if creditor is None:
         return redirect("creditor_add")
-    search_form = DebtorSearchForm(request.GET or None)
-    debtors = page_selectors.debtor_page_list(creditor=creditor, search=search_form.search())
-    page = Paginator(debtors, DEBTORS_PER_PAGE).get_page(request.GET.get("side"))
-    params = request.GET.copy()
-    params.pop("side", None)
+    listing = list_from_request(
+        request,
+        spec=lists.DEBTOR_LIST,
+        queryset=page_selectors.debtor_page_list(creditor=creditor),
+    )
+    if listing.export_format:
+        return listing.export_response()
     return render(
         request,
         "creditors/debtor_list.html",
-        {
-            "creditor": creditor,
-            "search_form": search_form,
-            "searched": bool(search_form.search()),
-            "page": page,
-            "query": params.urlencode(),
-        },
+        {"creditor": creditor, "listing": listing, "page": listing.page},
     )
 
 

@@ -118,7 +118,7 @@ def test_the_case_list_sorts_by_balance_and_by_next_action_date(logged_in_client
         until=timezone.localdate() + dt.timedelta(days=20),
     )
 
-    by_balance = logged_in_client.get(reverse("case_list"), {"sort": "balance"})
+    by_balance = logged_in_client.get(reverse("case_list"), {"sort": "-balance"})
     by_date = logged_in_client.get(reverse("case_list"), {"sort": "next_action"})
 
     assert [c.pk for c in by_balance.context["page"].object_list] == [
@@ -150,7 +150,7 @@ def test_the_case_list_runs_a_constant_number_of_queries(
         open_case(creditor)
 
     with django_assert_max_num_queries(12):
-        response = logged_in_client.get(reverse("case_list"), {"q": "Ola", "sort": "balance"})
+        response = logged_in_client.get(reverse("case_list"), {"q": "Ola", "sort": "-balance"})
 
     assert len(response.context["page"].object_list) == min(count, 50)
 
