@@ -1,11 +1,12 @@
-"""Signal receivers: a case change a creditor would see becomes a status push to PoGo."""
+"""Signal receivers: a case change a creditor would see becomes a status push to PoGo; a new
+settlement queues its voucher."""
 
 import logging
 
 from django.dispatch import receiver
 
-from collections_cases.signals import case_changed
-from integrations.services.outbox import outbox_case_changed
+from collections_cases.signals import case_changed, settlement_committed, settlement_created
+from integrations.services.outbox import outbox_case_changed, outbox_status
 
 logger = logging.getLogger(__name__)
 
@@ -19,3 +20,32 @@ def queue_status_push(sender, case_id, **kwargs):
         outbox_case_changed(case_id=case_id)
     except Exception:
         logger.exception("Could not queue the PowerOffice Go status of case %s", case_id)
+
+
+@receiver(settlement_created, dispatch_uid="integrations.settlement_voucher")
+def queue_settlement_voucher(sender, settlement_id, **kwargs):
+    """Inside the settlement's transaction: the voucher's outbox row commits (or rolls back)
+    with the settlement itself, so no settlement is ever left without its voucher. Errors
+    propagate on purpose: a settlement whose voucher could not be queued is not made."""
+    from collections_cases.models import Settlement
+    from integrations.services.vouchers import outbox_settlement_voucher
+
+    outbox_settlement_voucher(settlement=Settlement.objects.get(pk=settlement_id))
+
+
+@receiver(settlement_committed, dispatch_uid="integrations.settlement_closing_status")
+def queue_closing_status_of_manual_settlement(sender, settlement_id, **kwargs):
+    """Mode *none*: no voucher will be delivered, so the closing status of the settlement's
+    cases (held back while their money was unsettled) is queued now."""
+    from collections_cases.models import Settlement, SettlementLine
+
+    try:
+        settlement = Settlement.objects.filter(pk=settlement_id).first()
+        if settlement is None or settlement.voucher_status != Settlement.VoucherStatus.MANUAL:
+            return
+        for case_id in SettlementLine.objects.filter(settlement=settlement).values_list(
+            "case_id", flat=True
+        ):
+            outbox_status(case_id=case_id)
+    except Exception:
+        logger.exception("Could not queue the closing statuses of settlement %s", settlement_id)

@@ -378,6 +378,22 @@ class JournalVoucher(models.Model):
         return f"{self.kind} {self.voucher_no or '(ikke bokført)'}"
 
 
+class JournalVoucherPage(models.Model):
+    """A file attached to a voucher (``POST /JournalEntryVouchers/{id}/VoucherPages``)."""
+
+    voucher = models.ForeignKey(JournalVoucher, on_delete=models.CASCADE, related_name="pages")
+    filename = models.CharField(max_length=255)
+    content_type = models.CharField(max_length=100, default="application/octet-stream")
+    content = models.BinaryField()
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["voucher_id", "pk"]
+
+    def __str__(self):
+        return self.filename
+
+
 class FaultRule(models.Model):
     """Fault injection for tests and demos: make an endpoint fail or slow down on purpose."""
 

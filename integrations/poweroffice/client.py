@@ -16,6 +16,7 @@ from typing import Any
 import jsonpatch
 import requests
 from jsonpointer import JsonPointer
+from urllib3 import encode_multipart_formdata
 
 from . import types as t
 from .auth import SUBSCRIPTION_HEADER, TokenCache, TokenKey, default_token_cache, request_token
@@ -180,14 +181,20 @@ class PowerOfficeClient:
         content_type: str = JSON,
         idempotent: bool | None = None,
         accept: str = JSON,
+        raw_body: bytes | None = None,
     ) -> requests.Response:
-        """Send with a bearer token; on 401 fetch a new token once and resend, then give up."""
+        """Send with a bearer token; on 401 fetch a new token once and resend, then give up.
+
+        ``body`` is sent as JSON; ``raw_body`` as is (with ``content_type``, e.g. multipart)."""
         headers = {"Accept": accept}
         if api == V2:
             headers[SUBSCRIPTION_HEADER] = self.config.subscription_key
         data = None
         if body is not None:
             data = dumps(body)
+            headers["Content-Type"] = content_type
+        elif raw_body is not None:
+            data = raw_body
             headers["Content-Type"] = content_type
 
         def send(token: str) -> requests.Response:
@@ -477,6 +484,52 @@ class PowerOfficeClient:
             raise ValueError("post_bank_journal_voucher needs an ExternalImportReference")
         body = self._v2("POST", "/Vouchers/BankJournals", body=dict(payload), idempotent=True)
         return t.JournalVoucher.from_api(body)
+
+    def journal_entry_vouchers(
+        self, *, created_since: datetime | None = None, is_posted: bool | None = None
+    ) -> list[t.JournalEntryVoucherListItem]:
+        """Journal-entry vouchers (proposals) of the client, lightweight; ``created_since`` is
+        exclusive. Details come from the voucher type's own endpoint."""
+        params = {
+            "createdDateTimeOffsetGreaterThan": _timestamp(created_since),
+            "isPosted": _bool(is_posted),
+        }
+        items = self._v2_pages("/JournalEntryVouchers", params)
+        return [t.JournalEntryVoucherListItem.from_api(item) for item in items]
+
+    def bank_journal_proposal(self, voucher_id: uuid.UUID | str) -> t.JournalVoucher:
+        """One bank-journal proposal with its lines' header fields and its pages."""
+        voucher_id = uuid.UUID(str(voucher_id))
+        return t.JournalVoucher.from_api(
+            self._v2("GET", f"/JournalEntryVouchers/BankJournals/{voucher_id}")
+        )
+
+    def add_voucher_page(
+        self,
+        voucher_id: uuid.UUID | str,
+        *,
+        filename: str,
+        content: bytes,
+        content_type: str = "application/pdf",
+    ) -> None:
+        """Attach a file (e.g. a PDF) to an unposted voucher as a page (multipart, ``file``).
+
+        Not idempotent: an ambiguous failure raises ``Unavailable(maybe_processed=True)``; the
+        caller checks the voucher's ``Pages`` before trying again."""
+        voucher_id = uuid.UUID(str(voucher_id))
+        body, multipart_type = encode_multipart_formdata(
+            {"file": (filename, content, content_type)}
+        )
+        self._check(
+            self._send_authorized(
+                V2,
+                "POST",
+                f"/JournalEntryVouchers/{voucher_id}/VoucherPages",
+                raw_body=body,
+                content_type=multipart_type,
+                idempotent=False,
+            )
+        )
 
     def voucher_documentation(self, voucher_id: uuid.UUID | str) -> list[t.VoucherDocumentation]:
         body = self._v2(

@@ -287,6 +287,7 @@ class Customer:
     reminder_delivery_type: str | None
     notice_of_debt_collection_delivery_type: str | None
     last_changed: datetime | None
+    subledger_account_id: int | None = None
 
     @classmethod
     def from_api(cls, data: Any) -> Customer:
@@ -312,6 +313,7 @@ class Customer:
                 "NoticeOfDebtCollectionDeliveryType", to_str
             ),
             last_changed=r.opt("LastChangedDateTimeOffset", to_datetime),
+            subledger_account_id=r.opt("SubledgerAccountId", to_int),
         )
 
 
@@ -452,10 +454,15 @@ class JournalVoucher:
     description: str | None
     voucher_no: int | None
     external_import_reference: str | None
+    #: Ids of the voucher's pages (attached files), when PoGo returned them.
+    page_ids: tuple[int, ...] = ()
 
     @classmethod
     def from_api(cls, data: Any) -> JournalVoucher:
         r = Reader(data, "JournalVoucher")
+        pages = []
+        for number, page in enumerate(r.items("Pages")):
+            pages.append(Reader(page, f"JournalVoucher.Pages[{number}]").req("Id", to_int))
         return cls(
             id=r.req("Id", to_uuid),
             voucher_date=r.opt("VoucherDate", to_date),
@@ -463,6 +470,29 @@ class JournalVoucher:
             description=r.opt("Description", to_str),
             voucher_no=r.opt("VoucherNo", to_int),
             external_import_reference=r.opt("ExternalImportReference", to_str),
+            page_ids=tuple(pages),
+        )
+
+
+@dataclass(frozen=True)
+class JournalEntryVoucherListItem:
+    """``GET /JournalEntryVouchers``: a proposal's id, type and state, no lines."""
+
+    id: uuid.UUID
+    voucher_type: str | None
+    is_posted: bool
+    is_created_by_current_integration: bool
+    created: datetime | None
+
+    @classmethod
+    def from_api(cls, data: Any) -> JournalEntryVoucherListItem:
+        r = Reader(data, "JournalEntryVoucherListItem")
+        return cls(
+            id=r.req("Id", to_uuid),
+            voucher_type=r.opt("VoucherType", to_str),
+            is_posted=r.flag("IsPosted"),
+            is_created_by_current_integration=r.flag("IsCreatedByCurrentIntegration"),
+            created=r.opt("CreatedDateTimeOffset", to_datetime),
         )
 
 

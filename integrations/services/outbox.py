@@ -6,7 +6,11 @@ later, so a failed call is retried (with backoff) and never lost or made twice.
   may have reached PoGo even though we never recorded its answer.
 * ``add_invoices`` — ``AddInvoicesToCase`` for invoices released after the case was created.
 * ``update_status`` — ``UpdateStatus``; one row per distinct status (``dedupe_key``), and an
-  older status never overwrites a newer one (it is *superseded*).
+  older status never overwrites a newer one (it is *superseded*). The closing status of a case
+  closed as *paid* to the agency is not queued until the voucher of the settlement that paid
+  its money out has been delivered (:func:`.vouchers.case_awaits_settlement_voucher`).
+* ``settlement_voucher`` — the settlement's voucher proposal or posted voucher
+  (:mod:`.vouchers`); waits (``Deferred``) for the statement PDF.
 
 Delivery is claim → call → record: a short transaction claims the row (one more attempt, a
 lease until ``next_attempt_at``), the call runs with no transaction open, and a second short
@@ -128,6 +132,11 @@ def outbox_status(*, case_id: int) -> OutboxMessage | None:
     if case is None or (case.pogo_case_id is None and not _has_create(case)):
         return None
     payload = case_status_payload(case)
+    if payload["closed"]:
+        from integrations.services.vouchers import case_awaits_settlement_voucher
+
+        if case_awaits_settlement_voucher(case):
+            return None  # queued by the voucher's delivery (no row retried meanwhile)
     digest = payload_hash(payload)
     last = (
         OutboxMessage.objects.filter(case=case, kind=Kind.UPDATE_STATUS)
@@ -257,11 +266,26 @@ def _send_update_status(client: PowerOfficeClient, message: OutboxMessage) -> st
     return None
 
 
+def _send_settlement_voucher(client: PowerOfficeClient, message: OutboxMessage) -> str | None:
+    from integrations.services.vouchers import send_settlement_voucher
+
+    return send_settlement_voucher(client, message)
+
+
+def _settlement_voucher_failed(message: OutboxMessage, error: str) -> None:
+    from integrations.services.vouchers import settlement_voucher_failed
+
+    settlement_voucher_failed(message, error)
+
+
 SENDERS = {
     Kind.CREATE_CASE: _send_create_case,
     Kind.ADD_INVOICES: _send_add_invoices,
     Kind.UPDATE_STATUS: _send_update_status,
+    Kind.SETTLEMENT_VOUCHER: _send_settlement_voucher,
 }
+#: What else a failed row marks (the settlement shows why its voucher did not go).
+ON_FAILED = {Kind.SETTLEMENT_VOUCHER: _settlement_voucher_failed}
 
 
 def deliver_message(client: PowerOfficeClient, message: OutboxMessage, now) -> str:
@@ -278,6 +302,8 @@ def deliver_message(client: PowerOfficeClient, message: OutboxMessage, now) -> s
             return "retry"
         logger.warning("Outbox message %s failed: %s", message.pk, error)
         _mark(message, status=Status.FAILED, last_error=error)
+        if message.kind in ON_FAILED:
+            ON_FAILED[message.kind](message, error)
         return Status.FAILED
     _mark(message, status=outcome, sent_at=timezone.now(), last_error="")
     return outcome

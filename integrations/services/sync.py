@@ -188,6 +188,8 @@ def _debtor_values(customer) -> dict:
         "do_not_add_late_payment_fees": bool(customer.do_not_add_late_payment_fees),
         "do_not_add_late_payment_interest": bool(customer.do_not_add_late_payment_interest),
         "pogo_last_changed": customer.last_changed,
+        # The customer's own sub-ledger account: a settlement voucher credits it.
+        "pogo_subledger_account_id": customer.subledger_account_id,
     }
 
 

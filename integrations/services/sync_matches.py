@@ -8,6 +8,15 @@ matched item explaining it is settled as paid directly.
 
 When nothing is left of a case's principal the case closes: *written off* or *credited* when
 that is what emptied it, *paid directly* when the whole balance (costs too) is paid.
+
+Our own settlement vouchers come back too: when the creditor posts the voucher we sent (or the
+lines of a settlement they post by hand, mode *none*), Go matches its receivable credit to the
+invoice and reports it as a payment. That money was already booked on the case as the
+agency's payment, so such an item — a payment on an invoice for which we settled exactly that
+amount of principal and have not seen the echo of yet — is recorded as ``own_settlement``
+(tied to its ``SettlementInvoicePart``) and books nothing, on open and closed cases alike. For
+the same reason an invoice at ``Balance`` 0 in Go is settled as paid directly only for what
+exceeds the principal we settled on it.
 """
 
 from __future__ import annotations
@@ -21,13 +30,20 @@ from django.db.models import Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from collections_cases.models import CaseEvent, CollectionCase, Invoice, LedgerEntry
+from collections_cases.models import (
+    CaseEvent,
+    CollectionCase,
+    Invoice,
+    LedgerEntry,
+    SettlementInvoicePart,
+)
 from collections_cases.selectors import case_balance
 from collections_cases.services.cases import case_close, case_lock
 from collections_cases.signals import case_changed
 from integrations.models import MatchedItem, PogoInvoiceState, PowerOfficeConnection
 from integrations.poweroffice import PowerOfficeClient
 from integrations.services.sync import cursor_advance, cursor_since, read_started
+from integrations.services.vouchers import ECHOED_STATES
 from kravia_web.money import format_nok, to_ore
 
 RESOURCE = "matched_items"
@@ -173,8 +189,9 @@ def sync_matched_items(
     ).select_related("invoice")
     invoice_by_match = {state.match_id: state.invoice for state in states}
 
+    echoes = _unechoed_parts({i.pk for i in invoice_by_match.values()})
     by_case: dict[int, list[tuple]] = defaultdict(list)
-    unmatched = []
+    unmatched, own = [], []
     for item in new:
         record = MatchedItem(
             creditor=creditor,
@@ -197,14 +214,54 @@ def sync_matched_items(
                 _("Fant ingen sak med fakturaen posten er avstemt mot."),
             )
             continue
+        kind = _kind(item)
+        part = _take_echo(echoes, invoice, item.amount) if kind == Kind.DIRECT_PAYMENT else None
+        if part is not None:
+            record.case_id = invoice.case_id
+            record.settlement_part = part
+            record.outcome = MatchedItem.Outcome.OWN_SETTLEMENT
+            own.append(record)
+            continue
         by_case[invoice.case_id].append(
-            (_kind(item), invoice, item.amount, item.voucher_date, item.voucher_no, record)
+            (kind, invoice, item.amount, item.voucher_date, item.voucher_no, record)
         )
-    MatchedItem.objects.bulk_create(unmatched)
+    MatchedItem.objects.bulk_create(unmatched + own)
+    log.count(RESOURCE, "own_settlement", len(own))
     for case_id, lines in by_case.items():
         _apply(case_id, lines, log=log)
     cursor_advance(connection, RESOURCE, next_cursor)
     settle_paid_invoices(connection=connection, log=log)
+
+
+def _settled_parts(invoice_ids):
+    """Principal we settled on these invoices in settlements whose posting is (or will be)
+    in the creditor's books."""
+    return SettlementInvoicePart.objects.filter(
+        invoice_id__in=list(invoice_ids), line__settlement__voucher_status__in=ECHOED_STATES
+    )
+
+
+def _unechoed_parts(invoice_ids) -> dict[int, list[SettlementInvoicePart]]:
+    """Settled principal per invoice that Go has not reported back yet, oldest first."""
+    parts = defaultdict(list)
+    for part in (
+        _settled_parts(invoice_ids)
+        .filter(pogo_matched_item__isnull=True)
+        .order_by("line__settlement__settled_on", "pk")
+    ):
+        parts[part.invoice_id].append(part)
+    return parts
+
+
+def _take_echo(echoes: dict, invoice: Invoice, amount) -> SettlementInvoicePart | None:
+    """The settled part this payment on ``invoice`` echoes: one of exactly its amount (Go
+    reports one matched item per receivable line, and a settlement has one line per
+    invoice)."""
+    for part in echoes.get(invoice.pk, []):
+        if to_ore(part.amount) == to_ore(abs(amount)):
+            echoes[invoice.pk].remove(part)
+            return part
+    return None
 
 
 def settle_paid_invoices(*, connection: PowerOfficeConnection, log) -> None:
@@ -227,6 +284,14 @@ def settle_paid_invoices(*, connection: PowerOfficeConnection, log) -> None:
         .annotate(total=Sum("amount"))
     ):
         left[row["invoice_id"]] = to_ore(row["total"])
+    # Principal we settled was paid to the agency (booked as the agency's payment), and our
+    # voucher is what took it off the invoice in Go: not a direct payment.
+    for row in (
+        _settled_parts(invoice.pk for invoice in paid)
+        .values("invoice_id")
+        .annotate(total=Sum("amount"))
+    ):
+        left[row["invoice_id"]] -= to_ore(row["total"])
     for case_id, invoices in by_case.items():
         lines = [
             (Kind.DIRECT_PAYMENT, invoice, left[invoice.pk], None, None, None)

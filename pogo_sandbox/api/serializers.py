@@ -151,6 +151,24 @@ def bank_journal_proposal(v: JournalVoucher) -> dict:
         lines_key: v.lines,
         "IsPosted": v.is_posted,
         "CreatedDateTimeOffset": v.created_at,
+        "Pages": [
+            {"Id": page.pk, "VoucherId": v.id, "CreatedDateTimeOffset": page.created_at}
+            for page in v.pages.all()
+        ],
+    }
+
+
+def journal_entry_voucher_item(v: JournalVoucher, application) -> dict:
+    return {
+        "Id": v.id,
+        "VoucherType": v.kind,
+        "IsPosted": v.is_posted,
+        "InApprovalWorkflow": False,
+        "IsCreatedByCurrentIntegration": application is not None
+        and v.application_id == application.pk,
+        "OriginatedFromEhf": False,
+        "CreatedDateTimeOffset": v.created_at,
+        "LastChangedDateTimeOffset": v.posted_at or v.created_at,
     }
 
 

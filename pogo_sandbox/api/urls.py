@@ -74,10 +74,21 @@ urlpatterns = [
     ),
     route("v2/GeneralLedgerAccounts", ledger.general_ledger_accounts, "pogo-api-accounts"),
     route("v2/VatCodes", ledger.vat_codes, "pogo-api-vat-codes"),
+    route("v2/JournalEntryVouchers", vouchers.journal_entry_vouchers, "pogo-api-proposals"),
     route(
         "v2/JournalEntryVouchers/BankJournals",
         vouchers.bank_journal_proposal,
         "pogo-api-proposal-bank",
+    ),
+    route(
+        rf"v2/JournalEntryVouchers/BankJournals/(?P<voucher_id>{GUID})",
+        vouchers.bank_journal_proposal_detail,
+        "pogo-api-proposal-bank-detail",
+    ),
+    route(
+        rf"v2/JournalEntryVouchers/(?P<voucher_id>{GUID})/VoucherPages",
+        vouchers.voucher_pages,
+        "pogo-api-voucher-pages",
     ),
     route(
         "v2/JournalEntryVouchers/ManualJournals",

@@ -4,6 +4,7 @@ and ``VoucherDocumentation``."""
 import json
 from decimal import Decimal
 
+from django.db.models import Q
 from django.http import HttpResponse
 
 from pogo_sandbox import domain
@@ -55,6 +56,9 @@ def _proposal(request, kind: str, lines_key: str):
     if not lines:
         raise _bad(f"{lines_key} must contain at least one line.")
     _check_accounts(request.company, lines, ("DebitAccountId", "CreditAccountId"))
+    debits, credits = domain.voucher_balance(lines)
+    if debits != credits:
+        raise _bad(f"The voucher does not balance (debit {debits}, credit {credits}).")
     voucher = domain.receive_voucher(
         request.company,
         application=request.application,
@@ -74,6 +78,65 @@ def bank_journal_proposal(request):
 @v2_endpoint(methods=("POST",), privilege="JournalEntryVoucher_Full")
 def manual_journal_proposal(request):
     return _proposal(request, JournalVoucher.Kind.MANUAL, "ManualVoucherLines")
+
+
+def _own_voucher(request, voucher_id, **filters) -> JournalVoucher:
+    """The integration sees only vouchers it created (as the real Go: "or is the current
+    approver of", which the sandbox has no workflow for)."""
+    voucher = JournalVoucher.objects.filter(
+        company=request.company,
+        pk=params.to_uuid(voucher_id, "voucher"),
+        application=request.application,
+        **filters,
+    ).first()
+    if voucher is None:
+        raise ApiError(404, "Object(s) not found", f"Voucher with id = {voucher_id} not found.")
+    return voucher
+
+
+@v2_endpoint(privilege="JournalEntryVoucher_Full")
+def journal_entry_vouchers(request):
+    """``GET /JournalEntryVouchers``: lightweight list items, oldest first."""
+    vouchers = JournalVoucher.objects.filter(company=request.company).order_by("created_at")
+    created = params.timestamp(request, "createdDateTimeOffsetGreaterThan")
+    if created is not None:
+        vouchers = vouchers.filter(created_at__gt=created)
+    changed = params.timestamp(request, "lastChangedDateTimeOffsetGreaterThan")
+    if changed is not None:
+        vouchers = vouchers.filter(Q(created_at__gt=changed) | Q(posted_at__gt=changed))
+    if params.param(request, "isPosted") not in (None, ""):
+        vouchers = vouchers.filter(is_posted=params.boolean(request, "isPosted"))
+    return [
+        serializers.journal_entry_voucher_item(v, request.application)
+        for v in params.page(request, vouchers.prefetch_related("pages"))
+    ]
+
+
+@v2_endpoint(privilege="JournalEntryVoucher_Full")
+def bank_journal_proposal_detail(request, voucher_id):
+    voucher = _own_voucher(request, voucher_id, kind=JournalVoucher.Kind.BANK)
+    return serializers.bank_journal_proposal(voucher)
+
+
+@v2_endpoint(methods=("POST",), privilege="JournalEntryVoucher_Full")
+def voucher_pages(request, voucher_id):
+    """``POST /JournalEntryVouchers/{id}/VoucherPages``: multipart/form-data, field ``file``."""
+    if not (request.content_type or "").startswith("multipart/form-data"):
+        raise ApiError(415, "Unsupported Media Type", "Content-Type must be multipart/form-data.")
+    upload = request.FILES.get("file")
+    if upload is None:
+        raise _bad("The file field is required.")
+    voucher = _own_voucher(request, voucher_id)
+    try:
+        domain.add_voucher_page(
+            voucher,
+            filename=upload.name,
+            content=upload.read(),
+            content_type=upload.content_type or "application/octet-stream",
+        )
+    except domain.VoucherPosted as exc:
+        raise ApiError(409, "Object conflict", str(exc)) from exc
+    return HttpResponse(status=201)
 
 
 @v2_endpoint(methods=("POST",), privilege="Voucher_Full")

@@ -74,9 +74,12 @@ from .operations import (
 from .vouchers import (
     RECEIVABLE_ACCOUNT_NO,
     DuplicateReference,
+    VoucherPosted,
     account_ids,
+    add_voucher_page,
     post_voucher,
     receive_voucher,
+    voucher_balance,
     voucher_lines,
 )
 
@@ -92,7 +95,9 @@ __all__ = [
     "RECEIVABLE_ACCOUNT_NO",
     "SandboxError",
     "Status",
+    "VoucherPosted",
     "account_ids",
+    "add_voucher_page",
     "add_invoices_to_case",
     "approve_drafts",
     "available_invoices",
@@ -123,6 +128,7 @@ __all__ = [
     "request_counts",
     "set_fault_rule",
     "update_case_status",
+    "voucher_balance",
     "voucher_lines",
     "write_off",
 ]

@@ -14,6 +14,7 @@ from pogo_sandbox.models import (
     Customer,
     GeneralLedgerAccount,
     JournalVoucher,
+    JournalVoucherPage,
     OutgoingInvoice,
 )
 
@@ -86,6 +87,46 @@ def post_voucher(voucher: JournalVoucher) -> None:
         voucher.is_posted = True
         voucher.posted_at = timezone.now()
         voucher.save(update_fields=["is_posted", "posted_at", "voucher_no"])
+
+
+def voucher_balance(lines: list[dict]) -> tuple[Decimal, Decimal]:
+    """``(debits, credits)`` of voucher lines: a single-sided line counts on its side, a line
+    with both accounts on both, a signed ``AccountId`` line by its sign."""
+    debits = credits = Decimal("0")
+    for line in lines:
+        amount = Decimal(str(line.get("CurrencyAmount") or 0))
+        if "DebitAccountId" in line or "CreditAccountId" in line:
+            if line.get("DebitAccountId") is not None:
+                debits += amount
+            if line.get("CreditAccountId") is not None:
+                credits += amount
+        elif amount >= 0:
+            debits += amount
+        else:
+            credits -= amount
+    return debits, credits
+
+
+def add_voucher_page(
+    voucher: JournalVoucher, *, filename: str, content: bytes, content_type: str
+) -> JournalVoucherPage:
+    """Attach a file to an unposted voucher (a posted one cannot change: the API's 409)."""
+    with transaction.atomic():
+        voucher = JournalVoucher.objects.select_for_update().get(pk=voucher.pk)
+        if voucher.is_posted:
+            raise VoucherPosted("The voucher is posted and cannot be changed.")
+        if not content:
+            raise SandboxError("The file is empty.")
+        return JournalVoucherPage.objects.create(
+            voucher=voucher,
+            filename=(filename or "side")[:255],
+            content_type=(content_type or "application/octet-stream")[:100],
+            content=content,
+        )
+
+
+class VoucherPosted(SandboxError):
+    """The voucher is posted (the API's 409)."""
 
 
 class DuplicateReference(SandboxError):

@@ -32,4 +32,9 @@ urlpatterns = [
     path("inkasso/fjern/", views.inkasso_remove, name="inkasso_remove"),
     path("bilagsmottak/", views.voucher_inbox, name="voucher_inbox"),
     path("bilagsmottak/<uuid:voucher_id>/bokfor/", views.voucher_post, name="voucher_post"),
+    path(
+        "bilagsmottak/<uuid:voucher_id>/sider/<int:page_id>/",
+        views.voucher_page,
+        name="voucher_page",
+    ),
 ]

@@ -9,7 +9,7 @@ from decimal import Decimal, InvalidOperation
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db.models import Count, Q, Sum
-from django.http import Http404, HttpResponseBadRequest
+from django.http import Http404, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
@@ -21,6 +21,7 @@ from pogo_sandbox.models import (
     DebtCollectionCase,
     GeneralLedgerAccount,
     JournalVoucher,
+    JournalVoucherPage,
     OutgoingInvoice,
 )
 from pogo_sandbox.screens.access import (
@@ -350,8 +351,16 @@ def _voucher_rows(voucher: JournalVoucher, accounts: dict) -> list[dict]:
 def voucher_inbox(request):
     company = request.go_company
     accounts = {a.pk: a for a in GeneralLedgerAccount.objects.filter(company=company)}
-    received = company.vouchers.filter(is_posted=False).select_related("application")
-    posted = company.vouchers.filter(is_posted=True).select_related("application")
+    received = (
+        company.vouchers.filter(is_posted=False)
+        .select_related("application")
+        .prefetch_related("pages")
+    )
+    posted = (
+        company.vouchers.filter(is_posted=True)
+        .select_related("application")
+        .prefetch_related("pages")
+    )
     return render(
         request,
         "pogo_sandbox/voucher_inbox.html",
@@ -380,3 +389,14 @@ def voucher_post(request, voucher_id):
         voucher.refresh_from_db()
         messages.success(request, f"Bilaget er bokført som bilag nr. {voucher.voucher_no}.")
     return redirect("pogo_screens:voucher_inbox")
+
+
+@company_required
+def voucher_page(request, voucher_id, page_id):
+    """A voucher page (an attached file, e.g. a settlement statement PDF), inline."""
+    page = get_object_or_404(
+        JournalVoucherPage, pk=page_id, voucher_id=voucher_id, voucher__company=request.go_company
+    )
+    response = HttpResponse(bytes(page.content), content_type=page.content_type)
+    response["Content-Disposition"] = f'inline; filename="{page.filename}"'
+    return response
