@@ -11,12 +11,15 @@ urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
+    path("api/v1/", include("kravia_web.api.urls")),
     path("", include("creditors.urls")),
     path("", include("integrations.urls")),
     path("", include("collections_cases.urls")),
     path("", include("collections_cases.letter_urls")),
     path("", include("collections_cases.settlements.urls")),
     path("", include("collections_cases.portal.urls")),
+    path("", include("api_access.urls")),
+    path("", include("integrations.webhooks.urls")),
 ]
 
 if settings.POWEROFFICE_SANDBOX:

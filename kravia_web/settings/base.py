@@ -43,12 +43,15 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "rest_framework",
     "drf_spectacular",
+    "drf_spectacular_sidecar",
     "django_celery_beat",
     "axes",
     "kravia_web",
     "creditors",
     "collections_cases",
     "integrations",
+    "integrations.webhooks",
+    "api_access",
 ]
 if POWEROFFICE_SANDBOX:
     INSTALLED_APPS.append("pogo_sandbox")
@@ -247,17 +250,47 @@ POWEROFFICE_SUBSCRIPTION_KEY = env(
 POWEROFFICE_TIMEOUT = env.float("POWEROFFICE_TIMEOUT", default=30.0)
 POWEROFFICE_RATE_LIMIT_PER_SECOND = env.int("POWEROFFICE_RATE_LIMIT_PER_SECOND", default=10)
 
+# REST API under /api/v1/ (kravia_web.api, docs/api.md): API keys or the browser session,
+# JSON only, one error shape, cursor pagination, a rate limit per key (API_RATE_LIMIT,
+# e.g. "600/min"; counted in the cache, so shared through Redis in production).
 REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_AUTHENTICATION_CLASSES": [
+        "kravia_web.api.authentication.ApiKeyAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_THROTTLE_CLASSES": ["kravia_web.api.throttling.PerKeyRateThrottle"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PAGINATION_CLASS": "kravia_web.api.pagination.ApiCursorPagination",
+    "EXCEPTION_HANDLER": "kravia_web.api.errors.api_exception_handler",
+    "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }
+API_RATE_LIMIT = env("API_RATE_LIMIT", default="600/min")
 SPECTACULAR_SETTINGS = {
     "TITLE": "Kravia Kundeweb API",
+    "DESCRIPTION": (
+        "Cases, debtors, invoices for collection and settlements of one creditor. "
+        "Authenticate with `Authorization: Bearer <API key>` (Kundeweb: Innstillinger → "
+        "API-nøkler). Every error is `{type, message, errors}`; send `Idempotency-Key` on POST."
+    ),
     "VERSION": "1.0.0",
+    "SCHEMA_PATH_PREFIX": "/api/v1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "COMPONENT_SPLIT_REQUEST": True,
+    # Swagger UI and Redoc from drf-spectacular-sidecar's static files: no CDN.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "ENUM_NAME_OVERRIDES": {"CaseStatusEnum": "collections_cases.models.CollectionCase.Status"},
 }
+
+# Webhooks (integrations.webhooks): HTTPS only and public addresses only, except in
+# development and tests (a receiver on http://127.0.0.1).
+WEBHOOK_ALLOW_HTTP = env.bool("WEBHOOK_ALLOW_HTTP", default=DEBUG)
+WEBHOOK_ALLOW_PRIVATE_ADDRESSES = env.bool("WEBHOOK_ALLOW_PRIVATE_ADDRESSES", default=DEBUG)
+WEBHOOK_TIMEOUT_SECONDS = env.float("WEBHOOK_TIMEOUT_SECONDS", default=10.0)
 
 LOGGING = {
     "version": 1,

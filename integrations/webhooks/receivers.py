@@ -1,0 +1,27 @@
+"""Case and settlement signals → webhook deliveries. Both signals are sent after the
+change committed, so a failure here is logged and never undoes the change."""
+
+import logging
+
+from django.dispatch import receiver
+
+from collections_cases.signals import case_changed, settlement_committed
+from integrations.webhooks.services import webhook_case_changed, webhook_settlement_created
+
+logger = logging.getLogger(__name__)
+
+
+@receiver(case_changed, dispatch_uid="webhooks.case_changed")
+def case_changed_webhooks(sender, case_id, kind, **kwargs):
+    try:
+        webhook_case_changed(case_id=case_id, kind=kind)
+    except Exception:
+        logger.exception("Could not queue webhooks for case %s", case_id)
+
+
+@receiver(settlement_committed, dispatch_uid="webhooks.settlement_committed")
+def settlement_webhooks(sender, settlement_id, **kwargs):
+    try:
+        webhook_settlement_created(settlement_id=settlement_id)
+    except Exception:
+        logger.exception("Could not queue webhooks for settlement %s", settlement_id)
