@@ -39,7 +39,7 @@ def signup(request):
 def home(request):
     if not selectors.creditor_list_for_user(user=request.user).exists():
         return redirect("creditor_add")
-    return redirect("case_list")
+    return redirect("dashboard")
 
 
 def settings_index(request):

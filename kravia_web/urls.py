@@ -15,6 +15,7 @@ urlpatterns = [
     path("", include("creditors.urls")),
     path("", include("integrations.urls")),
     path("", include("collections_cases.urls")),
+    path("", include("collections_cases.dashboard_urls")),
     path("", include("collections_cases.letter_urls")),
     path("", include("collections_cases.settlements.urls")),
     path("", include("collections_cases.portal.urls")),

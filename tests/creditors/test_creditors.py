@@ -192,4 +192,4 @@ def test_switching_creditor_never_redirects_off_site(logged_in_client, creditor)
 def test_home_sends_a_new_user_to_add_a_creditor_and_others_to_their_cases(logged_in_client, user):
     assert logged_in_client.get(reverse("home"))["Location"] == reverse("creditor_add")
     MembershipFactory(user=user)
-    assert logged_in_client.get(reverse("home"))["Location"] == reverse("case_list")
+    assert logged_in_client.get(reverse("home"))["Location"] == reverse("dashboard")

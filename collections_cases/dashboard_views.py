@@ -1,0 +1,203 @@
+"""*Oversikt*: the page a creditor lands on — tasks, totals and charts — and, for accountants,
+all their creditors' totals side by side. Thin: selectors compute, ``kravia_web.charts`` draws."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.core.exceptions import ObjectDoesNotExist
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.safestring import SafeString
+from django.utils.translation import get_language
+from django.utils.translation import gettext as _
+
+from collections_cases import dashboard_selectors as selectors
+from creditors.selectors import creditor_active_for_request, creditor_list_for_user
+from kravia_web.charts import bar_chart, column_chart, grouped
+from kravia_web.money import format_nok
+
+STATUS_COLORS = {
+    "awaiting_approval": "#b54708",
+    "active": "#0b5c57",
+    "paused": "#5b6575",
+    "disputed": "#b42318",
+    "legal": "#6941c6",
+    "monitoring": "#175cd3",
+    "closed": "#98a2b3",
+}
+
+
+@dataclass
+class Chart:
+    id: str
+    title: str
+    svg: SafeString | None
+    empty: str
+    headers: tuple[str, ...]
+    rows: list[tuple[str, ...]]
+    note: str = ""
+
+
+def _nok(value) -> str:
+    return format_nok(value, get_language() or "nb")
+
+
+def _days(value) -> str:
+    return "–" if value is None else _("%(days)s dager") % {"days": grouped(value, 1)}
+
+
+def _percent(value) -> str:
+    return "–" if value is None else f"{grouped(value, 1)}\u00a0%"
+
+
+def _collected_chart(points) -> Chart:
+    total = sum(p.value for p in points)
+    best = max(points, key=lambda p: p.value)
+    return Chart(
+        id="chart-collected",
+        title=_("Innbetalt per måned"),
+        svg=column_chart(
+            chart_id="chart-collected",
+            title=_("Innbetalt per måned, siste 12 måneder"),
+            desc=_("Til sammen %(total)s. Høyest i %(month)s: %(best)s.")
+            % {"total": _nok(total), "month": best.label, "best": _nok(best.value)},
+            labels=[p.label for p in points],
+            values=[p.value for p in points],
+            x_label=_("Måned"),
+            y_label=_("Kroner"),
+            fmt=_nok,
+        ),
+        empty=_(
+            "Ingen innbetalinger de siste 12 månedene ennå. Når skyldnere betaler, ser du "
+            "beløpene her måned for måned."
+        ),
+        headers=(_("Måned"), _("Innbetalt")),
+        rows=[(p.label, _nok(p.value)) for p in points],
+    )
+
+
+def _status_chart(points) -> Chart:
+    total = sum(p.value for p in points)
+    return Chart(
+        id="chart-status",
+        title=_("Saker etter status"),
+        svg=bar_chart(
+            chart_id="chart-status",
+            title=_("Saker etter status"),
+            desc=_("%(total)s saker i alt: %(parts)s.")
+            % {"total": total, "parts": ", ".join(f"{p.label} {p.value}" for p in points)},
+            labels=[p.label for p in points],
+            values=[p.value for p in points],
+            x_label=_("Antall saker"),
+            y_label=_("Status"),
+            fmt=str,
+            colors=[STATUS_COLORS.get(p.key, "#0b5c57") for p in points],
+        ),
+        empty=_("Du har ingen saker ennå. Start inkasso fra «Klar for inkasso»."),
+        headers=(_("Status"), _("Antall saker")),
+        rows=[(p.label, str(p.value)) for p in points],
+    )
+
+
+def _days_chart(points) -> Chart:
+    with_values = [p for p in points if p.value is not None]
+    cases = sum(p.extra or 0 for p in points)
+    overall = (
+        sum(p.value * p.extra for p in with_values) / cases if cases else None  # weighted
+    )
+    return Chart(
+        id="chart-days",
+        title=_("Gjennomsnittlig tid til betaling"),
+        svg=column_chart(
+            chart_id="chart-days",
+            title=_("Gjennomsnittlig antall dager fra saken startet til den var betalt, per måned"),
+            desc=_("%(cases)s betalte saker siste 12 måneder, i snitt %(days)s.")
+            % {"cases": cases, "days": _days(round(overall, 1) if overall is not None else None)},
+            labels=[p.label for p in points],
+            values=[p.value for p in points],
+            x_label=_("Måned saken ble betalt"),
+            y_label=_("Dager"),
+            fmt=_days,
+        ),
+        empty=_(
+            "Ingen saker er betalt de siste 12 månedene ennå. Her ser du hvor lang tid "
+            "skyldnerne bruker på å betale."
+        ),
+        headers=(_("Måned"), _("Dager i snitt"), _("Betalte saker")),
+        rows=[(p.label, _days(p.value), str(p.extra or 0)) for p in points],
+    )
+
+
+def _recovery_chart(points) -> Chart:
+    return Chart(
+        id="chart-recovery",
+        title=_("Andel betalt etter første steg"),
+        svg=bar_chart(
+            chart_id="chart-recovery",
+            title=_("Andel avsluttede saker som ble betalt, etter første steg"),
+            desc="; ".join(
+                _("%(step)s: %(rate)s av %(n)s avsluttede saker")
+                % {"step": p.label, "rate": _percent(p.value), "n": p.extra}
+                for p in points
+            ),
+            labels=[p.label for p in points],
+            values=[p.value for p in points],
+            x_label=_("Andel betalt (prosent)"),
+            y_label=_("Første steg"),
+            fmt=_percent,
+            max_value=100,
+        ),
+        empty=_(
+            "Ingen saker er avsluttet ennå. Når saker avsluttes, ser du hvor mange som ble "
+            "betalt etter inkassovarsel og etter betalingsoppfordring."
+        ),
+        headers=(_("Første steg"), _("Andel betalt"), _("Avsluttede saker")),
+        rows=[(p.label, _percent(p.value), str(p.extra or 0)) for p in points],
+    )
+
+
+def _connection(creditor):
+    # Through the reverse relation: collections_cases does not import integrations.
+    try:
+        return creditor.poweroffice_connection
+    except ObjectDoesNotExist:
+        return None
+
+
+def dashboard(request):
+    creditor = creditor_active_for_request(request)
+    if creditor is None:
+        return redirect("creditor_add")
+    today = timezone.localdate()
+    charts = [
+        _collected_chart(selectors.collected_per_month(creditor=creditor, today=today)),
+        _status_chart(selectors.cases_by_status(creditor=creditor)),
+        _days_chart(selectors.average_days_to_payment(creditor=creditor, today=today)),
+        _recovery_chart(selectors.recovery_by_entry_step(creditor=creditor)),
+    ]
+    return render(
+        request,
+        "dashboard/dashboard.html",
+        {
+            "creditor": creditor,
+            "today": today,
+            "totals": selectors.dashboard_totals(creditor=creditor, today=today),
+            "tasks": selectors.dashboard_tasks(creditor=creditor, connection=_connection(creditor)),
+            "charts": charts,
+        },
+    )
+
+
+def dashboard_all(request):
+    """All the user's creditors side by side (for accountants), with a switch to each."""
+    creditors = creditor_list_for_user(user=request.user)
+    rows = selectors.totals_for_creditors(creditors=creditors)
+    if not rows:
+        return redirect("creditor_add")
+    active = creditor_active_for_request(request)
+    return render(
+        request,
+        "dashboard/all.html",
+        {"rows": rows, "active": active, "today": timezone.localdate()},
+    )
