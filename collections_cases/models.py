@@ -982,6 +982,16 @@ class Settlement(models.Model):
         return f"O-{self.settled_on.year}-{self.pk:06d}" if self.pk else ""
 
     @property
+    def costs(self):
+        """Fees and salær: the collection costs the debtors paid, kept by the agency."""
+        return self.fees + self.salaer
+
+    @property
+    def interest_kept(self):
+        """Interest the agency keeps (all of it unless the creditor gets the interest)."""
+        return self.interest - self.interest_to_creditor
+
+    @property
     def agency_keeps(self):
         """What the agency keeps of ``collected``: fees, salær, interest it keeps, commission
         and VAT (the creditor's share is ``payout``)."""
@@ -1025,6 +1035,10 @@ class SettlementLine(models.Model):
 
     def __str__(self):
         return f"{self.case} {self.payout}"
+
+    @property
+    def costs(self):
+        return self.fees + self.salaer
 
 
 class SettlementInvoicePart(models.Model):
