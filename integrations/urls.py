@@ -1,6 +1,6 @@
 from django.urls import path
 
-from integrations import views
+from integrations import settlement_views, views
 
 urlpatterns = [
     path(
