@@ -27,6 +27,11 @@ urlpatterns = [
         "integrasjon/poweroffice/tilbake/", views.poweroffice_callback, name="poweroffice_callback"
     ),
     path(
+        "utbetalinger/<int:settlement_id>/send-bilag/",
+        settlement_views.settlement_voucher_retry_view,
+        name="settlement_voucher_retry",
+    ),
+    path(
         "koble-til-poweroffice/",
         views.poweroffice_connect_public,
         name="poweroffice_connect_public",
