@@ -29,6 +29,11 @@ def sync_lock_key(connection_id: int) -> str:
     return f"poweroffice-sync-lock:{connection_id}"
 
 
+def sync_request_key(connection_id: int) -> str:
+    """Set by *Synkroniser nå* (``integrations.status.sync_request``) until the task ends."""
+    return f"poweroffice-sync-requested:{connection_id}"
+
+
 @shared_task
 def sync_all_connections() -> int:
     """Beat: fan out one sync task per connected creditor (and forget old run records)."""
@@ -52,6 +57,7 @@ def sync_connection_task(connection_id: int) -> str | None:
         return None
     finally:
         cache.delete(key)
+        cache.delete(sync_request_key(connection_id))
 
 
 @shared_task

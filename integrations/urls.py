@@ -24,12 +24,23 @@ urlpatterns = [
         name="creditor_poweroffice_disconnect",
     ),
     path(
-        "integrasjon/poweroffice/tilbake/", views.poweroffice_callback, name="poweroffice_callback"
+        "innstillinger/kreditorer/<int:creditor_id>/poweroffice/synkroniser/",
+        views.creditor_poweroffice_sync,
+        name="creditor_poweroffice_sync",
+    ),
+    path(
+        "innstillinger/kreditorer/<int:creditor_id>/poweroffice/koble-til-igjen/",
+        views.creditor_poweroffice_reconnect,
+        name="creditor_poweroffice_reconnect",
     ),
     path(
         "utbetalinger/<int:settlement_id>/send-bilag/",
         settlement_views.settlement_voucher_retry_view,
         name="settlement_voucher_retry",
+    ),
+    path("integrasjon/", views.integration_status, name="integration_status"),
+    path(
+        "integrasjon/poweroffice/tilbake/", views.poweroffice_callback, name="poweroffice_callback"
     ),
     path(
         "koble-til-poweroffice/",

@@ -9,7 +9,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from creditors import selectors as creditor_selectors
 from creditors import services as creditor_services
-from integrations import selectors
+from integrations import selectors, status
 from integrations.forms import ConnectionReviewForm, GiTilgangForm
 from integrations.services import connections, onboarding
 from kravia_web.errors import ApplicationError
@@ -59,8 +59,44 @@ def creditor_poweroffice(request, creditor_id):
             "review_form": review_form,
             "account_check": connection.account_check(creditor) if connected else [],
             "events": selectors.connection_event_list(connection=connection) if connection else [],
+            "status": status.integration_status(creditor=creditor),
         },
     )
+
+
+def integration_status(request):
+    """*Integrasjon*: the active creditor's PowerOffice Go page, at its sync status."""
+    creditor = creditor_selectors.creditor_active_for_request(request)
+    if creditor is None:
+        return redirect("creditor_add")
+    return redirect(reverse("creditor_poweroffice", args=[creditor.pk]) + "#synkronisering")
+
+
+@require_POST
+def creditor_poweroffice_sync(request, creditor_id):
+    """*Synkroniser nå*: queue a sync of this connection (refused while one is going)."""
+    creditor = creditor_selectors.creditor_get_for_user(user=request.user, creditor_id=creditor_id)
+    try:
+        status.sync_request(creditor=creditor)
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(
+            request,
+            _("Synkroniseringen er startet. Oppdater siden om litt for å se resultatet."),
+        )
+    return redirect(reverse("creditor_poweroffice", args=[creditor.pk]) + "#synkronisering")
+
+
+@require_POST
+def creditor_poweroffice_reconnect(request, creditor_id):
+    """*Koble til på nytt* after the key was revoked in Go: forget the dead key and go
+    through «Gi tilgang» again."""
+    creditor = creditor_selectors.creditor_get_for_user(user=request.user, creditor_id=creditor_id)
+    connection = selectors.connection_for_creditor(creditor=creditor)
+    if connection is not None and connection.is_connected:
+        connections.connection_disconnect(creditor=creditor, actor=request.user)
+    return creditor_poweroffice_connect(request, creditor_id=creditor.pk)
 
 
 @require_POST
