@@ -98,6 +98,17 @@ def outbox_settlement_voucher(*, settlement: Settlement) -> OutboxMessage | None
 
     if settlement.bookkeeping_mode == Mode.NONE:
         return None
+    connection = PowerOfficeConnection.objects.filter(creditor_id=settlement.creditor_id).first()
+    if connection is None or not connection.is_connected:
+        # Nowhere to send it: the statement's posting lines are for the creditor to post.
+        Settlement.objects.filter(pk=settlement.pk).update(
+            voucher_status=VoucherStatus.MANUAL,
+            voucher_error=_(
+                "Ikke koblet til PowerOffice Go da oppgjøret ble laget: før posteringene i "
+                "oppgjørsoppstillingen for hånd."
+            ),
+        )
+        return None
     message, _created = _get_or_create(
         dedupe_key=f"settlement_voucher:{settlement.pk}",
         kind=OutboxMessage.Kind.SETTLEMENT_VOUCHER,
@@ -114,8 +125,15 @@ def settlement_voucher_retry(*, settlement: Settlement) -> OutboxMessage:
     from integrations.services.outbox import Status
 
     settlement.refresh_from_db()
-    if settlement.voucher_status in (*DELIVERED, VoucherStatus.MANUAL):
+    if settlement.voucher_status in DELIVERED:
         raise ApplicationError(_("Bilaget for dette oppgjøret er allerede sendt."))
+    if settlement.bookkeeping_mode == Mode.NONE:
+        raise ApplicationError(_("Oppgjøret føres manuelt; det sendes ikke noe bilag."))
+    connection = PowerOfficeConnection.objects.filter(creditor_id=settlement.creditor_id).first()
+    if connection is None or not connection.is_connected:
+        raise ApplicationError(
+            _("Koble til PowerOffice Go under Innstillinger før du sender bilaget på nytt.")
+        )
     with transaction.atomic():
         message = outbox_settlement_voucher(settlement=settlement)
         if message is None:
@@ -389,6 +407,10 @@ def send_settlement_voucher(client: PowerOfficeClient, message: OutboxMessage) -
             voucher_status=VoucherStatus.BLOCKED, voucher_error=text
         )
         raise pogo_errors.ValidationError(text) from None
+    # Resolved: whatever blocked or failed it before is fixed; it is being sent now.
+    Settlement.objects.filter(
+        pk=settlement.pk, voucher_status__in=[VoucherStatus.BLOCKED, VoucherStatus.FAILED]
+    ).update(voucher_status=VoucherStatus.PENDING, voucher_error="")
     if mode == Mode.POSTED:
         _send_posted(client, settlement, lines)
     else:

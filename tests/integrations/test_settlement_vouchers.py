@@ -17,7 +17,7 @@ from collections_cases.models import CollectionCase, LedgerEntry, Settlement
 from collections_cases.selectors import case_balance
 from creditors.models import Creditor, Debtor
 from integrations.clients import poweroffice_config
-from integrations.models import MatchedItem, OutboxMessage
+from integrations.models import MatchedItem, OutboxMessage, PowerOfficeConnection
 from integrations.poweroffice import PowerOfficeClient
 from integrations.poweroffice import errors as pogo_errors
 from integrations.services.outbox import deliver_outbox
@@ -583,3 +583,49 @@ def test_retry_refuses_a_voucher_already_sent(go, paid_case):
         settlement_voucher_retry(settlement=settlement)
     assert JournalVoucher.objects.count() == 1
     assert PogoInvoice.objects.get().balance == Decimal("1000.00")  # not posted yet
+
+
+def test_go_refusing_the_voucher_fails_the_settlement_with_go_s_reason(go, paid_case, monkeypatch):
+    case, _invoice = paid_case
+    settlement = make_settlement(case)
+    create = PowerOfficeClient.create_bank_journal_proposal
+
+    def refuse(self, payload):
+        raise pogo_errors.ValidationError(
+            "PowerOffice: Bad Request: Period is closed.", status_code=400
+        )
+
+    monkeypatch.setattr(PowerOfficeClient, "create_bank_journal_proposal", refuse)
+    deliver_outbox()
+
+    settlement.refresh_from_db()
+    assert settlement.voucher_status == VoucherStatus.FAILED
+    assert "Period is closed." in settlement.voucher_error
+    assert OutboxMessage.objects.get(kind=OutboxMessage.Kind.SETTLEMENT_VOUCHER).status == (
+        Status.FAILED
+    )
+
+    monkeypatch.setattr(PowerOfficeClient, "create_bank_journal_proposal", create)
+    settlement_voucher_retry(settlement=settlement)
+    deliver_outbox()
+    settlement.refresh_from_db()
+    assert (settlement.voucher_status, settlement.voucher_error) == (VoucherStatus.SENT, "")
+
+
+def test_a_settlement_made_while_not_connected_is_posted_by_hand_until_sent_again(go, paid_case):
+    case, _invoice = paid_case
+    PowerOfficeConnection.objects.update(disconnected_at=timezone.now())
+
+    settlement = make_settlement(case)
+
+    settlement.refresh_from_db()
+    assert settlement.voucher_status == VoucherStatus.MANUAL
+    assert "Ikke koblet til PowerOffice Go" in settlement.voucher_error
+    assert not OutboxMessage.objects.filter(kind=OutboxMessage.Kind.SETTLEMENT_VOUCHER).exists()
+
+    PowerOfficeConnection.objects.update(disconnected_at=None)
+    settlement_voucher_retry(settlement=settlement)
+    deliver_outbox()
+    settlement.refresh_from_db()
+    assert settlement.voucher_status == VoucherStatus.SENT
+    assert JournalVoucher.objects.count() == 1
