@@ -57,8 +57,20 @@ def case_ledger(case: CollectionCase) -> QuerySet[LedgerEntry]:
 
 
 def debtor_api_list(*, creditor: Creditor, search: str = "") -> QuerySet[Debtor]:
-    """The creditor's debtors with ``open_cases`` and ``outstanding``."""
-    return debtor_page_list(creditor=creditor, search=search)
+    """The creditor's debtors with ``open_cases`` and ``outstanding`` (the open cases'
+    balance), searched by name, e-mail, organisation or customer number."""
+    qs = debtor_page_list(creditor=creditor).select_related("creditor")
+    search = search.strip()
+    if search:
+        match = (
+            Q(name__icontains=search)
+            | Q(email__icontains=search)
+            | Q(org_number__icontains=search.replace(" ", ""))
+        )
+        if search.isdigit():
+            match |= Q(customer_number=int(search))
+        qs = qs.filter(match)
+    return qs
 
 
 def debtor_api_get(*, creditor: Creditor, debtor_id) -> Debtor:

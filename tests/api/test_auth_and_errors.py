@@ -50,9 +50,7 @@ def test_use_updates_last_used(api, key_pair):
 def test_another_creditors_case_is_404(api, other_creditor):
     foreign = make_case(other_creditor)
     assert_error(api.get(f"/api/v1/cases/{foreign.pk}/"), 404, "not_found")
-    assert_error(
-        api.post(f"/api/v1/cases/{foreign.pk}/pause/", {"reason": "x"}), 404, "not_found"
-    )
+    assert_error(api.post(f"/api/v1/cases/{foreign.pk}/pause/", {"reason": "x"}), 404, "not_found")
     foreign.refresh_from_db()
     assert foreign.status == "active"
 
@@ -100,7 +98,9 @@ def test_business_rule_refusal_is_409(api, case):
 
 
 class TestSession:
-    def test_session_user_acts_for_active_creditor(self, logged_in_client, creditor, other_creditor):
+    def test_session_user_acts_for_active_creditor(
+        self, logged_in_client, creditor, other_creditor
+    ):
         own = make_case(creditor)
         foreign = make_case(other_creditor)
         response = logged_in_client.get("/api/v1/cases/")
