@@ -383,3 +383,107 @@ class Debtor(models.Model):
     def effective_entry_step(self) -> str:
         """The first collection step for this debtor: its own override or the creditor's."""
         return self.entry_step or self.creditor.entry_step
+
+
+class Invitation(models.Model):
+    """An owner's invitation for an e-mail address to join a creditor with a role.
+
+    The link's token is stored only as its SHA-256 hash; the invitation may be used once and
+    only until ``expires_at`` (seven days).
+    """
+
+    creditor = models.ForeignKey(
+        Creditor, on_delete=models.CASCADE, related_name="invitations", verbose_name=_("kreditor")
+    )
+    email = models.EmailField(_("e-post"))
+    role = models.CharField(
+        _("rolle"), max_length=10, choices=Membership.Role.choices, default=Membership.Role.MEMBER
+    )
+    token_hash = models.CharField(max_length=64, unique=True, editable=False)
+    invited_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("invitert av"),
+    )
+    created_at = models.DateTimeField(_("sendt"), auto_now_add=True)
+    expires_at = models.DateTimeField(_("gyldig til"))
+    accepted_at = models.DateTimeField(_("godtatt"), null=True, blank=True)
+    accepted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("godtatt av"),
+    )
+    revoked_at = models.DateTimeField(_("trukket tilbake"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("invitasjon")
+        verbose_name_plural = _("invitasjoner")
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self):
+        return f"{self.email} → {self.creditor.name}"
+
+    @property
+    def is_expired(self) -> bool:
+        from django.utils import timezone
+
+        return timezone.now() >= self.expires_at
+
+    @property
+    def is_pending(self) -> bool:
+        return self.accepted_at is None and self.revoked_at is None and not self.is_expired
+
+
+class AuditEntry(models.Model):
+    """Who did what for a creditor (the *Logg* page): written by the services that change
+    its team, settings or integration. Append-only: a row is never changed or deleted."""
+
+    class Action(models.TextChoices):
+        INVITATION_SENT = "invitation_sent", _("Invitasjon sendt")
+        INVITATION_REVOKED = "invitation_revoked", _("Invitasjon trukket tilbake")
+        INVITATION_ACCEPTED = "invitation_accepted", _("Invitasjon godtatt")
+        ROLE_CHANGED = "role_changed", _("Rolle endret")
+        MEMBER_REMOVED = "member_removed", _("Tilgang fjernet")
+        SETTINGS_CHANGED = "settings_changed", _("Innstillinger endret")
+        POWEROFFICE_CONNECTED = "poweroffice_connected", _("Koblet til PowerOffice Go")
+        POWEROFFICE_DISCONNECTED = "poweroffice_disconnected", _("Koblet fra PowerOffice Go")
+        SYNC_REQUESTED = "sync_requested", _("Synkronisering startet")
+
+    creditor = models.ForeignKey(
+        Creditor, on_delete=models.CASCADE, related_name="audit_entries", verbose_name=_("kreditor")
+    )
+    at = models.DateTimeField(_("tidspunkt"), db_index=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("utført av"),
+    )
+    action = models.CharField(_("handling"), max_length=30, choices=Action.choices)
+    summary = models.TextField(_("hva"))
+    data = models.JSONField(_("data"), default=dict, blank=True)
+
+    class Meta:
+        verbose_name = _("loggføring")
+        verbose_name_plural = _("logg")
+        ordering = ["-at", "-pk"]
+        indexes = [models.Index(fields=["creditor", "-at"], name="audit_creditor_at_idx")]
+
+    def __str__(self):
+        return f"{self.at:%Y-%m-%d %H:%M} {self.get_action_display()}"
+
+    def save(self, *args, **kwargs):
+        if not self._state.adding:
+            raise ValueError("AuditEntry rows cannot be changed")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise ValueError("AuditEntry rows cannot be deleted")
