@@ -105,6 +105,7 @@ SETTINGS_GROUPS = [
         ],
     ),
     (_("Bokføring"), ["bookkeeping_mode"]),
+    (_("Oppgjør"), ["settlement_frequency", "interest_to"]),
     (
         _("Kontoer"),
         [
@@ -147,6 +148,8 @@ class CreditorSettingsForm(forms.ModelForm):
         widgets = {
             "bookkeeping_mode": forms.RadioSelect,
             "entry_step": forms.RadioSelect,
+            "settlement_frequency": forms.RadioSelect,
+            "interest_to": forms.RadioSelect,
         }
 
     def clean_bank_account(self):

@@ -79,6 +79,8 @@ def _settings_data(creditor, **overrides):
         "account_loss": "7830",
         "auto_start_released_invoices": "on",
         "entry_step": "inkassovarsel",
+        "settlement_frequency": "weekly",
+        "interest_to": "agency",
     }
     data.update(overrides)
     return {k: v for k, v in data.items() if v is not None}
@@ -112,11 +114,15 @@ def test_settings_save_every_field(logged_in_client, creditor):
             entry_step="betalingsoppfordring",
             attach_original_invoice="on",
             notify_disputes="on",
+            settlement_frequency="daily",
+            interest_to="creditor",
         ),
     )
 
     assert response.status_code == 302
     creditor.refresh_from_db()
+    assert creditor.settlement_frequency == "daily"
+    assert creditor.interest_to == "creditor"
     assert creditor.bank_account == "86011117947"
     assert creditor.bookkeeping_mode == "posted"
     assert creditor.account_bank == 1921
@@ -137,6 +143,8 @@ def test_settings_save_every_field(logged_in_client, creditor):
         ("bank_account", "1234"),
         ("account_bank", "12"),
         ("bookkeeping_mode", "whatever"),
+        ("settlement_frequency", "hourly"),
+        ("interest_to", "nobody"),
     ],
 )
 def test_invalid_settings_are_shown_inline_and_nothing_is_saved(
