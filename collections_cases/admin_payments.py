@@ -5,7 +5,12 @@ imported bank files. Money moves only through :mod:`collections_cases.payments.s
 from decimal import Decimal
 
 from django import forms
+from django.conf import settings
 from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.shortcuts import redirect
+from django.template.response import TemplateResponse
+from django.urls import path
 from django.utils.translation import gettext_lazy as _
 
 from collections_cases.models import Payment, PaymentAllocation, PaymentImport
@@ -102,6 +107,23 @@ class PaymentAdmin(admin.ModelAdmin):
     date_hierarchy = "paid_on"
     raw_id_fields = ["case"]
     inlines = [AllocationInline]
+    actions = ["mark_refunded"]
+
+    @admin.action(description=_("Marker overbetalingen som tilbakebetalt til skyldner"))
+    def mark_refunded(self, request, queryset):
+        done = 0
+        for payment in queryset:
+            try:
+                payment_services.payment_mark_refunded(payment=payment, actor=request.user)
+                done += 1
+            except ApplicationError as exc:
+                self.message_user(request, f"{payment}: {exc.message}", messages.WARNING)
+        if done:
+            self.message_user(
+                request,
+                _("%(count)d overbetaling(er) er markert som tilbakebetalt.") % {"count": done},
+                messages.SUCCESS,
+            )
 
     def _queued(self, obj) -> bool:
         return obj is not None and obj.status in Payment.QUEUE_STATUSES
@@ -163,6 +185,30 @@ class PaymentAdmin(admin.ModelAdmin):
         return [] if obj is None else self.inlines
 
 
+class PaymentFileUploadForm(forms.Form):
+    """A bank file: size-checked here, its content checked completely by the parsers."""
+
+    file = forms.FileField(
+        label=_("Bankfil"),
+        help_text=_("camt.054 (XML) eller OCR giro (tekst), høyst 10 MB."),
+        widget=forms.ClearableFileInput(
+            attrs={"accept": ".xml,.txt,.dat,.ocr,text/xml,text/plain"}
+        ),
+    )
+
+    def clean_file(self):
+        upload = self.cleaned_data["file"]
+        limit = getattr(settings, "PAYMENT_FILE_MAX_BYTES", 10 * 1024 * 1024)
+        if upload.size > limit:
+            raise forms.ValidationError(
+                _("Filen er for stor (%(size)d byte); største tillatte er %(limit)d byte.")
+                % {"size": upload.size, "limit": limit}
+            )
+        if upload.size == 0:
+            raise forms.ValidationError(_("Filen er tom."))
+        return upload
+
+
 @admin.register(PaymentImport)
 class PaymentImportAdmin(admin.ModelAdmin):
     list_display = [
@@ -177,6 +223,53 @@ class PaymentImportAdmin(admin.ModelAdmin):
     ]
     list_filter = ["format"]
     search_fields = ["file_name", "sha256"]
+
+    def get_urls(self):
+        upload = self.admin_site.admin_view(self.upload_view)
+        return [
+            path("upload/", upload, name="collections_cases_paymentimport_upload"),
+            *super().get_urls(),
+        ]
+
+    def upload_view(self, request):
+        """«Importer bankfil»: the same import as ``manage.py import_payments``."""
+        if not request.user.has_perm("collections_cases.add_payment"):
+            raise PermissionDenied
+        form = PaymentFileUploadForm(request.POST or None, request.FILES or None)
+        if request.method == "POST" and form.is_valid():
+            upload = form.cleaned_data["file"]
+            try:
+                batch = payment_services.payments_import_file(
+                    content=upload.read(), file_name=upload.name, actor=request.user
+                )
+            except ApplicationError as exc:
+                form.add_error("file", exc.message)
+            else:
+                self.message_user(
+                    request,
+                    _(
+                        "%(name)s: %(created)d nye innbetalinger (%(matched)d koblet til sak, "
+                        "%(unmatched)d til manuell behandling), %(duplicates)d allerede importert."
+                    )
+                    % {
+                        "name": batch.file_name,
+                        "created": batch.created_count,
+                        "matched": batch.matched_count,
+                        "unmatched": batch.unmatched_count,
+                        "duplicates": batch.duplicate_count,
+                    },
+                    messages.SUCCESS,
+                )
+                return redirect("admin:collections_cases_paymentimport_change", batch.pk)
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "form": form,
+            "title": _("Importer bankfil"),
+        }
+        return TemplateResponse(
+            request, "admin/collections_cases/payment_import_upload.html", context
+        )
 
     def get_readonly_fields(self, request, obj=None):
         return [f.name for f in PaymentImport._meta.fields]

@@ -174,6 +174,35 @@ def payment_allocate(*, payment: Payment, case: CollectionCase, actor=None) -> P
     return payment
 
 
+def payment_mark_refunded(*, payment: Payment, actor, note: str = "") -> Payment:
+    """The agency paid a payment's overpayment back to the debtor (it never goes to the
+    creditor: settlements leave overpayments out). Records who and when on the case."""
+    with transaction.atomic():
+        payment = Payment.objects.select_for_update().get(pk=payment.pk)
+        overpaid = to_ore(
+            sum(
+                (a.amount for a in payment.allocations.filter(component=Component.OVERPAYMENT)),
+                ZERO,
+            )
+        )
+        if payment.status != Payment.Status.ALLOCATED or overpaid <= 0:
+            raise ApplicationError(
+                _("Innbetalingen har ingen overbetaling som venter på tilbakebetaling.")
+            )
+        payment.status = Payment.Status.REFUNDED
+        payment.save(update_fields=["status"])
+        case = case_services.case_lock(case_id=payment.case_id)
+        case_services._record(
+            case,
+            kind=CaseEvent.Kind.PAYMENT,
+            actor=actor,
+            message=_("Overbetaling %(amount)s tilbakebetalt til skyldner.%(note)s")
+            % {"amount": format_nok(overpaid), "note": f" {note}" if note else ""},
+            data={"payment_id": payment.pk, "refunded": str(overpaid)},
+        )
+    return payment
+
+
 # --- Matching ---------------------------------------------------------------------------
 
 
