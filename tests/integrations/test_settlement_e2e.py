@@ -105,7 +105,7 @@ def test_paid_by_kid_settled_voucher_posted_in_go_and_case_closed_there(go):
         (bank, None),
         (None, subledger),
     }
-    assert voucher.pages.get().content[:4] == b"%PDF"
+    assert bytes(voucher.pages.get().content)[:4] == b"%PDF"
     # and the case is closed in Go's Inkasso menu now that its voucher is delivered
     pogo_case = PogoCase.objects.get()
     assert pogo_case.status == PogoCase.Status.CLOSED
