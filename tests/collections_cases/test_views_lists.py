@@ -487,3 +487,23 @@ def test_the_debtor_list_and_its_exports_run_a_constant_number_of_queries(
         assert body.decode("utf-8").count("\r\n") == count + 1
     elif fmt is None:
         assert len(response.context["page"].object_list) == count
+
+
+# --------------------------------------------------------------------------------------------
+# Search indexes (PostgreSQL)
+# --------------------------------------------------------------------------------------------
+
+
+def test_postgresql_has_the_list_search_indexes():
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("The trigram search indexes exist on PostgreSQL only.")
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT indexname FROM pg_indexes WHERE indexname IN "
+            "('debtor_name_trgm_idx', 'case_number_trgm_idx', 'invoice_no_idx')"
+        )
+        found = {row[0] for row in cursor.fetchall()}
+
+    assert found == {"debtor_name_trgm_idx", "case_number_trgm_idx", "invoice_no_idx"}
