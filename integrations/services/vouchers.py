@@ -100,12 +100,12 @@ def outbox_settlement_voucher(*, settlement: Settlement) -> OutboxMessage | None
         return None
     connection = PowerOfficeConnection.objects.filter(creditor_id=settlement.creditor_id).first()
     if connection is None or not connection.is_connected:
-        # Nowhere to send it: the statement's posting lines are for the creditor to post.
+        # Nowhere to send it (and a row that can never be delivered would only crowd the
+        # outbox): it waits, saying why, until the creditor connects and sends it again.
         Settlement.objects.filter(pk=settlement.pk).update(
-            voucher_status=VoucherStatus.MANUAL,
             voucher_error=_(
-                "Ikke koblet til PowerOffice Go da oppgjøret ble laget: før posteringene i "
-                "oppgjørsoppstillingen for hånd."
+                "Ikke koblet til PowerOffice Go: koble til under Innstillinger og send bilaget "
+                "på nytt, eller før posteringene i oppgjørsoppstillingen for hånd."
             ),
         )
         return None

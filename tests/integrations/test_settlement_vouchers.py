@@ -612,14 +612,14 @@ def test_go_refusing_the_voucher_fails_the_settlement_with_go_s_reason(go, paid_
     assert (settlement.voucher_status, settlement.voucher_error) == (VoucherStatus.SENT, "")
 
 
-def test_a_settlement_made_while_not_connected_is_posted_by_hand_until_sent_again(go, paid_case):
+def test_a_settlement_made_while_not_connected_waits_until_sent_again(go, paid_case):
     case, _invoice = paid_case
     PowerOfficeConnection.objects.update(disconnected_at=timezone.now())
 
     settlement = make_settlement(case)
 
     settlement.refresh_from_db()
-    assert settlement.voucher_status == VoucherStatus.MANUAL
+    assert settlement.voucher_status == VoucherStatus.PENDING
     assert "Ikke koblet til PowerOffice Go" in settlement.voucher_error
     assert not OutboxMessage.objects.filter(kind=OutboxMessage.Kind.SETTLEMENT_VOUCHER).exists()
 
