@@ -370,10 +370,21 @@ class Listing:
         return csv_response(self.rows(), self.spec.export_columns, filename=self.filename("csv"))
 
 
+def _without_empty(query: QueryDict) -> QueryDict:
+    params = QueryDict(mutable=True)
+    for key, values in query.lists():
+        kept = [value for value in values if value.strip()]
+        if kept:
+            params.setlist(key, kept)
+    return params
+
+
 def list_from_request(request, *, spec: ListSpec, queryset: QuerySet) -> Listing:
     """Filter, sort and page ``queryset`` (already scoped by a selector) from the request's
     query string."""
-    params = request.GET
+    # Empty fields (every filter the form submits unset) mean nothing: drop them, so links
+    # and exports carry only what narrows the list.
+    params = _without_empty(request.GET)
     filterset = None
     if spec.filterset_class is not None:
         filterset = spec.filterset_class(params or None, queryset=queryset, request=request)

@@ -169,6 +169,13 @@ def test_page_links_keep_the_filters_and_sort_but_not_the_page_or_export(debtors
     assert listing.kept_by_filters == [("sort", "-name")]
 
 
+def test_empty_fields_from_the_filter_form_are_left_out_of_links(debtors):
+    listing = _listing({"q": "", "number_from": "  ", "number_to": "4", "sort": "-name"})
+
+    assert listing.query == "number_to=4&sort=-name"
+    assert listing.filtered
+
+
 def test_an_unknown_export_format_shows_the_page():
     request = RequestFactory().get("/liste/", {"eksport": "pdf"})
 
