@@ -4,7 +4,8 @@ from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
-from creditors.models import Creditor, Membership
+from creditors.models import AuditEntry, Creditor, Membership
+from creditors.team_services import audit_record
 from creditors.validators import normalize_org_number
 from kravia_web.errors import ApplicationError
 
@@ -73,4 +74,12 @@ def creditor_update_settings(*, creditor: Creditor, actor, cleaned_data: dict) -
             setattr(locked, name, cleaned_data[name])
         locked.full_clean()
         locked.save(update_fields=[*changed, "updated_at"])
+        labels = [str(Creditor._meta.get_field(name).verbose_name) for name in changed]
+        audit_record(
+            creditor=locked,
+            actor=actor,
+            action=AuditEntry.Action.SETTINGS_CHANGED,
+            summary=_("Endret: %(fields)s.") % {"fields": ", ".join(labels)},
+            data={"fields": changed},
+        )
     return locked

@@ -2,7 +2,7 @@ from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_not_required
 from django.urls import path
 
-from creditors import views
+from creditors import team_views, views
 from creditors.forms import EmailAuthenticationForm
 
 urlpatterns = [
@@ -46,4 +46,21 @@ urlpatterns = [
         name="creditor_settings",
     ),
     path("kreditor/velg/", views.creditor_switch, name="creditor_switch"),
+    path("innstillinger/kreditorer/<int:creditor_id>/team/", team_views.team, name="team"),
+    path(
+        "innstillinger/kreditorer/<int:creditor_id>/team/<int:membership_id>/rolle/",
+        team_views.team_member_role,
+        name="team_member_role",
+    ),
+    path(
+        "innstillinger/kreditorer/<int:creditor_id>/team/<int:membership_id>/fjern/",
+        team_views.team_member_remove,
+        name="team_member_remove",
+    ),
+    path(
+        "innstillinger/kreditorer/<int:creditor_id>/invitasjoner/<int:invitation_id>/trekk-tilbake/",
+        team_views.team_invitation_revoke,
+        name="team_invitation_revoke",
+    ),
+    path("invitasjon/<str:token>/", team_views.invitation_accept, name="invitation_accept"),
 ]

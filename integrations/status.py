@@ -17,7 +17,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import override
 
-from creditors.models import Creditor
+from creditors.models import AuditEntry, Creditor
+from creditors.team_services import audit_record
 from integrations.models import (
     MatchedItem,
     OutboxMessage,
@@ -255,7 +256,7 @@ def integration_status(*, creditor: Creditor) -> IntegrationStatus:
 # --------------------------------------------------------------------------------------------
 
 
-def sync_request(*, creditor: Creditor) -> PowerOfficeConnection:
+def sync_request(*, creditor: Creditor, actor=None) -> PowerOfficeConnection:
     """Queue a sync of ``creditor``'s connection now; refuse while one is queued or running.
 
     The task itself never runs two syncs of a connection at once (cache lock and the one
@@ -277,5 +278,11 @@ def sync_request(*, creditor: Creditor) -> PowerOfficeConnection:
         raise ApplicationError(_("Synkroniseringen pågår allerede. Vent til den er ferdig."))
     if not cache.add(sync_request_key(connection.pk), "1", timeout=SYNC_REQUEST_SECONDS):
         raise ApplicationError(_("Synkroniseringen er allerede bestilt og starter om et øyeblikk."))
+    audit_record(
+        creditor=creditor,
+        actor=actor,
+        action=AuditEntry.Action.SYNC_REQUESTED,
+        summary=_("«Synkroniser nå» med PowerOffice Go."),
+    )
     sync_connection_task.delay(connection.pk)
     return connection

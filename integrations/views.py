@@ -77,7 +77,7 @@ def creditor_poweroffice_sync(request, creditor_id):
     """*Synkroniser nå*: queue a sync of this connection (refused while one is going)."""
     creditor = creditor_selectors.creditor_get_for_user(user=request.user, creditor_id=creditor_id)
     try:
-        status.sync_request(creditor=creditor)
+        status.sync_request(creditor=creditor, actor=request.user)
     except ApplicationError as exc:
         messages.error(request, exc.message)
     else:

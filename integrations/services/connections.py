@@ -15,7 +15,8 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from creditors.models import Creditor
+from creditors.models import AuditEntry, Creditor
+from creditors.team_services import audit_record
 from integrations.clients import poweroffice_client
 from integrations.models import PowerOfficeConnection, PowerOfficeConnectionEvent
 from integrations.poweroffice import errors as pogo_errors
@@ -168,6 +169,13 @@ def connection_record(
             detail=snapshot.error,
             created_at=now,
         )
+        audit_record(
+            creditor=creditor,
+            actor=actor,
+            action=AuditEntry.Action.POWEROFFICE_CONNECTED,
+            summary=_("Koblet til PowerOffice Go (%(name)s, %(org)s).")
+            % {"name": client_name or "–", "org": client_org_number},
+        )
     return connection
 
 
@@ -223,5 +231,11 @@ def connection_disconnect(*, creditor: Creditor, actor) -> PowerOfficeConnection
             kind=PowerOfficeConnectionEvent.Kind.DISCONNECTED,
             actor=actor,
             created_at=now,
+        )
+        audit_record(
+            creditor=creditor,
+            actor=actor,
+            action=AuditEntry.Action.POWEROFFICE_DISCONNECTED,
+            summary=_("Koblet fra PowerOffice Go."),
         )
     return connection
