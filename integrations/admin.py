@@ -160,6 +160,7 @@ class OutboxMessageAdmin(ReadOnlyAdmin):
         "kind",
         "creditor",
         "case",
+        "settlement",
         "payload",
         "dedupe_key",
         "status",

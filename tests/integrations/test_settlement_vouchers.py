@@ -398,6 +398,10 @@ def test_posted_mode_posts_with_our_reference_signed_lines_and_the_kid(go, poste
     ]
     invoice.refresh_from_db()
     assert invoice.balance == 0  # Go matched the open item
+    before = ledger_snapshot(case)
+    go.sync()
+    assert MatchedItem.objects.get().outcome == MatchedItem.Outcome.OWN_SETTLEMENT
+    assert ledger_snapshot(case) == before
 
 
 def test_posted_mode_409_means_already_posted(go, posted_mode, paid_case):
