@@ -129,3 +129,27 @@ def test_disable_endpoint(logged_in_client, creditor, user):
         )
         == []
     )
+
+
+def test_admin_lists_keys_and_deliveries(client, creditor, user):
+    from tests.factories import UserFactory
+
+    staff = UserFactory(is_staff=True, is_superuser=True)
+    client.force_login(staff)
+    api_key_create(creditor=creditor, actor=user, name="Admin-synlig")
+    webhook_endpoint_create(
+        creditor=creditor, actor=user, url="http://127.0.0.1:9/hook", events=["case.updated"]
+    )
+    webhook_event_emit(
+        creditor_id=creditor.pk, event_type="case.updated", object_type="case", object_id=1
+    )
+    for url in (
+        "/admin/api_access/apikey/",
+        "/admin/api_access/idempotencyrecord/",
+        "/admin/webhooks/webhookendpoint/",
+        "/admin/webhooks/webhookdelivery/",
+    ):
+        assert client.get(url).status_code == 200, url
+    endpoint = WebhookEndpoint.objects.get()
+    page = client.get(f"/admin/webhooks/webhookendpoint/{endpoint.pk}/change/").content.decode()
+    assert endpoint.secret not in page
