@@ -5,12 +5,13 @@ import csv
 import datetime as dt
 import io
 from decimal import Decimal
-from zoneinfo import ZoneInfo
 
 import django_filters
 import pytest
 from django.db.models import Q
 from django.test import RequestFactory
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from openpyxl import load_workbook
 
 from creditors.models import Debtor
@@ -27,8 +28,6 @@ from kravia_web.listing import (
 )
 from tests.collections_cases.factories import DebtorFactory
 from tests.factories import CreditorFactory
-
-OSLO = ZoneInfo("Europe/Oslo")
 
 
 class NameFilter(ListFilterSet):
@@ -302,3 +301,30 @@ def test_xlsx_holds_numbers_as_numbers_dates_as_dates_and_text_never_as_a_formul
     assert sheet["B2"].number_format == "#,##0.00"
     assert sheet["C2"].number_format == "DD.MM.YYYY"
     assert sheet["A3"].data_type == "s"
+
+
+@pytest.mark.django_db
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    sort=st.text(max_size=60),
+    side=st.text(max_size=12),
+    per_side=st.text(max_size=6),
+    number_from=st.text(max_size=12),
+    export=st.text(max_size=6),
+)
+def test_no_query_string_breaks_the_list(sort, side, per_side, number_from, export):
+    listing = _listing(
+        {
+            "sort": sort,
+            "side": side,
+            "per_side": per_side,
+            "number_from": number_from,
+            "eksport": export,
+        }
+    )
+
+    assert listing.page.number >= 1
+    assert len(listing.headers) == 3
+    assert listing.export_format in (None, "csv", "xlsx")
