@@ -14,6 +14,7 @@ from django.db import connection
 from django.test import override_settings
 from django.utils import timezone
 
+from collections_cases.models import Settlement
 from collections_cases.services import cases as case_services
 from collections_cases.signals import settlement_committed
 from integrations.webhooks import sender
@@ -112,7 +113,7 @@ def test_created_and_closed_events(endpoint, receiver, api, django_capture_on_co
 def test_settlement_created_event(endpoint, receiver, creditor, django_capture_on_commit_callbacks):
     settlement = make_settlement(creditor)
     with django_capture_on_commit_callbacks(execute=True):
-        settlement_committed.send(sender=None, settlement_id=settlement.pk)
+        settlement_committed.send(sender=Settlement, settlement_id=settlement.pk)
     [request] = receiver.requests
     payload = json.loads(request.body)
     assert payload["type"] == "settlement.created"
@@ -275,3 +276,23 @@ class TestProductionRules:
             result = sender.post("https://innocent.example.com/h", b"{}", {})
         assert result.status is None and "non-public" in result.error
         assert receiver.requests == []
+
+
+def test_beat_sweep_sends_due_deliveries_whose_task_was_lost(endpoint, receiver, creditor):
+    from integrations.webhooks.tasks import deliver_due_webhooks, deliver_webhook
+
+    with mock.patch.object(deliver_webhook, "delay"):  # the queued task is "lost"
+        [due] = webhook_event_emit(
+            creditor_id=creditor.pk, event_type="case.updated", object_type="case", object_id=1
+        )
+        [busy] = webhook_event_emit(
+            creditor_id=creditor.pk, event_type="case.updated", object_type="case", object_id=2
+        )
+    WebhookDelivery.objects.filter(pk=busy.pk).update(
+        claimed_until=timezone.now() + dt.timedelta(minutes=1)
+    )
+    assert deliver_due_webhooks() == 1
+    due.refresh_from_db()
+    busy.refresh_from_db()
+    assert due.status == "succeeded" and busy.status == "pending" and busy.attempts == 0
+    assert [json.loads(r.body)["data"]["id"] for r in receiver.requests] == [1]
