@@ -122,6 +122,14 @@ def idempotency_complete(*, record: IdempotencyRecord, status: int, body) -> Non
     record.save(update_fields=["state", "response_status", "response_body"])
 
 
+def idempotency_records_prune() -> int:
+    """Forget every idempotency record older than 24 hours (hourly, from the beat)."""
+    deleted, _by_model = IdempotencyRecord.objects.filter(
+        created_at__lt=timezone.now() - IDEMPOTENCY_TTL
+    ).delete()
+    return deleted
+
+
 def idempotency_release(*, record: IdempotencyRecord) -> None:
     """Forget the key (the request failed on our side): the client may try it again."""
     IdempotencyRecord.objects.filter(pk=record.pk).delete()

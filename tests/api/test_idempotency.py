@@ -111,3 +111,19 @@ def test_register_invoice_is_idempotent(api):
     assert first.status_code == second.status_code == 201
     assert second.json()["case"]["id"] == first.json()["case"]["id"]
     assert CollectionCase.objects.count() == 1
+
+
+def test_hourly_prune_forgets_records_older_than_a_day(api, case):
+    from django_celery_beat.models import PeriodicTask
+
+    from api_access.tasks import prune_idempotency_records
+
+    url = f"/api/v1/cases/{case.pk}/notes/"
+    api.post(url, {"text": "a"}, HTTP_IDEMPOTENCY_KEY="old")
+    api.post(url, {"text": "b"}, HTTP_IDEMPOTENCY_KEY="new")
+    IdempotencyRecord.objects.filter(key="old").update(
+        created_at=timezone.now() - timezone.timedelta(hours=25)
+    )
+    assert prune_idempotency_records() == 1
+    assert list(IdempotencyRecord.objects.values_list("key", flat=True)) == ["new"]
+    assert PeriodicTask.objects.filter(task="api_access.tasks.prune_idempotency_records").exists()
