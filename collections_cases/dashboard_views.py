@@ -28,15 +28,23 @@ STATUS_COLORS = {
 }
 
 
+#: The width a phone's copy of each chart is drawn for (CSS shows one or the other).
+PHONE_WIDTH = 360
+
+
 @dataclass
 class Chart:
     id: str
     title: str
-    svg: SafeString | None
+    svg: tuple[SafeString | None, SafeString | None]  # (wide, phone)
     empty: str
     headers: tuple[str, ...]
     rows: list[tuple[str, ...]]
-    note: str = ""
+
+
+def _draw(draw, **kwargs) -> tuple[SafeString | None, SafeString | None]:
+    phone = {**kwargs, "chart_id": f"{kwargs['chart_id']}-phone", "width": PHONE_WIDTH}
+    return draw(**kwargs), draw(**phone)
 
 
 def _nok(value) -> str:
@@ -57,7 +65,8 @@ def _collected_chart(points) -> Chart:
     return Chart(
         id="chart-collected",
         title=_("Innbetalt per måned"),
-        svg=column_chart(
+        svg=_draw(
+            column_chart,
             chart_id="chart-collected",
             title=_("Innbetalt per måned, siste 12 måneder"),
             desc=_("Til sammen %(total)s. Høyest i %(month)s: %(best)s.")
@@ -82,7 +91,8 @@ def _status_chart(points) -> Chart:
     return Chart(
         id="chart-status",
         title=_("Saker etter status"),
-        svg=bar_chart(
+        svg=_draw(
+            bar_chart,
             chart_id="chart-status",
             title=_("Saker etter status"),
             desc=_("%(total)s saker i alt: %(parts)s.")
@@ -109,7 +119,8 @@ def _days_chart(points) -> Chart:
     return Chart(
         id="chart-days",
         title=_("Gjennomsnittlig tid til betaling"),
-        svg=column_chart(
+        svg=_draw(
+            column_chart,
             chart_id="chart-days",
             title=_("Gjennomsnittlig antall dager fra saken startet til den var betalt, per måned"),
             desc=_("%(cases)s betalte saker siste 12 måneder, i snitt %(days)s.")
@@ -133,7 +144,8 @@ def _recovery_chart(points) -> Chart:
     return Chart(
         id="chart-recovery",
         title=_("Andel betalt etter første steg"),
-        svg=bar_chart(
+        svg=_draw(
+            bar_chart,
             chart_id="chart-recovery",
             title=_("Andel avsluttede saker som ble betalt, etter første steg"),
             desc="; ".join(

@@ -55,14 +55,15 @@ def _has_values(values: Sequence[Number | None]) -> bool:
     return any(v for v in values if v is not None)
 
 
-def _svg_open(chart_id: str, height: int, title: str, desc: str) -> str:
+def _svg_open(chart_id: str, width: int, height: int, title: str, desc: str) -> str:
     return _tag(
-        '<svg class="chart" id="{id}" viewBox="0 0 {w} {h}" width="100%" role="img" '
-        'aria-labelledby="{id}-title {id}-desc" preserveAspectRatio="xMidYMid meet" '
+        '<svg class="chart {size}" id="{id}" viewBox="0 0 {w} {h}" width="100%" role="img" '
+        'aria-labelledby="{id}-title" aria-describedby="{id}-desc" preserveAspectRatio="xMidYMid meet" '
         'xmlns="http://www.w3.org/2000/svg">'
         '<title id="{id}-title">{title}</title><desc id="{id}-desc">{desc}</desc>',
         id=chart_id,
-        w=WIDTH,
+        size="chart-narrow" if width < WIDTH else "chart-wide",
+        w=width,
         h=height,
         title=title,
         desc=desc,
@@ -81,16 +82,19 @@ def column_chart(
     fmt: Callable[[Any], str],
     axis_fmt: Callable[[Any], str] = grouped,
     height: int = 280,
+    width: int = WIDTH,
 ) -> SafeString | None:
     """Vertical bars, one per label (months), with a y axis of four steps.
 
-    ``None`` values are drawn as no bar (and said to be "–" in the tooltip)."""
+    ``None`` values are drawn as no bar. A narrow chart (a phone's, ``width`` < 640)
+    labels every other month so the labels do not run into each other."""
     if not _has_values(values):
         return None
-    left, right, top, bottom = 64, 12, 16, 58
-    plot_w, plot_h = WIDTH - left - right, height - top - bottom
+    left, right, top, bottom = (64 if width >= WIDTH else 62), 12, 16, 58
+    plot_w, plot_h = width - left - right, height - top - bottom
+    label_every = 1 if width >= WIDTH or len(values) <= 6 else 2
     top_value = nice_max(max(float(v) for v in values if v is not None))
-    parts = [_svg_open(chart_id, height, title, desc)]
+    parts = [_svg_open(chart_id, width, height, title, desc)]
     for i in range(5):
         tick = top_value * i / 4
         y = top + plot_h - plot_h * i / 4
@@ -99,7 +103,7 @@ def column_chart(
                 '<line x1="{x1}" x2="{x2}" y1="{y}" y2="{y}" stroke="{c}" />'
                 '<text x="{tx}" y="{ty}" text-anchor="end" font-size="11" fill="{m}">{t}</text>',
                 x1=left,
-                x2=WIDTH - right,
+                x2=width - right,
                 y=y,
                 c=GRID,
                 tx=left - 6,
@@ -127,6 +131,8 @@ def column_chart(
                     value=fmt(value),
                 )
             )
+        if (len(values) - 1 - i) % label_every:
+            continue  # the newest month always keeps its label
         parts.append(
             _tag(
                 '<text x="{x}" y="{y}" text-anchor="middle" font-size="11" fill="{m}">'
@@ -141,10 +147,10 @@ def column_chart(
         _tag(
             '<line x1="{l}" x2="{r}" y1="{y}" y2="{y}" stroke="{m}" />'
             '<text x="{cx}" y="{xy}" text-anchor="middle" font-size="12" fill="{m}">{xl}</text>'
-            '<text transform="translate(14 {cy}) rotate(-90)" text-anchor="middle" '
+            '<text transform="translate(12 {cy}) rotate(-90)" text-anchor="middle" '
             'font-size="12" fill="{m}">{yl}</text></svg>',
             l=left,
-            r=WIDTH - right,
+            r=width - right,
             y=top + plot_h,
             m=MUTED,
             cx=left + plot_w / 2,
@@ -169,16 +175,18 @@ def bar_chart(
     fmt: Callable[[Any], str],
     max_value: Number | None = None,
     colors: Sequence[str] | None = None,
+    width: int = WIDTH,
 ) -> SafeString | None:
     """Horizontal bars, one row per label (statuses, entry steps), each with its value."""
     if not _has_values(values):
         return None
-    left, right, top, row_h = 170, 90, 26, 34
+    narrow = width < WIDTH
+    left, right, top, row_h = (136 if narrow else 170), (68 if narrow else 90), 26, 34
     height = top + row_h * len(values) + 40
-    plot_w = WIDTH - left - right
+    plot_w = width - left - right
     top_value = float(max_value) if max_value else max(float(v) for v in values if v is not None)
     top_value = top_value or 1.0
-    parts = [_svg_open(chart_id, height, title, desc)]
+    parts = [_svg_open(chart_id, width, height, title, desc)]
     parts.append(
         _tag(
             '<text x="{x}" y="{y}" text-anchor="end" font-size="12" fill="{m}">{yl}</text>',
@@ -194,11 +202,12 @@ def bar_chart(
         bar_w = plot_w * float(value) / top_value if value else 0
         parts.append(
             _tag(
-                '<text x="{lx}" y="{ty}" text-anchor="end" font-size="13" fill="#1d2430">'
+                '<text x="{lx}" y="{ty}" text-anchor="end" font-size="{fs}" fill="#1d2430">'
                 "{label}</text>"
                 '<rect x="{x}" y="{ry}" width="{w}" height="{h}" rx="3" fill="#eef2f6" />',
                 lx=left - 8,
                 ty=y + row_h / 2 + 4,
+                fs=12 if narrow else 13,
                 label=label,
                 x=left,
                 ry=y + 6,

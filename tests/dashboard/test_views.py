@@ -45,7 +45,8 @@ def test_dashboard_shows_tasks_totals_and_charts(logged_in_client, creditor):
     assert 'data-stat="outstanding">kr 2\xa0000,00<' in html
     assert 'data-stat="collected_month">kr 500,00<' in html
     for chart in ("chart-collected", "chart-status", "chart-days", "chart-recovery"):
-        assert f'<svg class="chart" id="{chart}"' in html
+        assert f'<svg class="chart chart-wide" id="{chart}"' in html
+        assert f'<svg class="chart chart-narrow" id="{chart}-phone"' in html
         assert f'<title id="{chart}-title">' in html
     assert "<table" in html  # the figures as a table for screen readers
     assert 'aria-current="page">Oversikt' in html
