@@ -174,7 +174,9 @@ def test_bad_list_parameters_never_fail_the_page(logged_in_client, three_cases, 
 def test_a_wrong_amount_filter_says_what_to_write(logged_in_client, three_cases):
     response = logged_in_client.get(reverse("case_list"), {"balance_min": "mange"})
 
-    assert "Skriv beløpet med siffer" in response.content.decode()
+    body = response.content.decode()
+    assert "Filtrene som er merket ble ikke brukt. Rett dem og trykk Vis." in body
+    assert "Skriv beløpet med siffer" in body
     assert len(_pks(response)) == 3
 
 
