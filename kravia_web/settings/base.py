@@ -284,6 +284,10 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "ENUM_NAME_OVERRIDES": {"CaseStatusEnum": "collections_cases.models.CollectionCase.Status"},
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "kravia_web.api.schema.add_error_responses",
+    ],
 }
 
 # Webhooks (integrations.webhooks): HTTPS only and public addresses only, except in

@@ -40,6 +40,12 @@ def test_schema_is_valid_openapi_with_every_path(db):
     assert set(schema["paths"]) == EXPECTED_PATHS
     assert schema["components"]["securitySchemes"]["ApiKey"]["scheme"] == "bearer"
     validate_schema(schema)  # raises on an invalid document
+    for path, item in schema["paths"].items():
+        for method, operation in item.items():
+            error = operation["responses"]["401"]["content"]["application/json"]["schema"]
+            assert error == {"$ref": "#/components/schemas/Error"}, (path, method)
+            headers = {p["name"] for p in operation.get("parameters", []) if p["in"] == "header"}
+            assert ("Idempotency-Key" in headers) == (method == "post"), (path, method)
 
 
 def test_every_api_url_is_in_the_schema(db):
