@@ -14,7 +14,11 @@ from kravia_web.api.views import ApiView
 class DebtorListView(ApiView):
     serializer_class = s.DebtorSerializer
 
-    @extend_schema(operation_id="debtors_list", parameters=[s.DebtorListQuerySerializer])
+    @extend_schema(
+        operation_id="debtors_list",
+        parameters=[s.DebtorListQuerySerializer],
+        summary="List debtors with open cases and outstanding amount",
+    )
     def get(self, request):
         query = s.DebtorListQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
@@ -28,7 +32,7 @@ class DebtorListView(ApiView):
 class DebtorDetailView(ApiView):
     serializer_class = s.DebtorDetailSerializer
 
-    @extend_schema(operation_id="debtors_retrieve")
+    @extend_schema(operation_id="debtors_retrieve", summary="A debtor with its cases")
     def get(self, request, debtor_id: int):
         debtor = debtor_api_get(creditor=self.creditor, debtor_id=debtor_id)
         return Response(self.get_serializer(debtor).data)
