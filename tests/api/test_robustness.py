@@ -64,3 +64,14 @@ def test_bad_list_queries(api, query):
     response = api.get("/api/v1/cases/", query)
     assert 400 <= response.status_code < 500
     assert_error(response, response.status_code)
+
+
+@pytest.mark.parametrize("idempotency_key", [None, "big-1"])
+def test_too_large_body_is_413(api, case, settings, idempotency_key):
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1000
+    body = '{"text": "' + "x" * 2000 + '"}'
+    extra = {"HTTP_IDEMPOTENCY_KEY": idempotency_key} if idempotency_key else {}
+    response = api.post(
+        f"/api/v1/cases/{case.pk}/notes/", body, content_type="application/json", **extra
+    )
+    assert_error(response, 413, "request_too_large")
