@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from django.core.cache import cache
 from django.db.models import Count
@@ -163,6 +163,8 @@ class IntegrationStatus:
     matched: dict[str, int]
     outbox_counts: dict[str, int]
     outbox_rows: list[OutboxMessage]
+    #: What the last finished run skipped or failed on, less the failure shown as ``problem``.
+    skipped: list[dict] = field(default_factory=list)
 
     @property
     def last_run(self) -> SyncRun | None:
@@ -238,7 +240,14 @@ def integration_status(*, creditor: Creditor) -> IntegrationStatus:
         state = "error"
     else:
         state = "ok"
+    last = next((r for r in runs if r.status != SyncRun.Status.RUNNING), None)
+    skipped = [
+        e
+        for e in (last.errors if last else [])
+        if not (e.get("resource") == "sync" and e.get("reason") == connection.last_error)
+    ]
     return IntegrationStatus(
+        skipped=skipped,
         connection=connection,
         state=state,
         problem=problem,

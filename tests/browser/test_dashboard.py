@@ -11,6 +11,9 @@ from django.utils import timezone
 
 from collections_cases.models import CollectionCase, Letter
 from collections_cases.models import PaymentAllocation as Alloc
+from integrations.models import OutboxMessage, PowerOfficeConnection, SyncRun
+from integrations.poweroffice import errors as pogo_errors
+from integrations.services.connections import error_message
 from tests.collections_cases.factories_pages import collectable_debtor, open_case
 from tests.conftest import PASSWORD
 from tests.dashboard.builders import case, close, letter, payment, settlement
@@ -45,6 +48,45 @@ def a_year_of_collection(creditor):
     for _i in range(3):
         case(creditor, principal="2750.00")
     settlement(creditor, on=months_ago(1, 5), payout="8000.00")
+
+
+def revoked(creditor):
+    connection = PowerOfficeConnection.objects.create(
+        creditor=creditor,
+        client_key="revoked-key",
+        client_name=creditor.name,
+        client_org_number=creditor.org_number,
+        connected_at=timezone.now() - dt.timedelta(days=40),
+        last_error=error_message(pogo_errors.Unauthorized("x")),
+        last_error_at=timezone.now(),
+        last_sync_at=timezone.now() - dt.timedelta(hours=2),
+    )
+    SyncRun.objects.create(
+        connection=connection,
+        started_at=timezone.now() - dt.timedelta(hours=2),
+        finished_at=timezone.now() - dt.timedelta(hours=2),
+        duration=dt.timedelta(seconds=3.2),
+        status=SyncRun.Status.OK,
+        request_count=6,
+        counts={
+            "customers": {"fetched": 12, "updated": 2},
+            "invoices": {"fetched": 30, "created": 4},
+        },
+    )
+    SyncRun.objects.create(
+        connection=connection,
+        status=SyncRun.Status.FAILED,
+        finished_at=timezone.now(),
+        request_count=1,
+        errors=[{"resource": "sync", "record": "", "reason": connection.last_error}],
+    )
+    OutboxMessage.objects.create(
+        kind=OutboxMessage.Kind.UPDATE_STATUS,
+        creditor=creditor,
+        dedupe_key="status-1",
+        attempts=2,
+        last_error="Unauthorized (HTTP 401)",
+    )
 
 
 def log_in(page, url, email):
@@ -105,6 +147,16 @@ def test_dashboard_with_charts_task_action_and_phone(live_server, transactional_
     page.get_by_role("link", name="Alle 2 kreditorer").click()
     assert page.get_by_role("rowheader", name=re.compile("Østlandet Bakeri AS")).is_visible()
     page.screenshot(path=str(SCREENSHOTS / "dashboard-all-creditors.png"), full_page=True)
+
+    # The PowerOffice Go key was revoked: Oversikt says so and the status page explains it.
+    revoked(creditor)
+    page.goto(f"{url}/oversikt/")
+    page.locator("[data-task=connection_error]").get_by_role("link").click()
+    assert page.get_by_role("button", name="Koble til på nytt").is_visible()
+    assert page.get_by_role("heading", name="Tilgangen er trukket tilbake i PowerOffice Go – koble til på nytt").is_visible()
+    page.screenshot(path=str(SCREENSHOTS / "integration-status.png"), full_page=True)
+    page.goto(f"{url}/innstillinger/kreditorer/{creditor.pk}/team/")
+    page.screenshot(path=str(SCREENSHOTS / "team.png"), full_page=True)
 
     # A phone: the menu folds away behind a button, the charts fit the width.
     page.set_viewport_size({"width": 390, "height": 844})
