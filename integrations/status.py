@@ -181,6 +181,15 @@ RESOURCES = (
 )
 
 
+COUNT_ORDER = ("fetched", "created", "updated", "skipped", "sent", "failed")
+
+
+def _ordered(counts: dict) -> dict:
+    """A run's counts in reading order (PostgreSQL's jsonb does not keep the written order)."""
+    rank = {key: i for i, key in enumerate(COUNT_ORDER)}
+    return dict(sorted(counts.items(), key=lambda item: (rank.get(item[0], len(rank)), item[0])))
+
+
 def _running(connection: PowerOfficeConnection, runs: list[SyncRun]) -> SyncRun | None:
     fresh_after = timezone.now() - STALE_RUN
     return next(
@@ -228,7 +237,7 @@ def integration_status(*, creditor: Creditor) -> IntegrationStatus:
                 label=str(label),
                 read_until=cursors.get(cursor) if cursor else None,
                 last_run=last,
-                counts=(last.counts or {}).get(key, {}) if last else {},
+                counts=_ordered((last.counts or {}).get(key, {}) if last else {}),
             )
         )
     problem = explain(connection.last_error)
