@@ -4,16 +4,15 @@ bookkeeping status and statement PDF. Another creditor's settlement is a 404."""
 from __future__ import annotations
 
 from django.contrib import messages
-from django.core.paginator import Paginator
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from collections_cases.settlements import selectors, services
+from collections_cases.settlements.lists import SETTLEMENT_LIST
 from creditors.selectors import creditor_active_for_request
-
-PER_PAGE = 25
+from kravia_web.listing import list_from_request
 
 
 def _creditor_or_redirect(request):
@@ -28,12 +27,17 @@ def settlement_list(request):
     creditor = _creditor_or_redirect(request)
     if creditor is None:
         return redirect("creditor_add")
-    settlements = selectors.settlement_list_for_creditor(creditor=creditor)
-    page = Paginator(settlements, PER_PAGE).get_page(request.GET.get("side"))
+    listing = list_from_request(
+        request,
+        spec=SETTLEMENT_LIST,
+        queryset=selectors.settlement_list_for_creditor(creditor=creditor),
+    )
+    if listing.export_format:
+        return listing.export_response()
     return render(
         request,
         "collections_cases/settlement_list.html",
-        {"creditor": creditor, "page": page, "query": ""},
+        {"creditor": creditor, "listing": listing, "page": listing.page},
     )
 
 

@@ -213,3 +213,67 @@ def test_admin_download_and_mark_paid(admin_client, payee):
         ).status_code
         == 200
     )
+
+
+# --- list: filters, sorting, export ----------------------------------------------------------
+
+
+def _three_settlements(creditor):
+    made = []
+    for day, amount in ((0, "1000.00"), (3, "250.00"), (7, "4000.00")):
+        case = owing(creditor, amounts=(amount,))
+        on = SETTLE + dt.timedelta(days=day)
+        pay(case, amount, on=on, ref=f"list-{day}")
+        made.append(services.settle_creditor(creditor_id=creditor.pk, on=on)[0])
+    return made
+
+
+def test_list_filters_and_sorts(logged_in_client, payee):
+    first, second, third = _three_settlements(payee)
+    url = reverse("settlement_list")
+
+    body = logged_in_client.get(url, {"sort": "payout"}).content.decode()
+    assert body.index(second.number) < body.index(first.number) < body.index(third.number)
+
+    body = logged_in_client.get(url, {"payout_min": "900", "payout_max": "1500"}).content.decode()
+    assert first.number in body and second.number not in body and third.number not in body
+
+    case_number = third.lines.get().case.number
+    body = logged_in_client.get(url, {"q": case_number}).content.decode()
+    assert third.number in body and first.number not in body
+
+    body = logged_in_client.get(url, {"q": "O-2099-999999"}).content.decode()
+    assert "Ingen utbetalinger passer" in body
+
+    response = logged_in_client.get(url, {"sort": "'; drop table", "side": "x", "q": "x" * 500})
+    assert response.status_code == 200
+
+
+def test_export_csv_and_xlsx_of_the_filtered_list(logged_in_client, payee):
+    import csv
+    import io
+
+    from openpyxl import load_workbook
+
+    first, second, third = _three_settlements(payee)
+    url = reverse("settlement_list")
+
+    response = logged_in_client.get(url, {"eksport": "csv", "payout_min": "900"})
+    text = b"".join(response.streaming_content).decode("utf-8-sig")
+    rows = list(csv.reader(io.StringIO(text), delimiter=";"))
+    assert rows[0][0] == "Oppgjør"
+    assert sorted(r[0] for r in rows[1:]) == sorted([first.number, third.number])
+
+    response = logged_in_client.get(url, {"eksport": "xlsx"})
+    data = b"".join(response.streaming_content)
+    values = list(load_workbook(io.BytesIO(data)).active.values)
+    payout_col = values[0].index("Utbetales")
+    assert sorted(row[payout_col] for row in values[1:]) == [250, 1000, 4000]
+
+
+def test_export_is_scoped_to_the_active_creditor(logged_in_client, payee):
+    other, _ = settled(CreditorFactory(bank_account="15036123459"))
+    mine, _ = settled(payee)
+    response = logged_in_client.get(reverse("settlement_list"), {"eksport": "csv"})
+    text = b"".join(response.streaming_content).decode("utf-8-sig")
+    assert mine.number in text and other.number not in text
