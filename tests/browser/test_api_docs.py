@@ -56,5 +56,6 @@ def test_create_key_call_api_and_read_docs(live_server, transactional_db, browse
     page.locator(".swagger-ui .info .title").wait_for()
     assert "Kravia Kundeweb API" in page.locator(".swagger-ui .info .title").inner_text()
     page.locator("#operations-cases-cases_list").wait_for()
+    page.wait_for_load_state("networkidle")
     page.screenshot(path=str(SCREENSHOTS / "api-docs.png"), full_page=True)
     assert hosts == {url}, hosts
