@@ -371,6 +371,9 @@ class Task:
     url: str = ""
     items: list[TaskItem] = field(default_factory=list)
     severity: str = "warn"
+    #: The items' own link text when it differs from ``action`` (then ``action`` links to
+    #: ``url`` in the task's head).
+    item_action: str = ""
 
     @property
     def more(self) -> int:
@@ -571,13 +574,14 @@ def _blocked_settlement_task(creditor: Creditor) -> Task | None:
             "Go. Rett kontooppsettet, så sender vi bilaget på nytt."
         ),
         action=_("Rett kontoene"),
+        item_action=_("Se oppgjøret"),
         count=count,
         url=url,
         items=[
             TaskItem(
                 label=settlement.number,
                 detail=settlement.voucher_error or settlement.get_voucher_status_display(),
-                url=url,
+                url=reverse("settlement_detail", args=[settlement.pk]),
             )
             for settlement in found[:TASK_ITEMS]
         ],

@@ -159,6 +159,9 @@ def test_tasks(book):
     assert tasks["debtor_contact"].items[0].detail == "Mangler postadresse og e-post"
     assert tasks["approval_legal"].items[0].url.endswith("#handlinger")
     assert tasks["disputed"].count == 1
+    blocked = Settlement.objects.get(voucher_status=Settlement.VoucherStatus.BLOCKED)
+    assert tasks["settlement_blocked"].items[0].url == f"/utbetalinger/{blocked.pk}/"
+    assert tasks["settlement_blocked"].url.endswith("#kontosjekk")
 
 
 def test_no_tasks_when_nothing_waits():

@@ -117,3 +117,22 @@ def test_all_creditors_query_count_does_not_grow(client, django_assert_max_num_q
     client.force_login(membership.user)
     with django_assert_max_num_queries(11):
         assert client.get(reverse("dashboard_all")).status_code == 200
+
+
+def test_blocked_settlement_task_links_to_the_settlement_and_the_account_check(
+    logged_in_client, creditor
+):
+    from collections_cases.models import Settlement
+    from tests.dashboard.builders import settlement
+
+    blocked = settlement(
+        creditor,
+        on=dt.date.today(),
+        payout="120.00",
+        voucher_status=Settlement.VoucherStatus.BLOCKED,
+        voucher_error="Konto 7770 finnes ikke i PowerOffice Go.",
+    )
+    html = logged_in_client.get(reverse("dashboard")).content.decode()
+    assert "Konto 7770 finnes ikke i PowerOffice Go." in html
+    assert f'href="/utbetalinger/{blocked.pk}/">Se oppgjøret' in html
+    assert reverse("creditor_poweroffice", args=[creditor.pk]) + "#kontosjekk" in html
