@@ -11,13 +11,13 @@
   ``BaseException`` so Django's handler does not turn it into a 500.
 """
 
-import random
 import socket
 import time
 
 from django.conf import settings
 from django.http import HttpResponse
 
+from pogo_sandbox.domain.operations import fault_random
 from pogo_sandbox.models import FaultRule
 
 from .http import gateway_error, problem
@@ -74,9 +74,9 @@ def apply_faults(request) -> HttpResponse | None:
         return None
     if rule.latency_ms:
         time.sleep(rule.latency_ms / 1000)
-    if not rule.faults or random.random() >= float(rule.error_rate):  # noqa: S311
+    if not rule.faults or fault_random.random() >= float(rule.error_rate):
         return None
-    fault = random.choice(rule.faults)  # noqa: S311
+    fault = fault_random.choice(rule.faults)
     if fault == FaultRule.Fault.HTTP_429:
         return gateway_error(
             429, "Rate limit is exceeded. Try again in 1 seconds.", Retry_After="1"

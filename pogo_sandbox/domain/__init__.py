@@ -69,6 +69,7 @@ from .operations import (
     count_request,
     prune_request_counts,
     request_counts,
+    seed_faults,
     set_fault_rule,
 )
 from .vouchers import (
@@ -126,6 +127,7 @@ __all__ = [
     "reject_case",
     "remove_draft",
     "request_counts",
+    "seed_faults",
     "set_fault_rule",
     "update_case_status",
     "voucher_balance",

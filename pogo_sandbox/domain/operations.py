@@ -1,5 +1,6 @@
 """Fault injection and the per-second request counter behind the rate limit."""
 
+import random
 import time
 from decimal import Decimal
 
@@ -14,6 +15,15 @@ from pogo_sandbox.models import (
 from .common import SandboxError
 
 COUNT_ATTEMPTS = 20
+
+# Which requests a FaultRule hits: random by default, repeatable after ``seed_faults(n)``.
+# Not for cryptography (S311): it only picks test faults.
+fault_random = random.Random()  # noqa: S311
+
+
+def seed_faults(seed: int | None) -> None:
+    """Make the faults that rules inject repeatable in this process (``None``: random again)."""
+    fault_random.seed(seed)
 
 
 def set_fault_rule(path_prefix: str, *, error_rate, faults, latency_ms: int = 0) -> FaultRule:
