@@ -6,11 +6,13 @@ line (OCR) or element (camt.054) at fault; a file is either parsed whole or not 
 
 from __future__ import annotations
 
-import xml.etree.ElementTree as ET
+import xml.etree.ElementTree as ET  # noqa: S405 - types and ParseError only; parsing is defusedxml
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 
+from defusedxml import DefusedXmlException
+from defusedxml.ElementTree import fromstring as safe_fromstring
 from django.utils.translation import gettext as _
 
 FORMAT_CAMT054 = "camt054"
@@ -125,7 +127,12 @@ def _scor_reference(tx) -> str:
 
 def parse_camt054(content: bytes) -> list[ParsedPayment]:
     try:
-        root = ET.fromstring(content)
+        # An uploaded bank file is untrusted: no DTDs, entities or external references.
+        root = safe_fromstring(content, forbid_dtd=True)
+    except DefusedXmlException:
+        raise PaymentFileError(
+            _("Ugyldig XML: filen inneholder DTD eller entiteter, som ikke er tillatt.")
+        ) from None
     except ET.ParseError as exc:
         raise PaymentFileError(
             _("Ugyldig XML (linje %(line)s, kolonne %(col)s): %(error)s")

@@ -32,7 +32,7 @@ from kravia_web.errors import ApplicationError
 
 logger = logging.getLogger(__name__)
 
-SECRET_PREFIX = "whsec_"
+SECRET_PREFIX = "whsec_"  # noqa: S105 - a public prefix, not a secret
 MAX_ATTEMPTS = 8
 BACKOFF_BASE_SECONDS = 30
 BACKOFF_MAX_SECONDS = 6 * 60 * 60

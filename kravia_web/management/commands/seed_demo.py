@@ -8,7 +8,7 @@ from django.contrib.auth import get_user_model
 from django.core.management import BaseCommand, call_command
 
 DEMO_EMAIL = "demo@kravia.example"
-DEMO_PASSWORD = "demo-kravia-2026"
+DEMO_PASSWORD = "demo-kravia-2026"  # noqa: S105 - the documented demo login (README)
 
 
 class Command(BaseCommand):

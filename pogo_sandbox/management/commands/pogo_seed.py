@@ -30,7 +30,7 @@ from pogo_sandbox.models import (
 )
 
 GO_EMAIL = "demo@poweroffice.example"
-GO_PASSWORD = "demo1234"
+GO_PASSWORD = "demo1234"  # noqa: S105 - the sandbox's documented demo login
 CUSTOMERS_PER_COMPANY = 40
 INVOICES_PER_COMPANY = 150
 
@@ -247,7 +247,7 @@ class Command(BaseCommand):
             VatCode.objects.get_or_create(
                 company=company, code=code, defaults={"name": name, "rate": Decimal(rate)}
             )
-        rng = random.Random(2026 + index)
+        rng = random.Random(2026 + index)  # noqa: S311 - repeatable demo data, not secrets
         customers = [self._customer(company, rng, n) for n in range(CUSTOMERS_PER_COMPANY)]
         for n in range(INVOICES_PER_COMPANY):
             self._invoice(company, rng, customers, n, today)
