@@ -153,7 +153,9 @@ def test_dashboard_with_charts_task_action_and_phone(live_server, transactional_
     page.goto(f"{url}/oversikt/")
     page.locator("[data-task=connection_error]").get_by_role("link").click()
     assert page.get_by_role("button", name="Koble til på nytt").is_visible()
-    assert page.get_by_role("heading", name="Tilgangen er trukket tilbake i PowerOffice Go – koble til på nytt").is_visible()
+    assert page.get_by_role(
+        "heading", name="Tilgangen er trukket tilbake i PowerOffice Go – koble til på nytt"
+    ).is_visible()
     page.screenshot(path=str(SCREENSHOTS / "integration-status.png"), full_page=True)
     page.goto(f"{url}/innstillinger/kreditorer/{creditor.pk}/team/")
     page.screenshot(path=str(SCREENSHOTS / "team.png"), full_page=True)
