@@ -1,0 +1,168 @@
+"""The one table: medians of the runs, targets (scaled to the run's scale where they are
+amounts of work), the floor beside each figure and the ratio ours ÷ floor."""
+
+from __future__ import annotations
+
+import statistics
+
+
+def _median(runs: list[dict], *path):
+    values = []
+    for run in runs:
+        value = run
+        for key in path:
+            value = value[key]
+        values.append(value)
+    return statistics.median(values)
+
+
+def _ok(condition: bool) -> str:
+    return "yes" if condition else "**no**"
+
+
+def table(results: dict[str, list[dict]], info: dict) -> str:
+    scale = info["scale"]
+    rows = []
+    floor_sync = results.get("sync_floor")
+    if "sync" in results:
+        runs = results["sync"]
+        ours = _median(runs, "initial_seconds")
+        rss = _median(runs, "initial_peak_rss_mb")
+        floor = _median(floor_sync, "seconds") if floor_sync else None
+        target = 30 * scale
+        rows.append(
+            (
+                "Initial sync over HTTP (customers + open invoices)",
+                f"{runs[0]['rows']} rows",
+                f"{ours:.2f} s; {_median(runs, 'initial_sql')} SQL for "
+                f"{_median(runs, 'initial_requests')} requests",
+                f"{floor:.2f} s" if floor else "–",
+                f"{ours / floor:.1f}" if floor else "–",
+                f"≤ {target:g} s (30 s × scale), RSS ≤ 400 MB, SQL O(pages)",
+                _ok(ours <= target and rss <= 400),
+                f"{rss:.0f}",
+            )
+        )
+        inc = _median(runs, "incremental_seconds")
+        per = runs[-1]["incremental_requests_per_resource"]
+        rows.append(
+            (
+                "Incremental sync, nothing changed",
+                "same",
+                f"{inc:.2f} s; {_median(runs, 'incremental_sql')} SQL; requests: "
+                + ", ".join(f"{k} {v}" for k, v in sorted(per.items())),
+                "–",
+                "–",
+                "≤ 1 s, ≤ 3 requests per resource",
+                _ok(inc <= 1 and max(per.values()) <= 3),
+                "",
+            )
+        )
+    if "fanout" in results:
+        run = results["fanout"][0]
+        within = run["seconds"] <= 1.10 * run["floor_seconds"]
+        rows.append(
+            (
+                "Incremental sync fan-out, a few changes each",
+                f"{run['creditors']} creditors, {run['workers']} workers",
+                f"{run['seconds']:.1f} s; {run['requests']} requests "
+                f"({run['requests_per_creditor']:.2f}/creditor, cold cycle "
+                f"{run['cold_requests_per_creditor']:.2f}); max "
+                f"{run['max_per_second_counted_by_sandbox']}/s at the sandbox; "
+                f"{run['responses_429']} × 429",
+                f"{run['floor_seconds']:.1f} s",
+                f"{run['seconds'] / run['floor_seconds']:.2f}",
+                "≤ 10 req/s, ≤ 1.10 × floor, ≤ 5 req/creditor",
+                _ok(
+                    within
+                    and run["max_per_second_counted_by_sandbox"] <= 10
+                    and run["requests_per_creditor"] <= 5
+                ),
+                f"{run['peak_rss_mb']:.0f}",
+            )
+        )
+    if "dunning" in results:
+        runs = results["dunning"]
+        ours = _median(runs, "seconds")
+        floor = _median(results["dunning_floor"], "seconds") if "dunning_floor" in results else None
+        target = 30 * scale
+        rows.append(
+            (
+                "Daily dunning run (decide + record steps)",
+                f"{runs[0]['cases']} due cases",
+                f"{ours:.2f} s; {_median(runs, 'sql') / runs[0]['cases']:.1f} SQL/case",
+                f"{floor:.2f} s" if floor else "–",
+                f"{ours / floor:.2f}" if floor else "–",
+                f"≤ {target:g} s (30 s × scale)",
+                _ok(ours <= target),
+                f"{_median(runs, 'peak_rss_mb'):.0f}",
+            )
+        )
+    if "letters" in results:
+        runs = results["letters"]
+        rate = _median(runs, "per_second")
+        rows.append(
+            (
+                "Letter rendering (PDF), one process",
+                f"{runs[0]['letters']} letters",
+                f"{rate:.1f} letters/s",
+                "–",
+                "–",
+                "≥ 40 letters/s per worker process",
+                _ok(rate >= 40),
+                f"{_median(runs, 'peak_rss_mb'):.0f}",
+            )
+        )
+    if "settle" in results:
+        runs = results["settle"]
+        ours = _median(runs, "seconds")
+        target = 20 * scale
+        rows.append(
+            (
+                "Settlement run",
+                f"{runs[0]['cases']} paid cases, {runs[0]['settlements']} creditors",
+                f"{ours:.2f} s; {_median(runs, 'sql')} SQL",
+                "–",
+                "–",
+                f"≤ {target:g} s (20 s × scale)",
+                _ok(ours <= target),
+                f"{_median(runs, 'peak_rss_mb'):.0f}",
+            )
+        )
+    if "pages" in results:
+        runs = results["pages"]
+        clients = max(int(k.split("_c")[1]) for k in runs[0] if k.startswith("list_c"))
+        for kind, label, limit, sql_limit in (
+            ("list", "Case list page (filters + search)", 150, 12),
+            ("case", "Case page", 100, None),
+        ):
+            p95 = _median(runs, f"{kind}_c{clients}", "p95_ms")
+            one = _median(runs, f"{kind}_c1", "p95_ms")
+            rps = _median(runs, f"{kind}_c{clients}", "rps")
+            sql_max = max(run["sql_max"][kind] for run in runs)
+            cpu = _median(runs, f"{kind}_c{clients}", "loadgen_cpu_pct")
+            met = p95 <= limit and (sql_limit is None or sql_max <= sql_limit)
+            rows.append(
+                (
+                    label,
+                    f"{clients} clients, gunicorn × 2",
+                    f"p95 {p95:.0f} ms ({rps:.0f} req/s); 1 client p95 {one:.0f} ms; "
+                    f"≤ {sql_max} SQL; load generator {cpu:.0f} % CPU",
+                    f"{1000 * clients / rps:.0f} ms (clients ÷ req/s)",
+                    f"{p95 / (1000 * clients / rps):.2f}",
+                    f"p95 ≤ {limit} ms" + (f", ≤ {sql_limit} SQL" if sql_limit else ""),
+                    _ok(met),
+                    "",
+                )
+            )
+    head = (
+        f"Scale {scale:g} · {info['cores']} cores · {info['machine']} · Python {info['python']}"
+        f" · median of {info['runs']} runs · {info['at']} · load averages "
+        f"{info['load_averages'][0]} → {info['load_averages'][-1]}\n\n"
+    )
+    lines = [
+        "| Scenario | Size | Ours (median) | Floor | Ours ÷ floor | Target | Met | Peak RSS MB |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    lines += ["| " + " | ".join(str(c) for c in row) + " |" for row in rows]
+    return head + "\n".join(lines) + "\n"
