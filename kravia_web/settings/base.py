@@ -58,6 +58,7 @@ if POWEROFFICE_SANDBOX:
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "kravia_web.security_headers.SecurityHeadersMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "kravia_web.middleware.ChosenLanguageMiddleware",
