@@ -26,7 +26,27 @@ def dunning_run_task(on: str | None = None) -> dict:
 def settle_task(on: str | None = None) -> dict:
     """The settlement run (``settle``); ``on`` is an ISO date, default today in Oslo.
     Idempotent: one settlement per creditor and date, so a redelivery makes nothing new."""
-    from collections_cases.settlements.services import settle
+    from collections_cases.settlements.services import settle, statements_missing_ids
 
     run_on = date.fromisoformat(on) if on else timezone.localdate()
-    return settle(on=run_on).as_dict()
+    result = settle(on=run_on, render_statements=False).as_dict()
+    # One task per statement PDF (also those an interrupted run left), so every worker
+    # renders: rendering, not the settling, is where a run's time goes.
+    ids = statements_missing_ids()
+    for settlement_id in ids:
+        settlement_statement_task.delay(settlement_id)
+    result["statements_queued"] = len(ids)
+    return result
+
+
+@shared_task(acks_late=True)
+def settlement_statement_task(settlement_id: int) -> bool:
+    """Render one settlement's statement PDF (once: a rendered one is left as it is)."""
+    from collections_cases.models import Settlement
+    from collections_cases.settlements.services import settlement_render_statement
+
+    settlement = Settlement.objects.filter(pk=settlement_id).select_related("creditor").first()
+    if settlement is None:
+        return False
+    settlement_render_statement(settlement=settlement)
+    return True

@@ -222,9 +222,15 @@ class NothingToSettle(ApplicationError):
     pass
 
 
-def settle(*, on: dt.date, creditor_ids: list[int] | None = None) -> SettleReport:
+def settle(
+    *, on: dt.date, creditor_ids: list[int] | None = None, render_statements: bool = True
+) -> SettleReport:
     """The periodic run: settle every due creditor (or exactly ``creditor_ids``, due or not),
-    then render the statements still missing (also those of earlier, interrupted runs)."""
+    then render the statements still missing (also those of earlier, interrupted runs).
+
+    ``render_statements=False`` leaves the PDFs to the caller: rendering is nearly all of a
+    run's time (WeasyPrint, seconds per statement), so the Celery task queues one render task
+    per statement instead and the workers share them (docs/performance.md)."""
     report = SettleReport(on=on)
     targets = creditor_ids if creditor_ids is not None else settlement_due_creditor_ids(on=on)
     for creditor_id in targets:
@@ -234,7 +240,8 @@ def settle(*, on: dt.date, creditor_ids: list[int] | None = None) -> SettleRepor
             report.skipped[creditor_id] = str(exc)
             continue
         (report.created if created else report.existing).append(settlement.pk)
-    statements_render_missing(report=report)
+    if render_statements:
+        statements_render_missing(report=report)
     return report
 
 
@@ -489,6 +496,15 @@ def settlement_render_statement(*, settlement: Settlement) -> Settlement:
         statement_pdf=settlement.statement_pdf.name
     )
     return settlement
+
+
+def statements_missing_ids(*, limit: int = 2000) -> list[int]:
+    """Settlements whose statement PDF is still to render (oldest first)."""
+    return list(
+        Settlement.objects.filter(statement_pdf="")
+        .order_by("pk")
+        .values_list("pk", flat=True)[:limit]
+    )
 
 
 def statements_render_missing(*, report: SettleReport | None = None, limit: int = 2000) -> int:

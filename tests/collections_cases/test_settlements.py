@@ -391,3 +391,40 @@ def test_settle_command_refuses_bad_input():
         call_command("settle", date="27.11.2026")
     with pytest.raises(CommandError, match="No creditor"):
         call_command("settle", creditor=["999999999"])
+
+
+# --- the Celery task: statements fanned out, one task each -----------------------------------
+
+
+def test_settle_task_settles_then_renders_each_statement_in_its_own_task(monkeypatch):
+    from collections_cases import tasks
+
+    first, second = creditor_with(vat_registered=False), creditor_with(vat_registered=False)
+    pay(owing(first), "1000.00")
+    pay(owing(second), "500.00")
+    queued = []
+    original = tasks.settlement_statement_task.delay
+    monkeypatch.setattr(
+        tasks.settlement_statement_task,
+        "delay",
+        lambda settlement_id: queued.append(settlement_id) or original(settlement_id),
+    )
+
+    result = tasks.settle_task.delay(SETTLE.isoformat()).get()
+
+    settlements = Settlement.objects.filter(creditor__in=[first, second])
+    assert result["created"] == 2 and result["statements_rendered"] == 0
+    assert result["statements_queued"] == 2
+    assert sorted(queued) == sorted(settlements.values_list("pk", flat=True))
+    assert all(settlement.statement_pdf for settlement in settlements)
+
+
+def test_settle_without_rendering_leaves_the_statements_for_the_tasks():
+    creditor = creditor_with(vat_registered=False)
+    pay(owing(creditor), "1000.00")
+
+    report = services.settle(on=SETTLE, render_statements=False)
+
+    settlement = Settlement.objects.get(pk=report.created[0])
+    assert report.statements_rendered == 0 and not settlement.statement_pdf
+    assert services.statements_missing_ids() == [settlement.pk]
