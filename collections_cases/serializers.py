@@ -268,7 +268,17 @@ class InvoiceDebtorSerializer(StrictSerializer):
     address = AddressSerializer(required=False)
 
     def validate_org_number(self, value):
-        return value.replace(" ", "")
+        from creditors.validators import is_national_id
+
+        value = value.replace(" ", "")
+        if is_national_id(value):
+            # Personal data minimised: a private debtor's fødselsnummer is never stored.
+            raise serializers.ValidationError(
+                _(
+                    "Send ikke fødselsnummer: vi lagrer det ikke. La feltet stå tomt for privatpersoner."
+                )
+            )
+        return value
 
     def validate(self, attrs):
         if not attrs["is_private_individual"]:

@@ -4,7 +4,7 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 from stdnum.exceptions import InvalidChecksum, InvalidFormat, InvalidLength
 from stdnum.exceptions import ValidationError as StdnumError
-from stdnum.no import kontonr, orgnr
+from stdnum.no import fodselsnummer, kontonr, orgnr
 
 
 def normalize_org_number(value: str) -> str:
@@ -63,3 +63,19 @@ def validate_bank_account(value: str) -> None:
             code="bank_account_checksum",
             params={"value": value},
         ) from None
+
+
+def org_number_or_blank(value) -> str:
+    """A debtor's organisation number if ``value`` is a valid one, else "".
+
+    Whatever else arrives in that field (from PowerOffice Go, where a private customer's
+    "organisation number" may hold a fødselsnummer) is dropped: we never store national ids.
+    """
+    value = normalize_org_number(str(value or ""))
+    return value if orgnr.is_valid(value) else ""
+
+
+def is_national_id(value) -> bool:
+    """Whether ``value`` is a Norwegian fødselsnummer or D-number (11 digits, both checks)."""
+    digits = "".join(ch for ch in str(value or "") if not ch.isspace())
+    return fodselsnummer.is_valid(digits)

@@ -30,6 +30,7 @@ from django.utils.translation import gettext as _
 
 from collections_cases.models import Invoice
 from creditors.models import Debtor
+from creditors.validators import org_number_or_blank
 from integrations.clients import poweroffice_client
 from integrations.models import PogoInvoiceState, PowerOfficeConnection, SyncCursor, SyncRun
 from integrations.poweroffice import PowerOfficeClient
@@ -175,7 +176,7 @@ def _debtor_values(customer) -> dict:
         "customer_number": customer.number,
         "name": name,
         "is_person": bool(customer.is_person),
-        "org_number": _text(customer.organization_number, 20),
+        "org_number": org_number_or_blank(customer.organization_number),
         "email": _email(customer.email_address or customer.invoice_email_address, _("e-post")),
         "reminder_email": _email(customer.payment_reminder_email_address, _("purre-e-post")),
         "phone": _text(customer.phone_number, 50),
