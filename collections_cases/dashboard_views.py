@@ -130,6 +130,7 @@ def _days_chart(points) -> Chart:
             x_label=_("Måned saken ble betalt"),
             y_label=_("Dager"),
             fmt=_days,
+            zero_is_data=True,
         ),
         empty=_(
             "Ingen saker er betalt de siste 12 månedene ennå. Her ser du hvor lang tid "

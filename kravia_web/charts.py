@@ -51,7 +51,11 @@ def grouped(value: Number, decimals: int = 0) -> str:
     return text.replace(",", "\u00a0").replace(".", ",")
 
 
-def _has_values(values: Sequence[Number | None]) -> bool:
+def _has_values(values: Sequence[Number | None], *, zero_is_data: bool = False) -> bool:
+    """Whether there is anything to draw: a non-zero value, or with ``zero_is_data`` any value
+    at all (an average of 0 days is a result; 0 kroner collected is not)."""
+    if zero_is_data:
+        return any(v is not None for v in values)
     return any(v for v in values if v is not None)
 
 
@@ -83,12 +87,13 @@ def column_chart(
     axis_fmt: Callable[[Any], str] = grouped,
     height: int = 280,
     width: int = WIDTH,
+    zero_is_data: bool = False,
 ) -> SafeString | None:
     """Vertical bars, one per label (months), with a y axis of four steps.
 
     ``None`` values are drawn as no bar. A narrow chart (a phone's, ``width`` < 640)
     labels every other month so the labels do not run into each other."""
-    if not _has_values(values):
+    if not _has_values(values, zero_is_data=zero_is_data):
         return None
     left, right, top, bottom = (64 if width >= WIDTH else 62), 12, 16, 58
     plot_w, plot_h = width - left - right, height - top - bottom

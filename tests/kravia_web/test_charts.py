@@ -1,0 +1,49 @@
+"""Server-side SVG charts: what counts as data, and drawing edge cases."""
+
+from kravia_web.charts import bar_chart, column_chart, grouped
+
+LABELS = ["jan.", "feb.", "mars"]
+
+
+def _column(values, **kwargs):
+    return column_chart(
+        chart_id="c",
+        title="Tittel",
+        desc="Beskrivelse",
+        labels=LABELS,
+        values=values,
+        x_label="Måned",
+        y_label="Dager",
+        fmt=lambda v: "–" if v is None else grouped(v, 1),
+        **kwargs,
+    )
+
+
+def test_nothing_to_draw_without_values_or_with_only_zeros():
+    assert _column([None, None, None]) is None
+    assert _column([0, 0, None]) is None
+
+
+def test_an_average_of_zero_days_is_a_result():
+    svg = _column([None, 0.0, None], zero_is_data=True)
+    assert svg is not None and "<svg" in svg and "Tittel" in svg
+    assert _column([None, None, None], zero_is_data=True) is None
+
+
+def test_values_are_drawn_with_accessible_title_and_description():
+    svg = _column([1.5, 3.0, None])
+    assert "<title" in svg and "Beskrivelse" in svg and "3,0" in svg
+
+
+def test_bar_chart_empty_and_filled():
+    common = {
+        "chart_id": "b",
+        "title": "Saker",
+        "desc": "d",
+        "labels": ["A", "B"],
+        "x_label": "x",
+        "y_label": "y",
+        "fmt": str,
+    }
+    assert bar_chart(values=[0, 0], **common) is None
+    assert "<svg" in bar_chart(values=[2, 0], **common)
