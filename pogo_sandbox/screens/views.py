@@ -325,12 +325,25 @@ def _amount(value) -> Decimal | None:
         return None
 
 
+def _voucher_accounts(company) -> dict:
+    """Account id → its label: general-ledger accounts, and customers' sub-ledgers (Go shows
+    those as «Kunde 10012 Navn»)."""
+    labels = {
+        a.pk: f"{a.account_no} {a.name}"
+        for a in GeneralLedgerAccount.objects.filter(company=company)
+    }
+    for customer in Customer.objects.filter(
+        company=company, subledger_account_id__isnull=False
+    ).only("subledger_account_id", "number", "name"):
+        labels[customer.subledger_account_id] = f"Kunde {customer.number} {customer.name}"
+    return labels
+
+
 def _voucher_rows(voucher: JournalVoucher, accounts: dict) -> list[dict]:
     def account(account_id):
         if account_id in (None, ""):
             return ""
-        found = accounts.get(account_id)
-        return f"{found.account_no} {found.name}" if found else f"Konto-ID {account_id}"
+        return accounts.get(account_id) or f"Konto-ID {account_id}"
 
     rows = []
     for line in domain.voucher_lines(voucher):
@@ -350,7 +363,7 @@ def _voucher_rows(voucher: JournalVoucher, accounts: dict) -> list[dict]:
 @company_required
 def voucher_inbox(request):
     company = request.go_company
-    accounts = {a.pk: a for a in GeneralLedgerAccount.objects.filter(company=company)}
+    accounts = _voucher_accounts(company)
     received = (
         company.vouchers.filter(is_posted=False)
         .select_related("application")

@@ -188,3 +188,22 @@ def test_post_voucher_for_an_unknown_invoice_shows_the_error(go_client, voucher,
     invoice.refresh_from_db()
     assert not voucher.is_posted
     assert invoice.balance == Decimal("1250.00")
+
+
+def test_inbox_names_a_customers_sub_ledger(go_client, company, application, invoice):
+    customer = invoice.customer
+    customer.subledger_account_id = 10_000_777
+    customer.save()
+    JournalVoucher.objects.create(
+        company=company,
+        application=application,
+        kind=JournalVoucher.Kind.BANK,
+        voucher_date=domain.oslo_today(),
+        description="Oppgjør O-2026-000001",
+        lines=[{"CreditAccountId": 10_000_777, "CurrencyAmount": 10.0, "InvoiceNo": "1001"}],
+    )
+
+    html = _text(go_client.get("/pogo/bilagsmottak/"))
+
+    assert f"Kunde {customer.number} {customer.name}" in html
+    assert "Konto-ID" not in html
