@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test install migrate seed lint format bench clean
+.PHONY: run test install migrate seed test-reliability audit lint format bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -39,6 +39,15 @@ test: install
 	DJANGO_SETTINGS_MODULE=kravia_web.settings.test $(BIN)/python manage.py makemigrations --check --dry-run
 	DJANGO_SETTINGS_MODULE=kravia_web.settings.test $(BIN)/python manage.py check
 	$(BIN)/python -m pytest --cov --cov-report=term:skip-covered $(PYTEST_ARGS)
+
+# Faults, crashes, outages, concurrency and the security crawls (docs/reliability.md). Also part
+# of `make test`; this runs only them. Real-process tests need PostgreSQL and Redis (CI has both).
+test-reliability: install
+	$(BIN)/python -m pytest -m reliability $(PYTEST_ARGS)
+
+# pip-audit against PyPI's vulnerability data; says SKIPPED (not passed) when offline.
+audit: install
+	bash .ci/audit
 
 lint: install
 	$(BIN)/ruff check .
