@@ -232,6 +232,8 @@ PAYMENT_ALLOCATION_ORDER = env.list(
 # settled on SETTLEMENT_WEEKDAY (0 = Monday … 4 = Friday), or the next business day after it.
 SETTLEMENT_RUN_TIME = env("SETTLEMENT_RUN_TIME", default="07:00")
 SETTLEMENT_WEEKDAY = env.int("SETTLEMENT_WEEKDAY", default=4)
+# The largest bank file (camt.054 / OCR) the admin's «Importer bankfil» accepts.
+PAYMENT_FILE_MAX_BYTES = env.int("PAYMENT_FILE_MAX_BYTES", default=10 * 1024 * 1024)
 
 # PowerOffice Go. The defaults point at the sandbox this server mounts at /pogo/; set these to
 # PowerOffice's demo or production URLs and keys to use the real service.
