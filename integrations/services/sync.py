@@ -5,7 +5,11 @@ chart of accounts, released invoices → cases (:mod:`.sync_cases`), matched ite
 (:mod:`.sync_matches`), then delivers the outbox (:mod:`.outbox`) with the same client.
 
 Claim → call → record: every step fetches from PoGo first, outside any transaction, then
-writes in short transactions. Writes are bulk (one query per batch, not per row). A record we
+writes in short transactions. Writes are bulk (one query per batch, not per row). Customers
+and invoices are streamed: a page's rows are read, then written in one short transaction, then
+the next page is read, so a big company's rows are never all in memory; the cursor moves only
+after the last page (a failure half-way re-reads from the old cursor, and the upserts make the
+re-read rows a no-op). A record we
 cannot take is skipped, with its reason in the ``SyncRun``; the rest still syncs. A cursor is
 the time its last read began less an overlap window (PoGo's exclusive ``…GreaterThan``
 filters read from a replica that may lag): the few rows re-read each time are harmless,
@@ -16,10 +20,13 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import re
 import time
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from decimal import Decimal
+from itertools import islice
 
 from django.conf import settings
 from django.core.exceptions import ValidationError as DjangoValidationError
@@ -37,10 +44,13 @@ from integrations.poweroffice import PowerOfficeClient
 from integrations.poweroffice import errors as pogo_errors
 from integrations.services.connections import error_message
 from kravia_web.errors import ApplicationError
+from kravia_web.money import MONEY_DECIMAL_PLACES, MONEY_MAX_DIGITS
 
 logger = logging.getLogger(__name__)
 
 BATCH_SIZE = 500
+#: Rows read from PoGo per write transaction: one default page (the client reads lazily).
+STREAM_CHUNK = 5000
 CREDIT_NOTE = "OutgoingCreditNote"
 Resource = SyncCursor.Resource
 
@@ -106,6 +116,14 @@ def cursor_advance(connection: PowerOfficeConnection, resource: str, value) -> N
 def _batches(items: list, size: int = BATCH_SIZE) -> Iterable[list]:
     for start in range(0, len(items), size):
         yield items[start : start + size]
+
+
+def _streamed(items: Iterable) -> Iterator[list]:
+    """The client's rows in lists of ``STREAM_CHUNK``, read lazily: each list is in hand (its
+    pages fetched) before the caller opens a transaction, and all rows are never held at once."""
+    iterator = iter(items)
+    while chunk := list(islice(iterator, STREAM_CHUNK)):
+        yield chunk
 
 
 def upsert(model, *, creditor, key: str, rows: dict, now) -> tuple[int, int]:
@@ -197,35 +215,51 @@ def _debtor_values(customer) -> dict:
 def sync_customers(*, connection: PowerOfficeConnection, client: PowerOfficeClient, log) -> None:
     resource = Resource.CUSTOMERS
     next_cursor = read_started()
-    customers = list(client.customers(changed_since=cursor_since(connection, resource)))
-    log.count(resource, "fetched", len(customers))
-    rows = {}
-    for customer in customers:
-        try:
-            rows[customer.id] = _debtor_values(customer)
-        except ApplicationError as exc:
-            log.skip(resource, _("kunde %(number)s") % {"number": customer.number}, exc.message)
-    now = timezone.now()
-    with transaction.atomic():
-        created, updated = upsert(
-            Debtor, creditor=connection.creditor, key="pogo_id", rows=rows, now=now
-        )
-        cursor_advance(connection, resource, next_cursor)
-    log.count(resource, "created", created)
-    log.count(resource, "updated", updated)
+    log.count(resource, "fetched", 0)
+    customers = client.customers(
+        changed_since=cursor_since(connection, resource),
+        on_unreadable=lambda record, reason: log.skip(resource, record, reason),
+    )
+    for chunk in _streamed(customers):
+        log.count(resource, "fetched", len(chunk))
+        rows = {}
+        for customer in chunk:
+            try:
+                rows[customer.id] = _debtor_values(customer)
+            except ApplicationError as exc:
+                log.skip(resource, _("kunde %(number)s") % {"number": customer.number}, exc.message)
+        with transaction.atomic():
+            created, updated = upsert(
+                Debtor, creditor=connection.creditor, key="pogo_id", rows=rows, now=timezone.now()
+            )
+        log.count(resource, "created", created)
+        log.count(resource, "updated", updated)
+    cursor_advance(connection, resource, next_cursor)
 
 
 # --- invoices → Invoice ---------------------------------------------------------------------
 
 
+MAX_AMOUNT = Decimal(10) ** (MONEY_MAX_DIGITS - MONEY_DECIMAL_PLACES)
+
+
 def _invoice_values(invoice, debtor_id: int) -> dict:
+    """Our fields of a PoGo invoice; raises ``ApplicationError`` for one we cannot take."""
+    currency = (invoice.currency_code or "NOK").strip().upper()
+    if not re.fullmatch(r"[A-Z]{3}", currency):
+        raise ApplicationError(_("Ugyldig valutakode."))
+    for amount in (invoice.total_amount, invoice.balance):
+        if amount is not None and (not amount.is_finite() or abs(amount) >= MAX_AMOUNT):
+            raise ApplicationError(_("Beløpet er for stort til å være en faktura."))
+    if invoice.total_amount <= 0:
+        raise ApplicationError(_("Fakturaen har ikke et positivt beløp."))
     return {
         "debtor_id": debtor_id,
         "invoice_no": invoice.invoice_no,
         "voucher_type": _text(invoice.voucher_type, 40),
         "invoice_date": invoice.voucher_date,
         "due_date": invoice.due_date,
-        "currency": _text(invoice.currency_code, 3) or "NOK",
+        "currency": currency,
         "total_amount": invoice.total_amount,
         "balance": invoice.balance if invoice.balance is not None else invoice.total_amount,
         "balance_last_changed": invoice.balance_last_changed,
@@ -240,41 +274,54 @@ def sync_invoices(*, connection: PowerOfficeConnection, client: PowerOfficeClien
     resource = Resource.INVOICES
     since = cursor_since(connection, resource)
     next_cursor = read_started()
+
+    def unreadable(record, reason):
+        log.skip(resource, _("faktura %(number)s") % {"number": record}, reason)
+
     if since is None:
-        invoices = list(client.outgoing_invoices(only_unpaid=True))
+        invoices = client.outgoing_invoices(only_unpaid=True, on_unreadable=unreadable)
     else:
-        invoices = list(client.outgoing_invoices(balance_changed_since=since))
-    log.count(resource, "fetched", len(invoices))
+        invoices = client.outgoing_invoices(balance_changed_since=since, on_unreadable=unreadable)
     creditor = connection.creditor
-    customer_ids = {i.customer_id for i in invoices if i.customer_id is not None}
-    debtors = dict(
-        Debtor.objects.filter(creditor=creditor, pogo_id__in=customer_ids).values_list(
-            "pogo_id", "pk"
-        )
-    )
-    rows, match_ids = {}, {}
-    for invoice in invoices:
-        if invoice.voucher_type == CREDIT_NOTE:
-            log.count(resource, "ignored")  # settles an invoice; seen through matched items
-            continue
-        debtor_id = debtors.get(invoice.customer_id)
-        if debtor_id is None:
-            log.skip(
-                resource,
-                _("faktura %(number)s") % {"number": invoice.invoice_no},
-                _("Kunden (%(customer)s) er ikke synkronisert.")
-                % {"customer": invoice.customer_no or invoice.customer_id},
+    log.count(resource, "fetched", 0)
+    for chunk in _streamed(invoices):
+        log.count(resource, "fetched", len(chunk))
+        customer_ids = {i.customer_id for i in chunk if i.customer_id is not None}
+        debtors = dict(
+            Debtor.objects.filter(creditor=creditor, pogo_id__in=customer_ids).values_list(
+                "pogo_id", "pk"
             )
-            continue
-        rows[invoice.id] = _invoice_values(invoice, debtor_id)
-        match_ids[invoice.id] = invoice.match_id
-    now = timezone.now()
-    with transaction.atomic():
-        created, updated = upsert(Invoice, creditor=creditor, key="pogo_id", rows=rows, now=now)
-        _record_match_ids(creditor, match_ids)
-        cursor_advance(connection, resource, next_cursor)
-    log.count(resource, "created", created)
-    log.count(resource, "updated", updated)
+        )
+        rows, match_ids = {}, {}
+        for invoice in chunk:
+            if invoice.voucher_type == CREDIT_NOTE:
+                log.count(resource, "ignored")  # settles an invoice; seen through matched items
+                continue
+            debtor_id = debtors.get(invoice.customer_id)
+            if debtor_id is None:
+                log.skip(
+                    resource,
+                    _("faktura %(number)s") % {"number": invoice.invoice_no},
+                    _("Kunden (%(customer)s) er ikke synkronisert.")
+                    % {"customer": invoice.customer_no or invoice.customer_id},
+                )
+                continue
+            try:
+                rows[invoice.id] = _invoice_values(invoice, debtor_id)
+            except ApplicationError as exc:
+                log.skip(
+                    resource, _("faktura %(number)s") % {"number": invoice.invoice_no}, exc.message
+                )
+                continue
+            match_ids[invoice.id] = invoice.match_id
+        with transaction.atomic():
+            created, updated = upsert(
+                Invoice, creditor=creditor, key="pogo_id", rows=rows, now=timezone.now()
+            )
+            _record_match_ids(creditor, match_ids)
+        log.count(resource, "created", created)
+        log.count(resource, "updated", updated)
+    cursor_advance(connection, resource, next_cursor)
 
 
 def _record_match_ids(creditor, match_ids: dict) -> None:
