@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test install migrate seed test-reliability audit lint format bench clean
+.PHONY: run test install migrate seed test-reliability audit lint format bench bench-quick clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -56,6 +56,13 @@ lint: install
 format: install
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
+
+# Benchmarks (docs/performance.md): full scale, and the 1 % smoke run CI does.
+bench: install
+	$(BIN)/python -m bench --scale 1 $(BENCH_ARGS)
+
+bench-quick: install
+	$(BIN)/python -m bench --scale 0.01 --runs 1 --clients 5 --duration 2 --rebuild $(BENCH_ARGS)
 
 clean:
 	rm -rf var/celery var/mail .pytest_cache .ruff_cache htmlcov .coverage

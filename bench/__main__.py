@@ -69,6 +69,7 @@ def environment(database: str, port: int) -> dict:
         CELERY_BROKER_URL=f"redis://127.0.0.1:6379/{REDIS_DB + 1}",
         SITE_URL=f"http://127.0.0.1:{port}",
         DEBUG="false",
+        MEDIA_ROOT=str(OUT / "media"),
         POWEROFFICE_SANDBOX="true",
         PYTHONPATH=str(ROOT),
     )

@@ -121,7 +121,8 @@ def table(results: dict[str, list[dict]], info: dict) -> str:
             (
                 "Settlement run",
                 f"{runs[0]['cases']} paid cases, {runs[0]['settlements']} creditors",
-                f"{ours:.2f} s; {_median(runs, 'sql')} SQL",
+                f"{ours:.2f} s; {_median(runs, 'sql')} SQL; + statement PDFs "
+                f"{_median(runs, 'statement_seconds'):.2f} s each, fanned out to workers",
                 "–",
                 "–",
                 f"≤ {target:g} s (20 s × scale)",

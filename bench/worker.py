@@ -440,8 +440,12 @@ def scenario_letters(args, meta):
 def scenario_settle(args, meta):
     from bench.data import sizes
     from collections_cases import rules
-    from collections_cases.models import PaymentAllocation
-    from collections_cases.settlements.services import settle
+    from collections_cases.models import PaymentAllocation, Settlement
+    from collections_cases.settlements.services import (
+        settle,
+        settlement_render_statement,
+        statements_missing_ids,
+    )
 
     size = sizes(args.scale)
     on = dt.date.fromisoformat(meta["on"])
@@ -449,7 +453,7 @@ def scenario_settle(args, meta):
         on -= dt.timedelta(days=1)
     with count_sql() as sql:
         started = time.monotonic()
-        report = settle(on=on)
+        report = settle(on=on, render_statements=False)  # as settle_task: PDFs fanned out
         seconds = time.monotonic() - started
     check(
         len(report.created) == size["settle_creditors"],
@@ -457,8 +461,18 @@ def scenario_settle(args, meta):
     )
     left = PaymentAllocation.objects.filter(settlement_line__isnull=True).count()
     check(left == 0, f"settle: {left} allocations left unsettled")
+    # The statement PDFs, as the render tasks do them: a sample in this one process.
+    ids = statements_missing_ids()
+    check(len(ids) == len(report.created), f"settle: {len(ids)} statements to render")
+    sample = Settlement.objects.filter(pk__in=ids[: max(3, len(ids) // 100)])
+    render_started = time.monotonic()
+    for settlement in sample.select_related("creditor"):
+        settlement_render_statement(settlement=settlement)
+        check(settlement.statement_pdf.read(4) == b"%PDF", "settle: statement is not a PDF")
+    render_seconds = (time.monotonic() - render_started) / sample.count()
     return {
         "seconds": seconds,
+        "statement_seconds": render_seconds,
         "settlements": len(report.created),
         "cases": size["paid_cases"],
         "sql": sql["n"],
