@@ -869,7 +869,42 @@ class PaymentAllocation(models.Model):
         return f"{self.get_component_display()} {self.amount}"
 
 
-class Settlement(models.Model):
+class SettlementAmounts(models.Model):
+    """The money of a settlement and of each of its case lines (see
+    ``collections_cases.settlements.services``): ``collected = principal + interest + fees +
+    salaer``; ``payout = principal + interest_to_creditor - commission - vat``."""
+
+    collected = money_field(_("innbetalt"))
+    principal = money_field(_("hovedstol"))
+    interest = money_field(_("renter"))
+    fees = money_field(_("gebyrer"))
+    salaer = money_field(_("salær"))
+    interest_to_creditor = money_field(_("renter til kreditor"))
+    commission = money_field(_("suksessprovisjon"))
+    vat = money_field(_("mva. på byråets honorar"))
+    payout = money_field(_("utbetales"))
+
+    class Meta:
+        abstract = True
+
+    @property
+    def costs(self):
+        """Fees and salær: the collection costs the debtors paid, kept by the agency."""
+        return self.fees + self.salaer
+
+    @property
+    def interest_kept(self):
+        """Interest the agency keeps (all of it unless the creditor gets the interest)."""
+        return self.interest - self.interest_to_creditor
+
+    @property
+    def agency_keeps(self):
+        """What the agency keeps of ``collected``: fees, salær, interest it keeps, commission
+        and VAT (the creditor's share is ``payout``)."""
+        return self.collected - self.payout
+
+
+class Settlement(SettlementAmounts):
     """One payout to a creditor (oppgjør): everything collected on its cases and not yet paid
     out when the run for ``settled_on`` made it. Written once by
     :func:`collections_cases.settlements.services.settle_creditor`; afterwards only the payout
@@ -911,16 +946,6 @@ class Settlement(models.Model):
         _("suksessprovisjon (%)"), max_digits=5, decimal_places=2, default=0
     )
     vat_percent = models.DecimalField(_("mva.-sats (%)"), max_digits=5, decimal_places=2)
-
-    collected = money_field(_("innbetalt"))
-    principal = money_field(_("hovedstol"))
-    interest = money_field(_("renter"))
-    fees = money_field(_("gebyrer"))
-    salaer = money_field(_("salær"))
-    interest_to_creditor = money_field(_("renter til kreditor"))
-    commission = money_field(_("suksessprovisjon"))
-    vat = money_field(_("mva. på byråets honorar"))
-    payout = money_field(_("utbetales"))
 
     payout_account = models.CharField(_("utbetales til konto"), max_length=11, blank=True)
     payout_status = models.CharField(
@@ -981,24 +1006,8 @@ class Settlement(models.Model):
     def number(self) -> str:
         return f"O-{self.settled_on.year}-{self.pk:06d}" if self.pk else ""
 
-    @property
-    def costs(self):
-        """Fees and salær: the collection costs the debtors paid, kept by the agency."""
-        return self.fees + self.salaer
 
-    @property
-    def interest_kept(self):
-        """Interest the agency keeps (all of it unless the creditor gets the interest)."""
-        return self.interest - self.interest_to_creditor
-
-    @property
-    def agency_keeps(self):
-        """What the agency keeps of ``collected``: fees, salær, interest it keeps, commission
-        and VAT (the creditor's share is ``payout``)."""
-        return self.collected - self.payout
-
-
-class SettlementLine(models.Model):
+class SettlementLine(SettlementAmounts):
     """One case's part of a settlement (same amount fields as :class:`Settlement`)."""
 
     settlement = models.ForeignKey(
@@ -1010,15 +1019,6 @@ class SettlementLine(models.Model):
         related_name="settlement_lines",
         verbose_name=_("sak"),
     )
-    collected = money_field(_("innbetalt"))
-    principal = money_field(_("hovedstol"))
-    interest = money_field(_("renter"))
-    fees = money_field(_("gebyrer"))
-    salaer = money_field(_("salær"))
-    interest_to_creditor = money_field(_("renter til kreditor"))
-    commission = money_field(_("suksessprovisjon"))
-    vat = money_field(_("mva."))
-    payout = money_field(_("utbetales"))
     days_overdue = models.IntegerField(
         _("dager forfalt ved registrering"),
         default=0,
@@ -1035,10 +1035,6 @@ class SettlementLine(models.Model):
 
     def __str__(self):
         return f"{self.case} {self.payout}"
-
-    @property
-    def costs(self):
-        return self.fees + self.salaer
 
 
 class SettlementInvoicePart(models.Model):

@@ -5,33 +5,19 @@ Without ``--creditor`` it settles every creditor that is due on the date (daily,
 the same date makes nothing new.
 """
 
-from datetime import date
-
 from django.core.management.base import BaseCommand, CommandError
-from django.utils import timezone
 
 from collections_cases.models import Settlement
 from collections_cases.settlements.services import settle
 from creditors.models import Creditor
-
-
-def _iso_date(value: str) -> date:
-    try:
-        return date.fromisoformat(value)
-    except ValueError as exc:
-        raise CommandError(f"--date must be YYYY-MM-DD, not {value!r}") from exc
+from kravia_web.commands import add_date_argument, date_option
 
 
 class Command(BaseCommand):
     help = "Settle collected money to creditors: statements, payout instructions, vouchers."
 
     def add_arguments(self, parser):
-        parser.add_argument(
-            "--date",
-            type=_iso_date,
-            default=None,
-            help="Settle as of this date (YYYY-MM-DD); default today in Europe/Oslo.",
-        )
+        add_date_argument(parser, what="Settle")
         parser.add_argument(
             "--creditor",
             action="append",
@@ -41,9 +27,7 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, **options):
-        on = options["date"] or timezone.localdate()
-        if isinstance(on, str):  # call_command(date="…") skips argparse's type
-            on = _iso_date(on)
+        on = date_option(options)
         creditor_ids = None
         if options["creditor"]:
             wanted = [value.replace(" ", "") for value in options["creditor"]]
