@@ -85,6 +85,27 @@ def _without_none(params: Mapping[str, Any]) -> dict[str, Any]:
     return {key: value for key, value in params.items() if value is not None}
 
 
+#: ``on_unreadable(record, reason)`` of the listing methods: the record's number (or id), short.
+Unreadable = Callable[[str, str], None]
+RECORD_LABEL_MAX = 40
+
+
+def _read(
+    parse: Callable[[Any], Any], item: Any, on_unreadable: Unreadable | None, number_key: str
+):
+    """``parse(item)``; with ``on_unreadable``, an unreadable record is reported and None."""
+    if on_unreadable is None:
+        return parse(item)
+    try:
+        return parse(item)
+    except ValidationError as exc:
+        label = ""
+        if isinstance(item, Mapping):
+            label = item.get(number_key) or item.get("Id") or ""
+        on_unreadable(str(label)[:RECORD_LABEL_MAX] or "?", str(exc)[:200])
+        return None
+
+
 class PowerOfficeClient:
     """A client for one PoGo company (``client_key``), or for onboarding only (no client key).
 
@@ -353,14 +374,20 @@ class PowerOfficeClient:
         changed_since: datetime | None = None,
         customer_nos: Iterable[int | str] | None = None,
         page_size: int = DEFAULT_PAGE_SIZE,
+        on_unreadable: Unreadable | None = None,
     ) -> Iterator[t.Customer]:
-        """All customers, page by page; ``changed_since`` is exclusive (PoGo's ``GreaterThan``)."""
+        """All customers, page by page; ``changed_since`` is exclusive (PoGo's ``GreaterThan``).
+
+        ``on_unreadable(record, reason)``: a record that cannot be read (missing or mistyped
+        fields) is reported there and skipped instead of failing the whole listing."""
         params = {
             "lastChangedDateTimeOffsetGreaterThan": _timestamp(changed_since),
             "customerNos": _csv(customer_nos),
         }
         for item in self._v2_pages("/Customers", params, page_size=page_size):
-            yield t.Customer.from_api(item)
+            customer = _read(t.Customer.from_api, item, on_unreadable, "Number")
+            if customer is not None:
+                yield customer
 
     def customer(self, customer_id: int) -> t.Customer:
         return t.Customer.from_api(self._v2("GET", f"/Customers/{int(customer_id)}"))
@@ -409,13 +436,14 @@ class PowerOfficeClient:
         from_date: date | None = None,
         to_date: date | None = None,
         page_size: int = DEFAULT_PAGE_SIZE,
+        on_unreadable: Unreadable | None = None,
     ) -> Iterator[t.OutgoingInvoice]:
         """Outgoing invoices with PoGo's filters (timestamps exclusive). PoGo has no due-date
         filter: filter overdue yourselves.
 
         ``changed_since`` has no server-side filter on this endpoint (the v2 contract lists
         none), so it is applied here to ``LastChangedDateTimeOffset``: prefer
-        ``balance_changed_since`` for polling payments.
+        ``balance_changed_since`` for polling payments. ``on_unreadable`` as for ``customers``.
         """
         params = {
             "onlyUnpaidInvoices": _bool(only_unpaid),
@@ -427,7 +455,9 @@ class PowerOfficeClient:
         }
         threshold = t.utc(changed_since) if changed_since is not None else None
         for item in self._v2_pages("/OutgoingInvoices", params, page_size=page_size):
-            invoice = t.OutgoingInvoice.from_api(item)
+            invoice = _read(t.OutgoingInvoice.from_api, item, on_unreadable, "InvoiceNo")
+            if invoice is None:
+                continue
             if threshold is None or (
                 invoice.last_changed is not None and invoice.last_changed > threshold
             ):
