@@ -101,6 +101,7 @@ from collections_cases.models import CaseEvent, CollectionCase, LedgerEntry, Let
 from collections_cases.selectors import case_amounts, case_balance, case_principal_outstanding
 from collections_cases.services import cases as case_services
 from collections_cases.services.interest import case_accrue_interest, invoice_due_date
+from kravia_web.crashpoints import crash_point
 from kravia_web.money import format_nok, to_ore
 
 logger = logging.getLogger(__name__)
@@ -273,6 +274,7 @@ def _guarded(result: DunningResult, case_id: int, call) -> None:
         logger.exception("Dunning: case %s failed", case_id)
         result.errors.append((case_id, str(exc)))
         return
+    crash_point("dunning.after_step")
     if outcome is None:
         result.skipped += 1
     else:

@@ -43,6 +43,7 @@ from integrations.models import PogoInvoiceState, PowerOfficeConnection, SyncCur
 from integrations.poweroffice import PowerOfficeClient
 from integrations.poweroffice import errors as pogo_errors
 from integrations.services.connections import error_message
+from kravia_web.crashpoints import crash_point
 from kravia_web.errors import ApplicationError
 from kravia_web.money import MONEY_DECIMAL_PLACES, MONEY_MAX_DIGITS
 
@@ -431,6 +432,7 @@ def sync_connection(*, connection_id: int, client: PowerOfficeClient | None = No
     try:
         for step in steps:
             step(connection=connection, client=client, log=log)
+            crash_point(f"sync.after_{step.__name__}")
         log.counts["outbox"] = deliver_outbox(creditor_id=connection.creditor_id, client=client)
     except pogo_errors.PowerOfficeError as exc:
         logger.warning("PowerOffice sync of connection %s failed: %s", connection.pk, exc)

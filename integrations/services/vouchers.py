@@ -55,6 +55,7 @@ from creditors.models import Creditor, Debtor
 from integrations.models import OutboxMessage, PowerOfficeConnection
 from integrations.poweroffice import PowerOfficeClient
 from integrations.poweroffice import errors as pogo_errors
+from kravia_web.crashpoints import crash_point
 from kravia_web.errors import ApplicationError
 from kravia_web.money import format_nok
 
@@ -456,6 +457,7 @@ def _send_proposal(client, message, settlement: Settlement, lines: list[Resolved
             voucher_id = str(
                 client.create_bank_journal_proposal(proposal_payload(settlement, lines)).id
             )
+            crash_point("voucher.after_proposal")  # in Go, not yet recorded here
             created_now = True
         # Recorded at once, alone: whatever happens next, a retry never proposes it again.
         with transaction.atomic():

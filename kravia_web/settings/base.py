@@ -201,7 +201,16 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
         "control_folder": str(VAR_DIR / "celery" / "control"),
         "store_processed": False,
     }
+else:
+    # An unacknowledged message (its worker died) is handed out again after this many seconds:
+    # longer than the hard time limit, so a task still running is never run twice at once.
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=20 * 60)
+    }
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# Tasks declared acks_late (the idempotent ones: sync, dunning, settlement, statements, letter
+# delivery) go back on the queue when their worker process dies instead of being lost.
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
@@ -213,6 +222,8 @@ CELERY_TASK_ROUTES = {"integrations.tasks.*": {"queue": "poweroffice"}}
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
+# kravia_web.crashpoints: off everywhere but the test settings (never from the environment).
+CRASH_POINTS_ENABLED = False
 
 # The daily dunning run (collections_cases.services.dunning). DUNNING_RUN_TIME ("HH:MM",
 # Europe/Oslo) is the time of the beat row the migration creates (later edited in the admin);

@@ -9,6 +9,8 @@ from .base import *  # noqa: E402,F403
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 CELERY_TASK_ALWAYS_EAGER = True
+# Worker processes started by tests/reliability may be told to die at a named point.
+CRASH_POINTS_ENABLED = True
 CELERY_TASK_EAGER_PROPAGATES = True
 # Deterministic key for tests: the real one comes from the environment.
 FIELD_ENCRYPTION_KEY = "n99IM2blTf28X12iI6lcwcgA9_ph-CkWG8lC2rsLMoM="
