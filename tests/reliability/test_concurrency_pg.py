@@ -60,7 +60,9 @@ def test_concurrent_settlement_runs_make_one_settlement_per_creditor_and_date(ca
     created = sum(len(r.created) for r in results)
     assert created == 3
     with capsys.disabled():
-        print(f"\n[reliability] 4 concurrent settlement runs: {created} settlements for 3 creditors")
+        print(
+            f"\n[reliability] 4 concurrent settlement runs: {created} settlements for 3 creditors"
+        )
 
 
 def test_a_pause_racing_the_dunning_run_wins_or_loses_cleanly_with_a_timeline_that_says_which(
