@@ -1,13 +1,16 @@
 """Request-wide behaviour: the chosen language, and a database outage as a friendly 503."""
 
 import logging
+import sys
 
 from django.conf import settings
 from django.db import InterfaceError, OperationalError
 from django.http import JsonResponse
 from django.middleware.locale import LocaleMiddleware
 from django.template.response import SimpleTemplateResponse
+from django.urls import reverse
 from django.utils import translation
+from django.views import defaults
 
 logger = logging.getLogger(__name__)
 
@@ -28,6 +31,20 @@ class DatabaseUnavailableMiddleware:
             return None
         logger.error("Database unavailable while serving %s: %s", request.path, exception)
         return unavailable_response(request)
+
+
+def server_error(request):
+    """``handler500``: an outage met outside a view (loading the session or the user in a
+    middleware) is a 503 too; ``process_exception`` above sees only the views' exceptions."""
+    exception = sys.exc_info()[1]
+    if isinstance(exception, _UNAVAILABLE):
+        logger.error("Database unavailable while serving %s: %s", request.path, exception)
+        if request.path_info == reverse("healthz"):
+            from kravia_web.health import healthz  # its own checks: which part is down
+
+            return healthz(request)
+        return unavailable_response(request)
+    return defaults.server_error(request)
 
 
 def unavailable_response(request):

@@ -25,3 +25,5 @@ urlpatterns = [
 
 if settings.POWEROFFICE_SANDBOX:
     urlpatterns.append(path("pogo/", include("pogo_sandbox.urls")))
+
+handler500 = "kravia_web.middleware.server_error"
