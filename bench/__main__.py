@@ -30,7 +30,17 @@ OUT = ROOT / "var" / "bench"
 PG = {"host": "127.0.0.1", "user": "postgres", "dbname": "postgres"}
 REDIS_DB = 11
 HTTP_SCENARIOS = {"sync", "sync_floor", "fanout", "pages"}
-ORDER = ["sync", "sync_floor", "fanout", "dunning", "dunning_floor", "letters", "settle", "pages"]
+ORDER = [
+    "sync",
+    "sync_floor",
+    "fanout",
+    "dunning",
+    "dunning_floor",
+    "dunning_parallel",
+    "letters",
+    "settle",
+    "pages",
+]
 
 
 def tag(scale: float) -> str:
@@ -133,6 +143,8 @@ def worker(scenario: str, args, env: dict, meta: dict) -> dict:
         json.dumps(meta),
         "--workers",
         str(args.workers),
+        "--procs",
+        str(args.procs),
         "--clients",
         str(args.clients),
         "--duration",
@@ -191,6 +203,7 @@ def main(argv=None) -> int:
     parser.add_argument("--only", default="", help="comma-separated scenarios")
     parser.add_argument("--rebuild", action="store_true")
     parser.add_argument("--workers", type=int, default=4, help="fan-out: syncs side by side")
+    parser.add_argument("--procs", type=int, default=2, help="dunning: runs side by side")
     parser.add_argument("--server-workers", type=int, default=2, help="gunicorn workers")
     parser.add_argument("--clients", type=int, default=20, help="pages: concurrent clients")
     parser.add_argument("--duration", type=float, default=10.0, help="pages: seconds per load")

@@ -98,6 +98,22 @@ def table(results: dict[str, list[dict]], info: dict) -> str:
                 f"{_median(runs, 'peak_rss_mb'):.0f}",
             )
         )
+    if "dunning_parallel" in results:
+        runs = results["dunning_parallel"]
+        ours = _median(runs, "seconds")
+        floor = _median(results["dunning_floor"], "seconds") if "dunning_floor" in results else None
+        rows.append(
+            (
+                f"Dunning run, {runs[0]['processes']} processes side by side",
+                f"{runs[0]['cases']} due cases",
+                f"{ours:.2f} s (split {runs[-1]['split']})",
+                f"{floor:.2f} s" if floor else "–",
+                f"{ours / floor:.2f}" if floor else "–",
+                f"≤ {30 * scale:g} s (30 s × scale)",
+                _ok(ours <= 30 * scale),
+                "",
+            )
+        )
     if "letters" in results:
         runs = results["letters"]
         rate = _median(runs, "per_second")

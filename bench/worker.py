@@ -376,6 +376,45 @@ def scenario_dunning(args, meta):
     return {"seconds": seconds, "cases": due, "sql": sql["n"], "peak_rss_mb": peak_rss_mb()}
 
 
+def scenario_dunning_part(args, meta):
+    """One of several dunning runs side by side (see ``dunning_parallel``)."""
+    from collections_cases.services.dunning import dunning_run
+
+    result = dunning_run(on=dt.date.fromisoformat(meta["on"]))
+    return {"processed": result.processed}
+
+
+def scenario_dunning_parallel(args, meta):
+    """``--procs`` dunning runs at once, as several Celery workers would run the daily task:
+    each locks a case with ``SKIP LOCKED`` and re-checks that it is due, so they share the
+    cases without waiting for each other and none is stepped twice."""
+    import subprocess
+
+    from collections_cases.models import Letter
+
+    on = dt.date.fromisoformat(meta["on"])
+    due = len(_due_ids(on))
+    command = [sys.executable, "-m", "bench.worker", "dunning_part", "--scale", str(args.scale)]
+    command += ["--meta", json.dumps(meta)]
+    started = time.monotonic()
+    children = [
+        subprocess.Popen(command, stdout=subprocess.PIPE, text=True)  # noqa: S603
+        for _ in range(args.procs)
+    ]
+    processed = []
+    for child in children:
+        out, _err = child.communicate()
+        check(child.returncode == 0, f"dunning part failed: {out[-500:]}")
+        line = next(x for x in out.splitlines() if x.startswith("BENCH "))
+        processed.append(json.loads(line[6:])["processed"])
+    seconds = time.monotonic() - started
+    letters = Letter.objects.filter(sent_on=on).count()
+    check(letters == due, f"dunning parallel: {letters} letters for {due} due cases")
+    check(sum(processed) == due, f"dunning parallel: processed {processed} for {due}")
+    check(not _due_ids(on), "dunning parallel: cases still due")
+    return {"seconds": seconds, "cases": due, "processes": args.procs, "split": processed}
+
+
 def scenario_dunning_floor(args, meta):
     """A plain per-case ORM loop doing the same writes: lock the case, a letter, a fee
     entry, an event, the next step — one transaction per case, no rules."""
@@ -623,6 +662,8 @@ SCENARIOS = {
     "fanout": scenario_fanout,
     "dunning": scenario_dunning,
     "dunning_floor": scenario_dunning_floor,
+    "dunning_part": scenario_dunning_part,
+    "dunning_parallel": scenario_dunning_parallel,
     "letters": scenario_letters,
     "settle": scenario_settle,
     "pages": scenario_pages,
@@ -635,6 +676,7 @@ def main(argv=None) -> int:
     parser.add_argument("--scale", type=float, required=True)
     parser.add_argument("--meta", default="{}")
     parser.add_argument("--workers", type=int, default=4)
+    parser.add_argument("--procs", type=int, default=2)
     parser.add_argument("--clients", type=int, default=20)
     parser.add_argument("--duration", type=float, default=10.0)
     parser.add_argument("--profile", default="")
