@@ -41,7 +41,13 @@ scalar = st.one_of(
 )
 FIELDS = ["reason", "until", "amount", "paid_on", "note", "text", "date", "kind", "confirm"]
 json_value = st.recursive(
-    st.one_of(st.none(), st.booleans(), st.integers(), st.floats(), st.text(max_size=50)),
+    st.one_of(
+        st.none(),
+        st.booleans(),
+        st.integers(),
+        st.floats(allow_nan=False, allow_infinity=False),  # JSON has neither
+        st.text(max_size=50),
+    ),
     lambda inner: (
         st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=10), inner, max_size=3)
     ),

@@ -98,7 +98,7 @@ def test_a_write_cut_off_half_way_leaves_nothing_behind(db_through_proxy, settin
 
 
 @pytest.mark.live
-def test_a_redis_restart_mid_queue_loses_no_task(transactional_db, settings, tmp_path):
+def test_a_redis_restart_mid_queue_loses_no_task(transactional_db, settings, tmp_path, monkeypatch):
     settings.MEDIA_ROOT = tmp_path / "media"
     creditor = MembershipFactory().creditor
     on = dt.date(2026, 11, 27)
@@ -118,6 +118,8 @@ def test_a_redis_restart_mid_queue_loses_no_task(transactional_db, settings, tmp
     }
     from celery import Celery
 
+    # Celery prefers $CELERY_BROKER_URL (set in CI) to the broker it is given.
+    monkeypatch.setenv("CELERY_BROKER_URL", env["CELERY_BROKER_URL"])
     producer = Celery(broker=env["CELERY_BROKER_URL"])
     worker = Worker(env, tmp_path / "worker.log")
     try:

@@ -53,7 +53,7 @@ pytestmark = [
 
 
 @pytest.fixture
-def cluster(live_server, transactional_db, settings, tmp_path):
+def cluster(live_server, transactional_db, settings, tmp_path, monkeypatch):
     """Live server (the sandbox Go), a private Redis, and what a worker needs to join them."""
     settings.SITE_URL = live_server.url
     for name, path in (
@@ -78,6 +78,8 @@ def cluster(live_server, transactional_db, settings, tmp_path):
         "MEDIA_ROOT": str(tmp_path / "media"),
         "KRAVIA_CRASH_MARKER": str(tmp_path / "crashed"),
     }
+    # Celery prefers $CELERY_BROKER_URL (set in CI) to the broker it is given.
+    monkeypatch.setenv("CELERY_BROKER_URL", env["CELERY_BROKER_URL"])
     producer = Celery(broker=env["CELERY_BROKER_URL"])
     state = {"env": env, "producer": producer, "redis": redis, "tmp": tmp_path, "workers": []}
     yield state
