@@ -17,7 +17,7 @@ import time
 from django.conf import settings
 from django.http import HttpResponse
 
-from pogo_sandbox.domain.operations import fault_random
+from pogo_sandbox.domain.operations import fault_random, pick_fault
 from pogo_sandbox.models import FaultRule
 
 from .http import gateway_error, problem
@@ -76,7 +76,7 @@ def apply_faults(request) -> HttpResponse | None:
         time.sleep(rule.latency_ms / 1000)
     if not rule.faults or fault_random.random() >= float(rule.error_rate):
         return None
-    fault = fault_random.choice(rule.faults)
+    fault = pick_fault(rule.faults)
     if fault == FaultRule.Fault.HTTP_429:
         return gateway_error(
             429, "Rate limit is exceeded. Try again in 1 seconds.", Retry_After="1"

@@ -21,9 +21,26 @@ COUNT_ATTEMPTS = 20
 fault_random = random.Random()  # noqa: S311
 
 
+_fault_turns = {"seeded": False, "next": 0}
+
+
 def seed_faults(seed: int | None) -> None:
-    """Make the faults that rules inject repeatable in this process (``None``: random again)."""
+    """Make the faults that rules inject repeatable in this process (``None``: random again).
+
+    Seeded, which requests fail is still drawn from the seeded generator, but the kinds take
+    turns (500, 503, 429, … in the rule's order), so every kind is seen once a few have failed.
+    """
     fault_random.seed(seed)
+    _fault_turns.update(seeded=seed is not None, next=0)
+
+
+def pick_fault(faults: list[str]) -> str:
+    """The kind of fault to inject now, from a rule's list."""
+    if not _fault_turns["seeded"]:
+        return fault_random.choice(faults)
+    turn = _fault_turns["next"]
+    _fault_turns["next"] = turn + 1
+    return faults[turn % len(faults)]
 
 
 def set_fault_rule(path_prefix: str, *, error_rate, faults, latency_ms: int = 0) -> FaultRule:
