@@ -52,6 +52,9 @@ pytestmark = [
 ]
 
 
+VISIBILITY_TIMEOUT = 3  # seconds; production: 20 minutes (CELERY_VISIBILITY_TIMEOUT)
+
+
 @pytest.fixture
 def cluster(live_server, transactional_db, settings, tmp_path, monkeypatch):
     """Live server (the sandbox Go), a private Redis, and what a worker needs to join them."""
@@ -73,7 +76,7 @@ def cluster(live_server, transactional_db, settings, tmp_path, monkeypatch):
         "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
         "CELERY_BROKER_URL": f"redis://127.0.0.1:{redis.port}/0",
         "REDIS_URL": f"redis://127.0.0.1:{redis.port}/1",
-        "CELERY_VISIBILITY_TIMEOUT": "3",
+        "CELERY_VISIBILITY_TIMEOUT": str(VISIBILITY_TIMEOUT),
         "SITE_URL": live_server.url,
         "MEDIA_ROOT": str(tmp_path / "media"),
         "KRAVIA_CRASH_MARKER": str(tmp_path / "crashed"),
@@ -110,6 +113,9 @@ def crash_then_recover(
     assert (cluster["tmp"] / "crashed").read_text() == crash_point
     if meanwhile is not None:
         meanwhile()
+    # The unacknowledged message becomes visible again after the visibility timeout; the
+    # restarted worker restores such messages when it connects.
+    time.sleep(VISIBILITY_TIMEOUT + 1)
     return start_worker(cluster)
 
 
