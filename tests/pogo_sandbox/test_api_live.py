@@ -2,6 +2,7 @@
 
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 import requests
@@ -19,7 +20,9 @@ from tests.pogo_sandbox.test_api_support import (
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-def test_the_limit_holds_over_a_real_socket(live_server):
+def test_the_limit_holds_over_a_real_socket(live_server, settings):
+    # A low limit and a concurrent burst: a slow, busy CI machine still goes over it.
+    settings.POGO_SANDBOX_RATE_LIMIT = 3
     subscription = make_subscription(make_company(), make_application())
     token = requests.post(
         f"{live_server.url}/pogo/OAuth/Token",
@@ -34,20 +37,20 @@ def test_the_limit_holds_over_a_real_socket(live_server):
     ).json()["access_token"]
     headers = {"Authorization": f"Bearer {token}", "Ocp-Apim-Subscription-Key": SUB_KEY}
 
-    with requests.Session() as session:
-        responses = [
-            session.get(
-                f"{live_server.url}/pogo/v2/OrganizationSettings", headers=headers, timeout=10
-            )
-            for _ in range(25)
-        ]
+    def fetch(_n):
+        return requests.get(
+            f"{live_server.url}/pogo/v2/OrganizationSettings", headers=headers, timeout=30
+        )
+
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        responses = list(pool.map(fetch, range(25)))
 
     statuses = [r.status_code for r in responses]
     counts = domain.request_counts(SUB_KEY)
     assert set(statuses) <= {200, 429}
     assert 429 in statuses
     assert all(r.headers["Retry-After"] == "1" for r in responses if r.status_code == 429)
-    assert max(counts.values()) <= 10
+    assert max(counts.values()) <= 3
     assert statuses.count(200) + 1 == sum(counts.values())  # + the token request
 
 
