@@ -164,3 +164,48 @@ def test_the_api_refuses_a_fodselsnummer_for_a_private_debtor(db):
     assert response.status_code == 400
     assert "org_number" in str(response.json())
     assert not Debtor.objects.filter(org_number=FNR).exists()
+
+
+@pytest.fixture
+def go_app(db, settings, pogo_wsgi):
+    from django.contrib.auth.hashers import make_password
+
+    from pogo_sandbox.models import Application, GoUser
+
+    Application.objects.create(
+        name="Kravia Inkasso",
+        application_key=settings.POWEROFFICE_APPLICATION_KEY,
+        subscription_key=settings.POWEROFFICE_SUBSCRIPTION_KEY,
+        redirect_uri_prefix=settings.SITE_URL,
+    )
+    return GoUser.objects.create(
+        email="regnskap@bedrift.example", name="Regnskap", password=make_password("demo1234")
+    )
+
+
+def test_onboarding_logs_no_client_key_token_or_state(logged_in_client, creditor, go_app, caplog):
+    from urllib.parse import parse_qs, urlsplit
+
+    from integrations.models import PowerOfficeConnection
+    from tests.integrations.test_onboarding_flow import _company, accept, callback_path, start
+
+    company = _company(go_app, org_number=creditor.org_number, name=creditor.name)
+    with caplog.at_level(logging.DEBUG):
+        session = start(logged_in_client, creditor)
+        back = accept(session, go_app, company)
+        page = logged_in_client.get(callback_path(back), follow=True)
+        replay = logged_in_client.get(callback_path(back), follow=True)  # refused: used state
+
+    assert page.status_code == 200
+    assert replay.status_code == 400  # the used state is refused on an explaining page
+    assert PowerOfficeConnection.objects.get(creditor=creditor).is_connected
+    query = parse_qs(urlsplit(back).query)
+    secrets = [
+        company.subscriptions.get().client_key,
+        query["token"][0],
+        query["state"][0],
+        *AccessToken.objects.values_list("token", flat=True),
+    ]
+    assert caplog.records
+    assert [s for s in secrets if s in caplog.text] == []
+    assert secrets[0].encode() not in page.content + replay.content
