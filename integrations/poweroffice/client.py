@@ -593,8 +593,11 @@ class PowerOfficeClient:
             raise ValidationError("IsActiveDebtCollection: data is not a boolean", field="data")
         return data
 
-    def dc_available_invoices(self) -> list[t.DebtCollectionInvoice]:
-        """Invoices the creditor approved for collection (Inkasso → Godkjent), OData-paged."""
+    def dc_available_invoices(
+        self, *, on_unreadable: Unreadable | None = None
+    ) -> list[t.DebtCollectionInvoice]:
+        """Invoices the creditor approved for collection (Inkasso → Godkjent), OData-paged.
+        ``on_unreadable`` as for ``customers``."""
         invoices: list[t.DebtCollectionInvoice] = []
         skip = 0
         while True:
@@ -606,7 +609,10 @@ class PowerOfficeClient:
             page = envelope.get("data") or []
             if not isinstance(page, list):
                 raise ValidationError("AvailableInvoices: expected a list")
-            invoices.extend(t.DebtCollectionInvoice.from_api(item) for item in page)
+            for item in page:
+                invoice = _read(t.DebtCollectionInvoice.from_api, item, on_unreadable, "invoiceNo")
+                if invoice is not None:
+                    invoices.append(invoice)
             skip += len(page)
             count = envelope.get("count")
             if len(page) < V1_PAGE_SIZE or (isinstance(count, int) and skip >= count):

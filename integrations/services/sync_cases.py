@@ -78,7 +78,12 @@ def _record_released(invoices: list[Invoice], released_by_id: dict) -> set[int]:
 def sync_released_invoices(
     *, connection: PowerOfficeConnection, client: PowerOfficeClient, log
 ) -> None:
-    released = client.dc_available_invoices()
+    # Go lists every released invoice on each read (no cursor), so an unreadable one is only
+    # skipped for now and read again next time. (Matched items, read since a cursor, are not
+    # skipped like this: a payment must never be passed over; that sync step fails instead.)
+    released = client.dc_available_invoices(
+        on_unreadable=lambda record, reason: log.skip(RESOURCE, record, reason)
+    )
     log.count(RESOURCE, "fetched", len(released))
     if not released:
         return
