@@ -104,7 +104,7 @@ def connection(db):
     )
 
 
-def serve(customers: list, invoices: list) -> PowerOfficeClient:
+def serve(customers: list, invoices: list, released: list | None = None) -> PowerOfficeClient:
     fake = FakePoGo()
     pages = {"/v2/Customers": customers, "/v2/OutgoingInvoices": invoices}
 
@@ -117,11 +117,12 @@ def serve(customers: list, invoices: list) -> PowerOfficeClient:
         fake.handle("GET", path, page)
     for path in ("/v2/GeneralLedgerAccounts", "/v2/VatCodes"):
         fake.handle("GET", path, lambda sent: response(204))
-    for path in (
+    fake.handle("GET", "/v1/DebtCollection/GetAllMatchedItems", lambda sent: response(204))
+    fake.handle(
+        "GET",
         "/v1/DebtCollection/Invoices/AvailableInvoices",
-        "/v1/DebtCollection/GetAllMatchedItems",
-    ):
-        fake.handle("GET", path, lambda sent: response(204))
+        lambda sent: response(200, {"success": True, "data": released or [], "count": 0}),
+    )
     session = requests.Session()
     session.mount(BASE, fake)
     return PowerOfficeClient(CONFIG, client_key=CLIENT_KEY, session=session, sleep=lambda s: None)
@@ -188,3 +189,35 @@ def test_a_mangled_record_never_stops_the_good_ones(connection, customer, bad_in
         # A mirror of Go may hold another currency; case creation takes NOK only.
         assert re.fullmatch("[A-Z]{3}", row.currency)
         assert row.due_date is None or isinstance(row.due_date, dt.date)
+
+
+RELEASED = {
+    "id": "00000000-0000-0000-0000-000000009001",
+    "customerCode": 10009,
+    "invoiceNo": 9001,
+    "originalAmount": 100.0,
+    "remainingAmount": 100.0,
+}
+
+
+@settings(
+    max_examples=15,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(bad=mangled(RELEASED))
+@example(bad={**RELEASED, "id": "not-a-uuid"})
+@example(bad={**RELEASED, "invoiceNo": None})
+@example(bad="not an object")
+def test_a_mangled_released_invoice_never_stops_the_rest(connection, bad):
+    # The good one is not known here (never synced): it is skipped with that reason, which
+    # shows the run read past the mangled one.
+    good = {**RELEASED, "id": "00000000-0000-0000-0000-000000009002", "invoiceNo": 9002}
+    SyncCursor.objects.all().delete()
+    run = sync_connection(
+        connection_id=connection.pk,
+        client=serve(GOOD_CUSTOMERS, GOOD_INVOICES, released=[bad, good]),
+    )
+
+    assert run.status == SyncRun.Status.PARTIAL, run.errors
+    assert any("9002" in error["record"] for error in run.errors), run.errors
