@@ -255,6 +255,11 @@ class CollectionCase(models.Model):
         indexes = [
             models.Index(fields=["status", "next_action_date"], name="case_status_next_action_idx"),
             models.Index(fields=["creditor", "status"], name="case_creditor_status_idx"),
+            # Saker's default order (next step, then id): a page is an index range, not a
+            # sort of all the creditor's cases (docs/performance.md).
+            models.Index(
+                fields=["creditor", "next_action_date", "id"], name="case_creditor_next_idx"
+            ),
         ]
 
     def __str__(self):
