@@ -49,22 +49,43 @@ def _ledger_total(kinds=None):
     return InOre(Coalesce(Subquery(total), ZERO))
 
 
-def case_page_list(*, user, creditor: Creditor) -> QuerySet[CollectionCase]:
+def case_page_list(
+    *, user, creditor: Creditor, every_balance: bool = False
+) -> QuerySet[CollectionCase]:
     """The creditor's cases for the *Saker* list and its export, with ``balance``,
-    ``principal`` (claimed) and ``paid`` (to the agency or directly, negative) annotated, each
-    a subquery on the ledger; filters and sorting come from ``collections_cases.lists``.
-    Scoped as ``case_list_for_user``."""
-    return (
+    ``principal`` (claimed) and ``paid`` (to the agency or directly, negative) annotated;
+    filters and sorting come from ``collections_cases.lists``. Scoped as
+    ``case_list_for_user``.
+
+    A page needs 50 balances: per-row subqueries, computed after the sort and limit. When
+    every balance is needed anyway (sorting or filtering by balance, an export), one join on
+    the ledger grouped by case is cheaper than 100 000 subqueries (docs/performance.md)."""
+    cases = (
         CollectionCase.objects.filter(
             creditor__in=Creditor.objects.filter(memberships__user=user).values("pk")
         )
         .filter(creditor=creditor)
         .select_related("creditor", "debtor")
-        .annotate(
-            balance=_ledger_total(),
-            principal=_ledger_total([Kind.PRINCIPAL]),
-            paid=_ledger_total(PAID_KINDS),
+    )
+    if every_balance:
+        return cases.with_balance().annotate(
+            principal=InOre(
+                Coalesce(
+                    Sum("ledger_entries__amount", filter=Q(ledger_entries__kind=Kind.PRINCIPAL)),
+                    ZERO,
+                )
+            ),
+            paid=InOre(
+                Coalesce(
+                    Sum("ledger_entries__amount", filter=Q(ledger_entries__kind__in=PAID_KINDS)),
+                    ZERO,
+                )
+            ),
         )
+    return cases.annotate(
+        balance=_ledger_total(),
+        principal=_ledger_total([Kind.PRINCIPAL]),
+        paid=_ledger_total(PAID_KINDS),
     )
 
 

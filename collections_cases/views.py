@@ -45,6 +45,14 @@ def make_active(request, creditor) -> None:
 # --------------------------------------------------------------------------------------------
 
 
+def _needs_every_balance(request) -> bool:
+    """Sorting or filtering by balance, or exporting: every case's balance is computed."""
+    query = request.GET
+    return query.get("sort", "").lstrip("-") == "balance" or bool(
+        query.get("balance_min") or query.get("balance_max") or query.get("eksport")
+    )
+
+
 def case_list(request):
     creditor = _active_creditor(request)
     if creditor is None:
@@ -52,7 +60,9 @@ def case_list(request):
     listing = list_from_request(
         request,
         spec=lists.CASE_LIST,
-        queryset=page_selectors.case_page_list(user=request.user, creditor=creditor),
+        queryset=page_selectors.case_page_list(
+            user=request.user, creditor=creditor, every_balance=_needs_every_balance(request)
+        ),
     )
     if listing.export_format:
         return listing.export_response()

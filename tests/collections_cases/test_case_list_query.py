@@ -35,3 +35,21 @@ def test_balances_come_per_case_without_grouping_all_cases(user, creditor):
         case_page_list(user=user, creditor=creditor).count()
         == CollectionCase.objects.filter(creditor=creditor).count()
     )
+
+
+def test_sorting_by_balance_computes_every_balance_in_one_grouped_join(
+    user, creditor, logged_in_client
+):
+    case = open_case(creditor, amounts=("1000.00",))
+    LedgerEntryFactory(case=case, kind=Kind.PAYMENT, amount=Decimal("-400.00"))
+    richer = open_case(creditor, amounts=("900.00",))
+
+    grouped = case_page_list(user=user, creditor=creditor, every_balance=True)
+    per_row = case_page_list(user=user, creditor=creditor)
+
+    values = ("pk", "balance", "principal", "paid")
+    assert sorted(grouped.values_list(*values)) == sorted(per_row.values_list(*values))
+    assert 'GROUP BY "collections_cases_collectioncase"' in str(grouped.query)
+    response = logged_in_client.get("/saker/?sort=-balance")
+    numbers = [row.number for row in response.context["page"].object_list]
+    assert numbers == [richer.number, case.number]
