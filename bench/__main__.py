@@ -221,6 +221,8 @@ def main(argv=None) -> int:
         for i in range(runs_of.get(scenario, args.runs)):
             started = time.monotonic()
             results[scenario].append(run_scenario(scenario, args, base, meta))
+            partial = OUT / f"partial_{tag(args.scale)}.json"  # kept if a long run is stopped
+            partial.write_text(json.dumps(results, indent=1))
             print(
                 f"  {scenario} run {i + 1}: {time.monotonic() - started:.1f} s "
                 f"(load {load_average()})",
