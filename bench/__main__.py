@@ -28,7 +28,8 @@ ROOT = Path(__file__).resolve().parent.parent
 PYTHON = sys.executable
 OUT = ROOT / "var" / "bench"
 PG = {"host": "127.0.0.1", "user": "postgres", "dbname": "postgres"}
-REDIS_DB = 11
+REDIS_DB = 11  # and 12 (the broker); --slot N uses two others (redis_db)
+SLOT = 0  # set by --slot: several harnesses side by side (own run database, Redis dbs, output)
 HTTP_SCENARIOS = {"sync", "sync_floor", "fanout", "pages"}
 ORDER = [
     "sync",
@@ -70,13 +71,17 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def redis_db() -> int:
+    return {0: REDIS_DB, 1: 3, 2: 5, 3: 7, 4: 9, 5: 13}[SLOT]  # 0 and 1 are .ci/run's
+
+
 def environment(database: str, port: int) -> dict:
     env = dict(os.environ)
     env.update(
         DJANGO_SETTINGS_MODULE="kravia_web.settings.base",
         DATABASE_URL=f"postgres://postgres@127.0.0.1:5432/{database}",
-        REDIS_URL=f"redis://127.0.0.1:6379/{REDIS_DB}",
-        CELERY_BROKER_URL=f"redis://127.0.0.1:6379/{REDIS_DB + 1}",
+        REDIS_URL=f"redis://127.0.0.1:6379/{redis_db()}",
+        CELERY_BROKER_URL=f"redis://127.0.0.1:6379/{redis_db() + 1}",
         SITE_URL=f"http://127.0.0.1:{port}",
         DEBUG="false",
         MEDIA_ROOT=str(OUT / "media"),
@@ -89,7 +94,7 @@ def environment(database: str, port: int) -> dict:
 def flush_redis() -> None:
     import redis
 
-    for db in (REDIS_DB, REDIS_DB + 1):
+    for db in (redis_db(), redis_db() + 1):
         redis.Redis(host="127.0.0.1", port=6379, db=db).flushdb()
 
 
@@ -161,9 +166,13 @@ def worker(scenario: str, args, env: dict, meta: dict) -> dict:
 
 
 def build(args, base: str) -> dict:
-    meta_file = OUT / f"meta_{tag(args.scale)}.json"
+    meta_file = ROOT / "var" / "bench" / f"meta_{tag(args.scale)}.json"  # shared by the slots
     if database_exists(base) and meta_file.exists() and not args.rebuild:
         return json.loads(meta_file.read_text())
+    if SLOT:
+        raise SystemExit(
+            f"build {base} first without --slot (python -m bench --scale {args.scale})"
+        )
     admin("DROP DATABASE IF EXISTS {} WITH (FORCE)", base)
     admin("CREATE DATABASE {}", base)
     env = environment(base, 8000)
@@ -177,7 +186,7 @@ def build(args, base: str) -> dict:
 
 
 def run_scenario(scenario: str, args, base: str, meta: dict) -> dict:
-    copy = f"{base}_run"
+    copy = f"{base}_run{SLOT or ''}"
     admin("DROP DATABASE IF EXISTS {} WITH (FORCE)", copy)
     admin("CREATE DATABASE {} TEMPLATE {} STRATEGY FILE_COPY", copy, base)
     flush_redis()
@@ -208,7 +217,17 @@ def main(argv=None) -> int:
     parser.add_argument("--clients", type=int, default=20, help="pages: concurrent clients")
     parser.add_argument("--duration", type=float, default=10.0, help="pages: seconds per load")
     parser.add_argument("--profile", action="store_true", help="cProfile each scenario")
+    parser.add_argument(
+        "--slot",
+        type=int,
+        default=0,
+        choices=range(6),
+        help="1-5: run beside other harnesses (own run database, Redis dbs, var/bench/slotN)",
+    )
     args = parser.parse_args(argv)
+    global OUT, SLOT
+    if args.slot:
+        SLOT, OUT = args.slot, OUT / f"slot{args.slot}"
     OUT.mkdir(parents=True, exist_ok=True)
     base = f"bench_kravia_{tag(args.scale)}"
     meta = build(args, base)
