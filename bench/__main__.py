@@ -239,7 +239,10 @@ def main(argv=None) -> int:
         results[scenario] = []
         for i in range(runs_of.get(scenario, args.runs)):
             started = time.monotonic()
-            results[scenario].append(run_scenario(scenario, args, base, meta))
+            run = run_scenario(scenario, args, base, meta)
+            run["at"] = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
+            run["load"] = load_average()
+            results[scenario].append(run)
             partial = OUT / f"partial_{tag(args.scale)}.json"  # kept if a long run is stopped
             partial.write_text(json.dumps(results, indent=1))
             print(
@@ -262,10 +265,13 @@ def main(argv=None) -> int:
     }
     text = table(results, info)
     print(text)
-    (OUT / f"results_{tag(args.scale)}.json").write_text(
-        json.dumps({"info": info, "results": results}, indent=1)
-    )
     (OUT / f"table_{tag(args.scale)}.md").write_text(text)
+    # The latest runs of every scenario at this scale, merged over invocations (`--only`), for
+    # `python -m bench.report` (the tables and the scaling table).
+    merged_file = OUT / f"results_{tag(args.scale)}.json"
+    merged = json.loads(merged_file.read_text())["results"] if merged_file.exists() else {}
+    merged.update(results)
+    merged_file.write_text(json.dumps({"info": info, "results": merged}, indent=1))
     return 0
 
 

@@ -183,3 +183,87 @@ def table(results: dict[str, list[dict]], info: dict) -> str:
     ]
     lines += ["| " + " | ".join(str(c) for c in row) + " |" for row in rows]
     return head + "\n".join(lines) + "\n"
+
+
+SCALES = (0.01, 0.1, 0.5, 1.0)
+
+
+def _per_unit(results: dict[str, list[dict]]) -> dict[str, str]:
+    """Cost per unit of work at one scale: what must stay flat for the cost to be linear."""
+    cells = {}
+    if "sync" in results:
+        runs = results["sync"]
+        rows = runs[0]["rows"]
+        cells["Initial sync, ms per row (SQL per 1 000 rows)"] = (
+            f"{1000 * _median(runs, 'initial_seconds') / rows:.3f} "
+            f"({1000 * _median(runs, 'initial_sql') / rows:.1f})"
+        )
+        cells["Initial sync, peak RSS MB"] = f"{_median(runs, 'initial_peak_rss_mb'):.0f}"
+        cells["Incremental sync, s"] = f"{_median(runs, 'incremental_seconds'):.2f}"
+    if "fanout" in results:
+        run = results["fanout"][0]
+        cells["Fan-out, ms per request (requests per creditor)"] = (
+            f"{1000 * run['seconds'] / run['requests']:.0f} ({run['requests_per_creditor']:.2f})"
+        )
+    if "dunning" in results:
+        runs = results["dunning"]
+        cases = runs[0]["cases"]
+        cells["Dunning, ms per case (SQL per case)"] = (
+            f"{1000 * _median(runs, 'seconds') / cases:.2f} ({_median(runs, 'sql') / cases:.2f})"
+        )
+    if "letters" in results:
+        cells["Letters, letters/s"] = f"{_median(results['letters'], 'per_second'):.1f}"
+    if "settle" in results:
+        runs = results["settle"]
+        creditors, cases = runs[0]["settlements"], runs[0]["cases"]
+        cells["Settlement, ms per case (SQL per creditor)"] = (
+            f"{1000 * _median(runs, 'seconds') / cases:.3f} ({_median(runs, 'sql') / creditors:.1f})"
+        )
+    if "pages" in results:
+        runs = results["pages"]
+        for kind, label in (("list", "Case list"), ("case", "Case page")):
+            cells[f"{label}, 1-client p95 ms"] = f"{_median(runs, f'{kind}_c1', 'p95_ms'):.0f}"
+    return cells
+
+
+def scaling(by_scale: dict[float, dict[str, list[dict]]]) -> str:
+    scales = [s for s in SCALES if s in by_scale]
+    per_scale = {s: _per_unit(by_scale[s]) for s in scales}
+    labels = list(dict.fromkeys(label for s in scales for label in per_scale[s]))
+    lines = [
+        "| Cost per unit | " + " | ".join(f"{100 * s:g} %" for s in scales) + " |",
+        "|---" * (len(scales) + 1) + "|",
+    ]
+    for label in labels:
+        lines.append(
+            f"| {label} | " + " | ".join(per_scale[s].get(label, "–") for s in scales) + " |"
+        )
+    return "\n".join(lines) + "\n"
+
+
+def main(argv=None) -> int:
+    """``python -m bench.report [--dir var/bench]``: the table of the latest runs at each scale
+    and the scaling table (cost per unit of work at 1, 10, 50 and 100 %)."""
+    import argparse
+    import json
+    from pathlib import Path
+
+    parser = argparse.ArgumentParser(prog="python -m bench.report")
+    parser.add_argument("--dir", default=str(Path(__file__).resolve().parent.parent / "var/bench"))
+    args = parser.parse_args(argv)
+    by_scale = {}
+    for scale in SCALES:
+        path = Path(args.dir) / f"results_{scale:g}.json".replace(".", "_", 1)
+        if path.exists():
+            data = json.loads(path.read_text())
+            by_scale[scale] = data["results"]
+            print(table(data["results"], data["info"]))
+    if not by_scale:
+        print(f"no results in {args.dir}: run python -m bench first")
+        return 1
+    print(scaling(by_scale))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

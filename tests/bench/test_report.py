@@ -1,0 +1,70 @@
+"""The benchmark's report: the per-scale table and the scaling table (cost per unit of work)."""
+
+import json
+
+from bench import report
+
+
+def _results(scale):
+    cases = int(40_000 * scale)
+    return {
+        "dunning": [
+            {"seconds": 0.5 * cases / 1000, "sql": 3 * cases, "cases": cases, "peak_rss_mb": 90},
+            {"seconds": 0.7 * cases / 1000, "sql": 3 * cases, "cases": cases, "peak_rss_mb": 95},
+            {"seconds": 0.6 * cases / 1000, "sql": 3 * cases, "cases": cases, "peak_rss_mb": 99},
+        ],
+        "letters": [{"per_second": 12.0, "letters": 10, "peak_rss_mb": 150}],
+        "settle": [
+            {
+                "seconds": 10.0 * scale,
+                "sql": 40 * int(1000 * scale),
+                "settlements": int(1000 * scale),
+                "cases": int(50_000 * scale),
+                "statement_seconds": 0.2,
+                "peak_rss_mb": 100,
+            }
+        ],
+    }
+
+
+def test_table_marks_targets_scaled_to_the_run():
+    info = {
+        "scale": 0.1,
+        "cores": 2,
+        "machine": "x",
+        "python": "3.11",
+        "runs": 3,
+        "load_averages": ["1", "2"],
+        "at": "now",
+    }
+    text = report.table(_results(0.1), info)
+    dunning = next(line for line in text.splitlines() if line.startswith("| Daily dunning"))
+    assert "2.40 s" in dunning  # the median of 2.0, 2.8, 2.4
+    assert "≤ 3 s (30 s × scale)" in dunning and "| yes |" in dunning
+    letters = next(line for line in text.splitlines() if line.startswith("| Letter"))
+    assert "| **no** |" in letters
+
+
+def test_scaling_table_gives_cost_per_unit_at_each_scale(tmp_path):
+    for scale, name in ((0.1, "0_1"), (1.0, "1")):
+        (tmp_path / f"results_{name}.json").write_text(
+            json.dumps(
+                {
+                    "info": {
+                        "scale": scale,
+                        "cores": 2,
+                        "machine": "x",
+                        "python": "3",
+                        "runs": 1,
+                        "load_averages": ["0"],
+                        "at": "t",
+                    },
+                    "results": _results(scale),
+                }
+            )
+        )
+    text = report.scaling({0.1: _results(0.1), 1.0: _results(1.0)})
+    assert "| Cost per unit | 10 % | 100 % |" in text
+    assert "| Dunning, ms per case (SQL per case) | 0.60 (3.00) | 0.60 (3.00) |" in text
+    assert "| Settlement, ms per case (SQL per creditor) | 0.200 (40.0) | 0.200 (40.0) |" in text
+    assert report.main(["--dir", str(tmp_path)]) == 0
