@@ -4,6 +4,8 @@ State changes go through :mod:`collections_cases.services.cases` (a row lock, th
 table in :mod:`collections_cases.states`, one :class:`CaseEvent`); never set ``status`` by hand.
 """
 
+from decimal import Decimal
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q, Sum, Value
@@ -150,6 +152,10 @@ class InOre(models.Func):
         return None if value is None else to_ore(value)
 
 
+#: Kept by the ledger's triggers, never written by Django (``CollectionCase.save``).
+LEDGER_TOTAL_FIELDS = ("stored_balance", "stored_principal", "stored_paid")
+
+
 class CaseQuerySet(models.QuerySet):
     def with_balance(self):
         """Annotate ``balance``: the sum of the case's ledger entries (0 without entries)."""
@@ -246,6 +252,14 @@ class CollectionCase(models.Model):
     created_at = models.DateTimeField(_("opprettet"), auto_now_add=True)
     updated_at = models.DateTimeField(_("endret"), auto_now=True)
 
+    # The ledger's totals, kept by database triggers on the ledger table (migration 0018), so
+    # every write path — ``create``, ``bulk_create``, raw SQL — keeps them; Django never
+    # writes them (``save`` leaves them out). The Saker list sorts and filters on them at
+    # 100 000 cases; the ledger stays the truth (docs/performance.md).
+    stored_balance = money_field(_("saldo"), default=Decimal("0"), editable=False)
+    stored_principal = money_field(_("hovedstol"), default=Decimal("0"), editable=False)
+    stored_paid = money_field(_("innbetalt"), default=Decimal("0"), editable=False)
+
     objects = CaseQuerySet.as_manager()
 
     class Meta:
@@ -260,10 +274,34 @@ class CollectionCase(models.Model):
             models.Index(
                 fields=["creditor", "next_action_date", "id"], name="case_creditor_next_idx"
             ),
+            models.Index(
+                fields=["creditor", "stored_balance", "id"], name="case_creditor_balance_idx"
+            ),
+            models.Index(fields=["creditor", "created_at", "id"], name="case_creditor_created_idx"),
         ]
 
     def __str__(self):
         return self.number
+
+    def save(self, *args, **kwargs):
+        """An update never writes the ledger totals: the triggers keep them, and this
+        instance's copy may be older than an entry written since it was read."""
+        if (
+            not args
+            and not self._state.adding
+            and self.pk is not None
+            and kwargs.get("update_fields") is None
+            and not kwargs.get("force_insert")
+        ):
+            deferred = self.get_deferred_fields()
+            kwargs["update_fields"] = [
+                field.name
+                for field in self._meta.concrete_fields
+                if not field.primary_key
+                and field.name not in LEDGER_TOTAL_FIELDS
+                and field.attname not in deferred
+            ]
+        super().save(*args, **kwargs)
 
     @property
     def is_open(self) -> bool:

@@ -45,14 +45,6 @@ def make_active(request, creditor) -> None:
 # --------------------------------------------------------------------------------------------
 
 
-def _needs_every_balance(request) -> bool:
-    """Sorting or filtering by balance, or exporting: every case's balance is computed."""
-    query = request.GET
-    return query.get("sort", "").lstrip("-") == "balance" or bool(
-        query.get("balance_min") or query.get("balance_max") or query.get("eksport")
-    )
-
-
 def case_list(request):
     creditor = _active_creditor(request)
     if creditor is None:
@@ -60,16 +52,19 @@ def case_list(request):
     listing = list_from_request(
         request,
         spec=lists.CASE_LIST,
-        queryset=page_selectors.case_page_list(
-            user=request.user, creditor=creditor, every_balance=_needs_every_balance(request)
-        ),
+        queryset=page_selectors.case_page_list(user=request.user, creditor=creditor),
     )
     if listing.export_format:
         return listing.export_response()
     return render(
         request,
         "collections_cases/case_list.html",
-        {"creditor": creditor, "listing": listing, "page": listing.page},
+        {
+            "creditor": creditor,
+            "listing": listing,
+            "page": listing.page,
+            "rows": page_selectors.case_page_rows(listing.page.object_list),
+        },
     )
 
 

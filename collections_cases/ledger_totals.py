@@ -1,0 +1,95 @@
+"""The ledger's totals stored on each case (``stored_balance``, ``stored_principal``,
+``stored_paid``), kept by database triggers on the ledger table.
+
+PostgreSQL: statement-level triggers created by migration 0018. SQLite: row-level triggers
+created here after every ``migrate`` and dropped before it — Django alters a SQLite table by
+rebuilding it (new table, copy, drop, rename), and a trigger on the ledger that names the
+case table makes that rename fail (``error in trigger …: no such table``). After creating
+them the totals are recomputed from the ledger, so rows written while the triggers were
+absent (during the migrations) are counted too.
+"""
+
+from __future__ import annotations
+
+from django.db import connections
+
+CASE = "collections_cases_collectioncase"
+LEDGER = "collections_cases_ledgerentry"
+PAID_KINDS = "('payment', 'direct_payment')"
+SQLITE_TRIGGERS = ("ledger_totals_insert", "ledger_totals_update", "ledger_totals_delete")
+
+
+def _sqlite_change(sign: str, row: str) -> str:
+    # ROUND to øre: SQLite adds decimals as floats.
+    return f"""
+    UPDATE {CASE} SET
+        stored_balance = ROUND(stored_balance {sign} {row}.amount, 2),
+        stored_principal = ROUND(stored_principal
+            {sign} CASE WHEN {row}.kind = 'principal' THEN {row}.amount ELSE 0 END, 2),
+        stored_paid = ROUND(stored_paid
+            {sign} CASE WHEN {row}.kind IN {PAID_KINDS} THEN {row}.amount ELSE 0 END, 2)
+    WHERE id = {row}.case_id;"""  # noqa: S608
+
+
+SQLITE_CREATE = (
+    f"""CREATE TRIGGER IF NOT EXISTS ledger_totals_insert AFTER INSERT ON {LEDGER}
+        BEGIN {_sqlite_change("+", "NEW")} END;""",
+    f"""CREATE TRIGGER IF NOT EXISTS ledger_totals_update AFTER UPDATE ON {LEDGER}
+        BEGIN {_sqlite_change("-", "OLD")} {_sqlite_change("+", "NEW")} END;""",
+    f"""CREATE TRIGGER IF NOT EXISTS ledger_totals_delete AFTER DELETE ON {LEDGER}
+        BEGIN {_sqlite_change("-", "OLD")} END;""",
+)
+
+
+def _sum(where: str = "") -> str:
+    return (
+        f"ROUND(COALESCE((SELECT SUM(amount) FROM {LEDGER} AS l "  # noqa: S608
+        f"WHERE l.case_id = {CASE}.id{where}), 0), 2)"
+    )
+
+
+SQLITE_RECOMPUTE = f"""
+UPDATE {CASE} SET
+    stored_balance = {_sum()},
+    stored_principal = {_sum(" AND l.kind = 'principal'")},
+    stored_paid = {_sum(f" AND l.kind IN {PAID_KINDS}")}
+"""  # noqa: S608
+
+
+def _tables(connection) -> set[str]:
+    with connection.cursor() as cursor:
+        return set(connection.introspection.table_names(cursor))
+
+
+def sqlite_drop_triggers(*, using: str = "default") -> None:
+    connection = connections[using]
+    if connection.vendor != "sqlite":
+        return
+    with connection.cursor() as cursor:
+        for name in SQLITE_TRIGGERS:
+            cursor.execute(f"DROP TRIGGER IF EXISTS {name}")
+
+
+def sqlite_create_triggers(*, using: str = "default") -> None:
+    """Create the SQLite triggers (if the tables exist) and recompute every case's totals."""
+    connection = connections[using]
+    if connection.vendor != "sqlite" or not {CASE, LEDGER} <= _tables(connection):
+        return
+    columns = {
+        column.name
+        for column in connection.introspection.get_table_description(connection.cursor(), CASE)
+    }
+    if "stored_balance" not in columns:  # migrated backwards past 0018
+        return
+    with connection.cursor() as cursor:
+        for sql in SQLITE_CREATE:
+            cursor.execute(sql)
+        cursor.execute(SQLITE_RECOMPUTE)
+
+
+def before_migrate(sender, using="default", **kwargs) -> None:
+    sqlite_drop_triggers(using=using)
+
+
+def after_migrate(sender, using="default", **kwargs) -> None:
+    sqlite_create_triggers(using=using)
