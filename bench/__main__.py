@@ -11,6 +11,7 @@ on 127.0.0.1; our PowerOffice client talks to it exactly as to PowerOffice Go.
 from __future__ import annotations
 
 import argparse
+import fcntl
 import json
 import os
 import platform
@@ -168,6 +169,16 @@ def worker(scenario: str, args, env: dict, meta: dict) -> dict:
 def build(args, base: str) -> dict:
     meta_file = ROOT / "var" / "bench" / f"meta_{tag(args.scale)}.json"  # shared by the slots
     if database_exists(base) and meta_file.exists() and not args.rebuild:
+        # Migrations added since the build (a schema change, a stored column's backfill) are
+        # applied to the base once; a lock keeps harnesses side by side from racing.
+        with open(ROOT / "var" / "bench" / f"migrate_{tag(args.scale)}.lock", "w") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            subprocess.run(  # noqa: S603
+                [PYTHON, "manage.py", "migrate", "--noinput", "-v", "0"],
+                cwd=ROOT,
+                env=environment(base, 8000),
+                check=True,
+            )
         return json.loads(meta_file.read_text())
     if SLOT:
         raise SystemExit(
