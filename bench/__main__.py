@@ -11,6 +11,7 @@ on 127.0.0.1; our PowerOffice client talks to it exactly as to PowerOffice Go.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import fcntl
 import json
 import os
@@ -166,13 +167,22 @@ def worker(scenario: str, args, env: dict, meta: dict) -> dict:
     raise SystemExit(f"scenario {scenario} failed (exit {done.returncode})")
 
 
+@contextlib.contextmanager
+def base_lock(scale: float):
+    """Held while the base database is migrated or copied: harnesses run side by side (--slot)."""
+    path = ROOT / "var" / "bench" / f"base_{tag(scale)}.lock"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        yield
+
+
 def build(args, base: str) -> dict:
     meta_file = ROOT / "var" / "bench" / f"meta_{tag(args.scale)}.json"  # shared by the slots
     if database_exists(base) and meta_file.exists() and not args.rebuild:
         # Migrations added since the build (a schema change, a stored column's backfill) are
         # applied to the base once; a lock keeps harnesses side by side from racing.
-        with open(ROOT / "var" / "bench" / f"migrate_{tag(args.scale)}.lock", "w") as lock:
-            fcntl.flock(lock, fcntl.LOCK_EX)
+        with base_lock(args.scale):
             subprocess.run(  # noqa: S603
                 [PYTHON, "manage.py", "migrate", "--noinput", "-v", "0"],
                 cwd=ROOT,
@@ -199,7 +209,8 @@ def build(args, base: str) -> dict:
 def run_scenario(scenario: str, args, base: str, meta: dict) -> dict:
     copy = f"{base}_run{SLOT or ''}"
     admin("DROP DATABASE IF EXISTS {} WITH (FORCE)", copy)
-    admin("CREATE DATABASE {} TEMPLATE {} STRATEGY FILE_COPY", copy, base)
+    with base_lock(args.scale):  # a template must have no other session (a migrate)
+        admin("CREATE DATABASE {} TEMPLATE {} STRATEGY FILE_COPY", copy, base)
     flush_redis()
     port = free_port()
     env = environment(copy, port)

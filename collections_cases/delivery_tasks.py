@@ -23,6 +23,16 @@ def deliver_letter_task(delivery_id: int) -> str:
 
 
 @shared_task(acks_late=True)
+def deliver_letters_task(delivery_ids: list[int]) -> int:
+    """The deliveries of a batch of new letters (the dunning run's): one
+    :func:`deliver_letter_task` each, queued from a worker, so the run sends one message per
+    batch. Lost, the sweep sends them (they are *queued* rows)."""
+    for delivery_id in delivery_ids:
+        deliver_letter_task.delay(delivery_id)
+    return len(delivery_ids)
+
+
+@shared_task(acks_late=True)
 def send_notification_task(notification_id: int) -> str:
     return notification_send(notification_id=notification_id)
 

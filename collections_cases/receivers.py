@@ -7,8 +7,11 @@ from django.dispatch import receiver
 
 from collections_cases.models import Letter
 from collections_cases.services.delivery import delivery_create_for_letter
-from collections_cases.services.notifications import notification_case_changed
-from collections_cases.signals import case_changed
+from collections_cases.services.notifications import (
+    EVENT_NOTIFICATIONS,
+    notification_case_changed,
+)
+from collections_cases.signals import case_changed, cases_changed
 
 logger = logging.getLogger(__name__)
 
@@ -29,3 +32,11 @@ def notify_creditor(sender, case_id, kind, **kwargs):
         notification_case_changed(case_id=case_id, kind=kind)
     except Exception:
         logger.exception("Could not queue a creditor notification for case %s", case_id)
+
+
+@receiver(cases_changed, dispatch_uid="collections_cases.creditor_notifications_batch")
+def notify_creditor_batch(sender, changes, **kwargs):
+    """:func:`notify_creditor` for each change of a batch (most kinds notify nobody)."""
+    for case_id, kind in changes:
+        if kind in EVENT_NOTIFICATIONS:
+            notify_creditor(sender, case_id=case_id, kind=kind)

@@ -6,6 +6,12 @@ from django.dispatch import Signal
 #: :class:`~collections_cases.models.CaseEvent` kind written for the change).
 case_changed = Signal()
 
+#: :data:`case_changed` for many cases at once, sent after the transaction that changed them
+#: commits (the dunning run's batches): ``changes``, a list of ``(case_id, kind)`` in the order
+#: the events were written. Every receiver of ``case_changed`` has a receiver here too, doing
+#: for each change what it does for one (in a few queries per batch).
+cases_changed = Signal()
+
 #: Sent *inside* the transaction that wrote a new settlement: ``settlement_id``. A receiver
 #: that records follow-up work (an outbox row for the voucher) commits or rolls back with it.
 settlement_created = Signal()

@@ -5,8 +5,13 @@ import logging
 
 from django.dispatch import receiver
 
-from collections_cases.signals import case_changed, settlement_committed, settlement_created
-from integrations.services.outbox import outbox_case_changed, outbox_status
+from collections_cases.signals import (
+    case_changed,
+    cases_changed,
+    settlement_committed,
+    settlement_created,
+)
+from integrations.services.outbox import outbox_case_changed, outbox_cases_changed, outbox_status
 
 logger = logging.getLogger(__name__)
 
@@ -20,6 +25,15 @@ def queue_status_push(sender, case_id, **kwargs):
         outbox_case_changed(case_id=case_id)
     except Exception:
         logger.exception("Could not queue the PowerOffice Go status of case %s", case_id)
+
+
+@receiver(cases_changed, dispatch_uid="integrations.poweroffice_status_push_batch")
+def queue_status_pushes(sender, changes, **kwargs):
+    """:func:`queue_status_push` for a batch of changed cases (one status row each)."""
+    try:
+        outbox_cases_changed(case_ids=[case_id for case_id, _kind in changes])
+    except Exception:
+        logger.exception("Could not queue the PowerOffice Go statuses of %d cases", len(changes))
 
 
 @receiver(settlement_created, dispatch_uid="integrations.settlement_voucher")

@@ -114,6 +114,30 @@ def delivery_create_for_letter(*, letter: Letter) -> LetterDelivery:
     return delivery
 
 
+def delivery_create_for_letters(*, letters: list[Letter]) -> list[LetterDelivery]:
+    """:func:`delivery_create_for_letter` for letters written in bulk (``bulk_create`` sends
+    no ``post_save``): one insert, and on commit one task that queues every delivery's."""
+    deliveries = []
+    for letter in letters:
+        channel, recipient = debtor_channel(letter.case.debtor)
+        deliveries.append(
+            LetterDelivery(
+                letter=letter,
+                channel=channel,
+                recipient=recipient,
+                reason=LetterDelivery.Reason.INITIAL,
+            )
+        )
+    deliveries = LetterDelivery.objects.bulk_create(deliveries)
+    ids = [delivery.pk for delivery in deliveries]
+    if ids:
+        from collections_cases.delivery_tasks import deliver_letters_task
+
+        # One message for the batch; the task queues one delivery task per letter.
+        transaction.on_commit(lambda: deliver_letters_task.delay(ids), robust=True)
+    return deliveries
+
+
 def _clean_recipient(channel: str, recipient: str) -> str:
     if channel == Channel.EMAIL:
         recipient = (recipient or "").strip()

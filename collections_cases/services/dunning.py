@@ -93,6 +93,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Q, QuerySet, Sum
+from django.utils import translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -238,13 +239,28 @@ def _id_batches(queryset: QuerySet, batch_size: int) -> Iterator[list[int]]:
 
 
 def dunning_run(*, on: date, batch_size: int = 500) -> DunningResult:
-    """Resume the paused cases whose date came, then move every due case one step."""
-    if batch_size < 1:
-        raise ValueError("batch_size must be at least 1")
-    result = DunningResult(on=on)
+    """Resume the paused cases whose date came, then move every due case one step — a batch
+    of cases at a time (:mod:`collections_cases.services.dunning_batch`), with the same
+    outcome as :func:`dunning_run_per_case`."""
+    from collections_cases.services.dunning_batch import dunning_run_batched
+
+    return dunning_run_batched(on=on, batch_size=batch_size)
+
+
+def dunning_resume_due(result: DunningResult, *, on: date, batch_size: int) -> None:
+    """Step 1 of the run: resume the paused cases whose date came (one transaction each)."""
     for batch in _id_batches(CollectionCase.objects.filter(resume_q(on)), batch_size):
         for case_id in batch:
             _guarded(result, case_id, lambda case_id=case_id: _resume_one(case_id, on))
+
+
+def dunning_run_per_case(*, on: date, batch_size: int = 500) -> DunningResult:
+    """The run one case at a time, each in its own transaction (the reference the batched
+    run is tested against; also what a batch falls back to when it cannot be written)."""
+    if batch_size < 1:
+        raise ValueError("batch_size must be at least 1")
+    result = DunningResult(on=on)
+    dunning_resume_due(result, on=on, batch_size=batch_size)
     for batch in _id_batches(CollectionCase.objects.filter(due_q(on)), batch_size):
         for case_id in batch:
             _guarded(result, case_id, lambda case_id=case_id: _step_one(case_id, on))
@@ -370,7 +386,11 @@ def _set_next(case: CollectionCase, *, action: str, on: date | None, **changes) 
 
 
 def _amounts(case: CollectionCase, on: date) -> dict[str, str]:
-    totals = case_amounts(case)
+    return amounts_payload(case_amounts(case), on=on, earliest_due=_earliest_due(case))
+
+
+def amounts_payload(totals: dict[str, Decimal], *, on: date, earliest_due: date) -> dict:
+    """The amounts a letter shows (:func:`~collections_cases.selectors.case_amounts`)."""
     return {
         "principal": str(totals["principal_outstanding"]),
         "interest": str(totals[LedgerEntry.Kind.INTEREST]),
@@ -379,7 +399,7 @@ def _amounts(case: CollectionCase, on: date) -> dict[str, str]:
         "payments": str(totals[LedgerEntry.Kind.PAYMENT]),
         "total": str(totals["balance"]),
         "interest_rate": str(rules.late_interest_rate(on)),
-        "interest_from": _earliest_due(case).isoformat(),
+        "interest_from": earliest_due.isoformat(),
     }
 
 
@@ -399,6 +419,49 @@ def _letter(
     letter = Letter.objects.create(
         case=case, kind=kind, step=step, sent_on=on, deadline=deadline, fee=fee, amounts=amounts
     )
+    message, data = letter_event(
+        case,
+        letter_id=letter.pk,
+        kind=kind,
+        step=step,
+        on=on,
+        deadline=deadline,
+        fee=fee,
+        interest=interest,
+        message=message,
+        amounts=amounts,
+    )
+    case_services._record(case, kind=CaseEvent.Kind.LETTER, actor=None, message=message, data=data)
+    return letter
+
+
+_NEXT_ACTION_LABELS: dict[tuple[str | None, str], str] = {}
+
+
+def next_action_label(action: str) -> str:
+    """``case.get_next_action_display()`` in the active language, remembered (the choices'
+    lazy labels cost more to look up than the rest of a letter's event)."""
+    key = (translation.get_language(), action)
+    label = _NEXT_ACTION_LABELS.get(key)
+    if label is None:
+        label = _NEXT_ACTION_LABELS[key] = str(dict(NextAction.choices).get(action, action))
+    return label
+
+
+def letter_event(
+    case: CollectionCase,
+    *,
+    letter_id: int | None,
+    kind: str,
+    step: str,
+    on: date,
+    deadline: date,
+    fee: Decimal,
+    interest: Decimal,
+    message: str,
+    amounts: dict,
+) -> tuple[str, dict]:
+    """The message and data of a letter's case event (after the case's next step is set)."""
     if interest > 0:
         message = "{} {}".format(
             message,
@@ -408,17 +471,14 @@ def _letter(
         message,
         _("Neste steg: %(action)s %(date)s.")
         % {
-            "action": case.get_next_action_display().lower(),
+            "action": next_action_label(case.next_action).lower(),
             "date": case.next_action_date.strftime("%d.%m.%Y") if case.next_action_date else "",
         },
     )
-    case_services._record(
-        case,
-        kind=CaseEvent.Kind.LETTER,
-        actor=None,
-        message=message,
-        data={
-            "letter_id": letter.pk,
+    return (
+        message,
+        {
+            "letter_id": letter_id,
             "kind": kind,
             "step": step,
             "sent_on": on.isoformat(),
@@ -432,7 +492,6 @@ def _letter(
             else None,
         },
     )
-    return letter
 
 
 def _date(d: date) -> str:
@@ -445,10 +504,14 @@ def _date(d: date) -> str:
 
 
 def _pogo_iv_deadline(case: CollectionCase) -> date | None:
+    return pogo_iv_deadline(case.invoices.all())
+
+
+def pogo_iv_deadline(invoices) -> date | None:
     """The latest deadline of the inkassovarsler PowerOffice Go sent, when it sent one for
     every invoice of the case; else ``None``."""
     deadlines = []
-    for invoice in case.invoices.all():
+    for invoice in invoices:
         if (
             invoice.last_reminder_voucher_type != POGO_IV_VOUCHER_TYPE
             or invoice.last_reminder_due_date is None
@@ -456,6 +519,58 @@ def _pogo_iv_deadline(case: CollectionCase) -> date | None:
             return None
         deadlines.append(invoice.last_reminder_due_date)
     return max(deadlines) if deadlines else None
+
+
+def pogo_wait_event(pogo_deadline: date, bo_on: date) -> tuple[str, dict]:
+    """The event of a case waiting for the deadline of PoGo's own inkassovarsel."""
+    message = _(
+        "PowerOffice Go har allerede sendt inkassovarsel med frist %(deadline)s; "
+        "betalingsoppfordring sendes %(date)s hvis kravet ikke er betalt."
+    ) % {"deadline": _date(pogo_deadline), "date": _date(bo_on)}
+    return message, {"pogo_iv_deadline": pogo_deadline.isoformat(), "next_action_date": str(bo_on)}
+
+
+def iv_fee(invoices, *, debtor, on: date) -> Decimal:
+    """The inkassovarsel's fee: the smallest of the invoices' letter fees, none when the
+    debtor is exempt from fees."""
+    if debtor.do_not_add_late_payment_fees:
+        return ZERO
+    return min(rules.letter_fee(due_date=invoice_due_date(i), sent_on=on) for i in invoices)
+
+
+def iv_message(deadline: date, fee: Decimal) -> str:
+    return _("Inkassovarsel registrert med frist %(deadline)s, gebyr %(fee)s.") % {
+        "deadline": _date(deadline),
+        "fee": format_nok(fee),
+    }
+
+
+def bo_message(deadline: date, salaer: Decimal, pogo_iv_deadline: date | None) -> str:
+    message = _("Betalingsoppfordring registrert med frist %(deadline)s, salær %(salaer)s.") % {
+        "deadline": _date(deadline),
+        "salaer": format_nok(salaer),
+    }
+    if pogo_iv_deadline is not None:
+        message = "{} {}".format(
+            message,
+            _("Inkassovarsel ble sendt fra PowerOffice Go med frist %(deadline)s.")
+            % {"deadline": _date(pogo_iv_deadline)},
+        )
+    return message
+
+
+def varsel_rettslig_message(deadline: date, heavy_added: Decimal) -> str:
+    return _(
+        "Varsel om rettslig inndriving registrert med frist %(deadline)s, "
+        "tungt salær økt med %(salaer)s."
+    ) % {"deadline": _date(deadline), "salaer": format_nok(heavy_added)}
+
+
+def new_bo_message(deadline: date, on: date) -> str:
+    return _(
+        "Ny betalingsoppfordring registrert med frist %(deadline)s: ingen rettslige "
+        "tiltak innen %(months)d måneder etter forrige betalingsoppfordring."
+    ) % {"deadline": _date(deadline), "months": rules.new_bo_months(on)}
 
 
 def _inkassovarsel(case: CollectionCase, on: date) -> str:
@@ -466,16 +581,9 @@ def _inkassovarsel(case: CollectionCase, on: date) -> str:
         if pogo_deadline < on and bo_on <= on:
             return _betalingsoppfordring(case, on, pogo_iv_deadline=pogo_deadline)
         _set_next(case, action=NextAction.SEND_BETALINGSOPPFORDRING, on=bo_on)
+        message, data = pogo_wait_event(pogo_deadline, bo_on)
         case_services._record(
-            case,
-            kind=CaseEvent.Kind.DUNNING_STEP,
-            actor=None,
-            message=_(
-                "PowerOffice Go har allerede sendt inkassovarsel med frist %(deadline)s; "
-                "betalingsoppfordring sendes %(date)s hvis kravet ikke er betalt."
-            )
-            % {"deadline": _date(pogo_deadline), "date": _date(bo_on)},
-            data={"pogo_iv_deadline": pogo_deadline.isoformat(), "next_action_date": str(bo_on)},
+            case, kind=CaseEvent.Kind.DUNNING_STEP, actor=None, message=message, data=data
         )
         return OUTCOME_WAITING_FOR_POGO_IV
 
@@ -485,11 +593,7 @@ def _inkassovarsel(case: CollectionCase, on: date) -> str:
         _set_next(case, action=NextAction.SEND_INKASSOVARSEL, on=latest_due + timedelta(days=1))
         return OUTCOME_RESCHEDULED
 
-    fee = ZERO
-    if not case.debtor.do_not_add_late_payment_fees:
-        fee = min(
-            rules.letter_fee(due_date=invoice_due_date(invoice), sent_on=on) for invoice in invoices
-        )
+    fee = iv_fee(invoices, debtor=case.debtor, on=on)
     interest = _accrue_interest(case, on)
     _book(case, kind=LedgerEntry.Kind.FEE, amount=fee, on=on, description=_("Inkassovarselgebyr"))
     deadline = rules.deadline(on, rules.iv_deadline_days(on))
@@ -502,8 +606,7 @@ def _inkassovarsel(case: CollectionCase, on: date) -> str:
         deadline=deadline,
         fee=fee,
         interest=interest,
-        message=_("Inkassovarsel registrert med frist %(deadline)s, gebyr %(fee)s.")
-        % {"deadline": _date(deadline), "fee": format_nok(fee)},
+        message=iv_message(deadline, fee),
     )
     return STEP_INKASSOVARSEL
 
@@ -539,16 +642,6 @@ def _betalingsoppfordring(
         on=rules.heavy_salaer_earliest(deadline),
         stage=Stage.BETALINGSOPPFORDRING,
     )
-    message = _("Betalingsoppfordring registrert med frist %(deadline)s, salær %(salaer)s.") % {
-        "deadline": _date(deadline),
-        "salaer": format_nok(salaer),
-    }
-    if pogo_iv_deadline is not None:
-        message = "{} {}".format(
-            message,
-            _("Inkassovarsel ble sendt fra PowerOffice Go med frist %(deadline)s.")
-            % {"deadline": _date(pogo_iv_deadline)},
-        )
     _letter(
         case,
         kind=Letter.Kind.BETALINGSOPPFORDRING,
@@ -557,7 +650,7 @@ def _betalingsoppfordring(
         deadline=deadline,
         fee=salaer,
         interest=interest,
-        message=message,
+        message=bo_message(deadline, salaer, pogo_iv_deadline),
     )
     return STEP_BETALINGSOPPFORDRING
 
@@ -596,11 +689,7 @@ def _varsel_rettslig(case: CollectionCase, on: date) -> str:
         deadline=deadline,
         fee=heavy_added,
         interest=interest,
-        message=_(
-            "Varsel om rettslig inndriving registrert med frist %(deadline)s, "
-            "tungt salær økt med %(salaer)s."
-        )
-        % {"deadline": _date(deadline), "salaer": format_nok(heavy_added)},
+        message=varsel_rettslig_message(deadline, heavy_added),
     )
     return STEP_VARSEL_RETTSLIG
 
@@ -627,10 +716,6 @@ def _new_betalingsoppfordring(case: CollectionCase, on: date) -> str:
         deadline=deadline,
         fee=ZERO,
         interest=interest,
-        message=_(
-            "Ny betalingsoppfordring registrert med frist %(deadline)s: ingen rettslige "
-            "tiltak innen %(months)d måneder etter forrige betalingsoppfordring."
-        )
-        % {"deadline": _date(deadline), "months": rules.new_bo_months(on)},
+        message=new_bo_message(deadline, on),
     )
     return OUTCOME_NEW_BO

@@ -52,19 +52,27 @@ def invoice_due_date(invoice: Invoice) -> date:
 
 def invoice_principals(case: CollectionCase) -> list[tuple[Invoice, Decimal]]:
     """The outstanding principal of each of the case's invoices, oldest due date first."""
-    invoices = sorted(case.invoices.all(), key=lambda i: (invoice_due_date(i), i.pk))
     per_invoice = dict(
         LedgerEntry.objects.filter(case=case, kind__in=PRINCIPAL_KINDS, invoice__isnull=False)
         .order_by()
         .values_list("invoice_id")
         .annotate(total=Sum("amount"))
     )
-    unattributed = to_ore(
+    unattributed = (
         LedgerEntry.objects.filter(
             case=case, kind__in=PRINCIPAL_KINDS, invoice__isnull=True
         ).aggregate(total=Sum("amount"))["total"]
         or 0
     )
+    return principals_from(case.invoices.all(), per_invoice=per_invoice, unattributed=unattributed)
+
+
+def principals_from(invoices, *, per_invoice: dict, unattributed) -> list[tuple[Invoice, Decimal]]:
+    """:func:`invoice_principals` from loaded rows (the dunning run loads them per batch):
+    ``per_invoice`` the principal entries' sum per invoice id, ``unattributed`` the sum of
+    those without an invoice."""
+    invoices = sorted(invoices, key=lambda i: (invoice_due_date(i), i.pk))
+    unattributed = to_ore(unattributed)
     result = []
     for invoice in invoices:
         principal = to_ore(per_invoice.get(invoice.pk) or 0)
@@ -84,8 +92,16 @@ def interest_due(case: CollectionCase, *, on: date) -> list[InvoiceAccrual]:
         .values_list("invoice_id")
         .annotate(last=Max("booked_on"))
     )
+    return accruals_from(invoice_principals(case), last_accrual=last_accrual, on=on)
+
+
+def accruals_from(
+    principals: list[tuple[Invoice, Decimal]], *, last_accrual: dict, on: date
+) -> list[InvoiceAccrual]:
+    """:func:`interest_due` from loaded rows: ``last_accrual`` the latest ``interest`` entry's
+    ``booked_on`` per invoice id."""
     accruals = []
-    for invoice, principal in invoice_principals(case):
+    for invoice, principal in principals:
         start = max(invoice_due_date(invoice), last_accrual.get(invoice.pk) or date.min)
         if principal <= 0 or on <= start:
             continue
@@ -95,26 +111,28 @@ def interest_due(case: CollectionCase, *, on: date) -> list[InvoiceAccrual]:
     return accruals
 
 
+def accrual_entry(case: CollectionCase, accrual: InvoiceAccrual, *, on: date) -> LedgerEntry:
+    """The (unsaved) ``interest`` ledger entry of one accrual."""
+    return LedgerEntry(
+        case=case,
+        invoice=accrual.invoice,
+        kind=LedgerEntry.Kind.INTEREST,
+        amount=accrual.amount,
+        booked_on=on,
+        description=_("Forsinkelsesrente faktura %(number)s, %(start)s–%(end)s")
+        % {
+            "number": accrual.invoice.invoice_no,
+            "start": accrual.accrued_until.strftime("%d.%m.%Y"),
+            "end": on.strftime("%d.%m.%Y"),
+        },
+    )
+
+
 def case_accrue_interest(case: CollectionCase, *, on: date) -> Decimal:
     """Book the interest accrued up to ``on`` on the (locked) case; returns the total booked.
 
     Call only when the case may get costs and the debtor has not opted out of interest.
     """
     accruals = interest_due(case, on=on)
-    LedgerEntry.objects.bulk_create(
-        LedgerEntry(
-            case=case,
-            invoice=a.invoice,
-            kind=LedgerEntry.Kind.INTEREST,
-            amount=a.amount,
-            booked_on=on,
-            description=_("Forsinkelsesrente faktura %(number)s, %(start)s–%(end)s")
-            % {
-                "number": a.invoice.invoice_no,
-                "start": a.accrued_until.strftime("%d.%m.%Y"),
-                "end": on.strftime("%d.%m.%Y"),
-            },
-        )
-        for a in accruals
-    )
+    LedgerEntry.objects.bulk_create(accrual_entry(case, a, on=on) for a in accruals)
     return sum((a.amount for a in accruals), start=ZERO)

@@ -27,15 +27,16 @@ import logging
 from collections import Counter, defaultdict
 
 from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db.models import F, Max, Sum
 from django.utils import timezone
 
-from collections_cases.models import CollectionCase, Invoice
+from collections_cases.models import CollectionCase, Invoice, LedgerEntry, Letter
 from integrations.clients import poweroffice_client
 from integrations.models import OutboxMessage, PowerOfficeConnection
 from integrations.poweroffice import PowerOfficeClient
 from integrations.poweroffice import errors as pogo_errors
 from integrations.services.push import case_external_url, case_status_payload, payload_hash
+from kravia_web.money import to_ore
 
 logger = logging.getLogger(__name__)
 
@@ -121,6 +122,84 @@ def outbox_case_changed(*, case_id: int) -> None:
     ):
         outbox_create_case(case=case)
     outbox_status(case_id=case_id)
+
+
+def outbox_cases_changed(*, case_ids) -> None:
+    """:func:`outbox_case_changed` for many cases at once (the dunning run's batches): the
+    same rows, from a few queries per batch instead of several per case. A case being
+    created in PoGo or closed goes the per-case way (rare; their rules need more rows)."""
+    case_ids = sorted(set(case_ids))
+    if not case_ids:
+        return
+    cases = list(CollectionCase.objects.filter(pk__in=case_ids).order_by("pk"))
+    with_create = set(
+        OutboxMessage.objects.filter(case_id__in=case_ids, kind=Kind.CREATE_CASE).values_list(
+            "case_id", flat=True
+        )
+    )
+    not_in_pogo = [
+        case.pk
+        for case in cases
+        if case.pogo_case_id is None and case.pk not in with_create and case.is_open
+    ]
+    released = set(
+        Invoice.objects.filter(
+            case_id__in=not_in_pogo, pogo_state__released_at__isnull=False
+        ).values_list("case_id", flat=True)
+    )
+    batch = []
+    for case in cases:
+        if case.pogo_case_id is None and case.pk not in with_create:
+            if case.pk in released:
+                outbox_case_changed(case_id=case.pk)  # to be created in PoGo first
+        elif case.status == CollectionCase.Status.CLOSED:
+            outbox_status(case_id=case.pk)
+        else:
+            batch.append(case)
+    if not batch:
+        return
+    ids = [case.pk for case in batch]
+    balances = dict(
+        LedgerEntry.objects.filter(case_id__in=ids)
+        .order_by()
+        .values_list("case_id")
+        .annotate(total=Sum("amount"))
+    )
+    last_letters = {}
+    letters = Letter.objects.filter(case_id__in=ids).only("case_id", "kind", "sent_on", "deadline")
+    for letter in letters.order_by("case_id", "sent_on", "pk"):
+        last_letters[letter.case_id] = letter  # the latest wins
+    last_ids = (
+        OutboxMessage.objects.filter(case_id__in=ids, kind=Kind.UPDATE_STATUS)
+        .exclude(status=Status.FAILED)
+        .order_by()
+        .values("case_id")
+        .annotate(last=Max("pk"))
+        .values("last")
+    )
+    last_rows = {m.case_id: m for m in OutboxMessage.objects.filter(pk__in=last_ids)}
+    rows = []
+    for case in batch:
+        payload = case_status_payload(
+            case,
+            last_letter=last_letters.get(case.pk),
+            balance=to_ore(balances.get(case.pk) or 0),
+        )
+        digest = payload_hash(payload)
+        last = last_rows.get(case.pk)
+        if last is not None and payload_hash(last.payload) == digest:
+            continue
+        rows.append(
+            OutboxMessage(
+                dedupe_key=f"update_status:{case.pk}:{last.pk if last else 0}:{digest}",
+                kind=Kind.UPDATE_STATUS,
+                creditor_id=case.creditor_id,
+                case=case,
+                payload=payload,
+            )
+        )
+    # A row another process queued for the same change first stays (the key is unique).
+    OutboxMessage.objects.bulk_create(rows, ignore_conflicts=True)
 
 
 def outbox_status(*, case_id: int) -> OutboxMessage | None:

@@ -31,7 +31,11 @@ def _date(value: date | None) -> str:
     return value.strftime("%d.%m.%Y") if value else ""
 
 
-def _state_sentence(case: CollectionCase) -> str:
+#: "Not given": look it up (a batch passes what it already loaded, ``None`` included).
+_LOOK_UP = object()
+
+
+def _state_sentence(case: CollectionCase, last_letter=_LOOK_UP) -> str:
     if case.status == Status.CLOSED:
         return _("Saken er avsluttet: %(reason)s.") % {
             "reason": case.get_close_reason_display().lower() or _("avsluttet")
@@ -52,7 +56,9 @@ def _state_sentence(case: CollectionCase) -> str:
         return _("Rettslig inndriving.")
     if case.status == Status.MONITORING:
         return _("Saken er til overvåkning.")
-    letter = case.letters.order_by("-sent_on", "-pk").first()
+    letter = (
+        case.letters.order_by("-sent_on", "-pk").first() if last_letter is _LOOK_UP else last_letter
+    )
     if letter is not None:
         return _("%(letter)s sendt %(sent)s – betalingsfrist %(deadline)s.") % {
             "letter": letter.get_kind_display(),
@@ -62,10 +68,11 @@ def _state_sentence(case: CollectionCase) -> str:
     return _("Pågående: %(stage)s.") % {"stage": case.get_stage_display().lower()}
 
 
-def case_status_text(case: CollectionCase) -> str:
-    """One or two Norwegian sentences: where the case is, and its next step with the date."""
+def case_status_text(case: CollectionCase, *, last_letter=_LOOK_UP) -> str:
+    """One or two Norwegian sentences: where the case is, and its next step with the date.
+    ``last_letter``: the case's latest letter (or ``None``) when the caller has it already."""
     with translation.override("nb"):
-        parts = [_state_sentence(case)]
+        parts = [_state_sentence(case, last_letter)]
         if case.status != Status.CLOSED and case.next_action:
             step = case.get_next_action_display()
             step = step[:1].lower() + step[1:]
@@ -79,11 +86,12 @@ def case_status_text(case: CollectionCase) -> str:
         return " ".join(parts)
 
 
-def case_status_payload(case: CollectionCase) -> dict:
-    """The body of an ``UpdateStatus`` for the case as it is now (JSON-safe)."""
+def case_status_payload(case: CollectionCase, *, last_letter=_LOOK_UP, balance=None) -> dict:
+    """The body of an ``UpdateStatus`` for the case as it is now (JSON-safe). A batch passes
+    the case's latest letter and balance it loaded for many cases at once."""
     return {
-        "status_text": case_status_text(case),
-        "balance": str(case_balance(case)),
+        "status_text": case_status_text(case, last_letter=last_letter),
+        "balance": str(case_balance(case) if balance is None else balance),
         "closed": case.status == Status.CLOSED,
     }
 

@@ -5,8 +5,12 @@ import logging
 
 from django.dispatch import receiver
 
-from collections_cases.signals import case_changed, settlement_committed
-from integrations.webhooks.services import webhook_case_changed, webhook_settlement_created
+from collections_cases.signals import case_changed, cases_changed, settlement_committed
+from integrations.webhooks.services import (
+    webhook_case_changed,
+    webhook_cases_changed,
+    webhook_settlement_created,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -17,6 +21,14 @@ def case_changed_webhooks(sender, case_id, kind, **kwargs):
         webhook_case_changed(case_id=case_id, kind=kind)
     except Exception:
         logger.exception("Could not queue webhooks for case %s", case_id)
+
+
+@receiver(cases_changed, dispatch_uid="webhooks.cases_changed")
+def cases_changed_webhooks(sender, changes, **kwargs):
+    try:
+        webhook_cases_changed(changes=changes)
+    except Exception:
+        logger.exception("Could not queue webhooks for %d case changes", len(changes))
 
 
 @receiver(settlement_committed, dispatch_uid="webhooks.settlement_committed")

@@ -17,6 +17,7 @@ import logging
 import secrets
 import time
 import uuid
+from collections import defaultdict
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -122,15 +123,11 @@ def _queue(deliveries: list[WebhookDelivery]) -> None:
     transaction.on_commit(lambda: [deliver_webhook.delay(pk) for pk in ids])
 
 
-def webhook_event_emit(
-    *, creditor_id: int, event_type: str, object_type: str, object_id: int
+def _event_deliveries(
+    *, endpoints, creditor_id: int, event_type: str, object_type: str, object_id: int
 ) -> list[WebhookDelivery]:
-    """One delivery of the event per active endpoint of the creditor that subscribed to it."""
-    endpoints = [
-        endpoint
-        for endpoint in WebhookEndpoint.objects.filter(creditor_id=creditor_id, is_active=True)
-        if event_type in endpoint.events
-    ]
+    """The (unsaved) deliveries of one event to those of ``endpoints`` that subscribed."""
+    endpoints = [endpoint for endpoint in endpoints if event_type in endpoint.events]
     if not endpoints:
         return []
     event_id = uuid.uuid4()
@@ -142,17 +139,33 @@ def webhook_event_emit(
         "data": {"object": object_type, "id": object_id},
     }
     now = timezone.now()
-    with transaction.atomic():
-        deliveries = WebhookDelivery.objects.bulk_create(
-            WebhookDelivery(
-                endpoint=endpoint,
-                event_id=event_id,
-                event_type=event_type,
-                payload=payload,
-                next_attempt_at=now,
-            )
-            for endpoint in endpoints
+    return [
+        WebhookDelivery(
+            endpoint=endpoint,
+            event_id=event_id,
+            event_type=event_type,
+            payload=payload,
+            next_attempt_at=now,
         )
+        for endpoint in endpoints
+    ]
+
+
+def webhook_event_emit(
+    *, creditor_id: int, event_type: str, object_type: str, object_id: int
+) -> list[WebhookDelivery]:
+    """One delivery of the event per active endpoint of the creditor that subscribed to it."""
+    deliveries = _event_deliveries(
+        endpoints=WebhookEndpoint.objects.filter(creditor_id=creditor_id, is_active=True),
+        creditor_id=creditor_id,
+        event_type=event_type,
+        object_type=object_type,
+        object_id=object_id,
+    )
+    if not deliveries:
+        return []
+    with transaction.atomic():
+        deliveries = WebhookDelivery.objects.bulk_create(deliveries)
         _queue(deliveries)
     return deliveries
 
@@ -162,6 +175,10 @@ def case_event_type(*, case_id: int, kind: str) -> tuple[int, str] | None:
     row = CollectionCase.objects.filter(pk=case_id).values("creditor_id", "status").first()
     if row is None:
         return None
+    return _case_event_type(row, case_id=case_id, kind=kind)
+
+
+def _case_event_type(row: dict, *, case_id: int, kind: str) -> tuple[int, str]:
     if kind == CaseEvent.Kind.CREATED:
         return row["creditor_id"], EventType.CASE_CREATED
     closing = CaseEvent.objects.filter(
@@ -182,6 +199,42 @@ def webhook_case_changed(*, case_id: int, kind: str) -> list[WebhookDelivery]:
     return webhook_event_emit(
         creditor_id=creditor_id, event_type=event_type, object_type="case", object_id=case_id
     )
+
+
+def webhook_cases_changed(*, changes) -> list[WebhookDelivery]:
+    """:func:`webhook_case_changed` for many ``(case_id, kind)`` at once (the dunning run's
+    batches): the same deliveries, from two queries and one insert per batch."""
+    changes = list(changes)
+    rows = {
+        row["pk"]: row
+        for row in CollectionCase.objects.filter(
+            pk__in={case_id for case_id, _kind in changes}
+        ).values("pk", "creditor_id", "status")
+    }
+    endpoints = defaultdict(list)
+    for endpoint in WebhookEndpoint.objects.filter(
+        creditor_id__in={row["creditor_id"] for row in rows.values()}, is_active=True
+    ):
+        endpoints[endpoint.creditor_id].append(endpoint)
+    deliveries = []
+    for case_id, kind in changes:
+        row = rows.get(case_id)
+        if row is None or not endpoints.get(row["creditor_id"]):
+            continue
+        creditor_id, event_type = _case_event_type(row, case_id=case_id, kind=kind)
+        deliveries += _event_deliveries(
+            endpoints=endpoints[creditor_id],
+            creditor_id=creditor_id,
+            event_type=event_type,
+            object_type="case",
+            object_id=case_id,
+        )
+    if not deliveries:
+        return []
+    with transaction.atomic():
+        deliveries = WebhookDelivery.objects.bulk_create(deliveries)
+        _queue(deliveries)
+    return deliveries
 
 
 def webhook_settlement_created(*, settlement_id: int) -> list[WebhookDelivery]:

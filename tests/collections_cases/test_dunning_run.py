@@ -14,7 +14,7 @@ import pytest
 from collections_cases.models import CaseEvent, CollectionCase, LedgerEntry, Letter
 from collections_cases.selectors import case_balance
 from collections_cases.services import cases as services
-from collections_cases.services import dunning
+from collections_cases.services import dunning, dunning_batch
 from collections_cases.services.dunning import dunning_run
 from tests.collections_cases.dunning_support import (
     costs,
@@ -152,20 +152,28 @@ def test_a_letter_already_recorded_for_the_step_rolls_the_step_back():
     assert snapshot(case) == before  # no fee, no interest, no event, next action unchanged
 
 
-def test_one_failing_case_does_not_stop_the_run(monkeypatch):
+@pytest.mark.parametrize("run_function", ["dunning_run", "dunning_run_per_case"])
+def test_one_failing_case_does_not_stop_the_run(monkeypatch, run_function):
     good = open_case(opened_on=OPENED, due=DUE)
     bad = open_case(opened_on=OPENED, due=DUE)
 
     real = dunning._inkassovarsel
+    real_batched = dunning_batch._inkassovarsel
 
     def failing(case, on):
         if case.pk == bad.pk:
             raise RuntimeError("boom")
         return real(case, on)
 
+    def failing_batched(facts, plan, on):
+        if facts.case.pk == bad.pk:
+            raise RuntimeError("boom")
+        return real_batched(facts, plan, on)
+
     monkeypatch.setattr(dunning, "_inkassovarsel", failing)
+    monkeypatch.setattr(dunning_batch, "_inkassovarsel", failing_batched)
     with on_day(OPENED):
-        result = dunning_run(on=OPENED)
+        result = getattr(dunning, run_function)(on=OPENED)
 
     assert result.steps == {"inkassovarsel": 1}
     assert result.errors == [(bad.pk, "boom")]

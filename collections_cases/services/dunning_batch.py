@@ -1,0 +1,532 @@
+"""The daily dunning run, a batch of cases at a time.
+
+Same rules and outcome as the per-case run (:func:`.dunning.dunning_run_per_case`; the steps
+and the law are described in :mod:`collections_cases.services.dunning`, whose pure helpers
+and :mod:`collections_cases.rules` decide every amount and date here too). What differs is
+how the work reaches the database:
+
+* Due cases are taken in batches of ids (keyset) and each batch is one transaction: its
+  cases are locked at once with ``SELECT … FOR UPDATE SKIP LOCKED`` (a case another run
+  holds is skipped, as before) and re-checked against :func:`.dunning.due_q`. A crash leaves
+  whole batches done or not done; a second run the same day finds nothing due.
+* Everything the steps read is loaded for the whole batch in a few queries (invoices, ledger
+  sums per kind and invoice with the last interest date, earlier betalingsoppfordringer,
+  approval events), the step of each case is decided in Python, and the writes go out in
+  bulk: ledger entries, letters, their deliveries, case events, next steps.
+* ``case_changed`` becomes one :data:`~collections_cases.signals.cases_changed` per batch
+  after commit; its receivers queue the same status-push outbox rows, webhooks and
+  notifications per case, in a few queries per batch.
+* Steps that are moves of the case's status (closing as paid, waiting for the creditor's
+  approval of the payment demand, asking for approval of legal steps) are rare and go
+  through the case services one case at a time, inside the batch's transaction.
+
+If the batch cannot be written (a concurrent run recorded one of its letters first: the
+unique (case, step) constraint), the transaction rolls back and the batch is done again one
+case at a time, exactly as the per-case run does it.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from decimal import Decimal
+
+from django.db import connection, transaction
+from django.db.models import Max, Sum
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from collections_cases import rules
+from collections_cases.models import CaseEvent, CollectionCase, Invoice, LedgerEntry, Letter
+from collections_cases.selectors import PRINCIPAL_KINDS
+from collections_cases.services import cases as case_services
+from collections_cases.services import dunning as d
+from collections_cases.services.delivery import delivery_create_for_letters
+from collections_cases.services.interest import (
+    accrual_entry,
+    accruals_from,
+    invoice_due_date,
+    principals_from,
+)
+from collections_cases.signals import cases_changed
+from kravia_web.crashpoints import crash_point
+from kravia_web.money import to_ore
+
+logger = logging.getLogger(__name__)
+
+Status = CollectionCase.Status
+Stage = CollectionCase.Stage
+NextAction = CollectionCase.NextAction
+Kind = LedgerEntry.Kind
+ZERO = Decimal("0.00")
+
+#: A case the batch leaves to the per-case step (a move of its status).
+PER_CASE = object()
+
+
+# --------------------------------------------------------------------------------------------
+# What a batch knows about each case
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass
+class CaseFacts:
+    """One case's rows as the steps need them, loaded for the whole batch."""
+
+    case: CollectionCase
+    invoices: list[Invoice] = field(default_factory=list)
+    #: ``to_ore``'d sum per ledger kind (0 for kinds without entries).
+    totals: dict[str, Decimal] = field(default_factory=lambda: dict.fromkeys(Kind.values, ZERO))
+    #: Principal kinds' sum per invoice id, and of the entries without an invoice.
+    principal_by_invoice: dict[int, Decimal] = field(default_factory=dict)
+    principal_unattributed: Decimal = ZERO
+    #: The latest ``interest`` entry's ``booked_on`` per invoice id.
+    last_interest: dict[int | None, date] = field(default_factory=dict)
+    #: Earlier betalingsoppfordringer: ``(sent_on, id, deadline)``, oldest first.
+    bo_letters: list[tuple[date, int, date]] = field(default_factory=list)
+    #: Ids of the case's payment-demand approval requests and approvals.
+    demand_requested: list[int] = field(default_factory=list)
+    approved: list[int] = field(default_factory=list)
+
+    @property
+    def principal_outstanding(self) -> Decimal:
+        return sum((self.totals[k] for k in PRINCIPAL_KINDS), start=ZERO)
+
+    @property
+    def balance(self) -> Decimal:
+        return sum((self.totals[k] for k in Kind.values), start=ZERO)
+
+    @property
+    def earliest_due(self) -> date:
+        return min(invoice_due_date(invoice) for invoice in self.invoices)
+
+    def amounts(self) -> dict[str, Decimal]:
+        """As :func:`~collections_cases.selectors.case_amounts`."""
+        return {
+            **self.totals,
+            "principal_outstanding": self.principal_outstanding,
+            "balance": self.balance,
+        }
+
+    def last_bo(self) -> tuple[date, int, date] | None:
+        return max(self.bo_letters) if self.bo_letters else None
+
+    def payment_demand_approved(self) -> bool:
+        """As :func:`.dunning._payment_demand_approved`."""
+        if not self.demand_requested:
+            return False
+        parked = max(self.demand_requested)
+        return any(approved > parked for approved in self.approved)
+
+
+def _lock_batch(ids: list[int], on: date) -> list[CollectionCase]:
+    """The batch's cases that are still due, locked (skipping those another run holds)."""
+    skip_locked = connection.features.has_select_for_update_skip_locked
+    of = ("self",) if connection.features.has_select_for_update_of else ()
+    return list(
+        CollectionCase.objects.select_for_update(skip_locked=skip_locked, of=of)
+        .select_related("debtor", "creditor")
+        .filter(d.due_q(on), pk__in=ids)
+        .order_by("pk")
+    )
+
+
+def _load(cases: list[CollectionCase]) -> dict[int, CaseFacts]:
+    facts = {case.pk: CaseFacts(case=case) for case in cases}
+    ids = list(facts)
+    for invoice in Invoice.objects.filter(case_id__in=ids).order_by("pk"):
+        invoice.case = facts[invoice.case_id].case
+        facts[invoice.case_id].invoices.append(invoice)
+    rows = (
+        LedgerEntry.objects.filter(case_id__in=ids)
+        .order_by()
+        .values_list("case_id", "kind", "invoice_id")
+        .annotate(total=Sum("amount"), last=Max("booked_on"))
+    )
+    for case_id, kind, invoice_id, total, last in rows:
+        f = facts[case_id]
+        total = to_ore(total or 0)
+        f.totals[kind] = f.totals.get(kind, ZERO) + total
+        if kind in PRINCIPAL_KINDS:
+            if invoice_id is None:
+                f.principal_unattributed += total
+            else:
+                f.principal_by_invoice[invoice_id] = (
+                    f.principal_by_invoice.get(invoice_id, ZERO) + total
+                )
+        elif kind == Kind.INTEREST:
+            f.last_interest[invoice_id] = last
+    needs_bo = [
+        f.case.pk
+        for f in facts.values()
+        if f.case.status == Status.AWAITING_APPROVAL
+        or f.case.next_action
+        in (NextAction.SEND_VARSEL_RETTSLIG, NextAction.REQUEST_LEGAL_APPROVAL)
+    ]
+    if needs_bo:
+        for case_id, sent_on, pk, deadline in Letter.objects.filter(
+            case_id__in=needs_bo, kind__in=d.BO_KINDS
+        ).values_list("case_id", "sent_on", "pk", "deadline"):
+            facts[case_id].bo_letters.append((sent_on, pk, deadline))
+    needs_approval = [
+        f.case.pk
+        for f in facts.values()
+        if f.case.creditor.approve_payment_demands
+        and f.case.status == Status.ACTIVE
+        and f.case.next_action
+        in (NextAction.SEND_INKASSOVARSEL, NextAction.SEND_BETALINGSOPPFORDRING)
+    ]
+    if needs_approval:
+        for case_id, kind, pk in CaseEvent.objects.filter(
+            case_id__in=needs_approval,
+            kind__in=[CaseEvent.Kind.DEMAND_APPROVAL_REQUESTED, CaseEvent.Kind.APPROVED],
+        ).values_list("case_id", "kind", "pk"):
+            target = (
+                facts[case_id].demand_requested
+                if kind == CaseEvent.Kind.DEMAND_APPROVAL_REQUESTED
+                else facts[case_id].approved
+            )
+            target.append(pk)
+    return facts
+
+
+# --------------------------------------------------------------------------------------------
+# Deciding a case's step (in memory)
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Plan:
+    """The writes one case's step makes, collected before any is made."""
+
+    case: CollectionCase
+    outcome: str = ""
+    entries: list[LedgerEntry] = field(default_factory=list)
+    letter: Letter | None = None
+    #: ``(kind, message, data)``; a letter's event gets ``letter_id`` once the letter exists.
+    event: tuple[str, str, dict] | None = None
+    update_fields: tuple[str, ...] = ()
+
+
+def _book(f: CaseFacts, plan: Plan, *, kind: str, amount: Decimal, on: date, description: str):
+    if amount > 0:
+        plan.entries.append(
+            LedgerEntry(
+                case=f.case, kind=kind, amount=amount, booked_on=on, description=description[:200]
+            )
+        )
+        f.totals[kind] += amount
+
+
+def _accrue_interest(f: CaseFacts, plan: Plan, on: date) -> Decimal:
+    """As :func:`.dunning._accrue_interest`."""
+    case = f.case
+    if case.debtor.do_not_add_late_payment_interest or not case_services.case_may_add_costs(case):
+        return ZERO
+    principals = principals_from(
+        f.invoices, per_invoice=f.principal_by_invoice, unattributed=f.principal_unattributed
+    )
+    accruals = accruals_from(principals, last_accrual=f.last_interest, on=on)
+    total = ZERO
+    for accrual in accruals:
+        plan.entries.append(accrual_entry(case, accrual, on=on))
+        total += accrual.amount
+    f.totals[Kind.INTEREST] += total
+    return total
+
+
+def _salaer(f: CaseFacts, on: date, *, heavy: bool = False) -> Decimal:
+    """As :func:`.dunning._salaer`."""
+    return rules.salaer(
+        principal=f.principal_outstanding,
+        on=on,
+        due_date=f.earliest_due,
+        heavy=heavy,
+        business_debtor=not f.case.debtor.is_person,
+        creditor_vat_registered=f.case.creditor.vat_registered,
+    )
+
+
+def _set_next(plan: Plan, *, action: str, on: date | None, **changes) -> None:
+    case = plan.case
+    case.next_action = action
+    case.next_action_date = on
+    for name, value in changes.items():
+        setattr(case, name, value)
+    plan.update_fields = ("next_action", "next_action_date", *changes)
+
+
+def _letter(f: CaseFacts, plan: Plan, *, kind, step, on, deadline, fee, interest, message):
+    """As :func:`.dunning._letter` (after the next step is set)."""
+    amounts = d.amounts_payload(f.amounts(), on=on, earliest_due=f.earliest_due)
+    plan.letter = Letter(
+        case=f.case, kind=kind, step=step, sent_on=on, deadline=deadline, fee=fee, amounts=amounts
+    )
+    message, data = d.letter_event(
+        f.case,
+        letter_id=None,
+        kind=kind,
+        step=step,
+        on=on,
+        deadline=deadline,
+        fee=fee,
+        interest=interest,
+        message=message,
+        amounts=amounts,
+    )
+    plan.event = (CaseEvent.Kind.LETTER, message, data)
+
+
+def plan_step(f: CaseFacts, on: date):
+    """The case's step on ``on`` as a :class:`Plan`, or :data:`PER_CASE` (as
+    :func:`.dunning._step_one`, which the per-case steps keep doing)."""
+    case = f.case
+    if f.balance <= 0 or f.principal_outstanding <= 0:
+        return PER_CASE  # closes as paid
+    plan = Plan(case=case)
+    if case.status == Status.AWAITING_APPROVAL:
+        plan.outcome = _new_betalingsoppfordring(f, plan, on)
+    elif case.next_action == NextAction.SEND_INKASSOVARSEL:
+        plan.outcome = _inkassovarsel(f, plan, on)
+    elif case.next_action == NextAction.SEND_BETALINGSOPPFORDRING:
+        plan.outcome = _betalingsoppfordring(f, plan, on)
+    elif case.next_action == NextAction.SEND_VARSEL_RETTSLIG:
+        plan.outcome = _varsel_rettslig(f, plan, on)
+    else:  # the legal-approval request: a move of the status
+        return PER_CASE
+    return PER_CASE if plan.outcome is PER_CASE else plan
+
+
+def _inkassovarsel(f: CaseFacts, plan: Plan, on: date):
+    pogo_deadline = d.pogo_iv_deadline(f.invoices)
+    if pogo_deadline is not None:
+        bo_on = d.after_grace(pogo_deadline)
+        if pogo_deadline < on and bo_on <= on:
+            return _betalingsoppfordring(f, plan, on, pogo_iv_deadline=pogo_deadline)
+        _set_next(plan, action=NextAction.SEND_BETALINGSOPPFORDRING, on=bo_on)
+        message, data = d.pogo_wait_event(pogo_deadline, bo_on)
+        plan.event = (CaseEvent.Kind.DUNNING_STEP, message, data)
+        return d.OUTCOME_WAITING_FOR_POGO_IV
+
+    latest_due = max(invoice_due_date(invoice) for invoice in f.invoices)
+    if on <= latest_due:
+        _set_next(plan, action=NextAction.SEND_INKASSOVARSEL, on=latest_due + timedelta(days=1))
+        return d.OUTCOME_RESCHEDULED
+
+    fee = d.iv_fee(f.invoices, debtor=f.case.debtor, on=on)
+    interest = _accrue_interest(f, plan, on)
+    _book(f, plan, kind=Kind.FEE, amount=fee, on=on, description=_("Inkassovarselgebyr"))
+    deadline = rules.deadline(on, rules.iv_deadline_days(on))
+    _set_next(plan, action=NextAction.SEND_BETALINGSOPPFORDRING, on=d.after_grace(deadline))
+    _letter(
+        f,
+        plan,
+        kind=Letter.Kind.INKASSOVARSEL,
+        step=d.STEP_INKASSOVARSEL,
+        on=on,
+        deadline=deadline,
+        fee=fee,
+        interest=interest,
+        message=d.iv_message(deadline, fee),
+    )
+    return d.STEP_INKASSOVARSEL
+
+
+def _betalingsoppfordring(f: CaseFacts, plan: Plan, on: date, *, pogo_iv_deadline=None):
+    if f.case.creditor.approve_payment_demands and not f.payment_demand_approved():
+        return PER_CASE  # waits for the creditor's approval: a move of the status
+    interest = _accrue_interest(f, plan, on)
+    salaer = _salaer(f, on)
+    _book(f, plan, kind=Kind.SALAER, amount=salaer, on=on, description=_("Lett salær"))
+    deadline = rules.deadline(on, rules.bo_deadline_days(on))
+    _set_next(
+        plan,
+        action=NextAction.SEND_VARSEL_RETTSLIG,
+        on=rules.heavy_salaer_earliest(deadline),
+        stage=Stage.BETALINGSOPPFORDRING,
+    )
+    _letter(
+        f,
+        plan,
+        kind=Letter.Kind.BETALINGSOPPFORDRING,
+        step=d.STEP_BETALINGSOPPFORDRING,
+        on=on,
+        deadline=deadline,
+        fee=salaer,
+        interest=interest,
+        message=d.bo_message(deadline, salaer, pogo_iv_deadline),
+    )
+    return d.STEP_BETALINGSOPPFORDRING
+
+
+def _varsel_rettslig(f: CaseFacts, plan: Plan, on: date):
+    interest = _accrue_interest(f, plan, on)
+    heavy_added = ZERO
+    last_bo = f.last_bo()
+    if last_bo is not None and on >= rules.heavy_salaer_earliest(last_bo[2]):
+        booked = f.totals[Kind.SALAER]
+        heavy_added = max(_salaer(f, on, heavy=True) - booked, ZERO)
+        _book(
+            f,
+            plan,
+            kind=Kind.SALAER,
+            amount=heavy_added,
+            on=on,
+            description=_("Tungt salær (tillegg til lett salær)"),
+        )
+    deadline = rules.deadline(on, rules.rettslig_varsel_days(on))
+    _set_next(
+        plan,
+        action=NextAction.REQUEST_LEGAL_APPROVAL,
+        on=d.after_grace(deadline),
+        stage=Stage.VARSEL_RETTSLIG,
+    )
+    _letter(
+        f,
+        plan,
+        kind=Letter.Kind.VARSEL_RETTSLIG,
+        step=d.STEP_VARSEL_RETTSLIG,
+        on=on,
+        deadline=deadline,
+        fee=heavy_added,
+        interest=interest,
+        message=d.varsel_rettslig_message(deadline, heavy_added),
+    )
+    return d.STEP_VARSEL_RETTSLIG
+
+
+def _new_betalingsoppfordring(f: CaseFacts, plan: Plan, on: date):
+    number = len(f.bo_letters) + 1
+    interest = _accrue_interest(f, plan, on)
+    deadline = rules.deadline(on, rules.bo_deadline_days(on))
+    _set_next(plan, action=NextAction.AWAIT_APPROVAL, on=rules.new_bo_due(on))
+    _letter(
+        f,
+        plan,
+        kind=Letter.Kind.NEW_BETALINGSOPPFORDRING,
+        step=f"{d.STEP_BETALINGSOPPFORDRING}_{number}",
+        on=on,
+        deadline=deadline,
+        fee=ZERO,
+        interest=interest,
+        message=d.new_bo_message(deadline, on),
+    )
+    return d.OUTCOME_NEW_BO
+
+
+# --------------------------------------------------------------------------------------------
+# Writing a batch
+# --------------------------------------------------------------------------------------------
+
+
+def _write(plans: list[Plan]) -> list[tuple[int, str]]:
+    """The batch's writes in bulk; returns the ``(case_id, event kind)`` changes."""
+    entries = [entry for plan in plans for entry in plan.entries]
+    LedgerEntry.objects.bulk_create(entries)
+    with_letter = [plan for plan in plans if plan.letter is not None]
+    letters = Letter.objects.bulk_create([plan.letter for plan in with_letter])
+    if letters and letters[0].pk is None:  # a backend that returns no ids from a bulk insert
+        ids = {
+            (case_id, step): pk
+            for case_id, step, pk in Letter.objects.filter(
+                case_id__in=[letter.case_id for letter in letters],
+                step__in={letter.step for letter in letters},
+            ).values_list("case_id", "step", "pk")
+        }
+        for letter in letters:
+            letter.pk = ids[letter.case_id, letter.step]
+    delivery_create_for_letters(letters=letters)
+    for plan in with_letter:
+        plan.event[2]["letter_id"] = plan.letter.pk
+    actor = case_services._actor_fields(None)
+    events = [
+        CaseEvent(case=plan.case, kind=kind, message=message, data=data, **actor)
+        for plan in plans
+        if plan.event is not None
+        for kind, message, data in [plan.event]
+    ]
+    CaseEvent.objects.bulk_create(events)
+    _save_cases(plans)
+    return [(event.case_id, event.kind) for event in events]
+
+
+def _save_cases(plans: list[Plan]) -> None:
+    """The next steps: one UPDATE per set of values shared by several cases (a letter step's
+    next date is the same for every case it is taken for on a day), one ``bulk_update`` for
+    the cases with values of their own (a postponed inkassovarsel's date)."""
+    now = timezone.now()
+    groups: dict[tuple, list[int]] = defaultdict(list)
+    for plan in plans:
+        case = plan.case
+        case.updated_at = now
+        values = tuple((name, getattr(case, name)) for name in plan.update_fields)
+        groups[values].append(case.pk)
+    singles = []
+    for values, ids in groups.items():
+        if len(ids) == 1:
+            singles.append(ids[0])
+        else:
+            CollectionCase.objects.filter(pk__in=ids).update(**dict(values), updated_at=now)
+    if singles:
+        by_id = {plan.case.pk: plan for plan in plans}
+        fields = sorted({name for pk in singles for name in by_id[pk].update_fields})
+        CollectionCase.objects.bulk_update(
+            [by_id[pk].case for pk in singles], [*fields, "updated_at"]
+        )
+
+
+def _step_batch(ids: list[int], on: date, result: d.DunningResult) -> None:
+    """One batch in one transaction (the caller's)."""
+    cases = _lock_batch(ids, on)
+    result.skipped += len(ids) - len(cases)  # no longer due, or another run holds it
+    if not cases:
+        return
+    facts = _load(cases)
+    plans = []
+    for case in cases:
+        try:
+            plan = plan_step(facts[case.pk], on)
+        except Exception as exc:  # one bad case must not stop the run
+            logger.exception("Dunning: case %s failed", case.pk)
+            result.errors.append((case.pk, str(exc)))
+            continue
+        if plan is PER_CASE:
+            d._guarded(result, case.pk, lambda case_id=case.pk: d._step_one(case_id, on))
+        else:
+            plans.append(plan)
+            result.steps[plan.outcome] += 1
+    changes = _write(plans)
+    if changes:
+        transaction.on_commit(
+            lambda: cases_changed.send(sender=CollectionCase, changes=changes), robust=True
+        )
+
+
+def dunning_run_batched(*, on: date, batch_size: int = 500) -> d.DunningResult:
+    """Resume the paused cases whose date came, then move every due case one step, one batch
+    (one transaction) at a time."""
+    if batch_size < 1:
+        raise ValueError("batch_size must be at least 1")
+    result = d.DunningResult(on=on)
+    d.dunning_resume_due(result, on=on, batch_size=batch_size)
+    for ids in d._id_batches(CollectionCase.objects.filter(d.due_q(on)), batch_size):
+        partial = d.DunningResult(on=on)
+        try:
+            with transaction.atomic():
+                _step_batch(ids, on, partial)
+        except Exception:
+            # E.g. a concurrent run recorded a letter of this batch first (IntegrityError):
+            # all of it rolled back, and the batch is done one case at a time, which skips
+            # such a case and records any other failure against its own case.
+            logger.info("Dunning: batch from case %s done case by case", ids[0], exc_info=True)
+            for case_id in ids:
+                d._guarded(result, case_id, lambda case_id=case_id: d._step_one(case_id, on))
+        else:
+            result.steps.update(partial.steps)
+            result.skipped += partial.skipped
+            result.errors += partial.errors
+        crash_point("dunning.after_batch")
+    logger.info("Dunning run %s: %s", on.isoformat(), result.as_dict())
+    return result

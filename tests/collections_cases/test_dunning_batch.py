@@ -1,0 +1,379 @@
+"""The batched dunning run against the per-case run it replaced: the same varied cases (every
+step, creditors with and without VAT and payment-demand approval, business and consumer
+debtors, fee and interest opt-outs, PoGo's own inkassovarsel, a postponed inkassovarsel, paused,
+disputed and paid cases, deadlines over Christmas and New Year) run day by day through both,
+and everything they write is compared: letters and their deliveries, ledger entries to the
+øre, case events, next steps, status-push outbox rows, webhooks and notifications. Also: the
+SQL of a batch does not grow with its size, a second run the same day changes nothing, and a
+batch that fails to write leaves nothing half done."""
+
+import datetime as dt
+from decimal import Decimal
+
+import pytest
+from django.db import connection, transaction
+from django.test.utils import CaptureQueriesContext
+
+from collections_cases.delivery_tasks import deliver_letter_task
+from collections_cases.models import (
+    CaseEvent,
+    CollectionCase,
+    CreditorNotification,
+    Invoice,
+    LedgerEntry,
+    Letter,
+    LetterDelivery,
+)
+from collections_cases.services import cases as services
+from collections_cases.services import dunning, dunning_batch
+from integrations.models import OutboxMessage
+from integrations.webhooks.models import WebhookDelivery, WebhookEndpoint
+from integrations.webhooks.tasks import deliver_webhook
+from tests.collections_cases.dunning_support import on_day
+from tests.collections_cases.factories import DebtorFactory, InvoiceFactory
+from tests.factories import CreditorFactory
+
+pytestmark = pytest.mark.django_db
+
+D = dt.date
+OPENED = D(2025, 12, 1)
+LAST_DAY = D(2026, 7, 10)
+
+
+class _Rollback(Exception):
+    pass
+
+
+@pytest.fixture
+def queued(monkeypatch):
+    """Delivery and webhook tasks recorded instead of run (no PDFs, no HTTP)."""
+    seen = {"letters": [], "webhooks": []}
+    monkeypatch.setattr(deliver_letter_task, "delay", seen["letters"].append)
+    monkeypatch.setattr(deliver_webhook, "delay", seen["webhooks"].append)
+    return seen
+
+
+# --------------------------------------------------------------------------------------------
+# The fixture: built the same way for both runs
+# --------------------------------------------------------------------------------------------
+
+
+def _creditor(n, **fields):
+    return CreditorFactory(
+        name=f"Kreditor {n} AS", email=f"kreditor{n}@example.no", org_number=f"9{n:08d}", **fields
+    )
+
+
+def _case(idx, creditor, dues, *, amount="10000.00", opened=OPENED, **debtor_fields):
+    with on_day(opened, hour=10):
+        debtor = DebtorFactory(
+            creditor=creditor,
+            name=f"Skyldner {idx}",
+            email=f"skyldner{idx}@example.no",
+            pogo_id=70_000 + idx,
+            customer_number=70_000 + idx,
+            **debtor_fields,
+        )
+        invoices = []
+        for j, due in enumerate(dues):
+            pogo = due.pop("pogo_iv", None) if isinstance(due, dict) else None
+            due_date = due["due"] if isinstance(due, dict) else due
+            invoice = InvoiceFactory(
+                debtor=debtor,
+                invoice_no=5000 + idx * 10 + j,
+                invoice_date=due_date - dt.timedelta(days=14),
+                due_date=due_date,
+                total_amount=Decimal(amount) / (j + 1),
+            )
+            if pogo:
+                invoice.last_reminder_voucher_type = dunning.POGO_IV_VOUCHER_TYPE
+                invoice.last_reminder_due_date = pogo
+                invoice.save()
+            invoices.append(invoice)
+        return services.case_create(
+            creditor=creditor, debtor=debtor, invoices=invoices, needs_approval=False
+        )
+
+
+def build() -> list[CollectionCase]:
+    vat = _creditor(1)
+    no_vat_approves = _creditor(2, vat_registered=False, approve_payment_demands=True)
+    no_vat = _creditor(3, vat_registered=False)
+    WebhookEndpoint.objects.create(
+        creditor=vat,
+        url="https://hooks.example.no/kravia",
+        events=["case.updated", "case.closed"],
+        secret="whsec_test",  # noqa: S106
+    )
+    due = D(2025, 11, 14)
+    cases = [
+        _case(0, vat, [due]),
+        _case(1, vat, [due, D(2025, 10, 20)], is_person=False),
+        _case(2, no_vat_approves, [due]),
+        _case(3, vat, [due], do_not_add_late_payment_fees=True),
+        _case(4, vat, [due], do_not_add_late_payment_interest=True),
+        _case(5, vat, [D(2025, 12, 5)]),  # not due yet: the inkassovarsel waits
+        _case(6, vat, [{"due": due, "pogo_iv": D(2025, 11, 25)}]),  # PoGo's IV: BO at once
+        _case(7, no_vat, [{"due": due, "pogo_iv": D(2025, 12, 10)}]),  # waits for its deadline
+        _case(8, vat, [due]),  # paused until 18.12
+        _case(9, vat, [due]),  # disputed
+        _case(10, no_vat, [due], is_person=False),  # principal paid directly after the IV
+        _case(11, no_vat, [due], amount="1234.56"),  # part paid directly
+        _case(12, no_vat_approves, [due, D(2025, 11, 1)], is_person=False),
+    ]
+    with on_day(OPENED, hour=11):
+        services.case_pause(
+            case=cases[8], actor="Saksbehandler", reason="Avtale", until=D(2025, 12, 18)
+        )
+        services.case_mark_disputed(case=cases[9], actor="Saksbehandler", reason="Feil beløp")
+        services.case_register_direct_payment(
+            case=cases[11], actor="Saksbehandler", amount="234.56", paid_on=OPENED
+        )
+    # In PoGo (their status is pushed), except 4 and 5
+    for i, case in enumerate(cases):
+        if i not in (4, 5):
+            CollectionCase.objects.filter(pk=case.pk).update(
+                pogo_case_id=f"00000000-0000-0000-0000-{i:012d}"
+            )
+    return cases
+
+
+def between_runs(day: dt.date, cases) -> None:
+    """What people do between the runs, the same for both."""
+    with on_day(day, hour=12):
+        if day == D(2025, 12, 10):
+            services.case_register_direct_payment(
+                case=cases[10], actor="Saksbehandler", amount="10000.00", paid_on=day
+            )
+        if day == D(2025, 12, 19):
+            services.case_approve(case=cases[2], actor="Kreditor")
+        if day == D(2026, 1, 5):
+            services.case_approve(case=cases[12], actor="Kreditor")
+
+
+def timeline(run_function, batch_size: int) -> list:
+    """Run every day from the opening to ``LAST_DAY``; the results, with case indexes."""
+    cases = build()
+    index = {case.pk: i for i, case in enumerate(cases)}
+    results = []
+    day = OPENED
+    while day <= LAST_DAY:
+        with on_day(day):
+            result = run_function(on=day, batch_size=batch_size)
+        outcome = result.as_dict()
+        outcome["errors"] = [(index[e["case_id"]], e["error"]) for e in outcome["errors"]]
+        if outcome["steps"] or outcome["errors"] or outcome["skipped"]:
+            results.append(outcome)
+        between_runs(day, cases)
+        day += dt.timedelta(days=1)
+    return results, cases
+
+
+# --------------------------------------------------------------------------------------------
+# What both runs wrote, without ids
+# --------------------------------------------------------------------------------------------
+
+
+def everything(cases, queued) -> dict:
+    index = {case.pk: i for i, case in enumerate(cases)}
+    letter_key = {
+        pk: (index[case_id], step)
+        for pk, case_id, step in Letter.objects.values_list("pk", "case_id", "step")
+    }
+    invoice_no = dict(Invoice.objects.values_list("pk", "invoice_no"))
+    delivery_key = {
+        pk: letter_key[letter_id]
+        for pk, letter_id in LetterDelivery.objects.values_list("pk", "letter_id")
+    }
+
+    def event_data(data):
+        data = dict(data)
+        if "letter_id" in data:
+            data["letter_id"] = letter_key[data["letter_id"]]
+        return data
+
+    def dedupe(key):
+        parts = key.split(":")
+        return parts[0], len(parts)
+
+    return {
+        "cases": [
+            (
+                index[c.pk],
+                c.status,
+                c.stage,
+                c.approval_kind,
+                c.next_action,
+                c.next_action_date,
+                c.close_reason,
+                c.held_status,
+                c.paused_until,
+            )
+            for c in CollectionCase.objects.order_by("pk")
+        ],
+        "letters": sorted(
+            (index[x.case_id], x.kind, x.step, x.sent_on, x.deadline, x.fee, x.amounts, x.status)
+            for x in Letter.objects.all()
+        ),
+        "deliveries": sorted(
+            (letter_key[x.letter_id], x.channel, x.recipient, x.reason, x.status)
+            for x in LetterDelivery.objects.all()
+        ),
+        "delivery_tasks": sorted(delivery_key[pk] for pk in queued["letters"]),
+        "ledger": sorted(
+            (
+                index[x.case_id],
+                x.booked_on,
+                x.kind,
+                str(x.amount),
+                x.description,
+                invoice_no.get(x.invoice_id),
+            )
+            for x in LedgerEntry.objects.all()
+        ),
+        "events": [
+            (
+                index[x.case_id],
+                x.kind,
+                x.message,
+                event_data(x.data),
+                x.status_from,
+                x.status_to,
+                x.actor_label,
+                x.at,
+            )
+            for x in CaseEvent.objects.order_by("case_id", "pk")
+        ],
+        "outbox": [
+            (index[x.case_id], x.kind, x.payload, x.status, dedupe(x.dedupe_key))
+            for x in OutboxMessage.objects.order_by("case_id", "pk")
+        ],
+        "webhooks": sorted(
+            (x.payload["data"]["id"] in index and index[x.payload["data"]["id"]], x.event_type)
+            for x in WebhookDelivery.objects.all()
+        ),
+        "webhook_tasks": len(queued["webhooks"]),
+        "notifications": sorted(
+            (index[x.case_id], x.kind, x.subject) for x in CreditorNotification.objects.all()
+        ),
+    }
+
+
+def _run_and_capture(run_function, batch_size, queued, django_capture_on_commit_callbacks):
+    queued["letters"].clear()
+    queued["webhooks"].clear()
+    try:
+        with transaction.atomic():
+            with django_capture_on_commit_callbacks(execute=True):
+                results, cases = timeline(run_function, batch_size)
+            # on_commit hooks of the runs ran as each run's would after its commit
+            found = everything(cases, queued)
+            raise _Rollback
+    except _Rollback:
+        pass
+    return results, found
+
+
+def test_batched_run_writes_exactly_what_the_per_case_run_writes(
+    queued, django_capture_on_commit_callbacks
+):
+    per_case_results, per_case = _run_and_capture(
+        dunning.dunning_run_per_case, 3, queued, django_capture_on_commit_callbacks
+    )
+    batched_results, batched = _run_and_capture(
+        dunning_batch.dunning_run_batched, 3, queued, django_capture_on_commit_callbacks
+    )
+
+    # The fixture reached every step and outcome (else the comparison proves little)
+    steps = set().union(*(r["steps"] for r in per_case_results))
+    assert steps >= {
+        "inkassovarsel",
+        "betalingsoppfordring",
+        "varsel_rettslig",
+        "legal_approval_requested",
+        "new_betalingsoppfordring",
+        "rescheduled",
+        "resumed",
+        "closed_paid",
+        "awaiting_payment_demand_approval",
+        "waiting_for_pogo_inkassovarsel",
+    }
+    assert per_case["outbox"] and per_case["webhooks"] and per_case["notifications"]
+    assert any(entry[2] == LedgerEntry.Kind.INTEREST for entry in per_case["ledger"])
+
+    assert batched_results == per_case_results
+    for key in per_case:
+        assert batched[key] == per_case[key], key
+
+
+# --------------------------------------------------------------------------------------------
+# SQL per batch, idempotency, a failed batch
+# --------------------------------------------------------------------------------------------
+
+
+def _due_cases(n: int, start: int = 0) -> list[CollectionCase]:
+    creditor = _creditor(50 + start)
+    cases = [_case(100 + start + i, creditor, [D(2025, 11, 14)]) for i in range(n)]
+    for case in cases:
+        CollectionCase.objects.filter(pk=case.pk).update(
+            pogo_case_id=f"00000000-0000-0000-0001-{case.pk:012d}"
+        )
+    return cases
+
+
+def _statements(n: int, queued, django_capture_on_commit_callbacks) -> int:
+    _due_cases(n, start=n)
+    with CaptureQueriesContext(connection) as queries:
+        with django_capture_on_commit_callbacks(execute=True):
+            with on_day(OPENED):
+                result = dunning_batch.dunning_run_batched(on=OPENED, batch_size=n)
+    assert result.steps == {"inkassovarsel": n}
+    return len(queries)
+
+
+def test_the_sql_of_a_batch_does_not_grow_with_its_size(queued, django_capture_on_commit_callbacks):
+    small = _statements(4, queued, django_capture_on_commit_callbacks)
+    large = _statements(40, queued, django_capture_on_commit_callbacks)
+
+    assert large == small
+    assert large <= 30  # lock, reads, bulk writes, the status push and webhooks, one batch
+
+
+def test_a_second_run_the_same_day_changes_nothing(queued, django_capture_on_commit_callbacks):
+    cases = _due_cases(5)
+    with django_capture_on_commit_callbacks(execute=True), on_day(OPENED):
+        first = dunning_batch.dunning_run_batched(on=OPENED, batch_size=2)
+        counts = (Letter.objects.count(), LedgerEntry.objects.count(), CaseEvent.objects.count())
+        second = dunning_batch.dunning_run_batched(on=OPENED, batch_size=2)
+
+    assert first.steps == {"inkassovarsel": 5}
+    assert second.processed == 0 and second.skipped == 0
+    assert (Letter.objects.count(), LedgerEntry.objects.count(), CaseEvent.objects.count()) == (
+        counts
+    )
+    assert OutboxMessage.objects.filter(kind=OutboxMessage.Kind.UPDATE_STATUS).count() == len(cases)
+
+
+def test_a_batch_that_fails_to_write_is_done_case_by_case(
+    queued, django_capture_on_commit_callbacks, monkeypatch
+):
+    # Given: one case of the batch already has its inkassovarsel (a concurrent run got there)
+    cases = _due_cases(3)
+    with on_day(OPENED):
+        Letter.objects.create(
+            case=cases[1], kind="inkassovarsel", step="inkassovarsel", sent_on=OPENED,
+            deadline=OPENED,
+        )  # fmt: skip
+
+    # When: the batched run writes the batch (the letter insert fails on the unique step)
+    with django_capture_on_commit_callbacks(execute=True), on_day(OPENED):
+        result = dunning_batch.dunning_run_batched(on=OPENED, batch_size=10)
+
+    # Then: nothing of the failed batch stayed half written; the others got their step once
+    assert result.steps == {"inkassovarsel": 2}
+    assert result.skipped == 1
+    for case in (cases[0], cases[2]):
+        assert Letter.objects.filter(case=case).count() == 1
+        assert LedgerEntry.objects.filter(case=case, kind=LedgerEntry.Kind.FEE).count() == 1
+    assert not LedgerEntry.objects.filter(case=cases[1], kind=LedgerEntry.Kind.FEE).exists()
+    assert LetterDelivery.objects.filter(letter__case__in=[cases[0], cases[2]]).count() == 2
