@@ -15,7 +15,6 @@ from collections_cases.models import CaseEvent, CollectionCase, LedgerEntry, Let
 from collections_cases.selectors import case_balance
 from collections_cases.services import cases as services
 from collections_cases.services import dunning, dunning_batch
-from collections_cases.services.dunning import dunning_run
 from tests.collections_cases.dunning_support import (
     costs,
     letters,
