@@ -261,6 +261,8 @@ class SyncCursor(models.Model):
         CUSTOMERS = "customers", _("Kunder")
         INVOICES = "invoices", _("Fakturaer")
         MATCHED_ITEMS = "matched_items", _("Avstemte poster")
+        # Not a change cursor: when the whole chart was last read (see sync_accounts).
+        CHART_OF_ACCOUNTS = "accounts", _("Kontoplan")
 
     connection = models.ForeignKey(
         PowerOfficeConnection,

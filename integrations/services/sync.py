@@ -42,6 +42,7 @@ from integrations.clients import poweroffice_client
 from integrations.models import PogoInvoiceState, PowerOfficeConnection, SyncCursor, SyncRun
 from integrations.poweroffice import PowerOfficeClient
 from integrations.poweroffice import errors as pogo_errors
+from integrations.services import bulk
 from integrations.services.connections import error_message
 from kravia_web.crashpoints import crash_point
 from kravia_web.errors import ApplicationError
@@ -133,7 +134,10 @@ def upsert(model, *, creditor, key: str, rows: dict, now) -> tuple[int, int]:
     One select per batch (``in_bulk`` on the key), then ``bulk_create`` and ``bulk_update``
     of the rows that are new or differ. (``bulk_create(update_conflicts=True)`` cannot target
     the partial unique constraints on ``(creditor, pogo_id)``.) Returns (created, updated).
+    On PostgreSQL the same in one ``COPY`` and one ``INSERT … ON CONFLICT`` (:mod:`.bulk`).
     """
+    if bulk.supported():
+        return bulk.upsert_copy(model, creditor=creditor, key=key, rows=rows, now=now)
     created = updated = 0
     keys = list(rows)
     for batch in _batches(keys):
@@ -230,12 +234,21 @@ def sync_customers(*, connection: PowerOfficeConnection, client: PowerOfficeClie
             except ApplicationError as exc:
                 log.skip(resource, _("kunde %(number)s") % {"number": customer.number}, exc.message)
         with transaction.atomic():
+            bulk.commit_without_waiting()
             created, updated = upsert(
                 Debtor, creditor=connection.creditor, key="pogo_id", rows=rows, now=timezone.now()
             )
         log.count(resource, "created", created)
         log.count(resource, "updated", updated)
+    _analyze_after_load(log, resource, Debtor)
     cursor_advance(connection, resource, next_cursor)
+
+
+def _analyze_after_load(log, resource: str, *models) -> None:
+    """After a large first load, refresh the planner's statistics of the tables written: they
+    were analysed (nearly) empty, and the later steps look rows up by creditor."""
+    if bulk.supported() and log.counts[resource].get("created", 0) >= bulk.ANALYZE_AFTER_ROWS:
+        bulk.analyze(*models)
 
 
 # --- invoices → Invoice ---------------------------------------------------------------------
@@ -316,17 +329,22 @@ def sync_invoices(*, connection: PowerOfficeConnection, client: PowerOfficeClien
                 continue
             match_ids[invoice.id] = invoice.match_id
         with transaction.atomic():
+            bulk.commit_without_waiting()
             created, updated = upsert(
                 Invoice, creditor=creditor, key="pogo_id", rows=rows, now=timezone.now()
             )
             _record_match_ids(creditor, match_ids)
         log.count(resource, "created", created)
         log.count(resource, "updated", updated)
+    _analyze_after_load(log, resource, Invoice, PogoInvoiceState)
     cursor_advance(connection, resource, next_cursor)
 
 
 def _record_match_ids(creditor, match_ids: dict) -> None:
     """Keep PoGo's ``MatchId`` of each invoice: matched items name the invoice only by it."""
+    if bulk.supported():
+        bulk.record_match_ids(creditor_id=creditor.pk, match_ids=match_ids)
+        return
     for batch in _batches(list(match_ids)):
         pks = Invoice.objects.filter(creditor=creditor, pogo_id__in=batch).values_list(
             "pogo_id", "pk"
@@ -345,7 +363,26 @@ def _record_match_ids(creditor, match_ids: dict) -> None:
 # --- chart of accounts ----------------------------------------------------------------------
 
 
+#: The chart of accounts rarely changes, and only the settings page's account check reads the
+#: stored copy (a settlement voucher looks its accounts up in Go itself and refreshes their
+#: entries; "Oppdater fra PowerOffice Go" reads the whole chart at once): a sync reads it again
+#: once the copy is this old, or when there is none.
+CHART_MAX_AGE = dt.timedelta(hours=1)
+
+
+def _chart_is_fresh(connection: PowerOfficeConnection) -> bool:
+    if not connection.chart_of_accounts:
+        return False
+    read_at = cursor_get(connection, Resource.CHART_OF_ACCOUNTS)
+    return read_at is not None and read_at > timezone.now() - CHART_MAX_AGE
+
+
 def sync_accounts(*, connection: PowerOfficeConnection, client: PowerOfficeClient, log) -> None:
+    """The chart of accounts, at most once an hour: with a five-minute interval, eleven
+    cycles in twelve make four requests per creditor instead of five."""
+    if _chart_is_fresh(connection):
+        return
+    read_at = timezone.now()
     accounts = client.general_ledger_accounts()
     chart = {
         str(account.account_no): {"name": account.name, "is_active": bool(account.is_active)}
@@ -358,6 +395,7 @@ def sync_accounts(*, connection: PowerOfficeConnection, client: PowerOfficeClien
             chart_of_accounts=chart, updated_at=timezone.now()
         )
         log.count("accounts", "updated")
+    cursor_advance(connection, Resource.CHART_OF_ACCOUNTS, read_at)
 
 
 # --- the run --------------------------------------------------------------------------------

@@ -1,0 +1,241 @@
+"""The sync's bulk writes: PostgreSQL's COPY + ``INSERT … ON CONFLICT`` path gives exactly what
+the ORM path gives (SQLite's), in a fixed number of statements per page; and the chart of
+accounts is read at most once an hour."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from decimal import Decimal
+
+import pytest
+import time_machine
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+import integrations.services.sync as sync
+from collections_cases.models import Invoice
+from creditors.models import Debtor
+from integrations.models import PogoInvoiceState, SyncCursor
+from integrations.services import bulk
+from tests.factories import CreditorFactory
+from tests.integrations.test_sync import go  # noqa: F401  (the fixture)
+
+pg_only = pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="the COPY path is PostgreSQL's"
+)
+
+T0 = dt.datetime(2026, 3, 1, 12, 0, tzinfo=dt.UTC)
+#: Text that COPY's format must escape, and text that looks like its NULL marker.
+AWKWARD = "Back\\slash \\N og\ttab\nlinje\r æøå «»"
+
+
+def debtor_values(n: int, **changes) -> dict:
+    values = {
+        "customer_number": 10000 + n,
+        "name": f"Kunde {n} AS" if n else AWKWARD,
+        "is_person": n % 2 == 0,
+        "org_number": "",
+        "email": f"kunde{n}@example.no",
+        "reminder_email": "",
+        "phone": "",
+        "address_line": "Storgata 1",
+        "postal_code": "0155",
+        "postal_city": "Oslo",
+        "country_code": "NO",
+        "transfer_to_debt_collection_agency": True,
+        "send_payment_reminders": True,
+        "do_not_add_late_payment_fees": False,
+        "do_not_add_late_payment_interest": n % 3 == 0,
+        "pogo_last_changed": T0 + dt.timedelta(seconds=n, microseconds=123456),
+        "pogo_subledger_account_id": None if n % 2 else 900 + n,
+    }
+    values.update(changes)
+    return values
+
+
+def debtor_rows(count: int) -> dict:
+    return {1000 + n: debtor_values(n) for n in range(count)}
+
+
+def stored(creditor) -> dict:
+    skip = {"id", "creditor_id", "created_at", "updated_at"}
+    return {
+        d["pogo_id"]: {k: v for k, v in d.items() if k not in skip}
+        for d in Debtor.objects.filter(creditor=creditor).values()
+    }
+
+
+def orm_path(monkeypatch):
+    monkeypatch.setattr(bulk, "supported", lambda connection=None: False)
+
+
+@pytest.fixture(params=["orm", pytest.param("copy", marks=pg_only)])
+def path(request, monkeypatch):
+    if request.param == "orm":
+        orm_path(monkeypatch)
+    return request.param
+
+
+@pytest.mark.django_db
+def test_upsert_creates_then_updates_only_what_changed(path):
+    creditor = CreditorFactory()
+    rows = debtor_rows(5)
+
+    with time_machine.travel(T0, tick=False):  # the ORM path stamps new rows itself
+        created = sync.upsert(Debtor, creditor=creditor, key="pogo_id", rows=rows, now=T0)
+    assert created == (5, 0)
+    debtor = Debtor.objects.get(creditor=creditor, pogo_id=1000)
+    assert debtor.name == AWKWARD
+    assert debtor.entry_step == "" and debtor.collection_opt_out is False  # model defaults
+    assert debtor.created_at == debtor.updated_at == T0
+
+    later = T0 + dt.timedelta(hours=1)
+    same = sync.upsert(Debtor, creditor=creditor, key="pogo_id", rows=rows, now=later)
+    assert same == (0, 0)
+    assert set(Debtor.objects.filter(creditor=creditor).values_list("updated_at", flat=True)) == {
+        T0
+    }
+
+    rows[1002] = debtor_values(2, name="Nytt Navn AS", pogo_subledger_account_id=None)
+    rows[1009] = debtor_values(9)
+    assert sync.upsert(Debtor, creditor=creditor, key="pogo_id", rows=rows, now=later) == (1, 1)
+    changed = Debtor.objects.get(creditor=creditor, pogo_id=1002)
+    assert (changed.name, changed.pogo_subledger_account_id) == ("Nytt Navn AS", None)
+    assert changed.updated_at == later and changed.created_at == T0
+    untouched = Debtor.objects.filter(creditor=creditor).exclude(pogo_id__in=[1002, 1009])
+    assert set(untouched.values_list("updated_at", flat=True)) == {T0}
+
+
+@pg_only
+@pytest.mark.django_db
+def test_copy_path_stores_exactly_what_the_orm_path_stores(monkeypatch):
+    by_copy, by_orm = CreditorFactory(), CreditorFactory()
+    rows = debtor_rows(7)
+
+    sync.upsert(Debtor, creditor=by_copy, key="pogo_id", rows=rows, now=T0)
+    with monkeypatch.context() as patch:
+        orm_path(patch)
+        sync.upsert(Debtor, creditor=by_orm, key="pogo_id", rows=rows, now=T0)
+
+    assert stored(by_copy) == stored(by_orm)
+    assert len(stored(by_copy)) == 7
+
+
+@pg_only
+@pytest.mark.django_db
+def test_copy_path_takes_the_same_statements_for_any_number_of_rows():
+    creditor = CreditorFactory()
+    counts = []
+    for size in (3, 1500):
+        rows = {pogo_id + size * 10: values for pogo_id, values in debtor_rows(size).items()}
+        with CaptureQueriesContext(connection) as queries:
+            assert sync.upsert(Debtor, creditor=creditor, key="pogo_id", rows=rows, now=T0) == (
+                size,
+                0,
+            )
+        counts.append(len(queries))
+    assert counts[0] == counts[1] <= 3  # drop and create the staging table, one upsert (+ COPY)
+
+
+@pytest.mark.django_db
+def test_match_ids_are_recorded_and_follow_go(path):
+    creditor = CreditorFactory()
+    sync.upsert(Debtor, creditor=creditor, key="pogo_id", rows=debtor_rows(1), now=T0)
+    debtor = Debtor.objects.get(creditor=creditor)
+    ids = [uuid.uuid4() for _ in range(3)]
+    invoice_rows = {
+        pogo_id: {
+            "debtor_id": debtor.pk,
+            "invoice_no": 500 + n,
+            "voucher_type": "OutgoingInvoice",
+            "invoice_date": dt.date(2026, 1, 1),
+            "due_date": dt.date(2026, 1, 15),
+            "currency": "NOK",
+            "total_amount": Decimal("1250.50"),
+            "balance": Decimal("1250.50"),
+            "balance_last_changed": None,
+            "cid": f"{500 + n}5",
+            "pogo_last_changed": T0,
+        }
+        for n, pogo_id in enumerate(ids)
+    }
+    assert sync.upsert(Invoice, creditor=creditor, key="pogo_id", rows=invoice_rows, now=T0) == (
+        3,
+        0,
+    )
+    invoice = Invoice.objects.get(pogo_id=ids[0])
+    assert invoice.case_id is None and invoice.last_reminder_voucher_type == ""
+    assert not invoice.original_pdf
+
+    sync._record_match_ids(creditor, {ids[0]: 71, ids[1]: None, ids[2]: 73})
+    sync._record_match_ids(creditor, {ids[0]: 71, ids[1]: 72, ids[2]: 73})
+
+    states = PogoInvoiceState.objects.filter(creditor=creditor)
+    assert dict(states.values_list("invoice__pogo_id", "match_id")) == {
+        ids[0]: 71,
+        ids[1]: 72,
+        ids[2]: 73,
+    }
+    assert not states.filter(released_at__isnull=False).exists()
+
+
+def test_a_sync_keeps_awkward_text_and_analyses_after_a_large_load(go, monkeypatch):  # noqa: F811
+    monkeypatch.setattr(bulk, "ANALYZE_AFTER_ROWS", 2)
+    analysed = []
+    monkeypatch.setattr(bulk, "analyze", lambda *models, **kw: analysed.extend(models))
+    for name in (AWKWARD.replace("\n", " ").strip(), "Kunde To AS", "Kunde Tre AS"):
+        go.invoice(go.customer(name))
+
+    run = go.sync()
+
+    assert run.counts["customers"]["created"] == 3, run.errors
+    assert Debtor.objects.filter(name=AWKWARD.replace("\n", " ").strip()).exists()
+    assert Invoice.objects.filter(creditor=go.creditor).count() == 3
+    assert PogoInvoiceState.objects.filter(creditor=go.creditor, match_id__isnull=False).count()
+    if connection.vendor == "postgresql":
+        assert analysed == [Debtor, Invoice, PogoInvoiceState]
+    else:
+        assert analysed == []
+
+
+# --- the chart of accounts ------------------------------------------------------------------
+
+
+def chart_reads(go, since: int = 0) -> int:  # noqa: F811
+    return sum(1 for e in go.http.exchanges[since:] if e.path == "/pogo/v2/GeneralLedgerAccounts")
+
+
+def test_the_chart_of_accounts_is_read_once_an_hour(go):  # noqa: F811
+    first = go.sync()
+    assert chart_reads(go) == 1
+    assert first.counts["accounts"]["fetched"] == 2
+    read_at = SyncCursor.objects.get(connection=go.connection, resource="accounts").value
+
+    seen = len(go.http.exchanges)
+    second = go.sync()
+    assert chart_reads(go, seen) == 0
+    assert "accounts" not in second.counts
+    assert second.request_count == first.request_count - 1 - 2  # no chart, no tokens
+
+    with time_machine.travel(read_at + sync.CHART_MAX_AGE + dt.timedelta(seconds=1)):
+        seen = len(go.http.exchanges)
+        go.sync()
+        assert chart_reads(go, seen) == 1
+        assert SyncCursor.objects.get(connection=go.connection, resource="accounts").value > read_at
+
+
+def test_a_missing_chart_is_read_even_within_the_hour(go):  # noqa: F811
+    go.sync()
+    go.connection.__class__.objects.filter(pk=go.connection.pk).update(chart_of_accounts={})
+
+    seen = len(go.http.exchanges)
+    go.sync()
+
+    assert chart_reads(go, seen) == 1
+    go.connection.refresh_from_db()
+    assert go.connection.chart_of_accounts["1920"] == {"name": "Bankinnskudd", "is_active": True}
+    assert timezone.now() - SyncCursor.objects.get(
+        connection=go.connection, resource="accounts"
+    ).value < dt.timedelta(minutes=1)
