@@ -19,3 +19,11 @@ settlement_created = Signal()
 #: Sent after the transaction that wrote a new settlement commits: ``settlement_id``
 #: (webhooks, notifications — work that must not run for a settlement that never was).
 settlement_committed = Signal()
+
+#: :data:`settlement_created` and :data:`settlement_committed` for a batch of the settlement
+#: run (``settle_batch``): ``settlement_ids``, sent once per batch, inside its transaction and
+#: after it commits. The run still sends both per-settlement signals for each settlement, with
+#: ``batched=True``; a receiver that has a batch receiver here then leaves the work to it
+#: (a few queries per batch instead of several per settlement).
+settlements_created = Signal()
+settlements_committed = Signal()

@@ -10,6 +10,8 @@ from collections_cases.signals import (
     cases_changed,
     settlement_committed,
     settlement_created,
+    settlements_committed,
+    settlements_created,
 )
 from integrations.services.outbox import outbox_case_changed, outbox_cases_changed, outbox_status
 
@@ -41,6 +43,8 @@ def queue_settlement_voucher(sender, settlement_id, **kwargs):
     """Inside the settlement's transaction: the voucher's outbox row commits (or rolls back)
     with the settlement itself, so no settlement is ever left without its voucher. Errors
     propagate on purpose: a settlement whose voucher could not be queued is not made."""
+    if kwargs.get("batched"):
+        return  # queue_settlement_vouchers does it for the batch
     from collections_cases.models import Settlement
     from integrations.services.vouchers import outbox_settlement_voucher
 
@@ -51,6 +55,8 @@ def queue_settlement_voucher(sender, settlement_id, **kwargs):
 def queue_closing_status_of_manual_settlement(sender, settlement_id, **kwargs):
     """Mode *none*: no voucher will be delivered, so the closing status of the settlement's
     cases (held back while their money was unsettled) is queued now."""
+    if kwargs.get("batched"):
+        return  # queue_closing_statuses_of_manual_settlements does it for the batch
     from collections_cases.models import Settlement, SettlementLine
 
     try:
@@ -63,3 +69,25 @@ def queue_closing_status_of_manual_settlement(sender, settlement_id, **kwargs):
             outbox_status(case_id=case_id)
     except Exception:
         logger.exception("Could not queue the closing statuses of settlement %s", settlement_id)
+
+
+@receiver(settlements_created, dispatch_uid="integrations.settlement_vouchers_batch")
+def queue_settlement_vouchers(sender, settlement_ids, **kwargs):
+    """:func:`queue_settlement_voucher` for a batch of the settlement run (errors propagate:
+    the batch is not made)."""
+    from integrations.services.settlement_batches import outbox_settlement_vouchers
+
+    outbox_settlement_vouchers(settlement_ids=settlement_ids)
+
+
+@receiver(settlements_committed, dispatch_uid="integrations.settlement_closing_status_batch")
+def queue_closing_statuses_of_manual_settlements(sender, settlement_ids, **kwargs):
+    """:func:`queue_closing_status_of_manual_settlement` for a batch of the settlement run."""
+    from integrations.services.settlement_batches import queue_closing_statuses
+
+    try:
+        queue_closing_statuses(settlement_ids=settlement_ids)
+    except Exception:
+        logger.exception(
+            "Could not queue the closing statuses of %d settlements", len(settlement_ids)
+        )

@@ -92,6 +92,14 @@ class VoucherBlocked(Exception):
 # --- queueing -------------------------------------------------------------------------------
 
 
+def not_connected_error() -> str:
+    """Why a settlement's voucher waits when its creditor is not connected to PoGo."""
+    return _(
+        "Ikke koblet til PowerOffice Go: koble til under Innstillinger og send bilaget "
+        "på nytt, eller før posteringene i oppgjørsoppstillingen for hånd."
+    )
+
+
 def outbox_settlement_voucher(*, settlement: Settlement) -> OutboxMessage | None:
     """Queue the voucher of a new settlement (called inside the transaction that wrote it).
     Nothing for bookkeeping mode *none*: the statement lists the lines to post by hand."""
@@ -103,12 +111,7 @@ def outbox_settlement_voucher(*, settlement: Settlement) -> OutboxMessage | None
     if connection is None or not connection.is_connected:
         # Nowhere to send it (and a row that can never be delivered would only crowd the
         # outbox): it waits, saying why, until the creditor connects and sends it again.
-        Settlement.objects.filter(pk=settlement.pk).update(
-            voucher_error=_(
-                "Ikke koblet til PowerOffice Go: koble til under Innstillinger og send bilaget "
-                "på nytt, eller før posteringene i oppgjørsoppstillingen for hånd."
-            ),
-        )
+        Settlement.objects.filter(pk=settlement.pk).update(voucher_error=not_connected_error())
         return None
     message, _created = _get_or_create(
         dedupe_key=f"settlement_voucher:{settlement.pk}",

@@ -5,7 +5,12 @@ import logging
 
 from django.dispatch import receiver
 
-from collections_cases.signals import case_changed, cases_changed, settlement_committed
+from collections_cases.signals import (
+    case_changed,
+    cases_changed,
+    settlement_committed,
+    settlements_committed,
+)
 from integrations.webhooks.services import (
     webhook_case_changed,
     webhook_cases_changed,
@@ -33,7 +38,20 @@ def cases_changed_webhooks(sender, changes, **kwargs):
 
 @receiver(settlement_committed, dispatch_uid="webhooks.settlement_committed")
 def settlement_webhooks(sender, settlement_id, **kwargs):
+    if kwargs.get("batched"):
+        return  # settlements_webhooks does it for the batch
     try:
         webhook_settlement_created(settlement_id=settlement_id)
     except Exception:
         logger.exception("Could not queue webhooks for settlement %s", settlement_id)
+
+
+@receiver(settlements_committed, dispatch_uid="webhooks.settlements_committed")
+def settlements_webhooks(sender, settlement_ids, **kwargs):
+    """:func:`settlement_webhooks` for a batch of the settlement run."""
+    from integrations.services.settlement_batches import webhook_settlements_created
+
+    try:
+        webhook_settlements_created(settlement_ids=settlement_ids)
+    except Exception:
+        logger.exception("Could not queue webhooks for %d settlements", len(settlement_ids))
