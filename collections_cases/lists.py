@@ -30,6 +30,7 @@ CASE_LIST = ListSpec(
     sheet_title=_("Saker"),
     filterset_class=CaseFilter,
     default_sort="next_action",
+    deep_pages_by_id=True,
     columns=(
         Column("number", _("Saksnummer"), sort=("number",), nullable=False),
         Column("debtor", _("Skyldner"), sort=("debtor__name",), nullable=False),

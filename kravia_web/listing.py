@@ -150,6 +150,10 @@ class ListSpec:
     sheet_title: Any = ""
     page_sizes: tuple[int, ...] = PAGE_SIZES
     default_page_size: int = 50
+    #: Pages after the first read their rows' ids first (the sort and offset on the table's
+    #: own index), then those rows with their joins: with ``OFFSET n`` the database would
+    #: otherwise join every one of the n skipped rows (side 150 of 100 000 cases: 60 ms).
+    deep_pages_by_id: bool = False
 
     def __post_init__(self):
         if self.parse_sort(self.default_sort) is None:
@@ -295,8 +299,17 @@ class Listing:
         past the end the last (Django's ``get_page``)."""
         if self._page is None:
             paginator = Paginator(self.queryset, self.page_size)
-            self._page = paginator.get_page(self.params.get(PAGE_PARAM))
+            page = paginator.get_page(self.params.get(PAGE_PARAM))
+            if self.spec.deep_pages_by_id and page.number > 1:
+                page.object_list = self._rows_by_id(page)
+            self._page = page
         return self._page
+
+    def _rows_by_id(self, page: Page) -> list:
+        bottom = (page.number - 1) * self.page_size
+        ids = list(self.queryset.values_list("pk", flat=True)[bottom : bottom + self.page_size])
+        rows = self.queryset.order_by().in_bulk(ids)
+        return [rows[pk] for pk in ids if pk in rows]
 
     def _url(self, **changes) -> str:
         params = self.params.copy()

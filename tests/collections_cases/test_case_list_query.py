@@ -2,13 +2,15 @@
 ledger's triggers), so neither the page nor its count aggregates the ledger
 (docs/performance.md)."""
 
+import datetime as dt
 from decimal import Decimal
 
 import pytest
 
+from collections_cases.lists import CASE_LIST
 from collections_cases.models import CollectionCase, LedgerEntry
 from collections_cases.page_selectors import case_page_list
-from tests.collections_cases.factories import LedgerEntryFactory
+from tests.collections_cases.factories import CollectionCaseFactory, LedgerEntryFactory
 from tests.collections_cases.factories_pages import open_case
 
 pytestmark = pytest.mark.django_db
@@ -55,3 +57,27 @@ def test_sorting_and_filtering_by_balance_read_the_stored_column_not_the_ledger(
     assert numbers == [richer.number, case.number]
     assert [row.number for row in filtered.context["page"].object_list] == [richer.number]
     assert [row.balance for row in response.context["rows"]] == ["kr 900,00", "kr 600,00"]
+
+
+@pytest.mark.parametrize("sort", ["next_action", "-balance", "debtor", "-created", "number"])
+def test_a_later_page_reads_ids_first_and_shows_the_same_rows_in_the_same_order(
+    user, creditor, logged_in_client, django_assert_max_num_queries, sort
+):
+    for i in range(30):
+        case = CollectionCaseFactory(
+            debtor__creditor=creditor,
+            debtor__name=f"Skyldner {i % 7}",
+            next_action_date=dt.date(2026, 10, 1 + i % 5),
+        )
+        LedgerEntryFactory(case=case, kind=Kind.PRINCIPAL, amount=Decimal(100 + i % 4))
+    ordered, _sort = CASE_LIST.order(case_page_list(user=user, creditor=creditor), sort)
+    expected = [case.number for case in ordered][25:]
+
+    with django_assert_max_num_queries(10):
+        response = logged_in_client.get("/saker/", {"sort": sort, "per_side": 25, "side": 2})
+
+    page = response.context["page"]
+    assert page.number == 2
+    assert [case.number for case in page.object_list] == expected
+    assert [row.number for row in response.context["rows"]] == expected
+    assert "Side 2 av 2 · 30 treff" in response.content.decode()
