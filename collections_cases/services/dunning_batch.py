@@ -61,6 +61,8 @@ Stage = CollectionCase.Stage
 NextAction = CollectionCase.NextAction
 Kind = LedgerEntry.Kind
 ZERO = Decimal("0.00")
+#: The ledger kinds (``Kind.values`` builds its list anew on every access).
+KINDS = tuple(Kind.values)
 
 #: A case the batch leaves to the per-case step (a move of its status).
 PER_CASE = object()
@@ -78,7 +80,7 @@ class CaseFacts:
     case: CollectionCase
     invoices: list[Invoice] = field(default_factory=list)
     #: ``to_ore``'d sum per ledger kind (0 for kinds without entries).
-    totals: dict[str, Decimal] = field(default_factory=lambda: dict.fromkeys(Kind.values, ZERO))
+    totals: dict[str, Decimal] = field(default_factory=lambda: dict.fromkeys(KINDS, ZERO))
     #: Principal kinds' sum per invoice id, and of the entries without an invoice.
     principal_by_invoice: dict[int, Decimal] = field(default_factory=dict)
     principal_unattributed: Decimal = ZERO
@@ -96,7 +98,7 @@ class CaseFacts:
 
     @property
     def balance(self) -> Decimal:
-        return sum((self.totals[k] for k in Kind.values), start=ZERO)
+        return sum((self.totals[k] for k in KINDS), start=ZERO)
 
     @property
     def earliest_due(self) -> date:
@@ -283,7 +285,7 @@ def plan_step(f: CaseFacts, on: date):
     """The case's step on ``on`` as a :class:`Plan`, or :data:`PER_CASE` (as
     :func:`.dunning._step_one`, which the per-case steps keep doing)."""
     case = f.case
-    if f.balance <= 0 or f.principal_outstanding <= 0:
+    if f.principal_outstanding <= 0 or f.balance <= 0:
         return PER_CASE  # closes as paid
     plan = Plan(case=case)
     if case.status == Status.AWAITING_APPROVAL:
@@ -498,6 +500,7 @@ def _step_batch(ids: list[int], on: date, result: d.DunningResult) -> None:
             plans.append(plan)
             result.steps[plan.outcome] += 1
     changes = _write(plans)
+    crash_point("dunning.batch_written")  # a crash here (before the commit) leaves none of it
     if changes:
         transaction.on_commit(
             lambda: cases_changed.send(sender=CollectionCase, changes=changes), robust=True

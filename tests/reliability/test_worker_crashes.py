@@ -164,17 +164,17 @@ def test_a_worker_killed_in_the_middle_of_a_dunning_batch(cluster):
 
     letters_when_dead = []
 
-    # Killed right after the first case's step was committed
+    # Killed with the batch's steps written but not committed (one transaction per batch)
     crash_then_recover(
         cluster,
-        "dunning.after_step",
+        "dunning.batch_written",
         "collections_cases.tasks.dunning_run_task",
         str(opened),
         meanwhile=lambda: letters_when_dead.append(Letter.objects.count()),
     )
-    assert letters_when_dead == [1]
+    assert letters_when_dead == [0]
 
-    # Then the redelivered run does the rest, and the first case not again
+    # Then the redelivered run does the whole batch, each case once
     wait_until(lambda: Letter.objects.count() >= 6, timeout=120, what="the redelivered run")
     time.sleep(1)
     for case in cases:
