@@ -108,6 +108,9 @@ class CaseFilter(_DebtorTypeMixin, ListFilterSet):
         model = CollectionCase
         fields: list[str] = []
 
+    #: Set by ``for_many_matches``: the search as one ``OR`` over the joined rows instead.
+    many_matches = False
+
     def search(self, queryset, name, value):
         """Case number (part of it), KID, debtor name or org number; a whole number may also
         be one of the case's invoice numbers.
@@ -115,11 +118,25 @@ class CaseFilter(_DebtorTypeMixin, ListFilterSet):
         The matching cases are one ``UNION`` of index lookups (trigram indexes for the parts
         of a case number or name, exact ones for the rest), so PostgreSQL finds the few
         matches first and then sorts and limits them; an ``OR`` across the debtor join made
-        it test every case of the creditor (0.5–0.7 s at 100 000, docs/performance.md)."""
+        it test every case of the creditor (0.5–0.7 s at 100 000, docs/performance.md). A
+        term that matches thousands of cases (``Skyldner``, ``AS``) is the opposite: the
+        union collects them all before sorting, while the ``OR`` walks the sort's index and
+        stops at a page — ``for_many_matches`` gives that form for such a page."""
         term = value.strip()
         if not term:
             return queryset
         digits = _digits(term)
+        whole_number = digits.isdigit() and len(digits) <= 18
+        if self.many_matches:
+            match = (
+                Q(number__icontains=term)
+                | Q(debtor__name__icontains=term)
+                | Q(kid=digits)
+                | Q(debtor__org_number=digits)
+            )
+            if whole_number:
+                match |= Q(pk__in=self._invoice_cases(digits))
+            return queryset.filter(match)
         cases = CollectionCase.objects.order_by()
         matches = [
             cases.filter(number__icontains=term),
@@ -131,16 +148,28 @@ class CaseFilter(_DebtorTypeMixin, ListFilterSet):
                 debtor__in=Debtor.objects.order_by().filter(org_number=digits).values("pk")
             ),
         ]
-        if digits.isdigit() and len(digits) <= 18:
-            matches.append(
-                cases.filter(
-                    pk__in=Invoice.objects.order_by()
-                    .filter(invoice_no=int(digits), case__isnull=False)
-                    .values("case_id")
-                )
-            )
+        if whole_number:
+            matches.append(cases.filter(pk__in=self._invoice_cases(digits)))
         first, *rest = (match.values("pk") for match in matches)
         return queryset.filter(pk__in=first.union(*rest))
+
+    @staticmethod
+    def _invoice_cases(digits: str):
+        return (
+            Invoice.objects.order_by()
+            .filter(invoice_no=int(digits), case__isnull=False)
+            .values("case_id")
+        )
+
+    def for_many_matches(self):
+        """The same filters with the search as an ``OR`` (see ``search``): for a page of a
+        search that matched many cases; the rows and their order are the same. ``None``
+        without a search."""
+        if not self.is_valid() or not (self.form.cleaned_data.get("q") or "").strip():
+            return None
+        other = type(self)(self.data, queryset=self.queryset, request=self.request)
+        other.many_matches = True
+        return other.qs
 
     def open_only(self, queryset, name, value):
         return queryset.filter(status__in=OPEN_STATUSES) if value else queryset

@@ -24,7 +24,7 @@ from collections_cases.models import (
     Letter,
     LetterDelivery,
 )
-from collections_cases.selectors import case_amounts, case_list_for_user
+from collections_cases.selectors import case_amounts
 from collections_cases.states import OPEN_STATUSES, TRANSITIONS
 from creditors.models import Creditor, Debtor
 from creditors.selectors import creditor_list_for_user
@@ -132,8 +132,12 @@ def _date(value) -> str:
 
 
 def case_page_get(*, user, case_id: int) -> CollectionCase:
-    """One of the user's cases with its creditor and debtor; Http404 for anyone else's."""
-    qs = case_list_for_user(user=user).select_related("debtor__creditor")
+    """One of the user's cases with its creditor and debtor; Http404 for anyone else's.
+    Scoped as ``case_list_for_user``, without its ``balance`` (a join on the ledger grouped
+    by every column of the case, creditor and debtor): the page shows ``case_breakdown``."""
+    qs = CollectionCase.objects.filter(
+        creditor__in=Creditor.objects.filter(memberships__user=user).values("pk")
+    ).select_related("creditor", "debtor__creditor")
     try:
         return qs.get(pk=case_id)
     except CollectionCase.DoesNotExist:
