@@ -25,11 +25,35 @@ def dunning_run_task(on: str | None = None) -> dict:
 @shared_task(acks_late=True)
 def settle_task(on: str | None = None) -> dict:
     """The settlement run (``settle``); ``on`` is an ISO date, default today in Oslo.
-    Idempotent: one settlement per creditor and date, so a redelivery makes nothing new."""
-    from collections_cases.settlements.services import settle, statements_missing_ids
+    Idempotent: one settlement per creditor and date, so a redelivery makes nothing new.
+
+    Up to one batch of due creditors is settled here; more are fanned out, one
+    ``settle_creditors_task`` per batch, so several workers share the run (each batch locks
+    its own creditors). Each settlement's statement PDF gets its own task."""
+    from collections_cases.settlements.services import (
+        SETTLE_BATCH_SIZE,
+        settle,
+        settlement_due_creditor_ids,
+        statements_missing_ids,
+    )
 
     run_on = date.fromisoformat(on) if on else timezone.localdate()
-    result = settle(on=run_on, render_statements=False).as_dict()
+    due = settlement_due_creditor_ids(on=run_on)
+    if len(due) > SETTLE_BATCH_SIZE:
+        # Statements an interrupted earlier run left; each batch queues its own.
+        leftover = statements_missing_ids()
+        for settlement_id in leftover:
+            settlement_statement_task.delay(settlement_id)
+        batches = [due[i : i + SETTLE_BATCH_SIZE] for i in range(0, len(due), SETTLE_BATCH_SIZE)]
+        for batch in batches:
+            settle_creditors_task.delay(run_on.isoformat(), batch)
+        return {
+            "on": run_on.isoformat(),
+            "due": len(due),
+            "batches_queued": len(batches),
+            "statements_queued": len(leftover),
+        }
+    result = settle(on=run_on, creditor_ids=due, render_statements=False).as_dict()
     # One task per statement PDF (also those an interrupted run left), so every worker
     # renders: rendering, not the settling, is where a run's time goes.
     ids = statements_missing_ids()
@@ -37,6 +61,17 @@ def settle_task(on: str | None = None) -> dict:
         settlement_statement_task.delay(settlement_id)
     result["statements_queued"] = len(ids)
     return result
+
+
+@shared_task(acks_late=True)
+def settle_creditors_task(on: str, creditor_ids: list[int]) -> dict:
+    """One batch of the settlement run (queued by ``settle_task``); idempotent like it."""
+    from collections_cases.settlements.services import settle
+
+    report = settle(on=date.fromisoformat(on), creditor_ids=creditor_ids, render_statements=False)
+    for settlement_id in report.created:
+        settlement_statement_task.delay(settlement_id)
+    return {**report.as_dict(), "statements_queued": len(report.created)}
 
 
 @shared_task(acks_late=True)

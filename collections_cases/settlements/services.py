@@ -826,7 +826,7 @@ def _insert_rows(model, rows: list[dict], *, key: str | None = None) -> dict:
         if isinstance(model_field, JSONField):
             values = [None if v is None else json.dumps(v, cls=model_field.encoder) for v in values]
         columns.append(connection.ops.quote_name(model_field.column))
-        arrays.append(values)
+        arrays.append(_pg_array(values))
         casts.append(f"%s::{model_field.db_type(connection)}[]")
     table = connection.ops.quote_name(model._meta.db_table)
     pk = connection.ops.quote_name(model._meta.pk.column)
@@ -843,6 +843,25 @@ def _insert_rows(model, rows: list[dict], *, key: str | None = None) -> dict:
     return {}
 
 
+def _pg_array(values) -> str:
+    """A PostgreSQL array literal (``'{1,"a b",NULL}'``) of numbers, dates and text: one
+    string constant the server reads with ``array_in``. (psycopg2 sends a list as
+    ``ARRAY[…]``, an expression of one constant per element, which the server takes ten times
+    longer to parse and coerce than to insert the rows.)"""
+    items = []
+    for value in values:
+        if value is None:
+            items.append("NULL")
+        elif isinstance(value, bool):
+            items.append("t" if value else "f")
+        elif isinstance(value, int | Decimal):
+            items.append(str(value))
+        else:
+            text = value.isoformat() if isinstance(value, dt.date) else str(value)
+            items.append('"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"')
+    return "{" + ",".join(items) + "}"
+
+
 def _link_allocations(allocation_ids: list[int], settlement_ids: list[int]) -> None:
     """Point each allocation at its case's line among ``settlement_ids`` (one statement)."""
     if connection.vendor == "postgresql":
@@ -853,8 +872,8 @@ def _link_allocations(allocation_ids: list[int], settlement_ids: list[int]) -> N
             cursor.execute(
                 f"UPDATE {allocation} AS a SET settlement_line_id = l.id "  # noqa: S608
                 f"FROM {line} AS l WHERE l.case_id = a.case_id "
-                "AND l.settlement_id = ANY(%s) AND a.id = ANY(%s)",
-                [list(settlement_ids), list(allocation_ids)],
+                "AND l.settlement_id = ANY(%s::bigint[]) AND a.id = ANY(%s::bigint[])",
+                [_pg_array(settlement_ids), _pg_array(allocation_ids)],
             )
         return
     PaymentAllocation.objects.filter(pk__in=allocation_ids).update(

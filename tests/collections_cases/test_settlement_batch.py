@@ -273,3 +273,81 @@ def test_sql_per_batch_does_not_grow_with_creditors_or_cases(django_capture_on_c
 
     assert many == few, (few, many)
     assert many <= 40
+
+
+def test_settle_task_fans_batches_out_to_tasks(monkeypatch):
+    from collections_cases import tasks
+
+    creditor_ids = _creditors_with_cases(3, 1)
+    monkeypatch.setattr(services, "SETTLE_BATCH_SIZE", 2)
+    batches, statements = [], []
+    original = tasks.settle_creditors_task.delay
+    monkeypatch.setattr(
+        tasks.settle_creditors_task,
+        "delay",
+        lambda on, ids: batches.append(ids) or original(on, ids),
+    )
+    monkeypatch.setattr(tasks.settlement_statement_task, "delay", statements.append)
+
+    result = tasks.settle_task.delay(SETTLE.isoformat()).get()
+
+    assert result["due"] == 3 and result["batches_queued"] == 2
+    assert batches == [creditor_ids[:2], creditor_ids[2:]]
+    settled = Settlement.objects.filter(creditor_id__in=creditor_ids, settled_on=SETTLE)
+    assert sorted(statements) == sorted(settled.values_list("pk", flat=True))
+    assert settled.count() == 3
+    assert not PaymentAllocation.objects.filter(
+        settlement_line__isnull=True, component="principal"
+    ).exists()
+    # A redelivered run makes nothing new.
+    again = tasks.settle_task.delay(SETTLE.isoformat()).get()
+    assert again["created"] == 0 and Settlement.objects.count() == 3
+
+
+def test_rows_inserted_in_one_statement_keep_text_numbers_and_json_exactly():
+    case = owing(creditor_with())
+    awkward = 'Sitat "x", skråstrek \\ {klammer} NULL, æøå «»\nny linje'
+    data = {"settlement_id": 1, "amount": "1234.50", "text": awkward}
+
+    services._insert_rows(
+        CaseEvent,
+        [
+            {
+                "case_id": case.pk,
+                "kind": CaseEvent.Kind.SETTLEMENT,
+                "message": awkward,
+                "data": data,
+            },
+            {"case_id": case.pk, "kind": "settlement", "message": "", "data": {}},
+        ],
+    )
+    lines = services._insert_rows(
+        SettlementLine,
+        [
+            {
+                "settlement_id": _a_settlement(case.creditor).pk,
+                "case_id": case.pk,
+                **{name: Decimal("0.10") for name in services.MONEY_FIELDS},
+            }
+        ],
+        key="case_id",
+    )
+
+    first, second = CaseEvent.objects.filter(kind="settlement").order_by("pk")
+    assert (first.message, first.data, first.actor_label) == (awkward, data, "")
+    assert (second.message, second.data) == ("", {})
+    assert SettlementLine.objects.get(pk=lines[case.pk]).payout == Decimal("0.10")
+
+
+def _a_settlement(creditor):
+    return Settlement.objects.create(
+        creditor=creditor,
+        settled_on=SETTLE,
+        period_start=SETTLE,
+        period_end=SETTLE,
+        bookkeeping_mode="none",
+        vat_registered=False,
+        interest_to="agency",
+        vat_percent=Decimal("25"),
+        **{name: Decimal("1.00") for name in services.MONEY_FIELDS},
+    )
