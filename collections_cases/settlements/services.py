@@ -33,7 +33,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
 from enum import Enum
-from functools import partial
+from functools import lru_cache, partial
 
 from django.conf import settings
 from django.core.files.base import ContentFile
@@ -717,6 +717,11 @@ def _settle_batch_locked(creditor_ids: list[int], on: dt.date):
     Settlement.objects.bulk_update(settlements, ["voucher_lines"])
 
     actor_label = _("Oppgjørskjøring")
+    template = _(
+        "Oppgjort til kreditor i %(number)s: hovedstol %(principal)s, renter "
+        "%(interest)s, gebyrer og salær %(costs)s; utbetales %(payout)s."
+    )
+    nok = lru_cache(maxsize=4096)(format_nok)  # many amounts repeat (0,00 above all)
     events = []
     for settlement in settlements:
         number = settlement.number
@@ -727,16 +732,13 @@ def _settle_batch_locked(creditor_ids: list[int], on: dt.date):
                     "case_id": case_id,
                     "kind": CaseEvent.Kind.SETTLEMENT,
                     "actor_label": actor_label,
-                    "message": _(
-                        "Oppgjort til kreditor i %(number)s: hovedstol %(principal)s, renter "
-                        "%(interest)s, gebyrer og salær %(costs)s; utbetales %(payout)s."
-                    )
+                    "message": template
                     % {
                         "number": number,
-                        "principal": format_nok(amounts["principal"]),
-                        "interest": format_nok(amounts["interest"]),
-                        "costs": format_nok(amounts["fees"] + amounts["salaer"]),
-                        "payout": format_nok(amounts["payout"]),
+                        "principal": nok(amounts["principal"]),
+                        "interest": nok(amounts["interest"]),
+                        "costs": nok(amounts["fees"] + amounts["salaer"]),
+                        "payout": nok(amounts["payout"]),
                     },
                     "data": {
                         "settlement_id": settlement.pk,
@@ -848,6 +850,9 @@ def _pg_array(values) -> str:
     string constant the server reads with ``array_in``. (psycopg2 sends a list as
     ``ARRAY[…]``, an expression of one constant per element, which the server takes ten times
     longer to parse and coerce than to insert the rows.)"""
+    values = list(values)
+    if {type(value) for value in values} <= {int, Decimal}:
+        return "{" + ",".join(map(str, values)) + "}"
     items = []
     for value in values:
         if value is None:
