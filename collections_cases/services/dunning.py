@@ -7,9 +7,12 @@ The run (:func:`dunning_run`, date ``on``)
     1. Paused cases whose ``paused_until`` is on or before ``on`` resume (the case service).
     2. Every case that is due — *pågående* with a dunning next action dated on or before ``on``,
        or *venter godkjenning* of legal steps whose new-BO date has come — is processed, in
-       batches of ids, each in its own short transaction that locks the row
+       batches of ids, each batch in one transaction that locks its rows
        (``select_for_update(skip_locked=True)`` on PostgreSQL, so two runs work side by side and
-       never wait for each other; a plain lock on SQLite) and re-checks that it is still due.
+       never wait for each other; a plain lock on SQLite) and re-checks that they are still
+       due (:mod:`collections_cases.services.dunning_batch`; :func:`dunning_run_per_case` does
+       the same one case per transaction, and is what a batch that cannot be written falls
+       back to).
     3. Exactly one step per case per run. A day the run missed is caught up, never skipped: a
        case due three days ago gets its step today, dated ``on``. A second run on the same date
        finds nothing due (each step moves the next action past ``on``) and changes nothing.
@@ -17,7 +20,8 @@ The run (:func:`dunning_run`, date ``on``)
        constraint: a letter a concurrent run already recorded rolls this case's transaction
        back (``IntegrityError``) and the case counts as skipped.
     5. Each step writes one :class:`~collections_cases.models.CaseEvent` (whose commit sends
-       ``case_changed``: the PowerOffice Go status push listens there); no PoGo call here.
+       ``case_changed``, or ``cases_changed`` once for a batch: the PowerOffice Go status push
+       listens there); no PoGo call here.
 
 Before any step the balance is re-checked: a balance of 0 or less closes the case as paid
 (no letter). When the outstanding principal is paid but costs remain, the case also closes as

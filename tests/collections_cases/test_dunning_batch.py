@@ -151,20 +151,23 @@ def between_runs(day: dt.date, cases) -> None:
             services.case_approve(case=cases[12], actor="Kreditor")
 
 
-def timeline(run_function, batch_size: int) -> list:
-    """Run every day from the opening to ``LAST_DAY``; the results, with case indexes."""
-    cases = build()
+def timeline(run_function, batch_size: int, committed) -> list:
+    """Run every day from the opening to ``LAST_DAY``; the results, with case indexes.
+    ``committed()``: a block whose on-commit hooks run at its end, as after a commit."""
+    with committed():
+        cases = build()
     index = {case.pk: i for i, case in enumerate(cases)}
     results = []
     day = OPENED
     while day <= LAST_DAY:
-        with on_day(day):
+        with on_day(day), committed():
             result = run_function(on=day, batch_size=batch_size)
         outcome = result.as_dict()
         outcome["errors"] = [(index[e["case_id"]], e["error"]) for e in outcome["errors"]]
         if outcome["steps"] or outcome["errors"] or outcome["skipped"]:
             results.append(outcome)
-        between_runs(day, cases)
+        with committed():
+            between_runs(day, cases)
         day += dt.timedelta(days=1)
     return results, cases
 
@@ -264,9 +267,11 @@ def _run_and_capture(run_function, batch_size, queued, django_capture_on_commit_
     queued["webhooks"].clear()
     try:
         with transaction.atomic():
-            with django_capture_on_commit_callbacks(execute=True):
-                results, cases = timeline(run_function, batch_size)
-            # on_commit hooks of the runs ran as each run's would after its commit
+            results, cases = timeline(
+                run_function,
+                batch_size,
+                lambda: django_capture_on_commit_callbacks(execute=True),
+            )
             found = everything(cases, queued)
             raise _Rollback
     except _Rollback:
