@@ -121,7 +121,12 @@ def table(results: dict[str, list[dict]], info: dict) -> str:
             (
                 "Letter rendering (PDF), one process",
                 f"{runs[0]['letters']} letters",
-                f"{rate:.1f} letters/s",
+                f"{rate:.1f} letters/s"
+                + (
+                    f" ({_median(runs, 'per_cpu_second'):.1f} per CPU second)"
+                    if "per_cpu_second" in runs[0]
+                    else ""
+                ),
                 "–",
                 "–",
                 "≥ 40 letters/s per worker process",
