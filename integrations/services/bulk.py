@@ -15,8 +15,10 @@ SQLite keeps the ORM path (:func:`integrations.services.sync.upsert`).
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
 import io
+import operator
 from collections.abc import Iterable
 
 from django.db import connection as default_connection
@@ -30,37 +32,23 @@ def supported(connection=default_connection) -> bool:
     return connection.vendor == "postgresql"
 
 
-def _copy_text(value) -> str:
-    """One value in ``COPY … FROM STDIN`` text format."""
-    if value is None:
-        return "\\N"
-    if value is True:
-        return "t"
-    if value is False:
-        return "f"
-    if isinstance(value, str):
-        if "\\" in value or "\t" in value or "\n" in value or "\r" in value:
-            value = (
-                value.replace("\\", "\\\\")
-                .replace("\t", "\\t")
-                .replace("\n", "\\n")
-                .replace("\r", "\\r")
-            )
-        return value
-    if isinstance(value, dt.datetime):
-        if value.tzinfo is None:
-            # The ORM would read a naive datetime in the default time zone (with a warning);
-            # the client only hands over aware ones, so refuse rather than guess.
-            raise ValueError(f"naive datetime in a synced row: {value!r}")
-        return value.isoformat()
-    if isinstance(value, dt.date):
-        return value.isoformat()
-    return str(value)
+def _csv(rows: Iterable[tuple]) -> io.StringIO:
+    """Rows as ``COPY … (FORMAT csv)`` reads them: every value quoted (so an empty string
+    stays one), ``None`` written as an empty quoted value that ``FORCE_NULL`` turns back into
+    NULL in the columns where an empty string cannot occur (all but text). Values are written
+    with ``str()`` in C by the csv module: ``True``, ``2026-03-01``, ``2026-03-01
+    12:00:00+00:00`` (the client only hands over aware datetimes), ``1250.50``, a UUID."""
+    buffer = io.StringIO()
+    csv.writer(buffer, quoting=csv.QUOTE_ALL, lineterminator="\n").writerows(rows)
+    buffer.seek(0)
+    return buffer
 
 
-def _copy(cursor, table: str, columns: list[str], lines: Iterable[str]) -> None:
-    buffer = io.StringIO("".join(lines))
-    sql = f"COPY {table} ({', '.join(columns)}) FROM STDIN"
+def _copy(cursor, table: str, columns: list[str], nullable: list[str], buffer) -> None:
+    options = "FORMAT csv"
+    if nullable:
+        options += f", FORCE_NULL ({', '.join(nullable)})"
+    sql = f"COPY {table} ({', '.join(columns)}) FROM STDIN WITH ({options})"
     raw = cursor.cursor  # Django's CursorWrapper → the driver's cursor
     if hasattr(raw, "copy_expert"):  # psycopg2
         raw.copy_expert(sql, buffer)
@@ -131,10 +119,13 @@ def upsert_copy(
         # xmax is 0 on a freshly inserted row version and the locker's id on an updated one.
         "RETURNING (t.xmax = 0)"
     )
-    lines = (
-        "\t".join([_copy_text(k), *(_copy_text(values[name]) for name in value_names)]) + "\n"
-        for k, values in rows.items()
-    )
+    row_values = operator.itemgetter(*value_names)
+    if len(value_names) == 1:
+        buffer = _csv((k, row_values(values)) for k, values in rows.items())
+    else:
+        buffer = _csv((k, *row_values(values)) for k, values in rows.items())
+    text_types = {"CharField", "TextField", "EmailField", "SlugField", "URLField", "FileField"}
+    nullable = [_qn(f.column) for f in staged if f.get_internal_type() not in text_types]
     creditor_id = creditor.pk if isinstance(creditor, Model) else creditor
     with connection.cursor() as cursor:
         column_types = ", ".join(
@@ -145,11 +136,34 @@ def upsert_copy(
         # transaction (a test's, say) already made one.
         cursor.execute(f"DROP TABLE IF EXISTS {stage}")
         cursor.execute(f"CREATE TEMP TABLE {stage} ({column_types}) ON COMMIT DROP")
-        _copy(cursor, stage, staged_cols, lines)
+        _copy(cursor, stage, staged_cols, nullable, buffer)
         cursor.execute(upsert_sql, [creditor_id, *default_params, now, now])
         written = cursor.fetchall()
     created = sum(1 for (inserted,) in written if inserted)
     return created, len(written) - created
+
+
+def pks_by_key(model: type[Model], *, creditor_id: int, key: str, values, connection=None):
+    """``{key value: pk}`` of ``creditor_id``'s rows whose ``key`` is one of ``values``: one
+    array parameter instead of thousands of ``IN (…)`` placeholders for the ORM to compile."""
+    connection = connection or default_connection
+    field = model._meta.get_field(key)
+    table = _qn(model._meta.db_table)
+    column = _qn(field.column)
+    sql = (
+        f"SELECT {column}, {_qn(model._meta.pk.column)} FROM {table} "  # noqa: S608
+        f"WHERE {_qn(model._meta.get_field('creditor').column)} = %s "
+        f"AND {column} = ANY(%s::{field.db_type(connection)}[])"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(
+            sql,
+            [
+                creditor_id,
+                [str(v) if field.get_internal_type() == "UUIDField" else v for v in values],
+            ],
+        )
+        return dict(cursor.fetchall())
 
 
 def record_match_ids(*, creditor_id: int, match_ids: dict, connection=None) -> None:
@@ -167,12 +181,16 @@ def record_match_ids(*, creditor_id: int, match_ids: dict, connection=None) -> N
         f"INSERT INTO {state} AS st (invoice_id, creditor_id, match_id, released_at) "  # noqa: S608
         f"SELECT i.id, i.creditor_id, m.match_id, NULL "
         f"FROM unnest(%s::uuid[], %s::bigint[]) AS m(pogo_id, match_id) "
-        f"JOIN {invoice} i ON i.creditor_id = %s AND i.pogo_id = m.pogo_id "
+        f"JOIN {invoice} i ON i.pogo_id = m.pogo_id "
+        # Repeated as an index condition: joined on m.pogo_id alone, PostgreSQL hashes every
+        # invoice of the creditor for each page (160 ms of 220 at 100 000 invoices, EXPLAIN).
+        "WHERE i.creditor_id = %s AND i.pogo_id = ANY(%s::uuid[]) "
         "ON CONFLICT (invoice_id) DO UPDATE SET match_id = EXCLUDED.match_id "
         "WHERE st.match_id IS DISTINCT FROM EXCLUDED.match_id"
     )
     with connection.cursor() as cursor:
-        cursor.execute(sql, [[str(k) for k in match_ids], list(match_ids.values()), creditor_id])
+        pogo_ids = [str(k) for k in match_ids]
+        cursor.execute(sql, [pogo_ids, list(match_ids.values()), creditor_id, pogo_ids])
 
 
 def commit_without_waiting(connection=None) -> None:

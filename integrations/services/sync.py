@@ -24,6 +24,7 @@ import re
 import time
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from decimal import Decimal
 from itertools import islice
@@ -34,6 +35,8 @@ from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from stdnum.no import orgnr
 
 from collections_cases.models import Invoice
 from creditors.models import Debtor
@@ -120,12 +123,57 @@ def _batches(items: list, size: int = BATCH_SIZE) -> Iterable[list]:
         yield items[start : start + size]
 
 
-def _streamed(items: Iterable) -> Iterator[list]:
-    """The client's rows in lists of ``STREAM_CHUNK``, read lazily: each list is in hand (its
-    pages fetched) before the caller opens a transaction, and all rows are never held at once."""
+class _Unreadable:
+    """``on_unreadable`` for a streamed read: the records PoGo sent that could not be read are
+    kept with the chunk being read and logged when that chunk is handed over, in the sync's own
+    thread and in the order a plain read would log them."""
+
+    def __init__(self, report) -> None:
+        self.report = report
+        self.pending: list[tuple[str, str]] = []
+
+    def __call__(self, record: str, reason: str) -> None:
+        self.pending.append((record, reason))
+
+    def take(self) -> list[tuple[str, str]]:
+        pending, self.pending = self.pending, []
+        return pending
+
+
+def _prefetch() -> bool:
+    return getattr(settings, "POWEROFFICE_SYNC_PREFETCH", True)
+
+
+def _streamed(items: Iterable, unreadable: _Unreadable | None = None) -> Iterator[list]:
+    """The client's rows in lists of ``STREAM_CHUNK``, read lazily, so all rows are never held
+    at once; each list is in hand (its pages fetched) before the caller opens a transaction.
+
+    The next list is read in a second thread while the caller writes this one: the wait for
+    PoGo's next page and the parsing of it overlap our writes (the caller's transaction never
+    waits for PoGo; at most two lists are in memory). The thread only talks to PoGo, never to
+    the database; ``POWEROFFICE_SYNC_PREFETCH = False`` reads in the caller's thread (tests
+    whose PoGo is the in-process sandbox, which answers from the database).
+    """
     iterator = iter(items)
-    while chunk := list(islice(iterator, STREAM_CHUNK)):
-        yield chunk
+
+    def take() -> tuple[list, list]:
+        chunk = list(islice(iterator, STREAM_CHUNK))
+        return chunk, unreadable.take() if unreadable else []
+
+    def handed_over(chunk, skipped) -> list:
+        for record, reason in skipped:
+            unreadable.report(record, reason)
+        return chunk
+
+    if not _prefetch():
+        while chunk := handed_over(*take()):
+            yield chunk
+        return
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="pogo-prefetch") as reader:
+        pending = reader.submit(take)
+        while chunk := handed_over(*pending.result()):
+            pending = reader.submit(take)
+            yield chunk
 
 
 def upsert(model, *, creditor, key: str, rows: dict, now) -> tuple[int, int]:
@@ -174,6 +222,20 @@ def _text(value, max_length: int) -> str:
     return (value or "").strip()[:max_length]
 
 
+#: What ``_email`` names in its error; lazy, so that a valid address costs no translation.
+EMAIL = gettext_lazy("e-post")
+REMINDER_EMAIL = gettext_lazy("purre-e-post")
+
+
+def _org_number(value) -> str:
+    """``org_number_or_blank``, with the common case (nine plain digits) checked here: stdnum's
+    generic cleaning of every number was a fifth of the customers' parse time. The same rule
+    as ``orgnr.is_valid`` for such a value: the mod-11 checksum is 0."""
+    if isinstance(value, str) and len(value) == 9 and value.isascii() and value.isdigit():
+        return value if orgnr.checksum(value) == 0 else ""
+    return org_number_or_blank(value)
+
+
 def _email(value, what: str) -> str:
     value = (value or "").strip()
     if value:
@@ -199,9 +261,9 @@ def _debtor_values(customer) -> dict:
         "customer_number": customer.number,
         "name": name,
         "is_person": bool(customer.is_person),
-        "org_number": org_number_or_blank(customer.organization_number),
-        "email": _email(customer.email_address or customer.invoice_email_address, _("e-post")),
-        "reminder_email": _email(customer.payment_reminder_email_address, _("purre-e-post")),
+        "org_number": _org_number(customer.organization_number),
+        "email": _email(customer.email_address or customer.invoice_email_address, EMAIL),
+        "reminder_email": _email(customer.payment_reminder_email_address, REMINDER_EMAIL),
         "phone": _text(customer.phone_number, 50),
         "address_line": _text(address.address_line1 if address else "", 200),
         "postal_code": _text(address.zip_code if address else "", 10),
@@ -221,11 +283,11 @@ def sync_customers(*, connection: PowerOfficeConnection, client: PowerOfficeClie
     resource = Resource.CUSTOMERS
     next_cursor = read_started()
     log.count(resource, "fetched", 0)
+    unreadable = _Unreadable(lambda record, reason: log.skip(resource, record, reason))
     customers = client.customers(
-        changed_since=cursor_since(connection, resource),
-        on_unreadable=lambda record, reason: log.skip(resource, record, reason),
+        changed_since=cursor_since(connection, resource), on_unreadable=unreadable
     )
-    for chunk in _streamed(customers):
+    for chunk in _streamed(customers, unreadable):
         log.count(resource, "fetched", len(chunk))
         rows = {}
         for customer in chunk:
@@ -289,8 +351,11 @@ def sync_invoices(*, connection: PowerOfficeConnection, client: PowerOfficeClien
     since = cursor_since(connection, resource)
     next_cursor = read_started()
 
-    def unreadable(record, reason):
-        log.skip(resource, _("faktura %(number)s") % {"number": record}, reason)
+    unreadable = _Unreadable(
+        lambda record, reason: log.skip(
+            resource, _("faktura %(number)s") % {"number": record}, reason
+        )
+    )
 
     if since is None:
         invoices = client.outgoing_invoices(only_unpaid=True, on_unreadable=unreadable)
@@ -298,14 +363,19 @@ def sync_invoices(*, connection: PowerOfficeConnection, client: PowerOfficeClien
         invoices = client.outgoing_invoices(balance_changed_since=since, on_unreadable=unreadable)
     creditor = connection.creditor
     log.count(resource, "fetched", 0)
-    for chunk in _streamed(invoices):
+    for chunk in _streamed(invoices, unreadable):
         log.count(resource, "fetched", len(chunk))
         customer_ids = {i.customer_id for i in chunk if i.customer_id is not None}
-        debtors = dict(
-            Debtor.objects.filter(creditor=creditor, pogo_id__in=customer_ids).values_list(
-                "pogo_id", "pk"
+        if bulk.supported():
+            debtors = bulk.pks_by_key(
+                Debtor, creditor_id=creditor.pk, key="pogo_id", values=customer_ids
             )
-        )
+        else:
+            debtors = dict(
+                Debtor.objects.filter(creditor=creditor, pogo_id__in=customer_ids).values_list(
+                    "pogo_id", "pk"
+                )
+            )
         rows, match_ids = {}, {}
         for invoice in chunk:
             if invoice.voucher_type == CREDIT_NOTE:

@@ -263,6 +263,8 @@ POWEROFFICE_SUBSCRIPTION_KEY = env(
 )
 POWEROFFICE_TIMEOUT = env.float("POWEROFFICE_TIMEOUT", default=30.0)
 POWEROFFICE_RATE_LIMIT_PER_SECOND = env.int("POWEROFFICE_RATE_LIMIT_PER_SECOND", default=10)
+# A big sync reads PoGo's next page in a second thread while it writes this one.
+POWEROFFICE_SYNC_PREFETCH = env.bool("POWEROFFICE_SYNC_PREFETCH", default=True)
 
 # REST API under /api/v1/ (kravia_web.api, docs/api.md): API keys or the browser session,
 # JSON only, one error shape, cursor pagination, a rate limit per key (API_RATE_LIMIT,

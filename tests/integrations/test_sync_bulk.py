@@ -5,6 +5,7 @@ accounts is read at most once an hour."""
 from __future__ import annotations
 
 import datetime as dt
+import threading
 import uuid
 from decimal import Decimal
 
@@ -18,6 +19,7 @@ import integrations.services.sync as sync
 from collections_cases.models import Invoice
 from creditors.models import Debtor
 from integrations.models import PogoInvoiceState, SyncCursor
+from integrations.poweroffice import errors as pogo_errors
 from integrations.services import bulk
 from tests.factories import CreditorFactory
 from tests.integrations.test_sync import go  # noqa: F401  (the fixture)
@@ -239,3 +241,72 @@ def test_a_missing_chart_is_read_even_within_the_hour(go):  # noqa: F811
     assert timezone.now() - SyncCursor.objects.get(
         connection=go.connection, resource="accounts"
     ).value < dt.timedelta(minutes=1)
+
+
+# --- reading the next page while this one is written -----------------------------------------
+
+
+def test_streamed_reads_ahead_in_a_thread_and_keeps_the_order_of_skips(monkeypatch, settings):
+    settings.POWEROFFICE_SYNC_PREFETCH = True
+    monkeypatch.setattr(sync, "STREAM_CHUNK", 2)
+    logged, readers = [], set()
+    unreadable = sync._Unreadable(lambda record, reason: logged.append(record))
+
+    def rows():
+        for n in range(5):
+            readers.add(threading.current_thread().name)
+            if n == 3:
+                unreadable(f"rad {n}", "uleselig")
+            yield n
+
+    seen = []
+    for chunk in sync._streamed(rows(), unreadable):
+        seen.append((chunk, list(logged)))
+
+    # "rad 3" is logged when its chunk is handed over, not while the reader reads it ahead.
+    assert seen == [([0, 1], []), ([2, 3], ["rad 3"]), ([4], ["rad 3"])]
+    assert all(name.startswith("pogo-prefetch") for name in readers)
+
+
+def test_streamed_passes_a_read_failure_to_the_caller(settings, monkeypatch):
+    settings.POWEROFFICE_SYNC_PREFETCH = True
+    monkeypatch.setattr(sync, "STREAM_CHUNK", 2)
+
+    def rows():
+        yield from (1, 2)
+        raise pogo_errors.Unavailable("PowerOffice Go svarer ikke.")
+
+    chunks = sync._streamed(rows())
+    assert next(chunks) == [1, 2]
+    with pytest.raises(pogo_errors.Unavailable):
+        next(chunks)
+
+
+@pg_only
+def test_a_sync_reading_ahead_writes_the_same_as_one_that_does_not(go, settings, monkeypatch):  # noqa: F811
+    # On PostgreSQL the in-process sandbox can answer from the reader thread's own connection
+    # (the fixture's rows are committed).
+    settings.POWEROFFICE_SYNC_PREFETCH = True
+    monkeypatch.setattr(sync, "STREAM_CHUNK", 2)
+    for n in range(5):
+        go.invoice(go.customer(f"Kunde {n} AS"))
+    go.customer("Dårlig Kunde", email_address="ikke-en-epost")
+
+    run = go.sync()
+
+    assert run.counts["customers"] == {"fetched": 6, "created": 5, "skipped": 1}
+    assert run.counts["invoices"] == {"fetched": 5, "created": 5}
+    assert Invoice.objects.filter(creditor=go.creditor).count() == 5
+
+
+def test_the_quick_org_number_check_agrees_with_the_full_one():
+    import random
+
+    from creditors.validators import org_number_or_blank
+
+    rng = random.Random(9)
+    values = [f"{rng.randrange(10**9):09d}" for _ in range(2000)]
+    values += ["923609016", "923 609 016", "NO923609016MVA", "٩٢٣٦٠٩٠١٦", "12345678", "", None]
+    for value in values:
+        assert sync._org_number(value) == org_number_or_blank(value), value
+    assert sync._org_number("923609016") == "923609016"
