@@ -39,6 +39,7 @@ from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, connection, transaction
 from django.db.models import JSONField, Max, Min, OuterRef, Subquery, Sum
+from django.db.models.expressions import RawSQL
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -556,7 +557,6 @@ def _settle_batch_locked(creditor_ids: list[int], on: dt.date):
         return [], [existing[pk] for pk in creditor_ids if pk in existing], skipped
 
     waiting = _unsettled(on).filter(case__creditor_id__in=todo)
-    case_ids_sql = waiting.values("case_id")
     # (pk, case, creditor, component, amount, paid on), by case then pk as settle_creditor.
     allocations = list(
         waiting.order_by("case_id", "pk").values_list(
@@ -577,12 +577,12 @@ def _settle_batch_locked(creditor_ids: list[int], on: dt.date):
             first_paid[creditor_id] = paid_on
 
     oldest_due = dict(
-        Invoice.objects.filter(case_id__in=case_ids_sql)
+        Invoice.objects.filter(case_id__in=_id_set(by_case))
         .values("case_id")
         .annotate(due=Min("due_date"))
         .values_list("case_id", "due")
     )
-    for case_id, created_at in CollectionCase.objects.filter(pk__in=case_ids_sql).values_list(
+    for case_id, created_at in CollectionCase.objects.filter(pk__in=_id_set(by_case)).values_list(
         "pk", "created_at"
     ):
         if case_id in by_case:
@@ -683,13 +683,7 @@ def _settle_batch_locked(creditor_ids: list[int], on: dt.date):
             )
         )
 
-    open_by_case = _open_principal_by_invoice_of(
-        Invoice.objects.filter(
-            case_id__in=SettlementLine.objects.filter(settlement_id__in=settlement_ids).values(
-                "case_id"
-            )
-        )
-    )
+    open_by_case = _open_principal_by_invoice_of(list(line_by_case))
     _insert_rows(
         SettlementInvoicePart,
         [
@@ -714,7 +708,7 @@ def _settle_batch_locked(creditor_ids: list[int], on: dt.date):
             mapping=creditors[settlement.creditor_id].account_mapping,
             parts=posting_parts.get(settlement.pk, []),
         )
-    Settlement.objects.bulk_update(settlements, ["voucher_lines"])
+    _save_voucher_lines(settlements)
 
     actor_label = _("Oppgjørskjøring")
     template = _(
@@ -867,6 +861,33 @@ def _pg_array(values) -> str:
     return "{" + ",".join(items) + "}"
 
 
+def _id_set(ids):
+    """``ids`` for an ``__in`` filter: on PostgreSQL one array (``IN (SELECT unnest(…))``),
+    not a parameter per id; a batch holds thousands of cases."""
+    ids = list(ids)
+    if connection.vendor != "postgresql":
+        return ids
+    return RawSQL("SELECT unnest(%s::bigint[])", [_pg_array(ids)])
+
+
+def _save_voucher_lines(settlements: list[Settlement]) -> None:
+    """Store each settlement's ``voucher_lines`` (one statement)."""
+    if connection.vendor != "postgresql":
+        Settlement.objects.bulk_update(settlements, ["voucher_lines"])
+        return
+    field = Settlement._meta.get_field("voucher_lines")
+    table = connection.ops.quote_name(Settlement._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {table} AS s SET {connection.ops.quote_name(field.column)} = v.lines "  # noqa: S608
+            "FROM unnest(%s::bigint[], %s::jsonb[]) AS v(id, lines) WHERE s.id = v.id",
+            [
+                _pg_array([s.pk for s in settlements]),
+                _pg_array([json.dumps(s.voucher_lines, cls=field.encoder) for s in settlements]),
+            ],
+        )
+
+
 def _link_allocations(allocation_ids: list[int], settlement_ids: list[int]) -> None:
     """Point each allocation at its case's line among ``settlement_ids`` (one statement)."""
     if connection.vendor == "postgresql":
@@ -896,22 +917,24 @@ def _send_committed(settlement_ids: list[int]) -> None:
     settlements_committed.send(sender=Settlement, settlement_ids=settlement_ids)
 
 
-def _open_principal_by_invoice_of(invoices) -> dict[int, list[tuple[int, Decimal]]]:
-    """:func:`_open_principal_by_invoice` for the invoices of a queryset (a subquery, so a
-    batch's thousands of cases are never a parameter list)."""
+def _open_principal_by_invoice_of(case_ids: list[int]) -> dict[int, list[tuple[int, Decimal]]]:
+    """:func:`_open_principal_by_invoice` for a batch's cases (ids sent as one array)."""
     rows = list(
-        invoices.order_by("case_id", "due_date", "invoice_no", "pk").values_list("pk", "case_id")
+        Invoice.objects.filter(case_id__in=_id_set(case_ids))
+        .order_by("case_id", "due_date", "invoice_no", "pk")
+        .values_list("pk", "case_id")
     )
+    invoice_ids = _id_set([pk for pk, _case in rows])
     ledger = defaultdict(Decimal)
     for invoice_id, total in (
-        LedgerEntry.objects.filter(invoice__in=invoices.values("pk"), kind__in=INVOICE_PART_KINDS)
+        LedgerEntry.objects.filter(invoice_id__in=invoice_ids, kind__in=INVOICE_PART_KINDS)
         .values("invoice_id")
         .annotate(total=Sum("amount"))
         .values_list("invoice_id", "total")
     ):
         ledger[invoice_id] = to_ore(total)
     for invoice_id, total in (
-        SettlementInvoicePart.objects.filter(invoice__in=invoices.values("pk"))
+        SettlementInvoicePart.objects.filter(invoice_id__in=invoice_ids)
         .values("invoice_id")
         .annotate(total=Sum("amount"))
         .values_list("invoice_id", "total")
