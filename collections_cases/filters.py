@@ -15,6 +15,8 @@ from creditors.models import Debtor
 from kravia_web.listing import ListFilterSet
 
 SEARCH_MAX_LENGTH = 100
+#: A Saker search matching at most this many cases (of any creditor) filters by their ids.
+SEARCH_IDS_MAX = 2000
 
 DEBTOR_TYPES = [("person", _("Privatperson")), ("business", _("Næringsdrivende"))]
 
@@ -108,37 +110,29 @@ class CaseFilter(_DebtorTypeMixin, ListFilterSet):
         model = CollectionCase
         fields: list[str] = []
 
-    #: Set by ``for_many_matches``: the search as one ``OR`` over the joined rows instead.
-    many_matches = False
-
     def search(self, queryset, name, value):
         """Case number (part of it), KID, debtor name or org number; a whole number may also
         be one of the case's invoice numbers.
 
-        The matching cases are one ``UNION`` of index lookups (trigram indexes for the parts
-        of a case number or name, exact ones for the rest), so PostgreSQL finds the few
-        matches first and then sorts and limits them; an ``OR`` across the debtor join made
-        it test every case of the creditor (0.5–0.7 s at 100 000, docs/performance.md). A
-        term that matches thousands of cases (``Skyldner``, ``AS``) is the opposite: the
-        union collects them all before sorting, while the ``OR`` walks the sort's index and
-        stops at a page — ``for_many_matches`` gives that form for such a page."""
+        The matching cases' ids come first from one ``UNION ALL`` of index lookups (trigram
+        indexes for the parts of a case number or name, exact ones for the rest), read once:
+        the page and its count are then lookups by id. An ``OR`` across the debtor join made
+        PostgreSQL test every case of the creditor (0.5–0.7 s at 100 000 cases, twice: page
+        and count; docs/performance.md). A term that matches more than ``SEARCH_IDS_MAX``
+        cases (``Skyldner``, ``AS``) keeps that ``OR``, which for so many matches is the fast
+        form: the page walks the sort's index and stops when it is full."""
         term = value.strip()
         if not term:
             return queryset
         digits = _digits(term)
         whole_number = digits.isdigit() and len(digits) <= 18
-        if self.many_matches:
-            match = (
-                Q(number__icontains=term)
-                | Q(debtor__name__icontains=term)
-                | Q(kid=digits)
-                | Q(debtor__org_number=digits)
-            )
-            if whole_number:
-                match |= Q(pk__in=self._invoice_cases(digits))
-            return queryset.filter(match)
+        invoice_cases = (
+            Invoice.objects.order_by()
+            .filter(invoice_no=int(digits) if whole_number else 0, case__isnull=False)
+            .values("case_id")
+        )
         cases = CollectionCase.objects.order_by()
-        matches = [
+        lookups = [
             cases.filter(number__icontains=term),
             cases.filter(
                 debtor__in=Debtor.objects.order_by().filter(name__icontains=term).values("pk")
@@ -149,27 +143,20 @@ class CaseFilter(_DebtorTypeMixin, ListFilterSet):
             ),
         ]
         if whole_number:
-            matches.append(cases.filter(pk__in=self._invoice_cases(digits)))
-        first, *rest = (match.values("pk") for match in matches)
-        return queryset.filter(pk__in=first.union(*rest))
-
-    @staticmethod
-    def _invoice_cases(digits: str):
-        return (
-            Invoice.objects.order_by()
-            .filter(invoice_no=int(digits), case__isnull=False)
-            .values("case_id")
+            lookups.append(cases.filter(pk__in=invoice_cases))
+        first, *rest = (lookup.values_list("pk", flat=True) for lookup in lookups)
+        ids = set(first.union(*rest, all=True)[: SEARCH_IDS_MAX + 1])
+        if len(ids) <= SEARCH_IDS_MAX:
+            return queryset.filter(pk__in=sorted(ids))
+        match = (
+            Q(number__icontains=term)
+            | Q(debtor__name__icontains=term)
+            | Q(kid=digits)
+            | Q(debtor__org_number=digits)
         )
-
-    def for_many_matches(self):
-        """The same filters with the search as an ``OR`` (see ``search``): for a page of a
-        search that matched many cases; the rows and their order are the same. ``None``
-        without a search."""
-        if not self.is_valid() or not (self.form.cleaned_data.get("q") or "").strip():
-            return None
-        other = type(self)(self.data, queryset=self.queryset, request=self.request)
-        other.many_matches = True
-        return other.qs
+        if whole_number:
+            match |= Q(pk__in=invoice_cases)
+        return queryset.filter(match)
 
     def open_only(self, queryset, name, value):
         return queryset.filter(status__in=OPEN_STATUSES) if value else queryset

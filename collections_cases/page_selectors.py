@@ -52,7 +52,7 @@ def case_page_list(*, user, creditor: Creditor) -> QuerySet[CollectionCase]:
             creditor__in=Creditor.objects.filter(memberships__user=user).values("pk")
         )
         .filter(creditor=creditor)
-        .select_related("creditor", "debtor")
+        .select_related("debtor")
         .annotate(
             balance=F("stored_balance"),
             principal=F("stored_principal"),

@@ -52,8 +52,6 @@ PAGE_SIZE_PARAM = "per_side"
 EXPORT_PARAM = "eksport"
 EXPORT_FORMATS = ("csv", "xlsx")
 PAGE_SIZES = (25, 50, 100)
-#: Above this many matches a filter set's ``for_many_matches`` (if it has one) reads the page.
-MANY_MATCHES = 2000
 #: Rows fetched per round trip while exporting (one query, read in chunks).
 EXPORT_CHUNK_SIZE = 2000
 #: Cells starting with these are formulas to a spreadsheet (CSV injection); they get a quote.
@@ -301,17 +299,6 @@ class Listing:
         past the end the last (Django's ``get_page``)."""
         if self._page is None:
             paginator = Paginator(self.queryset, self.page_size)
-            many = getattr(self.filterset, "for_many_matches", None)
-            if many is not None and paginator.count > MANY_MATCHES:
-                # A filter set may read a page of many matches another way (same rows, same
-                # order): CaseFilter's search walks the sort's index instead of collecting
-                # every match first.
-                queryset = many()
-                if queryset is not None:
-                    count = paginator.count
-                    queryset = self.spec.order(queryset, self.sort)[0]
-                    paginator = Paginator(queryset, self.page_size)
-                    paginator.count = count  # a cached_property: not counted twice
             page = paginator.get_page(self.params.get(PAGE_PARAM))
             if self.spec.deep_pages_by_id and page.number > 1:
                 page.object_list = self._rows_by_id(page)
