@@ -247,9 +247,11 @@ def settle(
     report = SettleReport(on=on)
     targets = creditor_ids if creditor_ids is not None else settlement_due_creditor_ids(on=on)
     size = batch_size or SETTLE_BATCH_SIZE
-    for batch in _chunks(list(targets), size):
+    batches = list(_chunks(list(targets), size))
+    for number, batch in enumerate(batches):
+        if number:  # before each further batch (the plans of the first are made fresh)
+            _refresh_plans_as_tables_grow()
         settle_batch(creditor_ids=batch, on=on, report=report)
-        _refresh_plans_as_tables_grow()
     if render_statements:
         statements_render_missing(report=report)
     return report
