@@ -51,6 +51,7 @@ from collections_cases.services.interest import (
     principals_from,
 )
 from collections_cases.signals import cases_changed
+from creditors.models import Creditor
 from kravia_web.crashpoints import crash_point
 from kravia_web.money import to_ore
 
@@ -127,12 +128,17 @@ def _lock_batch(ids: list[int], on: date) -> list[CollectionCase]:
     """The batch's cases that are still due, locked (skipping those another run holds)."""
     skip_locked = connection.features.has_select_for_update_skip_locked
     of = ("self",) if connection.features.has_select_for_update_of else ()
-    return list(
+    cases = list(
         CollectionCase.objects.select_for_update(skip_locked=skip_locked, of=of)
-        .select_related("debtor", "creditor")
+        .select_related("debtor")
         .filter(d.due_q(on), pk__in=ids)
         .order_by("pk")
     )
+    # A creditor has many cases: each loaded once (not once per case by a join)
+    creditors = Creditor.objects.in_bulk({case.creditor_id for case in cases})
+    for case in cases:
+        case.creditor = creditors[case.creditor_id]
+    return cases
 
 
 def _load(cases: list[CollectionCase]) -> dict[int, CaseFacts]:
