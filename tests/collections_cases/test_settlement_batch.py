@@ -351,3 +351,19 @@ def _a_settlement(creditor):
         vat_percent=Decimal("25"),
         **{name: Decimal("1.00") for name in services.MONEY_FIELDS},
     )
+
+
+def test_plans_of_the_foreign_key_checks_are_refreshed_between_batches(monkeypatch):
+    """PostgreSQL: ANALYZE of the settlement tables before a further batch when they grew (the
+    kept plans of the deferred checks were made for nearly empty tables)."""
+    creditor_ids = _creditors_with_cases(3, 2)
+    monkeypatch.setattr(services, "_planned_sizes", {})
+
+    with CaptureQueriesContext(connection) as queries:
+        services.settle(on=SETTLE, creditor_ids=creditor_ids, render_statements=False, batch_size=1)
+
+    analyzed = [q["sql"] for q in queries if q["sql"].startswith("ANALYZE")]
+    if connection.vendor == "postgresql":
+        assert analyzed and "collections_cases_settlementline" in analyzed[0]
+    else:
+        assert analyzed == []
