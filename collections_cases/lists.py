@@ -31,6 +31,7 @@ CASE_LIST = ListSpec(
     filterset_class=CaseFilter,
     default_sort="next_action",
     deep_pages_by_id=True,
+    static_filters=True,
     columns=(
         Column("number", _("Saksnummer"), sort=("number",), nullable=False),
         Column("debtor", _("Skyldner"), sort=("debtor__name",), nullable=False),

@@ -15,6 +15,7 @@ from django import forms as django_forms
 from django.contrib import messages
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_POST
@@ -64,6 +65,7 @@ def case_list(request):
             "listing": listing,
             "page": listing.page,
             "rows": page_selectors.case_page_rows(listing.page.object_list),
+            "filters": listing.filters_html(reset_url=reverse("case_list")),
         },
     )
 

@@ -11,6 +11,7 @@ from collections_cases import filters
 from collections_cases.lists import CASE_LIST
 from collections_cases.models import CollectionCase, LedgerEntry
 from collections_cases.page_selectors import case_page_list
+from kravia_web import listing
 from tests.collections_cases.factories import CollectionCaseFactory, LedgerEntryFactory
 from tests.collections_cases.factories_pages import open_case
 
@@ -106,3 +107,25 @@ def test_a_search_with_many_matches_shows_the_same_page_read_the_other_way(
     assert rows == [row.number for row in few.context["rows"]]
     assert len(rows) == (25 if side == 1 else 5)
     assert many.context["page"].paginator.count == few.context["page"].paginator.count == 30
+
+
+def test_the_filter_form_is_kept_per_query_string(creditor, logged_in_client):
+    CollectionCaseFactory(debtor__creditor=creditor, debtor__name="Ola Nordmann")
+    listing._FILTERS_HTML.clear()
+    queries = [{}, {"q": "Ola"}, {"q": "Kari", "status": "active"}, {"balance_min": "x"}]
+
+    first = [logged_in_client.get("/saker/", q).content.decode() for q in queries]
+    again = [logged_in_client.get("/saker/", q).content.decode() for q in queries]
+    object.__setattr__(CASE_LIST, "static_filters", False)  # rendered every time
+    try:
+        fresh = [logged_in_client.get("/saker/", q).content.decode() for q in queries]
+    finally:
+        object.__setattr__(CASE_LIST, "static_filters", True)
+
+    def form(html):
+        return html[html.index('<form method="get" class="card filters"') :].split("</form>")[0]
+
+    assert len(listing._FILTERS_HTML) == len(queries)
+    assert [form(h) for h in first] == [form(h) for h in again] == [form(h) for h in fresh]
+    assert 'value="Kari"' in form(first[2]) and 'value="Ola"' not in form(first[2])
+    assert "has-error" in form(first[3]) and "has-error" not in form(first[1])
