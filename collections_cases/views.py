@@ -15,9 +15,11 @@ from django import forms as django_forms
 from django.contrib import messages
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils.safestring import mark_safe
+from django.utils.translation import get_language, gettext_lazy, ngettext
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_POST
 
 from collections_cases import forms, lists, page_selectors
@@ -155,11 +157,30 @@ def _action_form(action: str, breakdown: dict, data=None) -> django_forms.Form:
     return form_class(data, **kwargs)
 
 
+#: ``form_fields.html`` of each unbound action form, per language (see ``_fields_html``).
+_FIELDS_HTML: dict[tuple[str, str], str] = {}
+
+
+def _fields_html(action: str, form: django_forms.Form) -> str | None:
+    """The fields of an unbound action form as HTML. Unbound, they depend on nothing but the
+    form's class, its prefix (the action) and the language — no case data, no amounts — so
+    they are rendered once per process: the widgets were a large part of the case page's
+    CPU (docs/performance.md). A bound form (a POST with errors) is rendered as usual."""
+    if form.is_bound:
+        return None
+    key = (action, get_language() or "")
+    html = _FIELDS_HTML.get(key)
+    if html is None:
+        html = _FIELDS_HTML[key] = render_to_string("form_fields.html", {"fields": form})
+    return mark_safe(html)  # noqa: S308  (rendered by the template engine, escaped there)
+
+
 def _render_case(request, case: CollectionCase, *, bound: dict | None = None):
     breakdown = page_selectors.case_breakdown(case)
     allowed = page_selectors.case_allowed_actions(case)
     action_forms = {action: _action_form(action, breakdown) for action in allowed}
     action_forms.update(bound or {})
+    fields_html = {action: _fields_html(action, form) for action, form in action_forms.items()}
     return render(
         request,
         "collections_cases/case_detail.html",
@@ -170,6 +191,7 @@ def _render_case(request, case: CollectionCase, *, bound: dict | None = None):
             "letters": page_selectors.case_letters(case),
             "events": page_selectors.case_timeline(case),
             "forms": action_forms,
+            "fields_html": fields_html,
         },
     )
 
