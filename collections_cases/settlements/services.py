@@ -247,7 +247,7 @@ def settle(
     report = SettleReport(on=on)
     targets = creditor_ids if creditor_ids is not None else settlement_due_creditor_ids(on=on)
     size = batch_size or SETTLE_BATCH_SIZE
-    batches = list(_chunks(list(targets), size))
+    batches = list(_chunks(list(dict.fromkeys(targets)), size))  # each creditor once
     for number, batch in enumerate(batches):
         if number:  # before each further batch (the plans of the first are made fresh)
             _refresh_plans_as_tables_grow()
