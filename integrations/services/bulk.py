@@ -155,14 +155,10 @@ def pks_by_key(model: type[Model], *, creditor_id: int, key: str, values, connec
         f"WHERE {_qn(model._meta.get_field('creditor').column)} = %s "
         f"AND {column} = ANY(%s::{field.db_type(connection)}[])"
     )
+    if field.get_internal_type() == "UUIDField":
+        values = [str(v) for v in values]
     with connection.cursor() as cursor:
-        cursor.execute(
-            sql,
-            [
-                creditor_id,
-                [str(v) if field.get_internal_type() == "UUIDField" else v for v in values],
-            ],
-        )
+        cursor.execute(sql, [creditor_id, list(values)])
         return dict(cursor.fetchall())
 
 
@@ -199,8 +195,8 @@ def commit_without_waiting(connection=None) -> None:
     For a page of a big sync only: a crash of PostgreSQL may lose the last few pages' writes
     (within ``wal_writer_delay``), never half of one, and the cursor still points before them,
     because moving it is an ordinary commit later on, and an ordinary commit waits for all the
-    WAL before it. The next run re-reads those pages; the upsert makes that harmless. Saves a
-    disk flush per 5 000 rows (a third of a second a page on a busy machine).
+    WAL before it. The next run re-reads those pages; the upsert makes that harmless. Saves
+    waiting for a disk flush per 5 000 rows.
     """
     connection = connection or default_connection
     # Only in the outermost block: SET LOCAL lasts to the end of the whole transaction, and a
@@ -211,8 +207,10 @@ def commit_without_waiting(connection=None) -> None:
 
 
 def analyze(*models: type[Model], connection=None) -> None:
-    """Refresh the planner's statistics after a large first load: tables analysed while (nearly)
-    empty make PostgreSQL plan lookups by creditor as scans until autovacuum catches up."""
+    """Refresh the planner's statistics after a large first load: until then PostgreSQL
+    estimates the new creditor's rows from statistics taken when it had none (one row), and
+    plans the next steps' and the pages' queries by creditor for that, until autovacuum gets
+    round to the table."""
     connection = connection or default_connection
     with connection.cursor() as cursor:
         for model in models:

@@ -5,12 +5,13 @@ chart of accounts, released invoices → cases (:mod:`.sync_cases`), matched ite
 (:mod:`.sync_matches`), then delivers the outbox (:mod:`.outbox`) with the same client.
 
 Claim → call → record: every step fetches from PoGo first, outside any transaction, then
-writes in short transactions. Writes are bulk (one query per batch, not per row). Customers
-and invoices are streamed: a page's rows are read, then written in one short transaction, then
-the next page is read, so a big company's rows are never all in memory; the cursor moves only
-after the last page (a failure half-way re-reads from the old cursor, and the upserts make the
-re-read rows a no-op). A record we
-cannot take is skipped, with its reason in the ``SyncRun``; the rest still syncs. A cursor is
+writes in short transactions. Writes are bulk (one query per batch, not per row; on PostgreSQL
+a page is one ``COPY`` and one ``INSERT … ON CONFLICT``, :mod:`.bulk`). Customers and invoices
+are streamed: a page's rows are read, then written in one short transaction while a second
+thread reads the next page (the transaction never waits for PoGo), so a big company's rows are
+never all in memory; the cursor moves only after the last page (a failure half-way re-reads
+from the old cursor, and the upserts make the re-read rows a no-op). A record we cannot take
+is skipped, with its reason in the ``SyncRun``; the rest still syncs. A cursor is
 the time its last read began less an overlap window (PoGo's exclusive ``…GreaterThan``
 filters read from a replica that may lag): the few rows re-read each time are harmless,
 since the upserts change nothing when nothing changed.

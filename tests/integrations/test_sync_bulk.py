@@ -11,7 +11,7 @@ from decimal import Decimal
 
 import pytest
 import time_machine
-from django.db import connection
+from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
@@ -310,3 +310,31 @@ def test_the_quick_org_number_check_agrees_with_the_full_one():
     for value in values:
         assert sync._org_number(value) == org_number_or_blank(value), value
     assert sync._org_number("923609016") == "923609016"
+
+
+def synchronous_commit() -> str:
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW synchronous_commit")
+        return cursor.fetchone()[0]
+
+
+@pg_only
+def test_page_commits_do_not_wait_for_the_wal_but_nothing_else_changes(go, monkeypatch):  # noqa: F811
+    seen = []
+    original = sync.upsert
+
+    def spy(model, **kw):
+        seen.append(synchronous_commit())
+        return original(model, **kw)
+
+    monkeypatch.setattr(sync, "upsert", spy)
+    go.invoice(go.customer())
+
+    go.sync()
+
+    assert seen == ["off", "off"]  # the customers' page, the invoices' page
+    assert synchronous_commit() == "on"  # SET LOCAL: the cursor's and the run's commits wait
+    with transaction.atomic():  # a caller's own transaction is never made less durable
+        with transaction.atomic():
+            bulk.commit_without_waiting()
+        assert synchronous_commit() == "on"
