@@ -29,8 +29,8 @@ pg_only = pytest.mark.skipif(
 )
 
 T0 = dt.datetime(2026, 3, 1, 12, 0, tzinfo=dt.UTC)
-#: Text that COPY's format must escape, and text that looks like its NULL marker.
-AWKWARD = "Back\\slash \\N og\ttab\nlinje\r æøå «»"
+#: Text that COPY's CSV and text formats must quote or escape, and text like their NULL markers.
+AWKWARD = 'Back\\slash \\N og\ttab\nlinje\r æøå «» "sitat", komma; \'apostrof\' ""'
 
 
 def debtor_values(n: int, **changes) -> dict:
