@@ -338,3 +338,16 @@ def test_page_commits_do_not_wait_for_the_wal_but_nothing_else_changes(go, monke
         with transaction.atomic():
             bulk.commit_without_waiting()
         assert synchronous_commit() == "on"
+
+
+@pg_only
+@pytest.mark.django_db
+def test_analyze_refreshes_the_planners_row_count():
+    creditor = CreditorFactory()
+    sync.upsert(Debtor, creditor=creditor, key="pogo_id", rows=debtor_rows(50), now=T0)
+
+    bulk.analyze(Debtor)
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT reltuples FROM pg_class WHERE relname = %s", [Debtor._meta.db_table])
+        assert cursor.fetchone()[0] >= 50
