@@ -56,6 +56,38 @@ UPDATE {CASE} SET
 """  # noqa: S608
 
 
+POSTGRESQL_RECOMPUTE = f"""
+UPDATE {CASE} AS c
+   SET stored_balance = COALESCE(d.balance, 0),
+       stored_principal = COALESCE(d.principal, 0),
+       stored_paid = COALESCE(d.paid, 0)
+  FROM {CASE} AS k
+  LEFT JOIN (
+      SELECT case_id,
+             SUM(amount) AS balance,
+             SUM(amount) FILTER (WHERE kind = 'principal') AS principal,
+             SUM(amount) FILTER (WHERE kind IN {PAID_KINDS}) AS paid
+        FROM {LEDGER} GROUP BY case_id
+  ) AS d ON d.case_id = k.id
+ WHERE c.id = k.id
+   AND (c.stored_balance, c.stored_principal, c.stored_paid)
+       IS DISTINCT FROM (COALESCE(d.balance, 0), COALESCE(d.principal, 0), COALESCE(d.paid, 0))
+"""  # noqa: S608
+
+
+def ledger_totals_recompute(*, using: str = "default") -> int:
+    """Set every case's stored totals from its ledger; returns the cases corrected. The
+    triggers keep them; this is for after writes that bypass them — ``loaddata`` of a dump
+    that holds the totals *and* the entries (the entries' triggers add them again), or a
+    session with triggers disabled."""
+    connection = connections[using]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            POSTGRESQL_RECOMPUTE if connection.vendor == "postgresql" else SQLITE_RECOMPUTE
+        )
+        return cursor.rowcount
+
+
 def _tables(connection) -> set[str]:
     with connection.cursor() as cursor:
         return set(connection.introspection.table_names(cursor))

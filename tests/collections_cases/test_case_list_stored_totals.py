@@ -12,6 +12,7 @@ from django.db import connection
 from django.db.models import Q, Sum
 from django.utils import timezone
 
+from collections_cases.ledger_totals import ledger_totals_recompute
 from collections_cases.models import CollectionCase, LedgerEntry
 from collections_cases.payments import services as payments
 from collections_cases.services import cases as case_services
@@ -139,3 +140,22 @@ def test_many_small_amounts_stay_exact_to_the_ore(creditor):
     )
     assert stored(case.pk) == (Decimal("5.10"), Decimal("0.10"), Decimal("0.00"))
     assert_every_case_consistent()
+
+
+def test_the_totals_can_be_recomputed_from_the_ledger(creditor):
+    """After writes that bypass the triggers (e.g. ``loaddata`` of a dump holding both the
+    totals and the entries), ``ledger_totals_recompute`` sets them from the ledger."""
+    case = open_case(creditor, amounts=("1000.00",))
+    LedgerEntryFactory(case=case, kind=Kind.PAYMENT, amount=Decimal("-250.50"))
+    untouched = open_case(creditor, amounts=("10.00",))
+    CollectionCase.objects.filter(pk=case.pk).update(
+        stored_balance=Decimal("1"), stored_principal=Decimal("2"), stored_paid=Decimal("3")
+    )
+
+    corrected = ledger_totals_recompute()
+
+    assert stored(case.pk) == (Decimal("749.50"), Decimal("1000.00"), Decimal("-250.50"))
+    assert stored(untouched.pk) == (Decimal("10.00"), Decimal("10.00"), Decimal("0.00"))
+    assert_every_case_consistent()
+    if connection.vendor == "postgresql":
+        assert corrected == 1  # only what was wrong is written
