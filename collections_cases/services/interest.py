@@ -111,6 +111,15 @@ def accruals_from(
     return accruals
 
 
+def accrual_description(accrual: InvoiceAccrual, *, on: date) -> str:
+    """The text of one accrual's ``interest`` ledger entry."""
+    return _("Forsinkelsesrente faktura %(number)s, %(start)s–%(end)s") % {
+        "number": accrual.invoice.invoice_no,
+        "start": accrual.accrued_until.strftime("%d.%m.%Y"),
+        "end": on.strftime("%d.%m.%Y"),
+    }
+
+
 def accrual_entry(case: CollectionCase, accrual: InvoiceAccrual, *, on: date) -> LedgerEntry:
     """The (unsaved) ``interest`` ledger entry of one accrual."""
     return LedgerEntry(
@@ -119,12 +128,7 @@ def accrual_entry(case: CollectionCase, accrual: InvoiceAccrual, *, on: date) ->
         kind=LedgerEntry.Kind.INTEREST,
         amount=accrual.amount,
         booked_on=on,
-        description=_("Forsinkelsesrente faktura %(number)s, %(start)s–%(end)s")
-        % {
-            "number": accrual.invoice.invoice_no,
-            "start": accrual.accrued_until.strftime("%d.%m.%Y"),
-            "end": on.strftime("%d.%m.%Y"),
-        },
+        description=accrual_description(accrual, on=on),
     )
 
 
