@@ -16,6 +16,7 @@ from collections_cases.ledger_totals import ledger_totals_recompute
 from collections_cases.models import CollectionCase, LedgerEntry
 from collections_cases.payments import services as payments
 from collections_cases.services import cases as case_services
+from collections_cases.services import dunning
 from collections_cases.services.credit_notes import case_register_credit_note
 from tests.collections_cases import dunning_support
 from tests.collections_cases.factories import LedgerEntryFactory
@@ -90,13 +91,21 @@ def test_every_write_path_keeps_the_stored_totals(creditor, user):
     assert stored(other.pk) == (Decimal("124.96"), Decimal("99.99"), Decimal("-0.03"))
 
 
-def test_the_dunning_run_keeps_the_stored_totals():
+@pytest.mark.parametrize("run", [dunning.dunning_run, dunning.dunning_run_per_case])
+def test_the_dunning_run_keeps_the_stored_totals(run):
+    """The batched run (on PostgreSQL one INSERT … SELECT FROM unnest per batch) and the
+    per-case run alike."""
     due = dt.date(2026, 3, 2)
-    case = dunning_support.open_case(opened_on=due + dt.timedelta(days=1), due=due)
+    cases = [
+        dunning_support.open_case(opened_on=due + dt.timedelta(days=1), due=due, amount=amount)
+        for amount in ("10000.00", "2500.55", "99.99")
+    ]
     for days in (5, 20, 40):  # inkassovarsel, then fees and interest as the steps come
-        dunning_support.run(due + dt.timedelta(days=days))
+        day = due + dt.timedelta(days=days)
+        with dunning_support.on_day(day):
+            run(on=day)
 
-    assert LedgerEntry.objects.filter(case=case).exclude(kind=Kind.PRINCIPAL).exists()
+    assert LedgerEntry.objects.filter(case__in=cases).exclude(kind=Kind.PRINCIPAL).exists()
     assert_every_case_consistent()
 
 
