@@ -537,50 +537,67 @@ def _queue_deliveries(ids: list[int]) -> None:
 
 
 def _insert(model, columns: tuple[str, ...], rows: list[tuple], *, returning: str = "") -> dict:
-    """Insert ``rows`` (tuples of the ``columns`` attnames' values; the model's other fields
-    get their defaults, evaluated once for all) with one ``INSERT … SELECT FROM
-    unnest(column arrays)`` (PostgreSQL); returns ``{row's returning value: new pk}``."""
+    """Insert ``rows`` (tuples of the ``columns`` attnames' values) with one ``INSERT …
+    SELECT FROM unnest(column arrays)`` (PostgreSQL); the model's other fields get their
+    defaults, evaluated once and sent once for all rows. Returns ``{row's returning value:
+    new pk}``."""
     if not rows:
         return {}
-    by_attname = {f.attname: f for f in model._meta.concrete_fields}
-    now = timezone.now()
+    fields = {f.attname: f for f in model._meta.concrete_fields}
+    quote = connection.ops.quote_name
     names, arrays, casts = [], [], []
-    for model_field in model._meta.concrete_fields:
-        if model_field.primary_key:
-            continue
-        if model_field.attname in columns:
-            index = columns.index(model_field.attname)
-            values = [row[index] for row in rows]
-        elif getattr(model_field, "auto_now", False) or getattr(model_field, "auto_now_add", False):
-            values = [now] * len(rows)
-        else:
-            value = model_field.get_default()
-            if not isinstance(model_field, JSONField):
-                value = model_field.get_db_prep_save(value, connection)
-            values = [value] * len(rows)
+    for index, attname in enumerate(columns):
+        model_field = fields[attname]
+        values = [row[index] for row in rows]
         if isinstance(model_field, JSONField):
             encoder = model_field.encoder
             values = [None if v is None else json.dumps(v, cls=encoder) for v in values]
-        db_type = model_field.db_type(connection)
-        if db_type.startswith("varchar"):
-            db_type = "text"  # too long a value fails, as in bulk_create (a cast would cut it)
-        names.append(connection.ops.quote_name(model_field.column))
+        names.append(quote(model_field.column))
         arrays.append(_pg_array(values))
-        casts.append(f"%s::{db_type}[]")
-    table = connection.ops.quote_name(model._meta.db_table)
-    sql = f"INSERT INTO {table} ({', '.join(names)}) SELECT * FROM unnest({', '.join(casts)})"  # noqa: S608 (names from the model)
+        casts.append(f"%s::{_cast_type(model_field)}[]")
+    now = timezone.now()
+    constants, constant_casts = [], []
+    for model_field in model._meta.concrete_fields:
+        if model_field.primary_key or model_field.attname in columns:
+            continue
+        if getattr(model_field, "auto_now", False) or getattr(model_field, "auto_now_add", False):
+            value = now
+        elif isinstance(model_field, JSONField):
+            value = json.dumps(model_field.get_default(), cls=model_field.encoder)
+        else:
+            value = model_field.get_db_prep_save(model_field.get_default(), connection)
+        names.append(quote(model_field.column))
+        constants.append(value)
+        constant_casts.append(f", %s::{_cast_type(model_field)}")
+    aliases = ", ".join(f"c{i}" for i in range(len(columns)))
+    sql = (
+        f"INSERT INTO {quote(model._meta.db_table)} ({', '.join(names)}) "  # noqa: S608 (names from the model)
+        f"SELECT v.*{''.join(constant_casts)} FROM unnest({', '.join(casts)}) AS v({aliases})"
+    )
     if returning:
-        pk = connection.ops.quote_name(model._meta.pk.column)
-        sql += f" RETURNING {connection.ops.quote_name(by_attname[returning].column)}, {pk}"
+        sql += f" RETURNING {quote(fields[returning].column)}, {quote(model._meta.pk.column)}"
     with connection.cursor() as cursor:
-        cursor.execute(sql, arrays)
+        cursor.execute(sql, [*constants, *arrays])
         return dict(cursor.fetchall()) if returning else {}
+
+
+def _cast_type(model_field) -> str:
+    db_type = model_field.db_type(connection)
+    # text, not varchar(n): too long a value fails, as in bulk_create (a cast would cut it)
+    return "text" if db_type.startswith("varchar") else db_type
 
 
 def _pg_array(values: list) -> str:
     """A PostgreSQL array literal (``'{1,"a b",NULL}'``): one string constant the server
     reads with ``array_in`` (psycopg2 sends a list as ``ARRAY[…]``, one constant per
     element, which the server takes far longer to parse)."""
+    types = set(map(type, values))
+    if types <= {int, Decimal}:
+        return "{" + ",".join(map(str, values)) + "}"
+    if types <= {date}:
+        return "{" + ",".join([value.isoformat() for value in values]) + "}"
+    if types <= {str}:
+        return "{" + ",".join([_pg_text(value) for value in values]) + "}"
     items = []
     for value in values:
         if value is None:
@@ -590,9 +607,12 @@ def _pg_array(values: list) -> str:
         elif isinstance(value, int | Decimal):
             items.append(str(value))
         else:
-            text = value.isoformat() if isinstance(value, date) else str(value)
-            items.append('"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"')
+            items.append(_pg_text(value.isoformat() if isinstance(value, date) else str(value)))
     return "{" + ",".join(items) + "}"
+
+
+def _pg_text(text: str) -> str:
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
 def _update_cases(plans: list[Plan]) -> None:
@@ -619,8 +639,7 @@ def _update_cases(plans: list[Plan]) -> None:
         arrays.append(
             _pg_array([model_field.get_db_prep_save(v, connection) for v in columns[name]])
         )
-        db_type = model_field.db_type(connection)
-        casts.append(f"%s::{'text' if db_type.startswith('varchar') else db_type}[]")
+        casts.append(f"%s::{_cast_type(model_field)}[]")
     table = connection.ops.quote_name(meta.db_table)
     aliases = ", ".join(
         ["id", *(connection.ops.quote_name(meta.get_field(n).column) for n in fields)]
