@@ -4,8 +4,8 @@ balances and counts are annotations, related rows come with ``select_related``."
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from decimal import Decimal
+from typing import TypedDict
 
 from django.db.models import Count, F, Prefetch, Q, QuerySet, Sum
 from django.db.models.functions import Coalesce
@@ -61,12 +61,12 @@ def case_page_list(*, user, creditor: Creditor) -> QuerySet[CollectionCase]:
     )
 
 
-@dataclass(frozen=True)
-class CaseRow:
+class CaseRow(TypedDict):
     """One row of the Saker table with every value already turned into display text: the
     table renders 50 of them per page, and doing the choice labels, dates and amounts here
     (each label translated once per page, not once per cell) keeps the template one plain
-    loop (docs/performance.md)."""
+    loop (docs/performance.md). A dict: the template engine tries ``row[key]`` before
+    ``getattr``, and an object would raise and catch an error for every cell."""
 
     url: str
     number: str
