@@ -15,7 +15,7 @@ from creditors.models import Debtor
 from kravia_web.listing import ListFilterSet
 
 SEARCH_MAX_LENGTH = 100
-#: A Saker search matching at most this many cases (of any creditor) filters by their ids.
+#: A Saker search matching at most this many cases (of the creditor) filters by their ids.
 SEARCH_IDS_MAX = 2000
 
 DEBTOR_TYPES = [("person", _("Privatperson")), ("business", _("Næringsdrivende"))]
@@ -110,6 +110,11 @@ class CaseFilter(_DebtorTypeMixin, ListFilterSet):
         model = CollectionCase
         fields: list[str] = []
 
+    def __init__(self, *args, creditor=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        #: The creditor whose cases are listed: the search's id lookups stay within it.
+        self.creditor = creditor
+
     def search(self, queryset, name, value):
         """Case number (part of it), KID, debtor name or org number; a whole number may also
         be one of the case's invoice numbers.
@@ -126,12 +131,16 @@ class CaseFilter(_DebtorTypeMixin, ListFilterSet):
             return queryset
         digits = _digits(term)
         whole_number = digits.isdigit() and len(digits) <= 18
-        invoice_cases = (
-            Invoice.objects.order_by()
-            .filter(invoice_no=int(digits) if whole_number else 0, case__isnull=False)
-            .values("case_id")
-        )
+        invoice_cases = None
+        if whole_number:
+            invoice_cases = (
+                Invoice.objects.order_by()
+                .filter(invoice_no=int(digits), case__isnull=False)
+                .values("case_id")
+            )
         cases = CollectionCase.objects.order_by()
+        if self.creditor is not None:
+            cases = cases.filter(creditor=self.creditor)
         lookups = [
             cases.filter(number__icontains=term),
             cases.filter(
@@ -142,7 +151,7 @@ class CaseFilter(_DebtorTypeMixin, ListFilterSet):
                 debtor__in=Debtor.objects.order_by().filter(org_number=digits).values("pk")
             ),
         ]
-        if whole_number:
+        if invoice_cases is not None:
             lookups.append(cases.filter(pk__in=invoice_cases))
         first, *rest = (lookup.values_list("pk", flat=True) for lookup in lookups)
         ids = set(first.union(*rest, all=True)[: SEARCH_IDS_MAX + 1])
@@ -154,7 +163,7 @@ class CaseFilter(_DebtorTypeMixin, ListFilterSet):
             | Q(kid=digits)
             | Q(debtor__org_number=digits)
         )
-        if whole_number:
+        if invoice_cases is not None:
             match |= Q(pk__in=invoice_cases)
         return queryset.filter(match)
 

@@ -56,6 +56,7 @@ def case_list(request):
         request,
         spec=lists.CASE_LIST,
         queryset=page_selectors.case_page_list(user=request.user, creditor=creditor),
+        filter_kwargs={"creditor": creditor},
     )
     if listing.export_format:
         return listing.export_response()

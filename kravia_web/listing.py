@@ -425,15 +425,19 @@ def _without_empty(query: QueryDict) -> QueryDict:
     return params
 
 
-def list_from_request(request, *, spec: ListSpec, queryset: QuerySet) -> Listing:
+def list_from_request(
+    request, *, spec: ListSpec, queryset: QuerySet, filter_kwargs: dict | None = None
+) -> Listing:
     """Filter, sort and page ``queryset`` (already scoped by a selector) from the request's
-    query string."""
+    query string. ``filter_kwargs`` go to the filter set (e.g. the scope it searches in)."""
     # Empty fields (every filter the form submits unset) mean nothing: drop them, so links
     # and exports carry only what narrows the list.
     params = _without_empty(request.GET)
     filterset = None
     if spec.filterset_class is not None:
-        filterset = spec.filterset_class(params or None, queryset=queryset, request=request)
+        filterset = spec.filterset_class(
+            params or None, queryset=queryset, request=request, **(filter_kwargs or {})
+        )
         queryset = filterset.qs
     ordered, sort = spec.order(queryset, params.get(SORT_PARAM))
     export_format = params.get(EXPORT_PARAM)

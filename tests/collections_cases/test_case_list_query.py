@@ -129,3 +129,15 @@ def test_the_filter_form_is_kept_per_query_string(creditor, logged_in_client):
     assert [form(h) for h in first] == [form(h) for h in again] == [form(h) for h in fresh]
     assert 'value="Kari"' in form(first[2]) and 'value="Ola"' not in form(first[2])
     assert "has-error" in form(first[3]) and "has-error" not in form(first[1])
+
+
+def test_the_search_counts_only_the_creditors_own_matches(creditor, logged_in_client, monkeypatch):
+    mine = [CollectionCaseFactory(debtor__creditor=creditor, debtor__name="Ola Nordmann")]
+    for _ in range(6):  # another creditor's namesakes do not make the search "many"
+        CollectionCaseFactory(debtor__name="Ola Nordmann")
+    monkeypatch.setattr(filters, "SEARCH_IDS_MAX", 5)
+
+    response = logged_in_client.get("/saker/", {"q": "nordmann"})
+
+    assert "LIKE" not in str(response.context["page"].paginator.object_list.query)
+    assert [row["number"] for row in response.context["rows"]] == [c.number for c in mine]
