@@ -88,8 +88,10 @@ salær is a collection cost and follows the rules above.
 from __future__ import annotations
 
 import logging
+import threading
 from collections import Counter
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
@@ -98,8 +100,7 @@ from django.conf import settings
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Q, QuerySet, Sum
 from django.utils import translation
-from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext, gettext_lazy
 
 from collections_cases import rules
 from collections_cases.models import CaseEvent, CollectionCase, LedgerEntry, Letter
@@ -110,6 +111,34 @@ from kravia_web.crashpoints import crash_point
 from kravia_web.money import format_nok, to_ore
 
 logger = logging.getLogger(__name__)
+
+_texts = threading.local()
+
+
+def _(message: str) -> str:
+    """``gettext``, remembered while a batch plans its steps (:func:`texts_remembered`): the
+    same few messages are translated for every case, and each lookup of the active language
+    costs more than the rest of the message."""
+    memo = getattr(_texts, "memo", None)
+    if memo is None:
+        return gettext(message)
+    text = memo.get(message)
+    if text is None:
+        text = memo[message] = gettext(message)
+    return text
+
+
+@contextmanager
+def texts_remembered(memo: dict):
+    """Within the block, :func:`_` remembers its translations in ``memo`` (one batch's: no
+    language changes inside the block)."""
+    previous = getattr(_texts, "memo", None)
+    _texts.memo = memo
+    try:
+        yield
+    finally:
+        _texts.memo = previous
+
 
 Status = CollectionCase.Status
 Stage = CollectionCase.Stage

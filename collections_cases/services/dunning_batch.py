@@ -37,7 +37,6 @@ from decimal import Decimal
 from django.db import connection, transaction
 from django.db.models import JSONField, Max, Sum
 from django.utils import timezone
-from django.utils.translation import gettext as _
 
 from collections_cases import rules
 from collections_cases.models import (
@@ -52,6 +51,7 @@ from collections_cases.selectors import PRINCIPAL_KINDS
 from collections_cases.services import cases as case_services
 from collections_cases.services import dunning as d
 from collections_cases.services.delivery import debtor_channel, delivery_create_for_letters
+from collections_cases.services.dunning import _  # gettext, remembered per batch
 from collections_cases.services.interest import (
     accrual_description,
     accruals_from,
@@ -686,9 +686,11 @@ def _step_batch(ids: list[int], on: date, result: d.DunningResult) -> None:
         return
     facts = _load(cases)
     plans = []
+    texts = {}  # the batch's translations (one language)
     for case in cases:
         try:
-            plan = plan_step(facts[case.pk], on)
+            with d.texts_remembered(texts):
+                plan = plan_step(facts[case.pk], on)
         except Exception as exc:  # one bad case must not stop the run
             logger.exception("Dunning: case %s failed", case.pk)
             result.errors.append((case.pk, str(exc)))

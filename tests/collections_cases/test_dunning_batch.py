@@ -14,6 +14,7 @@ from decimal import Decimal
 import pytest
 from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
+from django.utils import translation
 
 from collections_cases.delivery_tasks import deliver_letter_task
 from collections_cases.models import (
@@ -388,3 +389,25 @@ def test_a_batch_that_fails_to_write_is_done_case_by_case(
         assert LedgerEntry.objects.filter(case=case, kind=LedgerEntry.Kind.FEE).count() == 1
     assert not LedgerEntry.objects.filter(case=cases[1], kind=LedgerEntry.Kind.FEE).exists()
     assert LetterDelivery.objects.filter(letter__case__in=[cases[0], cases[2]]).count() == 2
+
+
+def test_a_batch_writes_its_texts_in_the_active_language(
+    queued, django_capture_on_commit_callbacks
+):
+    # Given: due cases, the run started in English (translations are remembered per batch)
+    cases = _due_cases(3)
+    with translation.override("en"):
+        fee_text = translation.gettext("Inkassovarselgebyr")
+    assert fee_text != "Inkassovarselgebyr"
+
+    # When
+    with django_capture_on_commit_callbacks(execute=True), on_day(OPENED):
+        with translation.override("en"):
+            result = dunning_batch.dunning_run_batched(on=OPENED, batch_size=2)
+
+    # Then: every batch's texts are English, and nothing remembered outlives the batch
+    assert result.steps == {"inkassovarsel": 3}
+    fees = LedgerEntry.objects.filter(case__in=cases, kind=LedgerEntry.Kind.FEE)
+    assert sorted(fees.values_list("description", flat=True)) == [fee_text] * 3
+    with translation.override("nb"):
+        assert dunning._("Inkassovarselgebyr") == "Inkassovarselgebyr"
