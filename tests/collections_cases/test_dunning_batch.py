@@ -411,3 +411,24 @@ def test_a_batch_writes_its_texts_in_the_active_language(
     assert sorted(fees.values_list("description", flat=True)) == [fee_text] * 3
     with translation.override("nb"):
         assert dunning._("Inkassovarselgebyr") == "Inkassovarselgebyr"
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="the unnest insert is PostgreSQL's")
+def test_the_array_insert_keeps_every_character_and_refuses_too_long_a_text():
+    from django.db import DataError
+
+    case = _due_cases(1)[0]
+    awkward = ['a "quoted", {braced} \\ back\nslash', "NULL", "", "æøå – «»", "{}", " x "]
+    rows = [(case.pk, "note", text, {"text": text, "n": [1, None]}) for text in awkward]
+
+    dunning_batch._insert(CaseEvent, ("case_id", "kind", "message", "data"), rows)
+
+    found = list(CaseEvent.objects.filter(case=case, kind="note").order_by("pk"))
+    assert [(e.message, e.data) for e in found] == [(r[2], r[3]) for r in rows]
+    assert all(e.actor_label == "" and e.at is not None for e in found)  # the defaults
+    with pytest.raises(DataError), transaction.atomic():
+        dunning_batch._insert(
+            LedgerEntry,
+            ("case_id", "kind", "amount", "booked_on", "description"),
+            [(case.pk, "fee", Decimal("1.00"), OPENED, "x" * 201)],
+        )
