@@ -25,13 +25,14 @@ from django.views.decorators.http import require_POST
 from collections_cases import forms, lists, page_selectors
 from collections_cases.models import CollectionCase
 from collections_cases.services import cases as case_services
-from creditors.selectors import ACTIVE_CREDITOR_SESSION_KEY, creditor_active_for_request
+from creditors.selectors import ACTIVE_CREDITOR_SESSION_KEY, creditor_choices_for_request
 from kravia_web.errors import ApplicationError
 from kravia_web.listing import list_from_request
 
 
 def _active_creditor(request):
-    creditor = creditor_active_for_request(request)
+    # The header's context processor reuses this read (one creditor query per page).
+    _creditors, creditor = creditor_choices_for_request(request)
     if creditor is None:
         messages.info(request, _("Legg til selskapet ditt som kreditor for å komme i gang."))
     return creditor
@@ -60,6 +61,7 @@ def case_list(request):
     )
     if listing.export_format:
         return listing.export_response()
+    rows = page_selectors.case_page_rows(listing.page.object_list)
     return render(
         request,
         "collections_cases/case_list.html",
@@ -67,7 +69,8 @@ def case_list(request):
             "creditor": creditor,
             "listing": listing,
             "page": listing.page,
-            "rows": page_selectors.case_page_rows(listing.page.object_list),
+            "rows": rows,
+            "rows_html": page_selectors.case_rows_html(rows),
             "filters": listing.filters_html(reset_url=reverse("case_list")),
         },
     )

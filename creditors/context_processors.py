@@ -1,11 +1,10 @@
-from creditors.selectors import creditor_active_for_request, creditor_list_for_user
+from creditors.selectors import creditor_choices_for_request
 
 
 def active_creditor(request):
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return {}
-    return {
-        "user_creditors": creditor_list_for_user(user=user),
-        "active_creditor": creditor_active_for_request(request),
-    }
+    # One query for both (and none when the view already asked, e.g. the Saker list).
+    creditors, active = creditor_choices_for_request(request)
+    return {"user_creditors": creditors, "active_creditor": active}

@@ -1,0 +1,92 @@
+"""The Saker table's rows are built in Python (``case_rows_html``): the same bytes as the
+template loop they replace, every value escaped."""
+
+import pytest
+from django.template import engines
+
+from collections_cases.models import CollectionCase
+from collections_cases.page_selectors import CaseRow, case_rows_html
+from tests.collections_cases.factories_pages import open_case
+
+#: The row loop ``case_list.html`` had (kept here as the reference for the same HTML).
+TEMPLATE_LOOP = """  {% for row in rows %}
+    <tr>
+      <td class="nowrap"><a href="{{ row.url }}">{{ row.number }}</a></td>
+      <td>{{ row.debtor_name }}</td>
+      <td><span class="{{ row.status_badge }}">{{ row.status_label }}</span>
+<div class="small muted">{{ row.detail_label }}</div></td>
+      <td class="amount{% if row.closed %} closed{% endif %}">{{ row.balance }}</td>
+      <td>{% if row.next_action_label %}{{ row.next_action_label }}{% if row.next_action_date %}<div class="small muted">{{ row.next_action_date }}</div>{% endif %}{% else %}<span class="muted">–</span>{% endif %}</td>
+      <td class="nowrap">{{ row.created }}</td>
+    </tr>
+  {% endfor %}
+  </tbody>"""
+
+
+def _row(**changes) -> CaseRow:
+    row = CaseRow(
+        url="/saker/7/",
+        number="K-2026-00007",
+        debtor_name="Ola Nordmann",
+        status_badge="badge ok",
+        status_label="Aktiv",
+        detail_label="Inkassovarsel",
+        closed=False,
+        balance="kr 1\u00a0234,50",
+        next_action_label="Send betalingsoppfordring",
+        next_action_date="01.12.2026",
+        created="28.11.2026",
+    )
+    row.update(changes)
+    return row
+
+
+ROWS = [
+    _row(),
+    _row(
+        debtor_name='Bakeri & Søn <AS> "Ø\'s"',
+        number="<b>1</b>",
+        url='/saker/8/?a=1&b="2"',
+        closed=True,
+        detail_label="Betalt & avsluttet",
+        balance="-kr 0,01",
+    ),
+    _row(next_action_label="", next_action_date="01.12.2026"),
+    _row(next_action_date=""),
+    _row(status_badge="badge", status_label="", detail_label=""),
+]
+
+
+def _by_template(rows) -> str:
+    return engines["django"].from_string(TEMPLATE_LOOP).render({"rows": rows})
+
+
+@pytest.mark.parametrize("rows", [ROWS, ROWS[:1], []])
+def test_rows_are_the_template_loops_bytes(rows):
+    assert "  " + case_rows_html(rows) + "\n  </tbody>" == _by_template(rows)
+
+
+def test_values_are_escaped():
+    html = case_rows_html(ROWS[1:2])
+    assert "&lt;AS&gt;" in html and "&amp;" in html and "&quot;" in html and "&#x27;" in html
+    assert "<b>" not in html and "<AS>" not in html
+
+
+@pytest.mark.django_db
+def test_the_page_shows_the_rows_of_real_cases_as_the_template_did(creditor, logged_in_client):
+    open_case(creditor)
+    open_case(creditor, amounts=("1234.50", "10.00"), needs_approval=True)
+    closing = open_case(creditor)
+    CollectionCase.objects.filter(pk=closing.pk).update(
+        status=CollectionCase.Status.CLOSED,
+        close_reason=CollectionCase.CloseReason.choices[0][0],
+        next_action="",
+        next_action_date=None,
+    )
+    response = logged_in_client.get("/saker/")
+    html = response.content.decode()
+    rows = response.context["rows"]
+    assert len(rows) == 3
+    body = html[html.index("<tbody>") + len("<tbody>\n") : html.index("</tbody>") + len("</tbody>")]
+    assert body == _by_template(rows)
+    assert {row["closed"] for row in rows} == {True, False}
