@@ -111,6 +111,10 @@ else:
     DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=60))
     DATABASES["default"].setdefault("CONN_HEALTH_CHECKS", True)
     DATABASES["default"].setdefault("OPTIONS", {}).setdefault("connect_timeout", 5)
+    # Session settings for this process's connections, e.g. "-c max_parallel_workers_per_gather=0"
+    # (set by wsgi.py/asgi.py for web processes: see there).
+    if _pg_options := env.str("DATABASE_PG_OPTIONS", default=""):
+        DATABASES["default"]["OPTIONS"].setdefault("options", _pg_options)
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "creditors.User"
