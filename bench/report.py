@@ -35,7 +35,12 @@ def table(results: dict[str, list[dict]], info: dict) -> str:
                 "Initial sync over HTTP (customers + open invoices)",
                 f"{runs[0]['rows']} rows",
                 f"{ours:.2f} s; {_median(runs, 'initial_sql')} SQL for "
-                f"{_median(runs, 'initial_requests')} requests",
+                f"{_median(runs, 'initial_requests')} requests"
+                + (
+                    f"; CPU {_median(runs, 'initial_cpu_seconds'):.1f} s"
+                    if "initial_cpu_seconds" in runs[0]
+                    else ""
+                ),
                 f"{floor:.2f} s" if floor else "–",
                 f"{ours / floor:.1f}" if floor else "–",
                 f"≤ {target:g} s (30 s × scale), RSS ≤ 400 MB, SQL O(pages)",
@@ -90,7 +95,13 @@ def table(results: dict[str, list[dict]], info: dict) -> str:
             (
                 "Daily dunning run (decide + record steps)",
                 f"{runs[0]['cases']} due cases",
-                f"{ours:.2f} s; {_median(runs, 'sql') / runs[0]['cases']:.1f} SQL/case",
+                f"{ours:.2f} s; {_median(runs, 'sql') / runs[0]['cases']:.2f} SQL/case"
+                + (
+                    f"; CPU {_median(runs, 'cpu_ms_per_case'):.2f} ms/case (Python "
+                    f"{_median(runs, 'cpu_py_s'):.1f} s + PostgreSQL {_median(runs, 'cpu_pg_s'):.1f} s)"
+                    if "cpu_ms_per_case" in runs[0]
+                    else ""
+                ),
                 f"{floor:.2f} s" if floor else "–",
                 f"{ours / floor:.2f}" if floor else "–",
                 f"≤ {target:g} s (30 s × scale)",

@@ -59,7 +59,11 @@ def count_sql():
         return execute(sql, params, many, context)
 
     def install(connection, **_kwargs):
-        connection.execute_wrappers.append(wrapper)
+        # The wrapper list belongs to Django's connection object, which outlives the database
+        # connection it opens: add it once (a reconnect would otherwise count every statement
+        # twice).
+        if wrapper not in connection.execute_wrappers:
+            connection.execute_wrappers.append(wrapper)
 
     for conn in connections.all():
         conn.execute_wrappers.append(wrapper)
@@ -139,9 +143,10 @@ def scenario_sync(args, meta):
     http.install()
     connection = PowerOfficeConnection.objects.get(creditor_id=meta["sync_creditor_id"])
     with count_sql() as sql:
-        started = time.monotonic()
+        started, cpu_started = time.monotonic(), cpu_seconds()
         run = sync_connection(connection_id=connection.pk)
         initial = time.monotonic() - started
+        initial_cpu = cpu_seconds() - cpu_started
     check(run.status == SyncRun.Status.OK, f"initial sync: {run.status} {run.errors}")
     debtors = Debtor.objects.filter(creditor_id=meta["sync_creditor_id"]).count()
     invoices = Invoice.objects.filter(creditor_id=meta["sync_creditor_id"]).count()
@@ -167,6 +172,7 @@ def scenario_sync(args, meta):
         per_resource = Counter(resource_of(path) for _m, path, _s in http.since(mark))
     return {
         "initial_seconds": initial,
+        "initial_cpu_seconds": initial_cpu,
         "initial_sql": sql["n"],
         "initial_requests": initial_requests,
         "rows": debtors + invoices,
@@ -190,7 +196,7 @@ def scenario_sync_floor(args, meta):
     size = sizes(args.scale)
     client_key = PowerOfficeConnection.objects.get(creditor_id=meta["sync_creditor_id"]).client_key
     session = requests.Session()
-    started = time.monotonic()
+    started, cpu_started = time.monotonic(), cpu_seconds()
     token = session.post(
         settings.POWEROFFICE_V2_TOKEN_URL,
         data={"grant_type": "client_credentials"},
@@ -265,9 +271,15 @@ def scenario_sync_floor(args, meta):
                 page += 1
             counts[table] = total
     seconds = time.monotonic() - started
+    cpu = cpu_seconds() - cpu_started
     check(counts["floor_customer"] == size["customers"], f"floor customers {counts}")
     check(counts["floor_invoice"] == size["invoices"], f"floor invoices {counts}")
-    return {"seconds": seconds, "rows": sum(counts.values()), "peak_rss_mb": peak_rss_mb()}
+    return {
+        "seconds": seconds,
+        "cpu_seconds": cpu,
+        "rows": sum(counts.values()),
+        "peak_rss_mb": peak_rss_mb(),
+    }
 
 
 def scenario_fanout(args, meta):
@@ -366,14 +378,38 @@ def scenario_dunning(args, meta):
 
     on = dt.date.fromisoformat(meta["on"])
     due = len(_due_ids(on))
+    from django.db import connection as _conn
+
+    def _pg_cpu():
+        with _conn.cursor() as cur:
+            cur.execute("SELECT pg_backend_pid()")
+            pid = cur.fetchone()[0]
+        try:
+            with open(f"/proc/{pid}/stat") as fh:
+                parts = fh.read().rsplit(")", 1)[1].split()
+            return (int(parts[11]) + int(parts[12])) / os.sysconf("SC_CLK_TCK")
+        except OSError:
+            return 0.0
+
+    pg0 = _pg_cpu()
     with count_sql() as sql:
-        started = time.monotonic()
+        started, cpu0 = time.monotonic(), time.process_time()
         result = dunning_run(on=on)
         seconds = time.monotonic() - started
+        cpu = time.process_time() - cpu0
+    pg = _pg_cpu() - pg0
     letters = Letter.objects.filter(sent_on=on).count()
     check(letters == due, f"dunning: {letters} letters for {due} due cases ({result.as_dict()})")
     check(not _due_ids(on), "dunning: cases still due after the run")
-    return {"seconds": seconds, "cases": due, "sql": sql["n"], "peak_rss_mb": peak_rss_mb()}
+    return {
+        "seconds": seconds,
+        "cases": due,
+        "sql": sql["n"],
+        "cpu_py_s": cpu,
+        "cpu_pg_s": pg,
+        "cpu_ms_per_case": 1000 * (cpu + pg) / max(due, 1),
+        "peak_rss_mb": peak_rss_mb(),
+    }
 
 
 def scenario_dunning_part(args, meta):
@@ -466,14 +502,22 @@ def scenario_letters(args, meta):
     letters = list(Letter.objects.filter(sent_on=on).select_related("case").order_by("pk"))
     check(len(letters) == n, f"letters: {len(letters)} != {n}")
     letter_render(letters[0])  # fonts and templates loaded once per worker process
-    started = time.monotonic()
+    started, cpu_started = time.monotonic(), time.process_time()
     total = 0
     for letter in letters:
         pdf = letter_render(letter)
         check(pdf.startswith(b"%PDF"), "letters: not a PDF")
         total += len(pdf)
     seconds = time.monotonic() - started
-    return {"seconds": seconds, "letters": n, "per_second": n / seconds, "bytes": total}
+    cpu = time.process_time() - cpu_started  # wall time is noisy on a shared 2-core machine
+    return {
+        "seconds": seconds,
+        "letters": n,
+        "per_second": n / seconds,
+        "cpu_seconds": cpu,
+        "per_cpu_second": n / cpu,
+        "bytes": total,
+    }
 
 
 def scenario_settle(args, meta):
