@@ -32,6 +32,18 @@ CASE_LIST = ListSpec(
     default_sort="next_action",
     deep_pages_by_id=True,
     static_filters=True,
+    # What page_selectors.case_page_rows reads (balance is an annotation, always read).
+    page_fields=(
+        "number",
+        "status",
+        "stage",
+        "close_reason",
+        "next_action",
+        "next_action_date",
+        "created_at",
+        "debtor",
+        "debtor__name",
+    ),
     columns=(
         Column("number", _("Saksnummer"), sort=("number",), nullable=False),
         Column("debtor", _("Skyldner"), sort=("debtor__name",), nullable=False),

@@ -2,10 +2,13 @@
 template loop they replace, every value escaped."""
 
 import pytest
+from django.db import connection
 from django.template import engines
+from django.test.utils import CaptureQueriesContext
 
 from collections_cases.models import CollectionCase
 from collections_cases.page_selectors import CaseRow, case_rows_html
+from tests.collections_cases.factories import CollectionCaseFactory
 from tests.collections_cases.factories_pages import open_case
 
 #: The row loop ``case_list.html`` had (kept here as the reference for the same HTML).
@@ -90,3 +93,22 @@ def test_the_page_shows_the_rows_of_real_cases_as_the_template_did(creditor, log
     body = html[html.index("<tbody>") + len("<tbody>\n") : html.index("</tbody>") + len("</tbody>")]
     assert body == _by_template(rows)
     assert {row["closed"] for row in rows} == {True, False}
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("side", ["1", "2"])
+def test_the_page_reads_only_the_fields_its_rows_show(creditor, logged_in_client, side):
+    CollectionCaseFactory.create_batch(27, creditor=creditor)
+    with CaptureQueriesContext(connection) as queries:
+        response = logged_in_client.get(f"/saker/?per_side=25&side={side}")
+    rows_sql = [
+        q["sql"]
+        for q in queries
+        if q["sql"].startswith('SELECT "collections_cases_collectioncase"."id", ')
+        and '"creditors_debtor"."name"' in q["sql"]
+    ]
+    assert len(rows_sql) == 1
+    assert '"collections_cases_collectioncase"."kid"' not in rows_sql[0]
+    assert '"creditors_debtor"."org_number"' not in rows_sql[0]
+    assert len(response.context["rows"]) == (25 if side == "1" else 2)
+    assert all(row["debtor_name"] and row["balance"] for row in response.context["rows"])
