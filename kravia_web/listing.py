@@ -57,6 +57,7 @@ PAGE_SIZES = (25, 50, 100)
 #: Filter forms kept per process by ``Listing.filters_html`` (then it starts again).
 FILTERS_HTML_MAX = 1000
 _FILTERS_HTML: dict[tuple, str] = {}
+_HEADERS_HTML: dict[tuple, str] = {}
 #: Rows fetched per round trip while exporting (one query, read in chunks).
 EXPORT_CHUNK_SIZE = 2000
 #: Cells starting with these are formulas to a spreadsheet (CSV injection); they get a quote.
@@ -295,6 +296,20 @@ class Listing:
                 if len(_FILTERS_HTML) >= FILTERS_HTML_MAX:
                     _FILTERS_HTML.clear()
                 _FILTERS_HTML[key] = html
+        return mark_safe(html)  # noqa: S308  (rendered by the template engine, escaped there)
+
+    def headers_html(self) -> str:
+        """``lists/_sort_headers.html`` for this request: a pure function of the columns, the
+        language and the query string (the sort and the links keep every other parameter),
+        so with ``spec.static_filters`` it is kept per process like ``filters_html``."""
+        key = (self.spec.name, get_language(), self.params.urlencode())
+        html = _HEADERS_HTML.get(key) if self.spec.static_filters else None
+        if html is None:
+            html = render_to_string("lists/_sort_headers.html", {"listing": self})
+            if self.spec.static_filters:
+                if len(_HEADERS_HTML) >= FILTERS_HTML_MAX:
+                    _HEADERS_HTML.clear()
+                _HEADERS_HTML[key] = html
         return mark_safe(html)  # noqa: S308  (rendered by the template engine, escaped there)
 
     def _params_except(self, *names: str) -> list[tuple[str, str]]:

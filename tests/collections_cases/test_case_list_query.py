@@ -141,3 +141,29 @@ def test_the_search_counts_only_the_creditors_own_matches(creditor, logged_in_cl
 
     assert "LIKE" not in str(response.context["page"].paginator.object_list.query)
     assert [row["number"] for row in response.context["rows"]] == [c.number for c in mine]
+
+
+def test_the_sort_headers_are_kept_per_query_string_and_language(creditor, logged_in_client):
+    CollectionCaseFactory(debtor__creditor=creditor, debtor__name="Ola Nordmann")
+    listing._HEADERS_HTML.clear()
+    queries = [{}, {"sort": "-balance"}, {"sort": "debtor", "q": "Ola"}, {"sort": "number"}]
+
+    def headers(html):
+        return html[html.index("<thead>") : html.index("</thead>")]
+
+    def pages(language):
+        logged_in_client.cookies["django_language"] = language
+        return [headers(logged_in_client.get("/saker/", q).content.decode()) for q in queries]
+
+    first, again, english = pages("nb"), pages("nb"), pages("en")
+    object.__setattr__(CASE_LIST, "static_filters", False)  # rendered every time
+    try:
+        fresh, fresh_english = pages("nb"), pages("en")
+    finally:
+        object.__setattr__(CASE_LIST, "static_filters", True)
+
+    assert len(listing._HEADERS_HTML) == 2 * len(queries)
+    assert first == again == fresh
+    assert english == fresh_english and english != first
+    assert 'aria-sort="descending"' in first[1] and 'aria-sort="descending"' not in first[0]
+    assert "q=Ola" in first[2] and "q=Ola" not in first[3]
