@@ -27,7 +27,6 @@ case at a time, exactly as the per-case run does it.
 
 from __future__ import annotations
 
-import json
 import logging
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -35,7 +34,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 from django.db import connection, transaction
-from django.db.models import JSONField, Max, Sum
+from django.db.models import Max, Sum
 from django.utils import timezone
 
 from collections_cases import rules
@@ -62,6 +61,9 @@ from collections_cases.signals import cases_changed
 from creditors.models import Creditor
 from kravia_web.crashpoints import crash_point
 from kravia_web.money import to_ore
+from kravia_web.pg_bulk import cast_type as _cast_type
+from kravia_web.pg_bulk import insert_unnest as _insert
+from kravia_web.pg_bulk import pg_array as _pg_array
 
 logger = logging.getLogger(__name__)
 
@@ -534,85 +536,6 @@ def _queue_deliveries(ids: list[int]) -> None:
         from collections_cases.delivery_tasks import deliver_letters_task
 
         transaction.on_commit(lambda: deliver_letters_task.delay(ids), robust=True)
-
-
-def _insert(model, columns: tuple[str, ...], rows: list[tuple], *, returning: str = "") -> dict:
-    """Insert ``rows`` (tuples of the ``columns`` attnames' values) with one ``INSERT …
-    SELECT FROM unnest(column arrays)`` (PostgreSQL); the model's other fields get their
-    defaults, evaluated once and sent once for all rows. Returns ``{row's returning value:
-    new pk}``."""
-    if not rows:
-        return {}
-    fields = {f.attname: f for f in model._meta.concrete_fields}
-    quote = connection.ops.quote_name
-    names, arrays, casts = [], [], []
-    for index, attname in enumerate(columns):
-        model_field = fields[attname]
-        values = [row[index] for row in rows]
-        if isinstance(model_field, JSONField):
-            encoder = model_field.encoder
-            values = [None if v is None else json.dumps(v, cls=encoder) for v in values]
-        names.append(quote(model_field.column))
-        arrays.append(_pg_array(values))
-        casts.append(f"%s::{_cast_type(model_field)}[]")
-    now = timezone.now()
-    constants, constant_casts = [], []
-    for model_field in model._meta.concrete_fields:
-        if model_field.primary_key or model_field.attname in columns:
-            continue
-        if getattr(model_field, "auto_now", False) or getattr(model_field, "auto_now_add", False):
-            value = now
-        elif isinstance(model_field, JSONField):
-            value = json.dumps(model_field.get_default(), cls=model_field.encoder)
-        else:
-            value = model_field.get_db_prep_save(model_field.get_default(), connection)
-        names.append(quote(model_field.column))
-        constants.append(value)
-        constant_casts.append(f", %s::{_cast_type(model_field)}")
-    aliases = ", ".join(f"c{i}" for i in range(len(columns)))
-    sql = (
-        f"INSERT INTO {quote(model._meta.db_table)} ({', '.join(names)}) "  # noqa: S608 (names from the model)
-        f"SELECT v.*{''.join(constant_casts)} FROM unnest({', '.join(casts)}) AS v({aliases})"
-    )
-    if returning:
-        sql += f" RETURNING {quote(fields[returning].column)}, {quote(model._meta.pk.column)}"
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [*constants, *arrays])
-        return dict(cursor.fetchall()) if returning else {}
-
-
-def _cast_type(model_field) -> str:
-    db_type = model_field.db_type(connection)
-    # text, not varchar(n): too long a value fails, as in bulk_create (a cast would cut it)
-    return "text" if db_type.startswith("varchar") else db_type
-
-
-def _pg_array(values: list) -> str:
-    """A PostgreSQL array literal (``'{1,"a b",NULL}'``): one string constant the server
-    reads with ``array_in`` (psycopg2 sends a list as ``ARRAY[…]``, one constant per
-    element, which the server takes far longer to parse)."""
-    types = set(map(type, values))
-    if types <= {int, Decimal}:
-        return "{" + ",".join(map(str, values)) + "}"
-    if types <= {date}:
-        return "{" + ",".join([value.isoformat() for value in values]) + "}"
-    if types <= {str}:
-        return "{" + ",".join([_pg_text(value) for value in values]) + "}"
-    items = []
-    for value in values:
-        if value is None:
-            items.append("NULL")
-        elif isinstance(value, bool):
-            items.append("t" if value else "f")
-        elif isinstance(value, int | Decimal):
-            items.append(str(value))
-        else:
-            items.append(_pg_text(value.isoformat() if isinstance(value, date) else str(value)))
-    return "{" + ",".join(items) + "}"
-
-
-def _pg_text(text: str) -> str:
-    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
 def _update_cases(plans: list[Plan]) -> None:

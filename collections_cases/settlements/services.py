@@ -32,13 +32,12 @@ import logging
 from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
-from enum import Enum
 from functools import lru_cache, partial
 
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, connection, transaction
-from django.db.models import JSONField, Max, Min, OuterRef, Subquery, Sum
+from django.db.models import Max, Min, OuterRef, Subquery, Sum
 from django.db.models.expressions import RawSQL
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -64,6 +63,8 @@ from collections_cases.signals import (
 from creditors.models import Creditor
 from kravia_web.errors import ApplicationError
 from kravia_web.money import format_nok, to_ore
+from kravia_web.pg_bulk import insert_unnest
+from kravia_web.pg_bulk import pg_array as _pg_array
 
 logger = logging.getLogger(__name__)
 
@@ -810,57 +811,10 @@ def _insert_rows(model, rows: list[dict], *, key: str | None = None) -> dict:
     if connection.vendor != "postgresql":
         made = model.objects.bulk_create([model(**row) for row in rows])
         return {getattr(obj, key): obj.pk for obj in made} if key else {}
-    columns, arrays, casts = [], [], []
-    for model_field in model._meta.concrete_fields:
-        if model_field.primary_key:
-            continue
-        if model_field.attname in rows[0]:
-            values = [row[model_field.attname] for row in rows]
-            values = [v.value if isinstance(v, Enum) else v for v in values]
-        else:
-            values = [model_field.get_default()] * len(rows)
-            if not isinstance(model_field, JSONField):
-                values = [model_field.get_db_prep_save(values[0], connection)] * len(rows)
-        if isinstance(model_field, JSONField):
-            values = [None if v is None else json.dumps(v, cls=model_field.encoder) for v in values]
-        columns.append(connection.ops.quote_name(model_field.column))
-        arrays.append(_pg_array(values))
-        casts.append(f"%s::{model_field.db_type(connection)}[]")
-    table = connection.ops.quote_name(model._meta.db_table)
-    pk = connection.ops.quote_name(model._meta.pk.column)
-    sql = (
-        f"INSERT INTO {table} ({', '.join(columns)}) "  # noqa: S608 (names from the model)
-        f"SELECT * FROM unnest({', '.join(casts)})"
+    columns = tuple(rows[0])
+    return insert_unnest(
+        model, columns, [tuple(row[name] for name in columns) for row in rows], returning=key or ""
     )
-    if key:
-        sql += f" RETURNING {pk}, {connection.ops.quote_name(model._meta.get_field(key).column)}"
-    with connection.cursor() as cursor:
-        cursor.execute(sql, arrays)
-        if key:
-            return {value: pk_value for pk_value, value in cursor.fetchall()}
-    return {}
-
-
-def _pg_array(values) -> str:
-    """A PostgreSQL array literal (``'{1,"a b",NULL}'``) of numbers, dates and text: one
-    string constant the server reads with ``array_in``. (psycopg2 sends a list as
-    ``ARRAY[…]``, an expression of one constant per element, which the server takes ten times
-    longer to parse and coerce than to insert the rows.)"""
-    values = list(values)
-    if {type(value) for value in values} <= {int, Decimal}:
-        return "{" + ",".join(map(str, values)) + "}"
-    items = []
-    for value in values:
-        if value is None:
-            items.append("NULL")
-        elif isinstance(value, bool):
-            items.append("t" if value else "f")
-        elif isinstance(value, int | Decimal):
-            items.append(str(value))
-        else:
-            text = value.isoformat() if isinstance(value, dt.date) else str(value)
-            items.append('"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"')
-    return "{" + ",".join(items) + "}"
 
 
 def _id_set(ids):
