@@ -168,3 +168,18 @@ def test_the_totals_can_be_recomputed_from_the_ledger(creditor):
     assert_every_case_consistent()
     if connection.vendor == "postgresql":
         assert corrected == 1  # only what was wrong is written
+
+
+def test_the_recompute_command_corrects_the_stored_totals(creditor):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    case = open_case(creditor, amounts=("300.00",))
+    CollectionCase.objects.filter(pk=case.pk).update(stored_balance=Decimal("7"))
+
+    out = StringIO()
+    call_command("recompute_ledger_totals", stdout=out)
+
+    assert stored(case.pk) == (Decimal("300.00"), Decimal("300.00"), Decimal("0.00"))
+    assert "corrected" in out.getvalue()
