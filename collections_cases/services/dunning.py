@@ -10,9 +10,9 @@ The run (:func:`dunning_run`, date ``on``)
        batches of ids, each batch in one transaction that locks its rows
        (``select_for_update(skip_locked=True)`` on PostgreSQL, so two runs work side by side and
        never wait for each other; a plain lock on SQLite) and re-checks that they are still
-       due (:mod:`collections_cases.services.dunning_batch`; :func:`dunning_run_per_case` does
-       the same one case per transaction, and is what a batch that cannot be written falls
-       back to).
+       due (:mod:`collections_cases.services.dunning_batch`, where every step below is
+       decided; :func:`dunning_run_per_case` runs each case as a batch of one in its own
+       transaction, which is also what a batch that cannot be written falls back to).
     3. Exactly one step per case per run. A day the run missed is caught up, never skipped: a
        case due three days ago gets its step today, dated ``on``. A second run on the same date
        finds nothing due (each step moves the next action past ``on``) and changes nothing.
@@ -98,17 +98,16 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Q, QuerySet, Sum
+from django.db.models import Q, QuerySet
 from django.utils import translation
 from django.utils.translation import gettext, gettext_lazy
 
 from collections_cases import rules
-from collections_cases.models import CaseEvent, CollectionCase, LedgerEntry, Letter
-from collections_cases.selectors import case_amounts, case_balance, case_principal_outstanding
+from collections_cases.models import CollectionCase, LedgerEntry, Letter
 from collections_cases.services import cases as case_services
-from collections_cases.services.interest import case_accrue_interest, invoice_due_date
+from collections_cases.services.interest import invoice_due_date
 from kravia_web.crashpoints import crash_point
-from kravia_web.money import format_nok, to_ore
+from kravia_web.money import format_nok
 
 logger = logging.getLogger(__name__)
 
@@ -273,8 +272,7 @@ def _id_batches(queryset: QuerySet, batch_size: int) -> Iterator[list[int]]:
 
 def dunning_run(*, on: date, batch_size: int = 500) -> DunningResult:
     """Resume the paused cases whose date came, then move every due case one step — a batch
-    of cases at a time (:mod:`collections_cases.services.dunning_batch`), with the same
-    outcome as :func:`dunning_run_per_case`."""
+    of cases at a time (:mod:`collections_cases.services.dunning_batch`)."""
     from collections_cases.services.dunning_batch import dunning_run_batched
 
     return dunning_run_batched(on=on, batch_size=batch_size)
@@ -288,17 +286,11 @@ def dunning_resume_due(result: DunningResult, *, on: date, batch_size: int) -> N
 
 
 def dunning_run_per_case(*, on: date, batch_size: int = 500) -> DunningResult:
-    """The run one case at a time, each in its own transaction (the reference the batched
-    run is tested against; also what a batch falls back to when it cannot be written)."""
-    if batch_size < 1:
-        raise ValueError("batch_size must be at least 1")
-    result = DunningResult(on=on)
-    dunning_resume_due(result, on=on, batch_size=batch_size)
-    for batch in _id_batches(CollectionCase.objects.filter(due_q(on)), batch_size):
-        for case_id in batch:
-            _guarded(result, case_id, lambda case_id=case_id: _step_one(case_id, on))
-    logger.info("Dunning run %s: %s", on.isoformat(), result.as_dict())
-    return result
+    """The run one case at a time: each case a batch of one in its own transaction (what a
+    batch that cannot be written falls back to; the batched run is tested against it)."""
+    from collections_cases.services.dunning_batch import dunning_run_batched
+
+    return dunning_run_batched(on=on, batch_size=batch_size, alone=True)
 
 
 def dunning_case_step(*, case: CollectionCase, on: date) -> str | None:
@@ -339,87 +331,16 @@ def _resume_one(case_id: int, on: date) -> str | None:
 
 
 def _step_one(case_id: int, on: date) -> str | None:
-    case = _lock_if(case_id, due_q(on))
-    if case is None:
-        return None
-    if case_balance(case) <= 0 or case_principal_outstanding(case) <= 0:
-        return _close_paid(case, on)
-    if case.status == Status.AWAITING_APPROVAL:
-        return _new_betalingsoppfordring(case, on)
-    step = {
-        NextAction.SEND_INKASSOVARSEL: _inkassovarsel,
-        NextAction.SEND_BETALINGSOPPFORDRING: _betalingsoppfordring,
-        NextAction.SEND_VARSEL_RETTSLIG: _varsel_rettslig,
-        NextAction.REQUEST_LEGAL_APPROVAL: _request_legal_approval,
-    }[case.next_action]
-    return step(case, on)
+    """The case's due step as a batch of one (in the caller's transaction); ``None`` when it
+    is not due. Errors propagate."""
+    from collections_cases.services.dunning_batch import step_case
+
+    return step_case(case_id, on)
 
 
 # --------------------------------------------------------------------------------------------
-# Helpers
+# Helpers shared with the batch (pure: messages, fees, event data)
 # --------------------------------------------------------------------------------------------
-
-
-def _close_paid(case: CollectionCase, on: date) -> str:
-    """Close as paid. Costs left after the principal is paid are not pursued: a reduction
-    entry waives them first, so the case closes with a balance of 0."""
-    balance = case_balance(case)
-    note = ""
-    if balance > 0:
-        note = _("Hovedstolen er betalt; gjenstående kostnader %(amount)s kreves ikke inn.") % {
-            "amount": format_nok(balance)
-        }
-        LedgerEntry.objects.create(
-            case=case,
-            kind=LedgerEntry.Kind.REDUCTION,
-            amount=-balance,
-            booked_on=on,
-            description=_("Gjenstående kostnader frafalt: hovedstolen er betalt"),
-        )
-    case_services.case_close(
-        case=case, actor=None, reason=CollectionCase.CloseReason.PAID, note=note
-    )
-    return OUTCOME_CLOSED_PAID
-
-
-def _earliest_due(case: CollectionCase) -> date:
-    return min(invoice_due_date(invoice) for invoice in case.invoices.all())
-
-
-def _accrue_interest(case: CollectionCase, on: date) -> Decimal:
-    if case.debtor.do_not_add_late_payment_interest or not case_services.case_may_add_costs(case):
-        return ZERO
-    return case_accrue_interest(case, on=on)
-
-
-def _book(case: CollectionCase, *, kind: str, amount: Decimal, on: date, description: str):
-    if amount > 0:
-        LedgerEntry.objects.create(
-            case=case, kind=kind, amount=amount, booked_on=on, description=description[:200]
-        )
-
-
-def _salaer(case: CollectionCase, on: date, *, heavy: bool = False) -> Decimal:
-    return rules.salaer(
-        principal=case_principal_outstanding(case),
-        on=on,
-        due_date=_earliest_due(case),
-        heavy=heavy,
-        business_debtor=not case.debtor.is_person,
-        creditor_vat_registered=case.creditor.vat_registered,
-    )
-
-
-def _set_next(case: CollectionCase, *, action: str, on: date | None, **changes) -> None:
-    case.next_action = action
-    case.next_action_date = on
-    for name, value in changes.items():
-        setattr(case, name, value)
-    case.save(update_fields=["next_action", "next_action_date", *changes, "updated_at"])
-
-
-def _amounts(case: CollectionCase, on: date) -> dict[str, str]:
-    return amounts_payload(case_amounts(case), on=on, earliest_due=_earliest_due(case))
 
 
 def amounts_payload(totals: dict[str, Decimal], *, on: date, earliest_due: date) -> dict:
@@ -434,38 +355,6 @@ def amounts_payload(totals: dict[str, Decimal], *, on: date, earliest_due: date)
         "interest_rate": str(rules.late_interest_rate(on)),
         "interest_from": earliest_due.isoformat(),
     }
-
-
-def _letter(
-    case: CollectionCase,
-    *,
-    kind: str,
-    step: str,
-    on: date,
-    deadline: date,
-    fee: Decimal,
-    interest: Decimal,
-    message: str,
-) -> Letter:
-    """Record the letter (the unique (case, step) constraint guards it) and its event."""
-    amounts = _amounts(case, on)
-    letter = Letter.objects.create(
-        case=case, kind=kind, step=step, sent_on=on, deadline=deadline, fee=fee, amounts=amounts
-    )
-    message, data = letter_event(
-        case,
-        letter_id=letter.pk,
-        kind=kind,
-        step=step,
-        on=on,
-        deadline=deadline,
-        fee=fee,
-        interest=interest,
-        message=message,
-        amounts=amounts,
-    )
-    case_services._record(case, kind=CaseEvent.Kind.LETTER, actor=None, message=message, data=data)
-    return letter
 
 
 _NEXT_ACTION_LABELS: dict[tuple[str | None, str], str] = {}
@@ -529,15 +418,6 @@ def letter_event(
 
 def _date(d: date) -> str:
     return d.strftime("%d.%m.%Y")
-
-
-# --------------------------------------------------------------------------------------------
-# Steps
-# --------------------------------------------------------------------------------------------
-
-
-def _pogo_iv_deadline(case: CollectionCase) -> date | None:
-    return pogo_iv_deadline(case.invoices.all())
 
 
 def pogo_iv_deadline(invoices) -> date | None:
@@ -604,151 +484,3 @@ def new_bo_message(deadline: date, on: date) -> str:
         "Ny betalingsoppfordring registrert med frist %(deadline)s: ingen rettslige "
         "tiltak innen %(months)d måneder etter forrige betalingsoppfordring."
     ) % {"deadline": _date(deadline), "months": rules.new_bo_months(on)}
-
-
-def _inkassovarsel(case: CollectionCase, on: date) -> str:
-    invoices = list(case.invoices.all())
-    pogo_deadline = _pogo_iv_deadline(case)
-    if pogo_deadline is not None:
-        bo_on = after_grace(pogo_deadline)
-        if pogo_deadline < on and bo_on <= on:
-            return _betalingsoppfordring(case, on, pogo_iv_deadline=pogo_deadline)
-        _set_next(case, action=NextAction.SEND_BETALINGSOPPFORDRING, on=bo_on)
-        message, data = pogo_wait_event(pogo_deadline, bo_on)
-        case_services._record(
-            case, kind=CaseEvent.Kind.DUNNING_STEP, actor=None, message=message, data=data
-        )
-        return OUTCOME_WAITING_FOR_POGO_IV
-
-    latest_due = max(invoice_due_date(invoice) for invoice in invoices)
-    if on <= latest_due:
-        # INKL § 9: an inkassovarsel only after the due date.
-        _set_next(case, action=NextAction.SEND_INKASSOVARSEL, on=latest_due + timedelta(days=1))
-        return OUTCOME_RESCHEDULED
-
-    fee = iv_fee(invoices, debtor=case.debtor, on=on)
-    interest = _accrue_interest(case, on)
-    _book(case, kind=LedgerEntry.Kind.FEE, amount=fee, on=on, description=_("Inkassovarselgebyr"))
-    deadline = rules.deadline(on, rules.iv_deadline_days(on))
-    _set_next(case, action=NextAction.SEND_BETALINGSOPPFORDRING, on=after_grace(deadline))
-    _letter(
-        case,
-        kind=Letter.Kind.INKASSOVARSEL,
-        step=STEP_INKASSOVARSEL,
-        on=on,
-        deadline=deadline,
-        fee=fee,
-        interest=interest,
-        message=iv_message(deadline, fee),
-    )
-    return STEP_INKASSOVARSEL
-
-
-def _payment_demand_approved(case: CollectionCase) -> bool:
-    """Whether the creditor approved the betalingsoppfordring after the case last waited for
-    that approval (``case_request_payment_demand_approval``, then ``case_approve``)."""
-    parked = (
-        CaseEvent.objects.filter(case=case, kind=CaseEvent.Kind.DEMAND_APPROVAL_REQUESTED)
-        .order_by("-id")
-        .first()
-    )
-    if parked is None:
-        return False
-    return CaseEvent.objects.filter(
-        case=case, kind=CaseEvent.Kind.APPROVED, id__gt=parked.id
-    ).exists()
-
-
-def _betalingsoppfordring(
-    case: CollectionCase, on: date, *, pogo_iv_deadline: date | None = None
-) -> str:
-    if case.creditor.approve_payment_demands and not _payment_demand_approved(case):
-        case_services.case_request_payment_demand_approval(case=case, actor=None)
-        return OUTCOME_AWAITING_DEMAND_APPROVAL
-    interest = _accrue_interest(case, on)
-    salaer = _salaer(case, on)
-    _book(case, kind=LedgerEntry.Kind.SALAER, amount=salaer, on=on, description=_("Lett salær"))
-    deadline = rules.deadline(on, rules.bo_deadline_days(on))
-    _set_next(
-        case,
-        action=NextAction.SEND_VARSEL_RETTSLIG,
-        on=rules.heavy_salaer_earliest(deadline),
-        stage=Stage.BETALINGSOPPFORDRING,
-    )
-    _letter(
-        case,
-        kind=Letter.Kind.BETALINGSOPPFORDRING,
-        step=STEP_BETALINGSOPPFORDRING,
-        on=on,
-        deadline=deadline,
-        fee=salaer,
-        interest=interest,
-        message=bo_message(deadline, salaer, pogo_iv_deadline),
-    )
-    return STEP_BETALINGSOPPFORDRING
-
-
-def _varsel_rettslig(case: CollectionCase, on: date) -> str:
-    interest = _accrue_interest(case, on)
-    heavy_added = ZERO
-    last_bo = case.letters.filter(kind__in=BO_KINDS).order_by("-sent_on", "-id").first()
-    if last_bo is not None and on >= rules.heavy_salaer_earliest(last_bo.deadline):
-        booked = to_ore(
-            LedgerEntry.objects.filter(case=case, kind=LedgerEntry.Kind.SALAER).aggregate(
-                total=Sum("amount")
-            )["total"]
-            or 0
-        )
-        heavy_added = max(_salaer(case, on, heavy=True) - booked, ZERO)
-        _book(
-            case,
-            kind=LedgerEntry.Kind.SALAER,
-            amount=heavy_added,
-            on=on,
-            description=_("Tungt salær (tillegg til lett salær)"),
-        )
-    deadline = rules.deadline(on, rules.rettslig_varsel_days(on))
-    _set_next(
-        case,
-        action=NextAction.REQUEST_LEGAL_APPROVAL,
-        on=after_grace(deadline),
-        stage=Stage.VARSEL_RETTSLIG,
-    )
-    _letter(
-        case,
-        kind=Letter.Kind.VARSEL_RETTSLIG,
-        step=STEP_VARSEL_RETTSLIG,
-        on=on,
-        deadline=deadline,
-        fee=heavy_added,
-        interest=interest,
-        message=varsel_rettslig_message(deadline, heavy_added),
-    )
-    return STEP_VARSEL_RETTSLIG
-
-
-def _request_legal_approval(case: CollectionCase, on: date) -> str:
-    case = case_services.case_request_legal_approval(case=case, actor=None)
-    last_bo = case.letters.filter(kind__in=BO_KINDS).order_by("-sent_on", "-id").first()
-    if last_bo is not None:
-        new_bo_on = max(rules.new_bo_due(last_bo.sent_on), on + timedelta(days=1))
-        _set_next(case, action=NextAction.AWAIT_APPROVAL, on=new_bo_on)
-    return OUTCOME_LEGAL_APPROVAL_REQUESTED
-
-
-def _new_betalingsoppfordring(case: CollectionCase, on: date) -> str:
-    number = case.letters.filter(kind__in=BO_KINDS).count() + 1
-    interest = _accrue_interest(case, on)
-    deadline = rules.deadline(on, rules.bo_deadline_days(on))
-    _set_next(case, action=NextAction.AWAIT_APPROVAL, on=rules.new_bo_due(on))
-    _letter(
-        case,
-        kind=Letter.Kind.NEW_BETALINGSOPPFORDRING,
-        step=f"{STEP_BETALINGSOPPFORDRING}_{number}",
-        on=on,
-        deadline=deadline,
-        fee=ZERO,
-        interest=interest,
-        message=new_bo_message(deadline, on),
-    )
-    return OUTCOME_NEW_BO

@@ -1,9 +1,10 @@
-"""The daily dunning run, a batch of cases at a time.
+"""The daily dunning run, a batch of cases at a time: the one place each step is decided.
 
-Same rules and outcome as the per-case run (:func:`.dunning.dunning_run_per_case`; the steps
-and the law are described in :mod:`collections_cases.services.dunning`, whose pure helpers
-and :mod:`collections_cases.rules` decide every amount and date here too). What differs is
-how the work reaches the database:
+The steps and the law are described in :mod:`collections_cases.services.dunning`, whose pure
+helpers (messages, fees, event data) and :mod:`collections_cases.rules` decide every amount
+and date here. A single case is a batch of one (:func:`step_case`: the admin's "next step
+now", :func:`.dunning.dunning_run_per_case`, and the fallback of a batch that cannot be
+written). How the work reaches the database:
 
 * Due cases are taken in batches of ids (keyset) and each batch is one transaction: its
   cases are locked at once with ``SELECT … FOR UPDATE SKIP LOCKED`` (a case another run
@@ -17,18 +18,21 @@ how the work reaches the database:
   after commit; its receivers queue the same status-push outbox rows, webhooks and
   notifications per case, in a few queries per batch.
 * Steps that are moves of the case's status (closing as paid, waiting for the creditor's
-  approval of the payment demand, asking for approval of legal steps) are rare and go
-  through the case services one case at a time, inside the batch's transaction.
+  approval of the payment demand, asking for approval of legal steps) are rare: decided
+  here like the others, they are made through the case services one case at a time, each
+  in a savepoint inside the batch's transaction.
 
 If the batch cannot be written (a concurrent run recorded one of its letters first: the
-unique (case, step) constraint), the transaction rolls back and the batch is done again one
-case at a time, exactly as the per-case run does it.
+unique (case, step) constraint), the transaction rolls back and each of its cases is done
+again as a batch of one in its own transaction, which skips such a case and records any
+other failure against its own case.
 """
 
 from __future__ import annotations
 
 import logging
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
@@ -60,7 +64,7 @@ from collections_cases.services.interest import (
 from collections_cases.signals import cases_changed
 from creditors.models import Creditor
 from kravia_web.crashpoints import crash_point
-from kravia_web.money import to_ore
+from kravia_web.money import format_nok, to_ore
 from kravia_web.pg_bulk import cast_type as _cast_type
 from kravia_web.pg_bulk import insert_unnest as _insert
 from kravia_web.pg_bulk import pg_array as _pg_array
@@ -74,10 +78,6 @@ Kind = LedgerEntry.Kind
 ZERO = Decimal("0.00")
 #: The ledger kinds (``Kind.values`` builds its list anew on every access).
 KINDS = tuple(Kind.values)
-
-#: A case the batch leaves to the per-case step (a move of its status).
-PER_CASE = object()
-
 
 # --------------------------------------------------------------------------------------------
 # What a batch knows about each case
@@ -127,7 +127,8 @@ class CaseFacts:
         return max(self.bo_letters) if self.bo_letters else None
 
     def payment_demand_approved(self) -> bool:
-        """As :func:`.dunning._payment_demand_approved`."""
+        """Whether the creditor approved the betalingsoppfordring after the case last waited
+        for that approval (``case_request_payment_demand_approval``, then ``case_approve``)."""
         if not self.demand_requested:
             return False
         parked = max(self.demand_requested)
@@ -235,6 +236,9 @@ class Plan:
     #: ``(kind, message, data)``; a letter's event gets ``letter_id`` once the letter exists.
     event: tuple[str, str, dict] | None = None
     update_fields: tuple[str, ...] = ()
+    #: A move of the case's status, made through the case services instead of the bulk
+    #: writes (nothing else of the plan is set then).
+    move: Callable[[], object] | None = None
 
 
 def _book(f: CaseFacts, plan: Plan, *, kind: str, amount: Decimal, on: date, description: str):
@@ -244,7 +248,8 @@ def _book(f: CaseFacts, plan: Plan, *, kind: str, amount: Decimal, on: date, des
 
 
 def _accrue_interest(f: CaseFacts, plan: Plan, on: date) -> Decimal:
-    """As :func:`.dunning._accrue_interest`."""
+    """Forsinkelsesrente up to ``on`` (:mod:`collections_cases.services.interest`), none for a
+    debtor exempt from it or a case that may not get costs."""
     case = f.case
     if case.debtor.do_not_add_late_payment_interest or not case_services.case_may_add_costs(case):
         return ZERO
@@ -270,7 +275,6 @@ def _accrue_interest(f: CaseFacts, plan: Plan, on: date) -> Decimal:
 
 
 def _salaer(f: CaseFacts, on: date, *, heavy: bool = False) -> Decimal:
-    """As :func:`.dunning._salaer`."""
     return rules.salaer(
         principal=f.principal_outstanding,
         on=on,
@@ -281,17 +285,21 @@ def _salaer(f: CaseFacts, on: date, *, heavy: bool = False) -> Decimal:
     )
 
 
-def _set_next(plan: Plan, *, action: str, on: date | None, **changes) -> None:
+def _set_next(plan: Plan, action: str, on: date | None, stage: str | None = None) -> None:
     case = plan.case
     case.next_action = action
     case.next_action_date = on
-    for name, value in changes.items():
-        setattr(case, name, value)
-    plan.update_fields = ("next_action", "next_action_date", *changes)
+    plan.update_fields = ("next_action", "next_action_date")
+    if stage is not None:
+        case.stage = stage
+        plan.update_fields += ("stage",)
 
 
-def _letter(f: CaseFacts, plan: Plan, *, kind, step, on, deadline, fee, interest, message):
-    """As :func:`.dunning._letter` (after the next step is set)."""
+def _letter(f: CaseFacts, plan: Plan, kind, on, deadline, fee, interest, message, step=None):
+    """Record the letter and its event (after the next step is set); the unique (case, step)
+    constraint guards the letter when it is written. The step is the letter's kind unless
+    given; returns it."""
+    step = step or str(kind)
     amounts = d.amounts_payload(f.amounts(), on=on, earliest_due=f.earliest_due)
     plan.letter = (kind, step, on, deadline, fee, amounts)
     message, data = d.letter_event(
@@ -307,16 +315,17 @@ def _letter(f: CaseFacts, plan: Plan, *, kind, step, on, deadline, fee, interest
         amounts=amounts,
     )
     plan.event = (CaseEvent.Kind.LETTER, message, data)
+    return step
 
 
-def plan_step(f: CaseFacts, on: date):
-    """The case's step on ``on`` as a :class:`Plan`, or :data:`PER_CASE` (as
-    :func:`.dunning._step_one`, which the per-case steps keep doing)."""
+def plan_step(f: CaseFacts, on: date) -> Plan:
+    """The case's step on ``on`` as a :class:`Plan` (its ``outcome`` is the result key)."""
     case = f.case
-    if f.principal_outstanding <= 0 or f.balance <= 0:
-        return PER_CASE  # closes as paid
     plan = Plan(case=case)
-    if case.status == Status.AWAITING_APPROVAL:
+    if f.balance <= 0 or f.principal_outstanding <= 0:
+        plan.move = lambda: _close_paid(f, on)
+        plan.outcome = d.OUTCOME_CLOSED_PAID
+    elif case.status == Status.AWAITING_APPROVAL:
         plan.outcome = _new_betalingsoppfordring(f, plan, on)
     elif case.next_action == NextAction.SEND_INKASSOVARSEL:
         plan.outcome = _inkassovarsel(f, plan, on)
@@ -324,9 +333,30 @@ def plan_step(f: CaseFacts, on: date):
         plan.outcome = _betalingsoppfordring(f, plan, on)
     elif case.next_action == NextAction.SEND_VARSEL_RETTSLIG:
         plan.outcome = _varsel_rettslig(f, plan, on)
-    else:  # the legal-approval request: a move of the status
-        return PER_CASE
-    return PER_CASE if plan.outcome is PER_CASE else plan
+    else:  # NextAction.REQUEST_LEGAL_APPROVAL
+        plan.outcome = _request_legal_approval(f, plan, on)
+    return plan
+
+
+def _close_paid(f: CaseFacts, on: date) -> None:
+    """Close as paid. Costs left after the principal is paid are not pursued: a reduction
+    entry waives them first, so the case closes with a balance of 0."""
+    balance = f.balance
+    note = ""
+    if balance > 0:
+        note = _("Hovedstolen er betalt; gjenstående kostnader %(amount)s kreves ikke inn.") % {
+            "amount": format_nok(balance)
+        }
+        LedgerEntry.objects.create(
+            case=f.case,
+            kind=Kind.REDUCTION,
+            amount=-balance,
+            booked_on=on,
+            description=_("Gjenstående kostnader frafalt: hovedstolen er betalt"),
+        )
+    case_services.case_close(
+        case=f.case, actor=None, reason=CollectionCase.CloseReason.PAID, note=note
+    )
 
 
 def _inkassovarsel(f: CaseFacts, plan: Plan, on: date):
@@ -335,60 +365,43 @@ def _inkassovarsel(f: CaseFacts, plan: Plan, on: date):
         bo_on = d.after_grace(pogo_deadline)
         if pogo_deadline < on and bo_on <= on:
             return _betalingsoppfordring(f, plan, on, pogo_iv_deadline=pogo_deadline)
-        _set_next(plan, action=NextAction.SEND_BETALINGSOPPFORDRING, on=bo_on)
+        _set_next(plan, NextAction.SEND_BETALINGSOPPFORDRING, bo_on)
         message, data = d.pogo_wait_event(pogo_deadline, bo_on)
         plan.event = (CaseEvent.Kind.DUNNING_STEP, message, data)
         return d.OUTCOME_WAITING_FOR_POGO_IV
 
     latest_due = max(invoice_due_date(invoice) for invoice in f.invoices)
     if on <= latest_due:
-        _set_next(plan, action=NextAction.SEND_INKASSOVARSEL, on=latest_due + timedelta(days=1))
+        _set_next(plan, NextAction.SEND_INKASSOVARSEL, latest_due + timedelta(days=1))
         return d.OUTCOME_RESCHEDULED
 
     fee = d.iv_fee(f.invoices, debtor=f.case.debtor, on=on)
     interest = _accrue_interest(f, plan, on)
     _book(f, plan, kind=Kind.FEE, amount=fee, on=on, description=_("Inkassovarselgebyr"))
     deadline = rules.deadline(on, rules.iv_deadline_days(on))
-    _set_next(plan, action=NextAction.SEND_BETALINGSOPPFORDRING, on=d.after_grace(deadline))
-    _letter(
-        f,
-        plan,
-        kind=Letter.Kind.INKASSOVARSEL,
-        step=d.STEP_INKASSOVARSEL,
-        on=on,
-        deadline=deadline,
-        fee=fee,
-        interest=interest,
-        message=d.iv_message(deadline, fee),
+    _set_next(plan, NextAction.SEND_BETALINGSOPPFORDRING, d.after_grace(deadline))
+    return _letter(
+        f, plan, Letter.Kind.INKASSOVARSEL, on, deadline, fee, interest, d.iv_message(deadline, fee)
     )
-    return d.STEP_INKASSOVARSEL
 
 
 def _betalingsoppfordring(f: CaseFacts, plan: Plan, on: date, *, pogo_iv_deadline=None):
     if f.case.creditor.approve_payment_demands and not f.payment_demand_approved():
-        return PER_CASE  # waits for the creditor's approval: a move of the status
+        # Waits for the creditor's approval (no letter, no salær): a move of the status
+        plan.move = lambda: case_services.case_request_payment_demand_approval(
+            case=f.case, actor=None
+        )
+        return d.OUTCOME_AWAITING_DEMAND_APPROVAL
     interest = _accrue_interest(f, plan, on)
     salaer = _salaer(f, on)
     _book(f, plan, kind=Kind.SALAER, amount=salaer, on=on, description=_("Lett salær"))
     deadline = rules.deadline(on, rules.bo_deadline_days(on))
-    _set_next(
-        plan,
-        action=NextAction.SEND_VARSEL_RETTSLIG,
-        on=rules.heavy_salaer_earliest(deadline),
-        stage=Stage.BETALINGSOPPFORDRING,
+    varsel_on = rules.heavy_salaer_earliest(deadline)  # with tungt salær
+    _set_next(plan, NextAction.SEND_VARSEL_RETTSLIG, varsel_on, Stage.BETALINGSOPPFORDRING)
+    message = d.bo_message(deadline, salaer, pogo_iv_deadline)
+    return _letter(
+        f, plan, Letter.Kind.BETALINGSOPPFORDRING, on, deadline, salaer, interest, message
     )
-    _letter(
-        f,
-        plan,
-        kind=Letter.Kind.BETALINGSOPPFORDRING,
-        step=d.STEP_BETALINGSOPPFORDRING,
-        on=on,
-        deadline=deadline,
-        fee=salaer,
-        interest=interest,
-        message=d.bo_message(deadline, salaer, pogo_iv_deadline),
-    )
-    return d.STEP_BETALINGSOPPFORDRING
 
 
 def _varsel_rettslig(f: CaseFacts, plan: Plan, on: date):
@@ -407,42 +420,38 @@ def _varsel_rettslig(f: CaseFacts, plan: Plan, on: date):
             description=_("Tungt salær (tillegg til lett salær)"),
         )
     deadline = rules.deadline(on, rules.rettslig_varsel_days(on))
+    message = d.varsel_rettslig_message(deadline, heavy_added)
     _set_next(
-        plan,
-        action=NextAction.REQUEST_LEGAL_APPROVAL,
-        on=d.after_grace(deadline),
-        stage=Stage.VARSEL_RETTSLIG,
+        plan, NextAction.REQUEST_LEGAL_APPROVAL, d.after_grace(deadline), Stage.VARSEL_RETTSLIG
     )
-    _letter(
-        f,
-        plan,
-        kind=Letter.Kind.VARSEL_RETTSLIG,
-        step=d.STEP_VARSEL_RETTSLIG,
-        on=on,
-        deadline=deadline,
-        fee=heavy_added,
-        interest=interest,
-        message=d.varsel_rettslig_message(deadline, heavy_added),
-    )
-    return d.STEP_VARSEL_RETTSLIG
+    kind = Letter.Kind.VARSEL_RETTSLIG
+    return _letter(f, plan, kind, on, deadline, heavy_added, interest, message)
+
+
+def _request_legal_approval(f: CaseFacts, plan: Plan, on: date):
+    """Ask the creditor to approve legal steps (a move of the status); a new BO is due
+    ``rules.new_bo_due`` after the last one unless the creditor approves first."""
+
+    def move():
+        case = case_services.case_request_legal_approval(case=f.case, actor=None)
+        last_bo = f.last_bo()
+        if last_bo is not None:
+            case.next_action = NextAction.AWAIT_APPROVAL
+            case.next_action_date = max(rules.new_bo_due(last_bo[0]), on + timedelta(days=1))
+            case.save(update_fields=["next_action", "next_action_date", "updated_at"])
+
+    plan.move = move
+    return d.OUTCOME_LEGAL_APPROVAL_REQUESTED
 
 
 def _new_betalingsoppfordring(f: CaseFacts, plan: Plan, on: date):
     number = len(f.bo_letters) + 1
     interest = _accrue_interest(f, plan, on)
     deadline = rules.deadline(on, rules.bo_deadline_days(on))
-    _set_next(plan, action=NextAction.AWAIT_APPROVAL, on=rules.new_bo_due(on))
-    _letter(
-        f,
-        plan,
-        kind=Letter.Kind.NEW_BETALINGSOPPFORDRING,
-        step=f"{d.STEP_BETALINGSOPPFORDRING}_{number}",
-        on=on,
-        deadline=deadline,
-        fee=ZERO,
-        interest=interest,
-        message=d.new_bo_message(deadline, on),
-    )
+    _set_next(plan, NextAction.AWAIT_APPROVAL, rules.new_bo_due(on))
+    message = d.new_bo_message(deadline, on)
+    kind, step = Letter.Kind.NEW_BETALINGSOPPFORDRING, f"{d.STEP_BETALINGSOPPFORDRING}_{number}"
+    _letter(f, plan, kind, on, deadline, ZERO, interest, message, step=step)
     return d.OUTCOME_NEW_BO
 
 
@@ -601,8 +610,9 @@ def _save_cases(plans: list[Plan]) -> None:
         )
 
 
-def _step_batch(ids: list[int], on: date, result: d.DunningResult) -> None:
-    """One batch in one transaction (the caller's)."""
+def _step_batch(ids: list[int], on: date, result: d.DunningResult, *, strict=False) -> None:
+    """One batch in one transaction (the caller's). ``strict``: a case's failure propagates
+    (a batch of one whose caller reports it), else it is recorded against its case."""
     cases = _lock_batch(ids, on)
     result.skipped += len(ids) - len(cases)  # no longer due, or another run holds it
     if not cases:
@@ -615,14 +625,22 @@ def _step_batch(ids: list[int], on: date, result: d.DunningResult) -> None:
             with d.texts_remembered(texts):
                 plan = plan_step(facts[case.pk], on)
         except Exception as exc:  # one bad case must not stop the run
+            if strict:
+                raise
             logger.exception("Dunning: case %s failed", case.pk)
             result.errors.append((case.pk, str(exc)))
             continue
-        if plan is PER_CASE:
-            d._guarded(result, case.pk, lambda case_id=case.pk: d._step_one(case_id, on))
-        else:
+        if plan.move is None:
             plans.append(plan)
             result.steps[plan.outcome] += 1
+            continue
+        # A move of the status, through the case services (in a savepoint)
+        if strict:
+            with transaction.atomic():
+                _make_move(plan)
+            result.steps[plan.outcome] += 1
+        else:
+            d._guarded(result, case.pk, lambda plan=plan: _make_move(plan))
     changes = _write(plans)
     crash_point("dunning.batch_written")  # a crash here (before the commit) leaves none of it
     if changes:
@@ -631,25 +649,40 @@ def _step_batch(ids: list[int], on: date, result: d.DunningResult) -> None:
         )
 
 
-def dunning_run_batched(*, on: date, batch_size: int = 500) -> d.DunningResult:
+def _make_move(plan: Plan) -> str:
+    plan.move()
+    return plan.outcome
+
+
+def step_case(case_id: int, on: date) -> str | None:
+    """One case's due step on ``on`` as a batch of one, in the caller's transaction: its
+    result key, ``None`` when it is not due (or another run holds it). Errors propagate."""
+    result = d.DunningResult(on=on)
+    _step_batch([case_id], on, result, strict=True)
+    return next(iter(result.steps), None)
+
+
+def dunning_run_batched(*, on: date, batch_size: int = 500, alone: bool = False) -> d.DunningResult:
     """Resume the paused cases whose date came, then move every due case one step, one batch
-    (one transaction) at a time."""
+    (one transaction) at a time. ``alone``: every case a batch of one in its own transaction
+    (ids still read ``batch_size`` at a time)."""
     if batch_size < 1:
         raise ValueError("batch_size must be at least 1")
     result = d.DunningResult(on=on)
     d.dunning_resume_due(result, on=on, batch_size=batch_size)
     for ids in d._id_batches(CollectionCase.objects.filter(d.due_q(on)), batch_size):
+        if alone:
+            _step_alone(ids, on, result)
+            continue
         partial = d.DunningResult(on=on)
         try:
             with transaction.atomic():
                 _step_batch(ids, on, partial)
         except Exception:
             # E.g. a concurrent run recorded a letter of this batch first (IntegrityError):
-            # all of it rolled back, and the batch is done one case at a time, which skips
-            # such a case and records any other failure against its own case.
+            # all of it rolled back, and each case is done again as a batch of one.
             logger.info("Dunning: batch from case %s done case by case", ids[0], exc_info=True)
-            for case_id in ids:
-                d._guarded(result, case_id, lambda case_id=case_id: d._step_one(case_id, on))
+            _step_alone(ids, on, result)
         else:
             result.steps.update(partial.steps)
             result.skipped += partial.skipped
@@ -657,3 +690,11 @@ def dunning_run_batched(*, on: date, batch_size: int = 500) -> d.DunningResult:
         crash_point("dunning.after_batch")
     logger.info("Dunning run %s: %s", on.isoformat(), result.as_dict())
     return result
+
+
+def _step_alone(ids: list[int], on: date, result: d.DunningResult) -> None:
+    """Each case a batch of one in its own transaction (a savepoint when the caller has one):
+    a letter a concurrent run recorded first skips the case, any other failure is recorded
+    against it."""
+    for case_id in ids:
+        d._guarded(result, case_id, lambda case_id=case_id: step_case(case_id, on))

@@ -7,7 +7,7 @@ from django.contrib.messages import get_messages
 from django.urls import reverse
 
 from collections_cases.models import CaseEvent, CollectionCase, Letter
-from collections_cases.services import dunning
+from collections_cases.services import dunning, dunning_batch
 from kravia_web.errors import ApplicationError
 from tests.collections_cases.dunning_support import on_day, open_case
 from tests.collections_cases.factories import (
@@ -245,16 +245,16 @@ def test_run_next_step_now_reports_errors_per_case_and_never_fails(admin_client,
     refused = open_case(opened_on=OPENED, due=DUE)
     broken = open_case(opened_on=OPENED, due=DUE)
     fine = open_case(opened_on=OPENED, due=DUE)
-    real = dunning._inkassovarsel
+    real = dunning_batch._inkassovarsel
 
-    def step(case, on):
-        if case.pk == refused.pk:
+    def step(facts, plan, on):
+        if facts.case.pk == refused.pk:
             raise ApplicationError("Skyldneren er konkurs.")
-        if case.pk == broken.pk:
+        if facts.case.pk == broken.pk:
             raise RuntimeError("boom")
-        return real(case, on)
+        return real(facts, plan, on)
 
-    monkeypatch.setattr(dunning, "_inkassovarsel", step)
+    monkeypatch.setattr(dunning_batch, "_inkassovarsel", step)
     with on_day(OPENED, hour=15):
         response = run_action(admin_client, "run_next_step_now", [refused, broken, fine])
 

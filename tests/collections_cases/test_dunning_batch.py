@@ -1,9 +1,12 @@
-"""The batched dunning run against the per-case run it replaced: the same varied cases (every
-step, creditors with and without VAT and payment-demand approval, business and consumer
-debtors, fee and interest opt-outs, PoGo's own inkassovarsel, a postponed inkassovarsel, paused,
-disputed and paid cases, deadlines over Christmas and New Year) run day by day through both,
-and everything they write is compared: letters and their deliveries, ledger entries to the
-øre, case events, next steps, status-push outbox rows, webhooks and notifications. Also: the
+"""The batched dunning run against the same run with every case alone (a batch of one in its
+own transaction, :func:`.dunning.dunning_run_per_case`): the same varied cases (every step,
+creditors with and without VAT and payment-demand approval, business and consumer debtors, fee
+and interest opt-outs, PoGo's own inkassovarsel, a postponed inkassovarsel, paused, disputed
+and paid cases, deadlines over Christmas and New Year) run day by day in batches of 500, of 3
+and of 1, and everything they write is compared: letters and their deliveries, ledger entries
+to the øre, case events, next steps, status-push outbox rows, webhooks and notifications — a
+case's step must not depend on the other cases of its batch. (What each step writes is
+checked against the law's numbers in test_dunning_run and test_dunning_timeline.) Also: the
 SQL of a batch does not grow with its size, a second run the same day changes nothing, and a
 batch that fails to write leaves nothing half done."""
 
@@ -281,23 +284,27 @@ def _run_and_capture(run_function, batch_size, queued, django_capture_on_commit_
     return results, found
 
 
-def test_batched_run_writes_exactly_what_the_per_case_run_writes(
+def test_a_batch_writes_exactly_what_each_of_its_cases_writes_alone(
     queued, django_capture_on_commit_callbacks, caplog
 ):
-    per_case_results, per_case = _run_and_capture(
-        dunning.dunning_run_per_case, 3, queued, django_capture_on_commit_callbacks
-    )
     with caplog.at_level(logging.INFO, logger=dunning_batch.__name__):
-        batched_results, batched = _run_and_capture(
-            dunning_batch.dunning_run_batched, 3, queued, django_capture_on_commit_callbacks
+        alone_results, alone = _run_and_capture(
+            dunning.dunning_run_per_case, 3, queued, django_capture_on_commit_callbacks
         )
+        batched = {
+            size: _run_and_capture(
+                dunning_batch.dunning_run_batched, size, queued, django_capture_on_commit_callbacks
+            )
+            for size in (500, 3)
+        }
 
-    # Every batch was written by the batch path (a batch that fails falls back to the
-    # per-case steps, which would hide a broken bulk write from the comparison)
+    # Every batch was written as a batch (one that fails is redone a case at a time, which
+    # would hide a broken bulk write from the comparison), and no case failed
     assert not [r for r in caplog.records if "done case by case" in r.getMessage()]
+    assert not [r for r in alone_results if r["errors"]]
 
     # The fixture reached every step and outcome (else the comparison proves little)
-    steps = set().union(*(r["steps"] for r in per_case_results))
+    steps = set().union(*(r["steps"] for r in alone_results))
     assert steps >= {
         "inkassovarsel",
         "betalingsoppfordring",
@@ -310,12 +317,13 @@ def test_batched_run_writes_exactly_what_the_per_case_run_writes(
         "awaiting_payment_demand_approval",
         "waiting_for_pogo_inkassovarsel",
     }
-    assert per_case["outbox"] and per_case["webhooks"] and per_case["notifications"]
-    assert any(entry[2] == LedgerEntry.Kind.INTEREST for entry in per_case["ledger"])
+    assert alone["outbox"] and alone["webhooks"] and alone["notifications"]
+    assert any(entry[2] == LedgerEntry.Kind.INTEREST for entry in alone["ledger"])
 
-    assert batched_results == per_case_results
-    for key in per_case:
-        assert batched[key] == per_case[key], key
+    for size, (results, found) in batched.items():
+        assert results == alone_results, size
+        for key in alone:
+            assert found[key] == alone[key], (size, key)
 
 
 # --------------------------------------------------------------------------------------------

@@ -156,21 +156,14 @@ def test_one_failing_case_does_not_stop_the_run(monkeypatch, run_function):
     good = open_case(opened_on=OPENED, due=DUE)
     bad = open_case(opened_on=OPENED, due=DUE)
 
-    real = dunning._inkassovarsel
-    real_batched = dunning_batch._inkassovarsel
+    real = dunning_batch._inkassovarsel
 
-    def failing(case, on):
-        if case.pk == bad.pk:
-            raise RuntimeError("boom")
-        return real(case, on)
-
-    def failing_batched(facts, plan, on):
+    def failing(facts, plan, on):
         if facts.case.pk == bad.pk:
             raise RuntimeError("boom")
-        return real_batched(facts, plan, on)
+        return real(facts, plan, on)
 
-    monkeypatch.setattr(dunning, "_inkassovarsel", failing)
-    monkeypatch.setattr(dunning_batch, "_inkassovarsel", failing_batched)
+    monkeypatch.setattr(dunning_batch, "_inkassovarsel", failing)
     with on_day(OPENED):
         result = getattr(dunning, run_function)(on=OPENED)
 
