@@ -282,6 +282,7 @@ def main(argv=None) -> int:
         "machine": platform.platform(),
         "python": platform.python_version(),
         "runs": args.runs,
+        "server_workers": args.server_workers,
         "load_averages": loads,
         "build_seconds": meta.get("build_seconds"),
         "at": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),

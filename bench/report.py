@@ -178,7 +178,7 @@ def table(results: dict[str, list[dict]], info: dict) -> str:
             rows.append(
                 (
                     label,
-                    f"{clients} clients, gunicorn × 2",
+                    f"{clients} clients, gunicorn × {info.get('server_workers', 2)}",
                     f"p95 {p95:.0f} ms ({rps:.0f} req/s); 1 client p95 {one:.0f} ms; "
                     f"≤ {sql_max} SQL; load generator {cpu:.0f} % CPU",
                     f"{1000 * clients / rps:.0f} ms (clients ÷ req/s)",
