@@ -45,7 +45,7 @@ def test_table_marks_targets_scaled_to_the_run():
     assert "| **no** |" in letters
 
 
-def test_scaling_table_gives_cost_per_unit_at_each_scale(tmp_path):
+def test_scaling_table_gives_cost_per_unit_at_each_scale(tmp_path, capsys):
     for scale, name in ((0.1, "0_1"), (1.0, "1")):
         (tmp_path / f"results_{name}.json").write_text(
             json.dumps(
@@ -68,3 +68,6 @@ def test_scaling_table_gives_cost_per_unit_at_each_scale(tmp_path):
     assert "| Dunning, ms per case (SQL per case) | 0.60 (3.00) | 0.60 (3.00) |" in text
     assert "| Settlement, ms per case (SQL per creditor) | 0.200 (40.0) | 0.200 (40.0) |" in text
     assert report.main(["--dir", str(tmp_path)]) == 0
+    printed = capsys.readouterr().out
+    assert "Scale 0.1 ·" in printed and "Scale 1 ·" in printed  # both files found
+    assert "| Cost per unit | 10 % | 100 % |" in printed
