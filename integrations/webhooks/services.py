@@ -116,6 +116,16 @@ def webhook_endpoint_disable(*, endpoint: WebhookEndpoint, actor) -> WebhookEndp
 # --------------------------------------------------------------------------------------------
 
 
+def _save_and_queue(deliveries: list[WebhookDelivery]) -> list[WebhookDelivery]:
+    """Store the deliveries and queue their sending (on commit), all or none."""
+    if not deliveries:
+        return []
+    with transaction.atomic():
+        deliveries = WebhookDelivery.objects.bulk_create(deliveries)
+        _queue(deliveries)
+    return deliveries
+
+
 def _queue(deliveries: list[WebhookDelivery]) -> None:
     from integrations.webhooks.tasks import deliver_webhook
 
@@ -162,12 +172,7 @@ def webhook_event_emit(
         object_type=object_type,
         object_id=object_id,
     )
-    if not deliveries:
-        return []
-    with transaction.atomic():
-        deliveries = WebhookDelivery.objects.bulk_create(deliveries)
-        _queue(deliveries)
-    return deliveries
+    return _save_and_queue(deliveries)
 
 
 def case_event_type(*, case_id: int, kind: str) -> tuple[int, str] | None:
@@ -229,12 +234,7 @@ def webhook_cases_changed(*, changes) -> list[WebhookDelivery]:
             object_type="case",
             object_id=case_id,
         )
-    if not deliveries:
-        return []
-    with transaction.atomic():
-        deliveries = WebhookDelivery.objects.bulk_create(deliveries)
-        _queue(deliveries)
-    return deliveries
+    return _save_and_queue(deliveries)
 
 
 def webhook_settlement_created(*, settlement_id: int) -> list[WebhookDelivery]:
