@@ -258,239 +258,27 @@ def settle(
     return report
 
 
-def _case_amounts(allocations: list[PaymentAllocation]) -> dict[int, CaseAmounts]:
-    by_case: dict[int, CaseAmounts] = defaultdict(CaseAmounts)
-    attribute = {
-        Component.PRINCIPAL: "principal",
-        Component.INTEREST: "interest",
-        Component.FEE: "fees",
-        Component.SALAER: "salaer",
-    }
-    for allocation in allocations:
-        amounts = by_case[allocation.case_id]
-        name = attribute[allocation.component]
-        setattr(amounts, name, getattr(amounts, name) + allocation.amount)
-        amounts.allocations.append(allocation)
-    return by_case
-
-
-def _open_principal_by_invoice(case_ids) -> dict[int, list[tuple[int, Decimal]]]:
-    """Per case, its invoices (oldest due first) with the principal still open on each: the
-    invoice's part of the ledger less principal already settled on it."""
-    invoices = list(
-        Invoice.objects.filter(case_id__in=case_ids)
-        .order_by("case_id", "due_date", "invoice_no", "pk")
-        .values_list("pk", "case_id")
-    )
-    ids = [pk for pk, _case in invoices]
-    ledger = defaultdict(Decimal)
-    for row in (
-        LedgerEntry.objects.filter(invoice_id__in=ids, kind__in=INVOICE_PART_KINDS)
-        .values("invoice_id")
-        .annotate(total=Sum("amount"))
-    ):
-        ledger[row["invoice_id"]] = to_ore(row["total"])
-    for row in (
-        SettlementInvoicePart.objects.filter(invoice_id__in=ids)
-        .values("invoice_id")
-        .annotate(total=Sum("amount"))
-    ):
-        ledger[row["invoice_id"]] -= to_ore(row["total"])
-    result: dict[int, list[tuple[int, Decimal]]] = defaultdict(list)
-    for pk, case_id in invoices:
-        result[case_id].append((pk, ledger[pk]))
-    return result
-
-
-def _days_overdue(case_ids) -> dict[int, int]:
-    """Days from the oldest invoice's due date to the day the case was registered."""
-    oldest = dict(
-        Invoice.objects.filter(case_id__in=case_ids)
-        .values("case_id")
-        .annotate(due=Min("due_date"))
-        .values_list("case_id", "due")
-    )
-    result = {}
-    for case_id, created_at in CollectionCase.objects.filter(pk__in=case_ids).values_list(
-        "pk", "created_at"
-    ):
-        due = oldest.get(case_id)
-        registered = timezone.localdate(created_at)
-        result[case_id] = (registered - due).days if due else 0
-    return result
-
-
 def settle_creditor(*, creditor_id: int, on: dt.date) -> tuple[Settlement, bool]:
-    """Settle one creditor for ``on``: ``(settlement, created)``. Raises
-    :class:`NothingToSettle` when nothing is waiting or the payout would not be positive
-    (the money then waits for the next run; see docs/settlements.md)."""
+    """Settle one creditor for ``on``: ``(settlement, created)`` — the batch run
+    (:func:`settle_batch`) with a batch of one, in its own transaction with the creditor's row
+    locked. A creditor already settled for ``on`` gets its settlement back (``created``
+    False). Raises :class:`NothingToSettle` when nothing is waiting or the payout would not be
+    positive (the money then waits for the next run; see docs/settlements.md)."""
     try:
         with transaction.atomic():
-            return _settle_locked(creditor_id, on)
+            created, existing, skipped = _settle_batch_locked([creditor_id], on)
     except IntegrityError:
         # A concurrent run made it first (SQLite has no row locks): that one stands.
-        existing = Settlement.objects.filter(creditor_id=creditor_id, settled_on=on).first()
-        if existing is None:
+        settlement = Settlement.objects.filter(creditor_id=creditor_id, settled_on=on).first()
+        if settlement is None:
             raise
-        return existing, False
-
-
-def _settle_locked(creditor_id: int, on: dt.date) -> tuple[Settlement, bool]:
-    creditor = Creditor.objects.select_for_update().get(pk=creditor_id)
-    existing = Settlement.objects.filter(creditor=creditor, settled_on=on).first()
-    if existing is not None:
-        return existing, False
-    allocations = list(
-        _unsettled(on)
-        .filter(case__creditor=creditor)
-        .select_related("payment")
-        .order_by("case_id", "pk")
-    )
-    if not allocations:
-        raise NothingToSettle(_("Ingenting å gjøre opp."))
-    by_case = _case_amounts(allocations)
-    case_ids = sorted(by_case)
-    for case_id, days in _days_overdue(case_ids).items():
-        by_case[case_id].days_overdue = days
-    options = {
-        "interest_to_creditor": creditor.interest_to == Creditor.InterestTo.CREDITOR,
-        "vat_registered": creditor.vat_registered,
-        "commission_percent": creditor.success_commission_percent,
-        "commission_min_days": creditor.success_commission_min_days_overdue,
-    }
-    computed = {case_id: line_amounts(by_case[case_id], **options) for case_id in case_ids}
-    totals = {name: sum((c[name] for c in computed.values()), ZERO) for name in MONEY_FIELDS}
-    if totals["payout"] <= 0:
-        raise NothingToSettle(
-            _(
-                "Utbetalingen ville blitt %(amount)s (mva. på salær er større enn innkrevd "
-                "hovedstol); beløpet tas med i neste oppgjør."
-            )
-            % {"amount": format_nok(totals["payout"])}
-        )
-
-    previous = (
-        Settlement.objects.filter(creditor=creditor, settled_on__lt=on)
-        .order_by("-settled_on")
-        .values_list("settled_on", flat=True)
-        .first()
-    )
-    first_paid = min(a.payment.paid_on for a in allocations)
-    period_start = min(first_paid, previous + dt.timedelta(days=1)) if previous else first_paid
-    settlement = Settlement.objects.create(
-        creditor=creditor,
-        settled_on=on,
-        period_start=period_start,
-        period_end=on,
-        bookkeeping_mode=creditor.bookkeeping_mode,
-        vat_registered=creditor.vat_registered,
-        interest_to=creditor.interest_to,
-        commission_percent=creditor.success_commission_percent,
-        vat_percent=VAT_PERCENT,
-        payout_account=creditor.bank_account,
-        voucher_status=(
-            Settlement.VoucherStatus.MANUAL
-            if creditor.bookkeeping_mode == Creditor.BookkeepingMode.NONE
-            else Settlement.VoucherStatus.PENDING
-        ),
-        **totals,
-    )
-    lines = SettlementLine.objects.bulk_create(
-        [
-            SettlementLine(
-                settlement=settlement,
-                case_id=case_id,
-                days_overdue=by_case[case_id].days_overdue,
-                **computed[case_id],
-            )
-            for case_id in case_ids
-        ]
-    )
-    line_by_case = {line.case_id: line for line in lines}
-    if any(line.pk is None for line in lines):  # backends without RETURNING
-        line_by_case = {
-            line.case_id: line for line in SettlementLine.objects.filter(settlement=settlement)
-        }
-
-    open_by_case = _open_principal_by_invoice(case_ids)
-    parts = []
-    for case_id in case_ids:
-        for invoice_id, amount in split_over_invoices(
-            computed[case_id]["principal"], open_by_case.get(case_id, [])
-        ):
-            parts.append(
-                SettlementInvoicePart(
-                    line=line_by_case[case_id], invoice_id=invoice_id, amount=amount
-                )
-            )
-    SettlementInvoicePart.objects.bulk_create(parts)
-
-    for allocation in allocations:
-        allocation.settlement_line = line_by_case[allocation.case_id]
-    PaymentAllocation.objects.bulk_update(allocations, ["settlement_line"], batch_size=500)
-
-    settlement.voucher_lines = posting_lines(
-        settlement, mapping=creditor.account_mapping, parts=_posting_parts(settlement)
-    )
-    settlement.save(update_fields=["voucher_lines"])
-
-    number = settlement.number
-    CaseEvent.objects.bulk_create(
-        [
-            CaseEvent(
-                case_id=case_id,
-                kind=CaseEvent.Kind.SETTLEMENT,
-                actor_label=_("Oppgjørskjøring"),
-                message=_(
-                    "Oppgjort til kreditor i %(number)s: hovedstol %(principal)s, renter "
-                    "%(interest)s, gebyrer og salær %(costs)s; utbetales %(payout)s."
-                )
-                % {
-                    "number": number,
-                    "principal": format_nok(computed[case_id]["principal"]),
-                    "interest": format_nok(computed[case_id]["interest"]),
-                    "costs": format_nok(computed[case_id]["fees"] + computed[case_id]["salaer"]),
-                    "payout": format_nok(computed[case_id]["payout"]),
-                },
-                data={
-                    "settlement_id": settlement.pk,
-                    **{name: str(computed[case_id][name]) for name in MONEY_FIELDS},
-                },
-            )
-            for case_id in case_ids
-        ]
-    )
-    settlement_created.send(sender=Settlement, settlement_id=settlement.pk)
-    settlement_pk = settlement.pk
-    transaction.on_commit(
-        lambda: settlement_committed.send(sender=Settlement, settlement_id=settlement_pk)
-    )
-    logger.info(
-        "Settlement %s for creditor %s: %s cases, payout %s",
-        number,
-        creditor.pk,
-        len(case_ids),
-        totals["payout"],
-    )
-    return settlement, True
-
-
-def _posting_parts(settlement: Settlement) -> list[tuple]:
-    rows = (
-        SettlementInvoicePart.objects.filter(line__settlement=settlement)
-        .select_related("invoice__debtor", "line__case")
-        .order_by("line__case__number", "invoice__due_date", "invoice__invoice_no")
-    )
-    return [
-        (
-            part.invoice.invoice_no,
-            part.invoice.debtor_id,
-            part.invoice.debtor.name,
-            part.line.case.number,
-            part.amount,
-        )
-        for part in rows
-    ]
+        return settlement, False
+    if creditor_id in skipped:
+        if not Creditor.objects.filter(pk=creditor_id).exists():
+            raise Creditor.DoesNotExist(f"No creditor {creditor_id}.")
+        raise NothingToSettle(skipped[creditor_id])
+    [settlement_id] = created or existing
+    return Settlement.objects.get(pk=settlement_id), bool(created)
 
 
 # --- the run, set-based across creditors ----------------------------------------------------
@@ -515,16 +303,17 @@ def _chunks(items: list, size: int):
 
 
 def settle_batch(*, creditor_ids: list[int], on: dt.date, report: SettleReport) -> None:
-    """Settle ``creditor_ids`` for ``on`` in one transaction, with the same results and
-    guarantees as :func:`settle_creditor` for each (its rows locked, only unsettled allocations,
-    each linked to its line, ``(creditor, settled_on)`` unique), but set-based: one statement
-    per kind of row for the whole batch (docs/performance.md). Adds to ``report``."""
+    """Settle ``creditor_ids`` for ``on`` in one transaction (their rows locked, only
+    unsettled allocations, each linked to its line, ``(creditor, settled_on)`` unique),
+    set-based: one statement per kind of row for the whole batch (docs/performance.md). Adds
+    to ``report``. :func:`settle_creditor` is this with a batch of one."""
     try:
         with transaction.atomic():
             created, existing, skipped = _settle_batch_locked(list(creditor_ids), on)
     except IntegrityError:
         # A concurrent run made some of them first (SQLite has no row locks): settle this
-        # batch creditor by creditor, where each one's existing settlement stands.
+        # batch creditor by creditor (each a batch of one in its own transaction), where
+        # each one's existing settlement stands.
         for creditor_id in creditor_ids:
             try:
                 settlement, was_created = settle_creditor(creditor_id=creditor_id, on=on)
@@ -560,7 +349,7 @@ def _settle_batch_locked(creditor_ids: list[int], on: dt.date):
         return [], [existing[pk] for pk in creditor_ids if pk in existing], skipped
 
     waiting = _unsettled(on).filter(case__creditor_id__in=todo)
-    # (pk, case, creditor, component, amount, paid on), by case then pk as settle_creditor.
+    # (pk, case, creditor, component, amount, paid on), by case then pk.
     allocations = list(
         waiting.order_by("case_id", "pk").values_list(
             "pk", "case_id", "case__creditor_id", "component", "amount", "payment__paid_on"
@@ -745,7 +534,7 @@ def _settle_batch_locked(creditor_ids: list[int], on: dt.date):
             )
     _insert_rows(CaseEvent, events)
 
-    # Per settlement, as settle_creditor; receivers with a batch path leave the work to it.
+    # Per settlement too; receivers with a batch path leave the work to the batch signals.
     for settlement in settlements:
         settlement_created.send(sender=Settlement, settlement_id=settlement.pk, batched=True)
     settlements_created.send(sender=Settlement, settlement_ids=settlement_ids)
@@ -874,7 +663,9 @@ def _send_committed(settlement_ids: list[int]) -> None:
 
 
 def _open_principal_by_invoice_of(case_ids: list[int]) -> dict[int, list[tuple[int, Decimal]]]:
-    """:func:`_open_principal_by_invoice` for a batch's cases (ids sent as one array)."""
+    """Per case of the batch, its invoices (oldest due first) with the principal still open on
+    each: the invoice's part of the ledger less principal already settled on it (ids sent as
+    one array)."""
     rows = list(
         Invoice.objects.filter(case_id__in=_id_set(case_ids))
         .order_by("case_id", "due_date", "invoice_no", "pk")
@@ -903,7 +694,8 @@ def _open_principal_by_invoice_of(case_ids: list[int]) -> dict[int, list[tuple[i
 
 
 def _posting_parts_of(settlement_ids: list[int]) -> dict[int, list[tuple]]:
-    """:func:`_posting_parts` of several settlements in one query, by settlement."""
+    """The posting parts (invoice no., debtor id and name, case number, amount) of several
+    settlements in one query, by settlement."""
     result: dict[int, list[tuple]] = defaultdict(list)
     for settlement_id, *part in (
         SettlementInvoicePart.objects.filter(line__settlement_id__in=settlement_ids)

@@ -1,6 +1,8 @@
-"""The set-based settlement run (``settle`` → ``settle_batch``) against the per-creditor one
-(``settle_creditor``, the path before it): same settlements, lines, invoice parts, postings,
-links and events to the øre, and SQL per batch that does not grow with creditors or cases."""
+"""The set-based settlement run (``settle`` → ``settle_batch``) in batches of 200, of 3 and
+with each creditor alone (``settle_creditor``: a batch of one in its own transaction, also the
+fallback when a batch clashes with a concurrent run): same settlements, lines, invoice parts,
+postings, links and events to the øre, and SQL per batch that does not grow with creditors or
+cases. The amounts themselves are pinned in test_settlements.py."""
 
 import datetime as dt
 import re
@@ -8,7 +10,7 @@ import uuid
 from decimal import Decimal
 
 import pytest
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, transaction
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
@@ -155,8 +157,8 @@ class Rollback(Exception):
     pass
 
 
-def _legacy(creditor_ids, on):
-    """Today's run: creditor by creditor (``settle_creditor``), as ``settle`` did before."""
+def _alone(creditor_ids, on):
+    """Each creditor alone: ``settle_creditor``, a batch of one in its own transaction."""
     report = services.SettleReport(on=on)
     for creditor_id in creditor_ids:
         try:
@@ -168,37 +170,83 @@ def _legacy(creditor_ids, on):
     return report
 
 
-@pytest.mark.parametrize("batch_size", [1, 3, 200])
-def test_the_batch_run_makes_what_the_creditor_by_creditor_run_made(batch_size):
-    creditor_ids = _varied_fixture()
-    due = services.settlement_due_creditor_ids(on=SETTLE)
+def _in_batches_of(size):
+    def run(creditor_ids, on):
+        return services.settle(
+            on=on, creditor_ids=creditor_ids, render_statements=False, batch_size=size
+        )
+
+    return run
+
+
+RUNS = {
+    "batches of 200": _in_batches_of(200),
+    "each creditor alone": _alone,
+    "batches of 3": _in_batches_of(3),
+}
+
+
+def _run_and_roll_back(run, due):
+    """What ``run`` made (its report, its snapshot, a second run's report), then undone."""
     try:
         with transaction.atomic():
-            old = _legacy(due, SETTLE)
-            expected = _snapshot(old.created)
+            report = run(due, SETTLE)
+            made = _snapshot(report.created)
+            # Every settled allocation points at its own case's line.
+            for allocation in PaymentAllocation.objects.exclude(settlement_line=None):
+                assert allocation.settlement_line.case_id == allocation.case_id
+            again = run(due, SETTLE)
             raise Rollback
     except Rollback:
         pass
     assert not SettlementLine.objects.exists()
+    return report, made, again
 
-    new = services.settle(on=SETTLE, render_statements=False, batch_size=batch_size)
 
-    got = _snapshot(new.created)
-    assert len(new.created) == len(old.created) == 6
-    assert new.skipped == old.skipped
-    assert set(new.skipped) == {creditor_ids[3]}  # zero payout; idle and gross's late: not due
-    for key in expected:
-        assert got[key] == expected[key], key
-    assert len(got["vouchers"]) == 1  # the connected creditor's; the others say why they wait
-    assert len(got["lines"]) == 13 and len(got["events"]) == 13
-    # Every settled allocation points at its own case's line.
-    for allocation in PaymentAllocation.objects.exclude(settlement_line=None):
-        assert allocation.settlement_line.case_id == allocation.case_id
-    # The run is idempotent: a second one makes nothing new.
-    again = services.settle(
-        on=SETTLE, creditor_ids=due, render_statements=False, batch_size=batch_size
-    )
-    assert again.created == [] and sorted(again.existing) == sorted(new.created)
+def test_batches_of_200_each_creditor_alone_and_batches_of_3_make_the_same():
+    creditor_ids = _varied_fixture()
+    due = services.settlement_due_creditor_ids(on=SETTLE)
+    results = {name: _run_and_roll_back(run, due) for name, run in RUNS.items()}
+
+    _report, expected, _again = results["batches of 200"]
+    assert len(expected["settlements"]) == 6
+    assert len(expected["vouchers"]) == 1  # the connected creditor's; the others say why
+    assert len(expected["lines"]) == 13 and len(expected["events"]) == 13
+    assert sum(link is not None for link in expected["links"].values()) > 13
+    for name, (report, got, again) in results.items():
+        assert len(report.created) == 6, name
+        assert report.skipped == {creditor_ids[3]: report.skipped[creditor_ids[3]]}, name
+        assert "mva." in report.skipped[creditor_ids[3]]  # zero payout; idle, late: not due
+        for key in expected:
+            assert got[key] == expected[key], (name, key)
+        # Idempotent: a second run makes nothing new and finds what the first made.
+        assert again.created == [] and sorted(again.existing) == sorted(report.created), name
+
+
+def test_a_batch_that_clashes_with_a_concurrent_run_is_redone_creditor_by_creditor(
+    monkeypatch,
+):
+    """The unique (creditor, settled_on) fails for the batch (a concurrent run, e.g. on SQLite
+    without row locks): each creditor is settled alone, and what the other run made stands."""
+    _varied_fixture()
+    due = services.settlement_due_creditor_ids(on=SETTLE)
+    _report, expected, _again = _run_and_roll_back(_in_batches_of(200), due)
+    first, _sole = services.settle_creditor(creditor_id=due[0], on=SETTLE)  # "the other run"
+    real, batches = services._settle_batch_locked, []
+
+    def clashing(creditor_ids, on):
+        batches.append(list(creditor_ids))
+        if len(creditor_ids) > 1:
+            raise IntegrityError("duplicate key (creditor_id, settled_on)")
+        return real(creditor_ids, on)
+
+    monkeypatch.setattr(services, "_settle_batch_locked", clashing)
+
+    report = services.settle(on=SETTLE, creditor_ids=due, render_statements=False)
+
+    assert batches == [due] + [[pk] for pk in due]
+    assert report.existing == [first.pk] and len(report.created) == 5
+    assert _snapshot([first.pk, *report.created]) == expected
 
 
 def test_the_signals_fire_per_settlement(django_capture_on_commit_callbacks):
