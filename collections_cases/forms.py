@@ -10,7 +10,7 @@ from django.utils.translation import gettext_lazy as _
 
 from collections_cases.models import Invoice
 from creditors.models import Creditor, Debtor
-from kravia_web.money import format_nok, to_ore
+from kravia_web.money import MONEY_DECIMAL_PLACES, MONEY_MAX_DIGITS, format_nok, to_ore
 
 DATE_INPUT_FORMATS = ["%d.%m.%Y", "%Y-%m-%d", "%d.%m.%y", "%d/%m/%Y"]
 REASON_MAX_LENGTH = 1000
@@ -46,6 +46,7 @@ class NokAmountField(forms.Field):
     default_error_messages = {
         "invalid": _("Skriv beløpet med siffer, for eksempel 1 234,50."),
         "decimals": _("Beløpet kan ha høyst to desimaler."),
+        "too_large": _("Beløpet er for stort."),
     }
 
     def __init__(self, **kwargs):
@@ -69,6 +70,9 @@ class NokAmountField(forms.Field):
             raise forms.ValidationError(self.error_messages["invalid"], code="invalid") from None
         if not amount.is_finite():
             raise forms.ValidationError(self.error_messages["invalid"], code="invalid")
+        # What a money column holds (14 digits, 2 of them øre); "1E30" would not even round.
+        if amount.adjusted() >= MONEY_MAX_DIGITS - MONEY_DECIMAL_PLACES:
+            raise forms.ValidationError(self.error_messages["too_large"], code="too_large")
         if amount != to_ore(amount):
             raise forms.ValidationError(self.error_messages["decimals"], code="decimals")
         return to_ore(amount)
