@@ -532,7 +532,7 @@ def scenario_settle(args, meta):
 
     size = sizes(args.scale)
     on = dt.date.fromisoformat(meta["on"])
-    while not rules.is_business_day(on):  # settlements are made on business days
+    while not rules.is_banking_day(on):  # settlements are made on business days
         on -= dt.timedelta(days=1)
     with count_sql() as sql:
         started = time.monotonic()

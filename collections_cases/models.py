@@ -247,6 +247,11 @@ class CollectionCase(models.Model):
     )
     next_action_date = models.DateField(_("dato for neste handling"), null=True, blank=True)
     limitation_date = models.DateField(_("foreldelsesdato"), null=True, blank=True)
+    # The latest recorded interruption of the limitation period (a part-payment, the
+    # debtor's acknowledgement, forliksklage, a request for utlegg): 3 new years from it.
+    limitation_interrupted_on = models.DateField(
+        _("foreldelse sist avbrutt"), null=True, blank=True
+    )
 
     pogo_case_id = models.UUIDField(_("sak i PowerOffice Go"), null=True, blank=True)
     created_at = models.DateTimeField(_("opprettet"), auto_now_add=True)
@@ -319,6 +324,10 @@ class LedgerKind(models.TextChoices):
     WRITE_OFF = "write_off", _("Avskrivning")
     REDUCTION = "reduction", _("Reduksjon")
     REFUND_DUE = "refund_due", _("Til tilbakebetaling")
+    # A payment the bank reversed: its allocation undone (debit, one per component).
+    PAYMENT_REVERSAL = "payment_reversal", _("Tilbakeført innbetaling")
+    # Interest booked earlier for days whose base a later-known reduction lowered (credit).
+    INTEREST_CORRECTION = "interest_correction", _("Rentekorreksjon")
 
 
 LEDGER_DEBIT_KINDS = (
@@ -327,6 +336,7 @@ LEDGER_DEBIT_KINDS = (
     LedgerKind.FEE,
     LedgerKind.SALAER,
     LedgerKind.REFUND_DUE,
+    LedgerKind.PAYMENT_REVERSAL,
 )
 LEDGER_CREDIT_KINDS = (
     LedgerKind.PAYMENT,
@@ -334,6 +344,7 @@ LEDGER_CREDIT_KINDS = (
     LedgerKind.CREDIT_NOTE,
     LedgerKind.WRITE_OFF,
     LedgerKind.REDUCTION,
+    LedgerKind.INTEREST_CORRECTION,
 )
 LEDGER_COST_KINDS = (LedgerKind.INTEREST, LedgerKind.FEE, LedgerKind.SALAER)
 
@@ -427,6 +438,12 @@ class CaseEvent(AppendOnlyModel):
         PAYMENT = "payment", _("Innbetaling fordelt")
         # Written by the settlement run (collections_cases.settlements)
         SETTLEMENT = "settlement", _("Oppgjort til kreditor")
+        # Limitation (foreldelse): an interruption recorded, a claim held as time-barred
+        LIMITATION = "limitation", _("Foreldelse")
+        # A dunning step held back (a rate the tables do not know, a time-barred claim)
+        STEP_HELD = "step_held", _("Steg holdt tilbake")
+        # A payment the bank reversed (collections_cases.payments)
+        PAYMENT_REVERSED = "payment_reversed", _("Innbetaling tilbakeført")
 
     case = models.ForeignKey(
         CollectionCase, on_delete=models.PROTECT, related_name="events", verbose_name=_("sak")
@@ -472,6 +489,8 @@ class Letter(models.Model):
         BETALINGSOPPFORDRING = "betalingsoppfordring", _("Betalingsoppfordring")
         VARSEL_RETTSLIG = "varsel_rettslig", _("Varsel om rettslig inndriving")
         NEW_BETALINGSOPPFORDRING = "new_betalingsoppfordring", _("Ny betalingsoppfordring")
+        # After a payment that leaves little: what is left and how the payment was split
+        REMAINDER_STATEMENT = "remainder_statement", _("Oppgave over restbeløp")
 
     class Status(models.TextChoices):
         RECORDED = "recorded", _("Registrert")
@@ -805,6 +824,7 @@ class Payment(models.Model):
         MATCHED = "matched", _("Koblet til sak")
         ALLOCATED = "allocated", _("Fordelt")
         REFUNDED = "refunded", _("Tilbakebetalt")
+        REVERSED = "reversed", _("Tilbakeført av banken")
 
     QUEUE_STATUSES = (Status.UNMATCHED, Status.AMBIGUOUS)
 

@@ -22,18 +22,27 @@ Interest convention (this project's; state it in letters too)
     :class:`~fractions.Fraction`; it is additive over adjoining periods.
 
 Rounding
-    * Letter fees (purring / inkassovarsel): exact in øre until 2025-12-31 (35.00, 70.00);
-      letters sent from 2026-01-01 are rounded half up to a whole krone (37.50 → 38).
+    * Letter fees (purring / inkassovarsel): the fraction INKF § 1-2 states (1/10 or 1/20) of
+      the sats, to the øre and never rounded up — a legal cap is never exceeded (35.00, 70.00,
+      37.50 from 2026).
     * Salær: never rounded to kroner; the product of the band factor, the sats and the
       multipliers is rounded half up to øre.
     * Interest: rounded half up to øre once, on the total.
     All amounts are returned as :class:`~decimal.Decimal` with two decimals.
 
-Deadlines
-    ``sent_on + days``; a deadline that falls on a Saturday, Sunday or Norwegian public
-    holiday (the ``holidays`` package) moves forward to the next business day — the
-    debtor-friendly choice. Christmas Eve and New Year's Eve are not public holidays and are
-    not moved over.
+Deadlines and banking days
+    ``sent_on + days``; a deadline that is not a Norwegian **banking day** moves forward to
+    the next banking day — the debtor-friendly choice. Banking days are Monday to Friday
+    except public holidays (the ``holidays`` package) and 24 and 31 December, when Norwegian
+    banks do not settle. Grace periods after a deadline are counted in banking days
+    (:func:`add_banking_days`).
+
+Tables that end
+    A table may know its values only up to a date (``known_until``): the forsinkelsesrente of
+    a half-year not yet published, the inkassosats of a year not yet set. Asking for a later
+    day raises :class:`RuleUnknown` (a :class:`LookupError`) — the caller holds the step and
+    tells someone; a rate is never guessed (reference § 4). :func:`rule_tables_ending` lists
+    the tables that end within a number of days, for the warnings on Oversikt and in the admin.
 """
 
 from __future__ import annotations
@@ -41,10 +50,10 @@ from __future__ import annotations
 import calendar
 import re
 from bisect import bisect_right
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
 from fractions import Fraction
 from functools import lru_cache
 from typing import Generic, TypeVar
@@ -52,7 +61,10 @@ from typing import Generic, TypeVar
 import holidays
 
 __all__ = [
+    "BANKING_DAY_CLOSED",
     "BO_DEADLINE_DAYS",
+    "InterestPeriod",
+    "RuleUnknown",
     "DatedTable",
     "HEAVY_SALAER_AFTER_BO_DEADLINE_DAYS",
     "INKASSOSATS",
@@ -60,13 +72,13 @@ __all__ = [
     "LATE_INTEREST_RATES",
     "LETTER_FEE_FRACTION",
     "LETTER_FEE_MIN_DAYS_AFTER_DUE",
-    "LETTER_FEE_ROUNDING",
     "LIMITATION_YEARS",
     "NEW_BO_AFTER_MONTHS",
     "PURRING_DEADLINE_DAYS",
     "RETTSLIG_VARSEL_DAYS",
     "SALAER_BANDS",
     "SALAER_MULTIPLIERS",
+    "add_banking_days",
     "add_months",
     "add_years",
     "bo_deadline_days",
@@ -74,34 +86,37 @@ __all__ = [
     "heavy_salaer_earliest",
     "heavy_salaer_threshold_days",
     "inkassosats",
-    "is_business_day",
+    "is_banking_day",
     "iv_deadline_days",
     "kid_is_valid",
     "kid_mod10",
     "kid_mod11",
     "late_interest",
     "late_interest_exact",
+    "late_interest_periods",
     "late_interest_rate",
     "late_interest_rate_known_until",
     "letter_fee",
     "limitation_date",
     "new_bo_due",
     "new_bo_months",
-    "next_business_day",
+    "next_banking_day",
     "purring_deadline_days",
     "rettslig_varsel_days",
+    "reductions_by_invoice",
     "round_ore",
+    "rule_tables_ending",
     "salaer",
     "salaer_factor",
 ]
 
 T = TypeVar("T")
+K = TypeVar("K")
 
 #: Far past, for regimes that apply to "every claim due before <switch date>".
 BEGINNING = date(1900, 1, 1)
 
 ORE = Decimal("0.01")
-KRONE = Decimal("1")
 
 
 # --------------------------------------------------------------------------------------------
@@ -109,12 +124,31 @@ KRONE = Decimal("1")
 # --------------------------------------------------------------------------------------------
 
 
+class RuleUnknown(LookupError):
+    """A dated table does not know its value for a day: past its ``known_until`` (a rate not
+    yet published) — hold the step and tell someone; never guess."""
+
+    def __init__(self, table: str, on: date, known_until: date):
+        self.table = table
+        self.on = on
+        self.known_until = known_until
+        super().__init__(
+            f"{table}: no value is known for {on.isoformat()} "
+            f"(the table ends {known_until.isoformat()}); add the new row"
+        )
+
+
 @dataclass(frozen=True)
 class DatedTable(Generic[T]):
-    """Rows ``(valid_from, value, source)``, strictly increasing by ``valid_from``."""
+    """Rows ``(valid_from, value, source)``, strictly increasing by ``valid_from``.
+
+    ``known_until``: the last day the table knows (``None``: open-ended, for rules that
+    change only by a law we would hear of); a later day raises :class:`RuleUnknown`.
+    """
 
     name: str
     rows: tuple[tuple[date, T, str], ...]
+    known_until: date | None = None
     _dates: tuple[date, ...] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -126,13 +160,20 @@ class DatedTable(Generic[T]):
         for valid_from, _value, source in self.rows:
             if not isinstance(valid_from, date) or not source:
                 raise ValueError(f"{self.name}: every row needs a date and a source")
+        if self.known_until is not None and self.known_until < dates[-1]:
+            raise ValueError(f"{self.name}: known_until is before the last row")
         object.__setattr__(self, "_dates", tuple(dates))
 
     @property
     def first_date(self) -> date:
         return self.rows[0][0]
 
+    def _check_known(self, on: date) -> None:
+        if self.known_until is not None and on > self.known_until:
+            raise RuleUnknown(self.name, on, self.known_until)
+
     def _index(self, on: date) -> int:
+        self._check_known(on)
         i = bisect_right(self._dates, on) - 1
         if i < 0:
             raise ValueError(
@@ -142,11 +183,13 @@ class DatedTable(Generic[T]):
         return i
 
     def row(self, on: date) -> tuple[date, T, str]:
-        """The row in force on ``on``; ``ValueError`` before the first row."""
+        """The row in force on ``on``; ``ValueError`` before the first row,
+        :class:`RuleUnknown` after ``known_until``."""
         return self.rows[self._index(on)]
 
     def at(self, on: date) -> T:
-        """The value in force on ``on``; ``ValueError`` before the first row."""
+        """The value in force on ``on``; ``ValueError`` before the first row,
+        :class:`RuleUnknown` after ``known_until``."""
         return self.rows[self._index(on)][1]
 
     def source(self, on: date) -> str:
@@ -155,10 +198,12 @@ class DatedTable(Generic[T]):
     def segments(self, start: date, end: date) -> Iterator[tuple[date, date, T]]:
         """Split the day range ``start..end`` (both inclusive) where the value changes.
 
-        Yields ``(first_day, last_day, value)``; nothing when ``end < start``.
+        Yields ``(first_day, last_day, value)``; nothing when ``end < start``;
+        :class:`RuleUnknown` (before yielding anything) when ``end`` is past ``known_until``.
         """
         if end < start:
             return
+        self._check_known(end)
         i = self._index(start)
         first = start
         while True:
@@ -182,6 +227,9 @@ INKASSOSATS: DatedTable[Decimal] = DatedTable(
         (date(2017, 1, 1), Decimal("700"), "INKF § 1-1; inkassosats 700 (reference §2) [V]"),
         (date(2026, 1, 1), Decimal("750"), "INKF § 1-1; inkassosats 750 from 2026 [V]"),
     ),
+    # Set by regulation for a year at a time; the new inkasso law (signalled for 2027-01-01)
+    # sets new fee levels by regulation. Add the 2027 row (or move this date) when it is known.
+    known_until=date(2026, 12, 31),
 )
 
 #: Fraction of the inkassosats for a purring or inkassovarsel, by the claim's DUE date.
@@ -190,19 +238,6 @@ LETTER_FEE_FRACTION: DatedTable[Fraction] = DatedTable(
     (
         (BEGINNING, Fraction(1, 10), "INKF § 1-2, claims due up to 2020-09-30: 1/10 [V]"),
         (date(2020, 10, 1), Fraction(1, 20), "INKF § 1-2, claims due from 2020-10-01: 1/20 [V]"),
-    ),
-)
-
-#: Rounding quantum for letter fees, by the date the letter is SENT.
-LETTER_FEE_ROUNDING: DatedTable[Decimal] = DatedTable(
-    "letter fee rounding (by sent date)",
-    (
-        (BEGINNING, ORE, "INKF § 1-2: fee is the exact fraction of the sats (35.00 / 70.00)"),
-        (
-            date(2026, 1, 1),
-            KRONE,
-            "INKF § 1-2 from 2026: rounded to the nearest whole krone, 37.50 → 38 [S]",
-        ),
     ),
 )
 
@@ -328,7 +363,28 @@ LATE_INTEREST_RATES: DatedTable[Decimal] = DatedTable(
         (date(2026, 1, 1), Decimal("12.00"), "FRL § 3, 2026 H1 [V]"),
         (date(2026, 7, 1), Decimal("12.25"), "FRL § 3, 2026 H2 [S — unverified, verify]"),
     ),
+    # The end of the newest half-year: the next rate is Norges Bank's policy rate on its first
+    # day + 8 points, published shortly before. Move this date with each new row.
+    known_until=date(2026, 12, 31),
 )
+
+
+#: The tables that end (``known_until``): warned about before they do (:func:`rule_tables_ending`).
+ENDING_TABLES: tuple[DatedTable, ...] = (LATE_INTEREST_RATES, INKASSOSATS)
+
+
+def rule_tables_ending(on: date, *, within_days: int = 30) -> list[tuple[str, date]]:
+    """``(table name, known_until)`` of every table that ends within ``within_days`` after
+    ``on`` or has already ended, soonest first: a new row is needed before then."""
+    horizon = on + timedelta(days=within_days)
+    return sorted(
+        (
+            (t.name, t.known_until)
+            for t in ENDING_TABLES
+            if t.known_until is not None and t.known_until <= horizon
+        ),
+        key=lambda row: (row[1], row[0]),
+    )
 
 
 # --------------------------------------------------------------------------------------------
@@ -372,14 +428,15 @@ def letter_fee(*, due_date: date, sent_on: date) -> Decimal:
 
     ``0`` if the letter is sent earlier than ``due_date + 14`` days. Otherwise the fraction
     decided by the due date (1/10 up to 2020-09-30, 1/20 after) of the sats in force on
-    ``sent_on``; exact to øre until 2025-12-31, to the nearest whole krone (half up) from
-    2026-01-01 (by ``sent_on``).
+    ``sent_on``: 35.00 at sats 700, 37.50 at 750. INKF § 1-2 states the fraction and no
+    rounding, and the fee is a cap: a fraction that does not end in whole øre is rounded
+    *down* (never above the cap). :class:`RuleUnknown` past the sats table's end.
     """
     if sent_on < due_date + timedelta(days=LETTER_FEE_MIN_DAYS_AFTER_DUE.at(sent_on)):
         return Decimal("0.00")
     fraction = LETTER_FEE_FRACTION.at(due_date)
     exact = inkassosats(sent_on) * fraction.numerator / fraction.denominator
-    return exact.quantize(LETTER_FEE_ROUNDING.at(sent_on), rounding=ROUND_HALF_UP).quantize(ORE)
+    return exact.quantize(ORE, rounding=ROUND_DOWN)
 
 
 def salaer_factor(principal: Decimal, due_date: date) -> Decimal:
@@ -422,41 +479,149 @@ def salaer(
 
 
 def late_interest_rate(on: date) -> Decimal:
-    """Forsinkelsesrente in percent p.a. in force on ``on``; ``ValueError`` before 2016-07-01.
-
-    After the last known half-year the last rate continues; see
-    :func:`late_interest_rate_known_until`.
-    """
+    """Forsinkelsesrente in percent p.a. in force on ``on``; ``ValueError`` before 2016-07-01,
+    :class:`RuleUnknown` after :func:`late_interest_rate_known_until` (never guessed)."""
     return LATE_INTEREST_RATES.at(on)
 
 
 def late_interest_rate_known_until() -> date:
-    """Last day covered by a published rate (end of the newest half-year in the table).
+    """Last day covered by a published rate (the end of the newest half-year in the table)."""
+    return LATE_INTEREST_RATES.known_until
 
-    Later days use the newest rate until a row is added: warn when this date comes near.
+
+@dataclass(frozen=True)
+class InterestPeriod:
+    """Days ``first..last`` (inclusive) at one rate on one base: ``exact`` is unrounded."""
+
+    first: date
+    last: date
+    base: Decimal
+    rate: Decimal
+    exact: Fraction
+
+    @property
+    def days(self) -> int:
+        return (self.last - self.first).days + 1
+
+
+def late_interest_periods(
+    *,
+    principal: Decimal,
+    due_date: date,
+    until: date,
+    reductions: Iterable[tuple[date, Decimal]] = (),
+    not_before: date | None = None,
+) -> list[InterestPeriod]:
+    """Forsinkelsesrente day by day (reference §§ 4, 4b): each day ``due_date < d <= until``
+    (and ``d >= not_before``) at the rate in force on ``d``, actual/365, on the principal
+    still outstanding on ``d``.
+
+    ``reductions``: ``(day, amount)`` — a payment's principal part, a credit note, a direct
+    payment. A reduction on day *p* lowers the base from *p* + 1: the interest of day *p*
+    itself is on the old base (a payment on *p* covers the interest accrued up to and
+    including *p*). The base never goes below 0. Periods split where the rate or the base
+    changes; days with a base of 0 give no period. :class:`RuleUnknown` when ``until`` is
+    past the rate table's end.
     """
-    last = LATE_INTEREST_RATES.rows[-1][0]
-    return add_months(last, 6) - timedelta(days=1)
+    principal = _money(principal, "principal")
+    first_day = due_date + timedelta(days=1)
+    if not_before is not None and not_before > first_day:
+        first_day = not_before
+    if until < first_day:
+        return []
+    # The base changes on the day after each reduction; the rate on each table row's date.
+    effective = sorted(
+        (day + timedelta(days=1), _money(amount, "reduction")) for day, amount in reductions
+    )
+    breaks = {first_day}
+    breaks.update(day for day, _a in effective if first_day < day <= until)
+    breaks.update(first for first, _l, _r in LATE_INTEREST_RATES.segments(first_day, until))
+    starts = sorted(breaks)
+    periods: list[InterestPeriod] = []
+    for i, start in enumerate(starts):
+        end = starts[i + 1] - timedelta(days=1) if i + 1 < len(starts) else until
+        base = principal - sum((a for day, a in effective if day <= start), start=Decimal(0))
+        if base <= 0:
+            continue
+        rate = LATE_INTEREST_RATES.at(start)
+        exact = Fraction(base) * Fraction(rate) * ((end - start).days + 1) / (100 * 365)
+        last = periods[-1] if periods else None
+        if last and last.rate == rate and last.base == base and last.last + timedelta(1) == start:
+            periods[-1] = InterestPeriod(last.first, end, base, rate, last.exact + exact)
+        else:
+            periods.append(InterestPeriod(start, end, base, rate, exact))
+    return periods
 
 
-def late_interest_exact(*, principal: Decimal, due_date: date, until: date) -> Fraction:
-    """Unrounded interest: each day ``due_date < d <= until`` at the rate on ``d``, actual/365.
+def late_interest_exact(
+    *,
+    principal: Decimal,
+    due_date: date,
+    until: date,
+    reductions: Iterable[tuple[date, Decimal]] = (),
+    not_before: date | None = None,
+) -> Fraction:
+    """Unrounded interest of :func:`late_interest_periods`; additive over adjoining periods."""
+    periods = late_interest_periods(
+        principal=principal,
+        due_date=due_date,
+        until=until,
+        reductions=reductions,
+        not_before=not_before,
+    )
+    return sum((p.exact for p in periods), start=Fraction(0))
 
-    Exact (a :class:`~fractions.Fraction`), additive over adjoining periods; O(rate periods).
+
+def late_interest(
+    *,
+    principal: Decimal,
+    due_date: date,
+    until: date,
+    reductions: Iterable[tuple[date, Decimal]] = (),
+    not_before: date | None = None,
+) -> Decimal:
+    """Forsinkelsesrente of :func:`late_interest_periods`, half up to øre once, on the total."""
+    return round_ore(
+        late_interest_exact(
+            principal=principal,
+            due_date=due_date,
+            until=until,
+            reductions=reductions,
+            not_before=not_before,
+        )
+    )
+
+
+def reductions_by_invoice(
+    invoices: Sequence[tuple[K, date, Decimal]],
+    reductions: Iterable[tuple[date, Decimal, K | None]],
+) -> dict[K, list[tuple[date, Decimal]]]:
+    """Which invoice each principal reduction lowers, and when.
+
+    ``invoices``: ``(key, due_date, principal)``; ``reductions``: ``(day, amount, key)`` where
+    ``key`` is ``None`` for a reduction of the case as a whole (a payment's principal part):
+    those go to the invoices with the oldest due date first (then by key), in the order of
+    their days, never more than an invoice's principal still outstanding. A reduction tied to
+    an invoice goes to it. What no invoice can take is dropped (an overpayment is not
+    interest-bearing). Returns ``{key: [(day, amount), ...]}`` for
+    :func:`late_interest_periods`.
     """
-    principal_f = Fraction(_money(principal, "principal"))
-    total = Fraction(0)
-    if until <= due_date:
-        return total
-    for first, last, rate in LATE_INTEREST_RATES.segments(due_date + timedelta(days=1), until):
-        days = (last - first).days + 1
-        total += principal_f * Fraction(rate) * days / (100 * 365)
-    return total
-
-
-def late_interest(*, principal: Decimal, due_date: date, until: date) -> Decimal:
-    """Forsinkelsesrente on ``principal`` for ``due_date < d <= until``, half up to øre once."""
-    return round_ore(late_interest_exact(principal=principal, due_date=due_date, until=until))
+    order = sorted(invoices, key=lambda row: (row[1], row[0]))
+    left = {key: _money(principal, "principal") for key, _due, principal in order}
+    result: dict[K, list[tuple[date, Decimal]]] = {key: [] for key, _due, _p in order}
+    # Reductions tied to an invoice first on a day, then the case-wide ones.
+    for day, amount, key in sorted(reductions, key=lambda r: (r[0], r[2] is None)):
+        amount = _money(amount, "reduction")
+        targets = [key] if key is not None and key in left else [k for k, _d, _p in order]
+        for target in targets:
+            take = min(amount, left[target]) if key is None or key not in left else amount
+            if take > 0:
+                result[target].append((day, take))
+                left[target] = max(left[target] - take, Decimal(0))
+                amount -= take
+            if amount <= 0:
+                break
+    return result
 
 
 # --------------------------------------------------------------------------------------------
@@ -467,27 +632,50 @@ def late_interest(*, principal: Decimal, due_date: date, until: date) -> Decimal
 @lru_cache(maxsize=64)
 def _public_holidays(year: int) -> frozenset[date]:
     # Some versions of the package count every Sunday as a Norwegian holiday
-    # (``include_sundays``); harmless here since weekends are never business days anyway.
+    # (``include_sundays``); harmless here since weekends are never banking days anyway.
     return frozenset(holidays.country_holidays("NO", years=year))
 
 
-def is_business_day(d: date) -> bool:
-    """Monday–Friday and not a Norwegian public holiday."""
-    return d.weekday() < 5 and d not in _public_holidays(d.year)
+#: Days of the year (month, day) Norwegian banks do not settle although they are no public
+#: holiday: Christmas Eve and New Year's Eve (reference § 1).
+BANKING_DAY_CLOSED = ((12, 24), (12, 31))
 
 
-def next_business_day(d: date) -> date:
-    """``d`` itself when it is a business day, else the next one."""
-    while not is_business_day(d):
+def is_banking_day(d: date) -> bool:
+    """Monday–Friday, not a Norwegian public holiday, not 24 or 31 December."""
+    return (
+        d.weekday() < 5
+        and (d.month, d.day) not in BANKING_DAY_CLOSED
+        and d not in _public_holidays(d.year)
+    )
+
+
+def next_banking_day(d: date) -> date:
+    """``d`` itself when it is a banking day, else the next one."""
+    while not is_banking_day(d):
         d += timedelta(days=1)
     return d
 
 
-def deadline(sent_on: date, days: int = 14) -> date:
-    """``sent_on + days``, moved forward to the next Norwegian business day if needed."""
+def add_banking_days(d: date, days: int) -> date:
+    """The ``days``-th banking day after ``d`` (``d`` itself counts for nothing); ``days=0``
+    gives :func:`next_banking_day` of ``d``."""
     if days < 0:
         raise ValueError(f"days must not be negative (got {days})")
-    return next_business_day(sent_on + timedelta(days=days))
+    if days == 0:
+        return next_banking_day(d)
+    while days:
+        d += timedelta(days=1)
+        if is_banking_day(d):
+            days -= 1
+    return d
+
+
+def deadline(sent_on: date, days: int = 14) -> date:
+    """``sent_on + days``, moved forward to the next Norwegian banking day if needed."""
+    if days < 0:
+        raise ValueError(f"days must not be negative (got {days})")
+    return next_banking_day(sent_on + timedelta(days=days))
 
 
 def add_months(d: date, months: int) -> date:

@@ -42,9 +42,9 @@ Steps
     IV. Fee ``rules.letter_fee`` per invoice, the smallest of them (choice: one fee per letter,
     debtor-friendly when the invoices differ), none when the debtor has
     ``do_not_add_late_payment_fees``. Deadline ``rules.deadline(on, rules.iv_deadline_days)``.
-    Next: the BO on the deadline + ``settings.DUNNING_GRACE_DAYS`` calendar days (default 3:
-    a payment ordered on the last day needs a few banking days to arrive), moved to the next
-    business day.
+    Next: the BO on the ``settings.DUNNING_GRACE_DAYS``-th banking day after the deadline
+    (default 3: a payment ordered on the last day needs a few banking days to arrive;
+    :func:`after_grace`).
 
     Betalingsoppfordring (INKL § 10) — never when the claim was paid within the IV deadline
     (the balance check above). When the creditor has ``approve_payment_demands``, the case
@@ -218,13 +218,14 @@ class DunningResult:
 
 
 def grace_days() -> int:
-    """Calendar days after a deadline before a payment counts as missed (bank processing)."""
+    """Banking days after a deadline before a payment counts as missed (bank processing)."""
     return settings.DUNNING_GRACE_DAYS
 
 
 def after_grace(deadline: date) -> date:
-    """The first day a missed ``deadline`` is acted on: + grace days, next business day."""
-    return rules.next_business_day(deadline + timedelta(days=grace_days()))
+    """The first day a missed ``deadline`` is acted on: the ``grace_days()``-th banking day
+    after it (a payment ordered on the deadline needs banking days to arrive)."""
+    return rules.add_banking_days(deadline, grace_days())
 
 
 def due_q(on: date) -> Q:

@@ -231,7 +231,7 @@ CRASH_POINTS_ENABLED = False
 
 # The daily dunning run (collections_cases.services.dunning). DUNNING_RUN_TIME ("HH:MM",
 # Europe/Oslo) is the time of the beat row the migration creates (later edited in the admin);
-# DUNNING_GRACE_DAYS are the calendar days after a payment deadline before the next step
+# DUNNING_GRACE_DAYS are the banking days after a payment deadline before the next step
 # (a payment made on the last day needs a few banking days to arrive).
 DUNNING_RUN_TIME = env("DUNNING_RUN_TIME", default="06:00")
 DUNNING_GRACE_DAYS = env.int("DUNNING_GRACE_DAYS", default=3)
