@@ -42,7 +42,7 @@ COMPONENTS = (Component.FEE, Component.SALAER, Component.INTEREST, Component.PRI
 COMPONENT_KINDS = {
     Component.FEE: (Kind.FEE,),
     Component.SALAER: (Kind.SALAER,),
-    Component.INTEREST: (Kind.INTEREST,),
+    Component.INTEREST: (Kind.INTEREST, Kind.INTEREST_CORRECTION),
     Component.PRINCIPAL: (Kind.PRINCIPAL, Kind.DIRECT_PAYMENT, Kind.CREDIT_NOTE),
 }
 
