@@ -212,7 +212,7 @@ def case_breakdown(case: CollectionCase) -> dict[str, Decimal]:
     totals = case_amounts(case)
     return {
         "principal": totals[Kind.PRINCIPAL],
-        "interest": totals[Kind.INTEREST],
+        "interest": totals["interest_net"],
         "fees": totals[Kind.FEE],
         "salaer": totals[Kind.SALAER],
         "refund_due": totals[Kind.REFUND_DUE],

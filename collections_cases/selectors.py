@@ -5,14 +5,22 @@ from decimal import Decimal
 from django.db.models import Q, QuerySet, Sum
 from django.shortcuts import get_object_or_404
 
-from collections_cases.models import CollectionCase, Invoice, LedgerEntry
+from collections_cases.models import (
+    CollectionCase,
+    Invoice,
+    LedgerEntry,
+    Payment,
+    PaymentAllocation,
+)
 from creditors.models import Creditor
 from kravia_web.money import to_ore
 
 Kind = LedgerEntry.Kind
 
 #: Entries that make up the outstanding principal: the claim itself, less what the creditor
-#: received directly or credited. (Payments to the agency are allocated separately.)
+#: received directly or credited. Payments to the agency are allocated over the components
+#: (costs → interest → principal): their principal parts are subtracted too
+#: (:func:`case_principal_outstanding`).
 PRINCIPAL_KINDS = (Kind.PRINCIPAL, Kind.DIRECT_PAYMENT, Kind.CREDIT_NOTE)
 
 
@@ -62,8 +70,25 @@ def case_balance(case: CollectionCase) -> Decimal:
     return _sum(LedgerEntry.objects.filter(case=case))
 
 
+def principal_paid_by_payments(case_ids) -> dict[int, Decimal]:
+    """Per case, the principal parts of its payments the bank did not reverse (positive)."""
+    rows = (
+        PaymentAllocation.objects.filter(
+            case_id__in=case_ids, component=PaymentAllocation.Component.PRINCIPAL
+        )
+        .exclude(payment__status=Payment.Status.REVERSED)
+        .order_by()
+        .values_list("case_id")
+        .annotate(total=Sum("amount"))
+    )
+    return {case_id: to_ore(total or 0) for case_id, total in rows}
+
+
 def case_principal_outstanding(case: CollectionCase) -> Decimal:
-    return _sum(LedgerEntry.objects.filter(case=case, kind__in=PRINCIPAL_KINDS))
+    """The principal less credit notes, direct payments and the principal parts of the
+    payments not reversed: what interest runs on and salær is banded by."""
+    paid = principal_paid_by_payments([case.pk]).get(case.pk, Decimal("0.00"))
+    return _sum(LedgerEntry.objects.filter(case=case, kind__in=PRINCIPAL_KINDS)) - paid
 
 
 def case_amounts(case: CollectionCase) -> dict[str, Decimal]:
@@ -80,6 +105,8 @@ def case_amounts(case: CollectionCase) -> dict[str, Decimal]:
         totals[row["kind"]] = to_ore(row["total"])
     totals["principal_outstanding"] = sum(
         (totals[k] for k in PRINCIPAL_KINDS), start=Decimal("0.00")
-    )
+    ) - principal_paid_by_payments([case.pk]).get(case.pk, Decimal("0.00"))
+    #: Interest net of corrections (what the debtor owes as interest before payments).
+    totals["interest_net"] = totals[Kind.INTEREST] + totals[Kind.INTEREST_CORRECTION]
     totals["balance"] = sum((totals[k] for k in Kind.values), start=Decimal("0.00"))
     return totals

@@ -14,6 +14,7 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -27,8 +28,9 @@ from collections_cases.models import (
     PaymentImport,
 )
 from collections_cases.payments import parsers
-from collections_cases.selectors import case_balance
+from collections_cases.selectors import case_balance, case_principal_outstanding
 from collections_cases.services import cases as case_services
+from collections_cases.services import interest
 from kravia_web.errors import ApplicationError
 from kravia_web.money import format_nok, to_ore
 
@@ -106,17 +108,89 @@ def _split_text(parts: list[tuple[str, str, Decimal]]) -> str:
     return ", ".join(f"{label.lower()} {format_nok(amount)}" for _c, label, amount in parts)
 
 
+def _interest_to_payment_day(case: CollectionCase, paid_on: date) -> Decimal | None:
+    """Before a payment on ``paid_on`` is split: book the interest accrued up to and including
+    that day (reference § 4b; up to the rate table's last known day), and return the most the
+    payment may take as interest — the interest of the days up to ``paid_on`` not yet paid —
+    when interest is already booked for later days (a payment that becomes known after a
+    letter); ``None`` when what is booked ends on or before ``paid_on``."""
+    if case.debtor.do_not_add_late_payment_interest or not case_services.case_may_add_costs(case):
+        return None
+    interest.case_accrue_interest(case, on=interest.known_accrual_day(paid_on))
+    facts = interest.case_interest_facts(case)
+    if not any(f.last_booked_on and f.last_booked_on > paid_on for f in facts):
+        return None
+    not_before = interest.interest_not_before(case, on=paid_on)
+    up_to_payment = sum(
+        (interest.invoice_interest_total(f, until=paid_on, not_before=not_before) for f in facts),
+        start=ZERO,
+    )
+    paid = to_ore(
+        PaymentAllocation.objects.filter(case=case, component=Component.INTEREST)
+        .exclude(payment__status=Payment.Status.REVERSED)
+        .aggregate(total=Sum("amount"))["total"]
+        or 0
+    )
+    return max(up_to_payment - paid, ZERO)
+
+
+def _after_split(case: CollectionCase, paid_on: date) -> None:
+    """After a payment whose day is earlier than interest already booked: the base of the
+    later days is lower now, so the interest booked for them is corrected."""
+    if case.debtor.do_not_add_late_payment_interest or not case_services.case_may_add_costs(case):
+        return
+    last = max(
+        (f.last_booked_on for f in interest.case_interest_facts(case) if f.last_booked_on),
+        default=None,
+    )
+    if last is not None and last > paid_on:
+        interest.case_accrue_interest(case, on=last)
+
+
+def remainder_statement_due(
+    *, principal_before: Decimal, principal_after: Decimal, balance_after: Decimal, case
+) -> bool:
+    """Whether a payment leaves so little that the debtor first gets a plain statement of
+    what is left and how the payment was split (reference § 4b), before any new cost: it
+    reached the principal (costs and interest were paid first), and what is left of the
+    principal is at most ``REMAINDER_STATEMENT_MAX_PRINCIPAL`` (docs/cases.md). Not while an
+    earlier statement's deadline is still running."""
+    from collections_cases.models import Letter
+
+    if not case.is_open or balance_after <= 0 or principal_after >= principal_before:
+        return False
+    if principal_after > Decimal(str(settings.REMAINDER_STATEMENT_MAX_PRINCIPAL)):
+        return False
+    return not Letter.objects.filter(
+        case=case,
+        kind=Letter.Kind.REMAINDER_STATEMENT,
+        deadline__gte=timezone.localdate(),
+    ).exists()
+
+
 def payment_allocate(*, payment: Payment, case: CollectionCase, actor=None) -> Payment:
-    """Split ``payment`` over ``case`` by ``PAYMENT_ALLOCATION_ORDER`` and record it; an
-    open case whose balance reaches 0 closes as paid."""
+    """Split ``payment`` over ``case`` and record it (reference § 4b): first the interest
+    accrued up to and including the payment day is booked, then the amount covers costs,
+    that interest, then principal (``PAYMENT_ALLOCATION_ORDER``); from the next day interest
+    runs on the principal still outstanding. A part-payment interrupts the limitation
+    period. A payment that leaves little gets a remainder statement
+    (:func:`remainder_statement_due`); an open case whose balance reaches 0 closes as paid."""
     with transaction.atomic():
         case = case_services.case_lock(case_id=case.pk)
         payment = Payment.objects.select_for_update().get(pk=payment.pk)
-        if payment.status in (Payment.Status.ALLOCATED, Payment.Status.REFUNDED):
+        if payment.status in (
+            Payment.Status.ALLOCATED,
+            Payment.Status.REFUNDED,
+            Payment.Status.REVERSED,
+        ):
             raise ApplicationError(_("Innbetalingen er allerede fordelt."))
-        outstanding = case_outstanding_by_component(case)
-        remaining = to_ore(payment.amount)
         today = payment.paid_on or timezone.localdate()
+        interest_cap = _interest_to_payment_day(case, today)
+        outstanding = case_outstanding_by_component(case)
+        if interest_cap is not None:
+            outstanding[Component.INTEREST] = min(outstanding[Component.INTEREST], interest_cap)
+        principal_before = case_principal_outstanding(case)
+        remaining = to_ore(payment.amount)
         parts: list[tuple[str, str, Decimal]] = []
 
         def book(component: str, amount: Decimal, label: str) -> None:
@@ -140,6 +214,16 @@ def payment_allocate(*, payment: Payment, case: CollectionCase, actor=None) -> P
             if take > 0:
                 book(component, take, Component(component).label)
                 remaining -= take
+        # Interest of days after a payment day earlier than what was booked: what it still
+        # owes after the split is paid before an overpayment is held for the debtor.
+        if remaining > 0 and interest_cap is not None:
+            _after_split(case, today)
+            left = case_outstanding_by_component(case)
+            for component in allocation_order():
+                take = min(remaining, left[component])
+                if take > 0:
+                    book(component, take, Component(component).label)
+                    remaining -= take
         if remaining > 0:
             book(Component.OVERPAYMENT, remaining, Component.OVERPAYMENT.label)
             LedgerEntry.objects.create(
@@ -157,6 +241,8 @@ def payment_allocate(*, payment: Payment, case: CollectionCase, actor=None) -> P
         if actor is not None and not isinstance(actor, str) and payment.matched_by_id is None:
             payment.matched_by = actor
         payment.save(update_fields=["case", "status", "matched_by"])
+        if interest_cap is not None:
+            _after_split(case, today)
         case_services._record(
             case,
             kind=CaseEvent.Kind.PAYMENT,
@@ -166,10 +252,30 @@ def payment_allocate(*, payment: Payment, case: CollectionCase, actor=None) -> P
             data={
                 "payment_id": payment.pk,
                 "amount": str(payment.amount),
+                "paid_on": today.isoformat(),
                 "allocations": {component: str(amount) for component, _label, amount in parts},
             },
         )
-        if case.is_open and case_balance(case) <= 0:
+        balance = case_balance(case)
+        if case.is_open and balance > 0:
+            from collections_cases.services.limitation import case_limitation_interrupt
+
+            case_limitation_interrupt(
+                case=case,
+                on=today,
+                reason=_("Delbetaling %(amount)s") % {"amount": format_nok(payment.amount)},
+                actor=actor,
+            )
+            if remainder_statement_due(
+                principal_before=principal_before,
+                principal_after=case_principal_outstanding(case),
+                balance_after=balance,
+                case=case,
+            ):
+                from collections_cases.services.remainder import remainder_statement_send
+
+                remainder_statement_send(case=case, payment=payment, on=timezone.localdate())
+        if case.is_open and balance <= 0:
             case_services.case_close(case=case, actor=actor, reason=CollectionCase.CloseReason.PAID)
     return payment
 

@@ -162,6 +162,8 @@ OUTCOME_AWAITING_DEMAND_APPROVAL = "awaiting_payment_demand_approval"
 OUTCOME_WAITING_FOR_POGO_IV = "waiting_for_pogo_inkassovarsel"
 OUTCOME_LEGAL_APPROVAL_REQUESTED = "legal_approval_requested"
 OUTCOME_NEW_BO = "new_betalingsoppfordring"
+OUTCOME_HELD_TIME_BARRED = "held_time_barred"
+OUTCOME_HELD_RULE_UNKNOWN = "held_rule_unknown"
 
 #: What each outcome means, for people (admin messages).
 OUTCOME_LABELS = {
@@ -181,6 +183,10 @@ OUTCOME_LABELS = {
         "kreditor er bedt om å godkjenne rettslige tiltak"
     ),
     OUTCOME_NEW_BO: gettext_lazy("ny betalingsoppfordring registrert"),
+    OUTCOME_HELD_TIME_BARRED: gettext_lazy("stanset: kravet er foreldet"),
+    OUTCOME_HELD_RULE_UNKNOWN: gettext_lazy(
+        "holdt tilbake: renten eller satsen for dagen er ikke kjent ennå"
+    ),
 }
 
 DUE_ACTIONS = (
@@ -198,16 +204,19 @@ class DunningResult:
     steps: Counter = field(default_factory=Counter)
     skipped: int = 0
     errors: list[tuple[int, str]] = field(default_factory=list)
+    #: Steps held back with nothing written: ``(case_id, reason)``.
+    held: list[tuple[int, str]] = field(default_factory=list)
 
     @property
     def processed(self) -> int:
-        return sum(self.steps.values())
+        return sum(n for step, n in self.steps.items() if step != OUTCOME_HELD_RULE_UNKNOWN)
 
     def as_dict(self) -> dict:
         return {
             "on": self.on.isoformat(),
             "steps": dict(sorted(self.steps.items())),
             "skipped": self.skipped,
+            "held": [{"case_id": case_id, "reason": reason} for case_id, reason in self.held],
             "errors": [{"case_id": case_id, "error": error} for case_id, error in self.errors],
         }
 
@@ -348,7 +357,9 @@ def amounts_payload(totals: dict[str, Decimal], *, on: date, earliest_due: date)
     """The amounts a letter shows (:func:`~collections_cases.selectors.case_amounts`)."""
     return {
         "principal": str(totals["principal_outstanding"]),
-        "interest": str(totals[LedgerEntry.Kind.INTEREST]),
+        "interest": str(
+            totals[LedgerEntry.Kind.INTEREST] + totals[LedgerEntry.Kind.INTEREST_CORRECTION]
+        ),
         "fees": str(totals[LedgerEntry.Kind.FEE]),
         "salaer": str(totals[LedgerEntry.Kind.SALAER]),
         "payments": str(totals[LedgerEntry.Kind.PAYMENT]),

@@ -49,6 +49,8 @@ from collections_cases.models import (
     LedgerEntry,
     Letter,
     LetterDelivery,
+    Payment,
+    PaymentAllocation,
 )
 from collections_cases.selectors import PRINCIPAL_KINDS
 from collections_cases.services import cases as case_services
@@ -56,10 +58,13 @@ from collections_cases.services import dunning as d
 from collections_cases.services.delivery import debtor_channel, delivery_create_for_letters
 from collections_cases.services.dunning import _  # gettext, remembered per batch
 from collections_cases.services.interest import (
-    accrual_description,
+    INTEREST_KINDS,
+    accrual_row,
     accruals_from,
+    interest_facts,
+    interest_not_before,
     invoice_due_date,
-    principals_from,
+    principal_reductions,
 )
 from collections_cases.signals import cases_changed
 from creditors.models import Creditor
@@ -92,10 +97,15 @@ class CaseFacts:
     invoices: list[Invoice] = field(default_factory=list)
     #: ``to_ore``'d sum per ledger kind (0 for kinds without entries).
     totals: dict[str, Decimal] = field(default_factory=lambda: dict.fromkeys(KINDS, ZERO))
-    #: Principal kinds' sum per invoice id, and of the entries without an invoice.
+    #: The ``principal`` entries' sum per invoice id.
     principal_by_invoice: dict[int, Decimal] = field(default_factory=dict)
-    principal_unattributed: Decimal = ZERO
-    #: The latest ``interest`` entry's ``booked_on`` per invoice id.
+    #: What lowered the principal: ``(day, amount > 0, invoice id or None)``.
+    reductions: list[tuple[date, Decimal, int | None]] = field(default_factory=list)
+    #: The principal and interest parts of the case's payments (not reversed).
+    paid_principal: Decimal = ZERO
+    paid_interest: Decimal = ZERO
+    #: Interest booked (less corrections) per invoice id, and the latest accrual's date.
+    interest_booked: dict[int | None, Decimal] = field(default_factory=dict)
     last_interest: dict[int | None, date] = field(default_factory=dict)
     #: Earlier betalingsoppfordringer: ``(sent_on, id, deadline)``, oldest first.
     bo_letters: list[tuple[date, int, date]] = field(default_factory=list)
@@ -105,7 +115,8 @@ class CaseFacts:
 
     @property
     def principal_outstanding(self) -> Decimal:
-        return sum((self.totals[k] for k in PRINCIPAL_KINDS), start=ZERO)
+        """The principal less credit notes, direct payments and payments' principal parts."""
+        return sum((self.totals[k] for k in PRINCIPAL_KINDS), start=ZERO) - self.paid_principal
 
     @property
     def balance(self) -> Decimal:
@@ -168,15 +179,31 @@ def _load(cases: list[CollectionCase]) -> dict[int, CaseFacts]:
         f = facts[case_id]
         total = to_ore(total or 0)
         f.totals[kind] = f.totals.get(kind, ZERO) + total
-        if kind in PRINCIPAL_KINDS:
-            if invoice_id is None:
-                f.principal_unattributed += total
-            else:
-                f.principal_by_invoice[invoice_id] = (
-                    f.principal_by_invoice.get(invoice_id, ZERO) + total
-                )
-        elif kind == Kind.INTEREST:
-            f.last_interest[invoice_id] = last
+        if kind == Kind.PRINCIPAL and invoice_id is not None:
+            f.principal_by_invoice[invoice_id] = total
+        elif kind in INTEREST_KINDS:
+            f.interest_booked[invoice_id] = f.interest_booked.get(invoice_id, ZERO) + total
+            if kind == Kind.INTEREST:
+                f.last_interest[invoice_id] = last
+    for case_id, reductions in principal_reductions(ids).items():
+        facts[case_id].reductions = reductions
+    for case_id, component, total in (
+        PaymentAllocation.objects.filter(
+            case_id__in=ids,
+            component__in=(
+                PaymentAllocation.Component.PRINCIPAL,
+                PaymentAllocation.Component.INTEREST,
+            ),
+        )
+        .exclude(payment__status=Payment.Status.REVERSED)
+        .order_by()
+        .values_list("case_id", "component")
+        .annotate(total=Sum("amount"))
+    ):
+        if component == PaymentAllocation.Component.PRINCIPAL:
+            facts[case_id].paid_principal = to_ore(total or 0)
+        else:
+            facts[case_id].paid_interest = to_ore(total or 0)
     needs_bo = [
         f.case.pk
         for f in facts.values()
@@ -239,6 +266,8 @@ class Plan:
     #: A move of the case's status, made through the case services instead of the bulk
     #: writes (nothing else of the plan is set then).
     move: Callable[[], object] | None = None
+    #: Why the step was held (nothing of the plan is written then).
+    held_reason: str = ""
 
 
 def _book(f: CaseFacts, plan: Plan, *, kind: str, amount: Decimal, on: date, description: str):
@@ -248,29 +277,30 @@ def _book(f: CaseFacts, plan: Plan, *, kind: str, amount: Decimal, on: date, des
 
 
 def _accrue_interest(f: CaseFacts, plan: Plan, on: date) -> Decimal:
-    """Forsinkelsesrente up to ``on`` (:mod:`collections_cases.services.interest`), none for a
-    debtor exempt from it or a case that may not get costs."""
+    """Forsinkelsesrente up to ``on`` on the principal still outstanding day by day
+    (:mod:`collections_cases.services.interest`), none for a debtor exempt from it or a case
+    that may not get costs. :class:`rules.RuleUnknown` past the rate table's end."""
     case = f.case
     if case.debtor.do_not_add_late_payment_interest or not case_services.case_may_add_costs(case):
         return ZERO
-    principals = principals_from(
-        f.invoices, per_invoice=f.principal_by_invoice, unattributed=f.principal_unattributed
+    facts = interest_facts(
+        f.invoices,
+        principal_by_invoice=f.principal_by_invoice,
+        reductions=f.reductions,
+        booked_by_invoice=f.interest_booked,
+        last_by_invoice=f.last_interest,
     )
-    accruals = accruals_from(principals, last_accrual=f.last_interest, on=on)
+    paid = f.paid_interest
+    for invoice_facts in facts:  # the interest paid, oldest invoice first
+        invoice_facts.paid = min(paid, max(invoice_facts.booked, ZERO))
+        paid -= invoice_facts.paid
+    accruals = accruals_from(facts, on=on, not_before=interest_not_before(case, on=on))
     total = ZERO
     for accrual in accruals:
-        plan.entries.append(
-            (
-                case.pk,
-                accrual.invoice.pk,
-                Kind.INTEREST,
-                accrual.amount,
-                on,
-                accrual_description(accrual, on=on),
-            )
-        )
+        row = accrual_row(case.pk, accrual, on=on)
+        plan.entries.append(row)
+        f.totals[row[2]] += accrual.amount
         total += accrual.amount
-    f.totals[Kind.INTEREST] += total
     return total
 
 
@@ -319,23 +349,44 @@ def _letter(f: CaseFacts, plan: Plan, kind, on, deadline, fee, interest, message
 
 
 def plan_step(f: CaseFacts, on: date) -> Plan:
-    """The case's step on ``on`` as a :class:`Plan` (its ``outcome`` is the result key)."""
+    """The case's step on ``on`` as a :class:`Plan` (its ``outcome`` is the result key).
+
+    Held, with nothing written: a claim whose limitation date has come (the case is paused
+    for a case handler: :func:`~collections_cases.services.limitation.case_hold_time_barred`),
+    and a step that needs a rate or sats the tables do not know yet (:class:`rules.RuleUnknown`:
+    the case stays due and is taken again once the row is added)."""
     case = f.case
     plan = Plan(case=case)
     if f.balance <= 0 or f.principal_outstanding <= 0:
         plan.move = lambda: _close_paid(f, on)
         plan.outcome = d.OUTCOME_CLOSED_PAID
-    elif case.status == Status.AWAITING_APPROVAL:
-        plan.outcome = _new_betalingsoppfordring(f, plan, on)
-    elif case.next_action == NextAction.SEND_INKASSOVARSEL:
-        plan.outcome = _inkassovarsel(f, plan, on)
-    elif case.next_action == NextAction.SEND_BETALINGSOPPFORDRING:
-        plan.outcome = _betalingsoppfordring(f, plan, on)
-    elif case.next_action == NextAction.SEND_VARSEL_RETTSLIG:
-        plan.outcome = _varsel_rettslig(f, plan, on)
-    else:  # NextAction.REQUEST_LEGAL_APPROVAL
-        plan.outcome = _request_legal_approval(f, plan, on)
+        return plan
+    if case.limitation_date is not None and case.limitation_date <= on:
+        plan.move = lambda: _hold_time_barred(case, on)
+        plan.outcome = d.OUTCOME_HELD_TIME_BARRED
+        return plan
+    before = (case.next_action, case.next_action_date, case.stage)
+    try:
+        if case.status == Status.AWAITING_APPROVAL:
+            plan.outcome = _new_betalingsoppfordring(f, plan, on)
+        elif case.next_action == NextAction.SEND_INKASSOVARSEL:
+            plan.outcome = _inkassovarsel(f, plan, on)
+        elif case.next_action == NextAction.SEND_BETALINGSOPPFORDRING:
+            plan.outcome = _betalingsoppfordring(f, plan, on)
+        elif case.next_action == NextAction.SEND_VARSEL_RETTSLIG:
+            plan.outcome = _varsel_rettslig(f, plan, on)
+        else:  # NextAction.REQUEST_LEGAL_APPROVAL
+            plan.outcome = _request_legal_approval(f, plan, on)
+    except rules.RuleUnknown as exc:
+        case.next_action, case.next_action_date, case.stage = before
+        plan = Plan(case=case, outcome=d.OUTCOME_HELD_RULE_UNKNOWN, held_reason=str(exc))
     return plan
+
+
+def _hold_time_barred(case: CollectionCase, on: date) -> None:
+    from collections_cases.services.limitation import case_hold_time_barred
+
+    case_hold_time_barred(case=case, on=on)
 
 
 def _close_paid(f: CaseFacts, on: date) -> None:
@@ -630,6 +681,10 @@ def _step_batch(ids: list[int], on: date, result: d.DunningResult, *, strict=Fal
             logger.exception("Dunning: case %s failed", case.pk)
             result.errors.append((case.pk, str(exc)))
             continue
+        if plan.held_reason:
+            result.steps[plan.outcome] += 1
+            result.held.append((case.pk, plan.held_reason))
+            continue
         if plan.move is None:
             plans.append(plan)
             result.steps[plan.outcome] += 1
@@ -685,6 +740,7 @@ def dunning_run_batched(*, on: date, batch_size: int = 500, alone: bool = False)
             _step_alone(ids, on, result)
         else:
             result.steps.update(partial.steps)
+            result.held += partial.held
             result.skipped += partial.skipped
             result.errors += partial.errors
         crash_point("dunning.after_batch")

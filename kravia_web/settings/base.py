@@ -238,6 +238,10 @@ DUNNING_GRACE_DAYS = env.int("DUNNING_GRACE_DAYS", default=3)
 
 # Incoming payments: the order a payment is split over what a case owes (docs/payments.md).
 # Comma-separated in the environment, e.g. "fee,salaer,interest,principal".
+# A payment that reaches the principal and leaves at most this much of it (NOK) gets a
+# remainder statement (what is left, how the payment was split; no cost, 14 days) before the
+# next dunning step. Default: the top of the lowest salær band (docs/cases.md).
+REMAINDER_STATEMENT_MAX_PRINCIPAL = env.str("REMAINDER_STATEMENT_MAX_PRINCIPAL", default="500.00")
 PAYMENT_ALLOCATION_ORDER = env.list(
     "PAYMENT_ALLOCATION_ORDER", default=["fee", "salaer", "interest", "principal"]
 )

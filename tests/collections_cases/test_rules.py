@@ -12,7 +12,7 @@ from collections_cases.rules import (
     DatedTable,
     deadline,
     inkassosats,
-    is_business_day,
+    is_banking_day,
     kid_is_valid,
     kid_mod10,
     kid_mod11,
@@ -90,11 +90,18 @@ def test_dated_table_lookup_and_segments():
         (date(2020, 10, 1), D("700")),
         (date(2025, 12, 31), D("700")),
         (date(2026, 1, 1), D("750")),
-        (date(2030, 6, 1), D("750")),
+        (date(2026, 12, 31), D("750")),
     ],
 )
 def test_inkassosats(on, expected):
     assert inkassosats(on) == expected
+
+
+def test_inkassosats_past_the_tables_end_is_unknown_not_guessed():
+    with pytest.raises(rules.RuleUnknown, match="inkassosats") as caught:
+        inkassosats(date(2027, 1, 1))
+    assert isinstance(caught.value, LookupError)
+    assert caught.value.known_until == date(2026, 12, 31)
 
 
 def test_inkassosats_before_table_raises():
@@ -119,13 +126,13 @@ def test_inkassosats_before_table_raises():
         (date(2020, 10, 1), date(2020, 10, 15), D("35.00")),
         (OLD_DUE, date(2025, 12, 31), D("70.00")),
         (date(2020, 10, 1), date(2025, 12, 31), D("35.00")),
-        # the sats and rounding follow the sent date: 37.50 → 38 from 2026-01-01
+        # the sats follows the sent date; 1/20 of 750 is 37.50, never rounded up (a cap)
         (NEW_DUE, date(2025, 12, 31), D("35.00")),
-        (NEW_DUE, date(2026, 1, 1), D("38")),
-        (date(2025, 12, 18), date(2026, 1, 1), D("38")),
+        (NEW_DUE, date(2026, 1, 1), D("37.50")),
+        (date(2025, 12, 18), date(2026, 1, 1), D("37.50")),
         (date(2025, 12, 19), date(2026, 1, 1), D("0")),
         (OLD_DUE, date(2026, 1, 1), D("75")),
-        (date(2020, 10, 1), date(2026, 1, 1), D("38")),
+        (date(2020, 10, 1), date(2026, 1, 1), D("37.50")),
     ],
 )
 def test_letter_fee(due_date, sent_on, expected):
@@ -385,8 +392,59 @@ def test_late_interest_rejects_negative_principal():
         late_interest(principal=D("-1"), due_date=date(2025, 1, 1), until=date(2025, 2, 1))
 
 
-def test_late_interest_after_last_known_half_year_uses_the_last_rate():
-    assert late_interest_rate(date(2027, 3, 1)) == D("12.25")
+def test_late_interest_after_last_known_half_year_is_unknown_not_guessed():
+    assert late_interest_rate(date(2026, 12, 31)) == D("12.25")
+    with pytest.raises(rules.RuleUnknown, match="forsinkelsesrente"):
+        late_interest_rate(date(2027, 1, 1))
+    with pytest.raises(LookupError):
+        late_interest(principal=D("1000"), due_date=date(2026, 12, 1), until=date(2027, 1, 4))
+
+
+def test_tables_ending_are_listed_from_30_days_before():
+    assert rules.rule_tables_ending(date(2026, 11, 30)) == []
+    assert rules.rule_tables_ending(date(2026, 12, 1)) == [
+        ("forsinkelsesrente", date(2026, 12, 31)),
+        ("inkassosats", date(2026, 12, 31)),
+    ]
+
+
+def test_letter_fee_is_never_rounded_up():
+    # 1/20 and 1/10 of every sats in the table end in whole øre or are cut, never raised
+    for sent_on in (date(2025, 6, 1), date(2026, 6, 1)):
+        fee = letter_fee(due_date=date(2025, 1, 1), sent_on=sent_on)
+        assert fee <= inkassosats(sent_on) / 20
+
+
+def test_worked_example_payments_lower_the_base_from_the_next_day():
+    # reference § 4b: 5 000 due 01.06.2026, IV fee 37.50, 2 000 paid 25.06
+    accrued = late_interest(principal=D("5000"), due_date=date(2026, 6, 1), until=date(2026, 6, 25))
+    assert accrued == D("39.45")
+    principal_paid = D("2000") - D("37.50") - accrued
+    assert principal_paid == D("1923.05")
+    periods = rules.late_interest_periods(
+        principal=D("5000"),
+        due_date=date(2026, 6, 1),
+        until=date(2026, 7, 10),
+        reductions=[(date(2026, 6, 25), principal_paid)],
+    )
+    assert [(p.first, p.last, p.base, p.rate) for p in periods] == [
+        (date(2026, 6, 2), date(2026, 6, 25), D("5000"), D("12.00")),
+        (date(2026, 6, 26), date(2026, 6, 30), D("3076.95"), D("12.00")),
+        (date(2026, 7, 1), date(2026, 7, 10), D("3076.95"), D("12.25")),
+    ]
+    # 5 days at 12.00 % and 10 days at 12.25 % on 3 076.95
+    assert rules.round_ore(periods[1].exact + periods[2].exact) == D("15.38")
+
+
+def test_reductions_of_the_case_go_to_the_oldest_invoice_first():
+    spread = rules.reductions_by_invoice(
+        [("new", date(2026, 3, 1), D("100")), ("old", date(2026, 1, 1), D("50"))],
+        [(date(2026, 4, 1), D("80"), None), (date(2026, 4, 2), D("10"), "new")],
+    )
+    assert spread == {
+        "old": [(date(2026, 4, 1), D("50"))],
+        "new": [(date(2026, 4, 1), D("30")), (date(2026, 4, 2), D("10"))],
+    }
 
 
 # --- round_ore ------------------------------------------------------------------------------
@@ -423,7 +481,9 @@ def test_round_ore_half_up(value, expected):
         (date(2026, 5, 25), False),  # 2. pinsedag
         (date(2025, 5, 17), False),  # Saturday and Grunnlovsdag
         (date(2027, 5, 17), False),  # Monday and Grunnlovsdag
-        (date(2025, 12, 24), True),  # Christmas Eve is not a public holiday
+        (date(2025, 12, 24), False),  # Christmas Eve: no public holiday, but banks are closed
+        (date(2025, 12, 31), False),  # New Year's Eve likewise
+        (date(2025, 12, 23), True),
         (date(2025, 12, 25), False),
         (date(2025, 12, 26), False),
         (date(2026, 1, 1), False),
@@ -433,8 +493,8 @@ def test_round_ore_half_up(value, expected):
         (date(2026, 1, 5), True),
     ],
 )
-def test_is_business_day(d, expected):
-    assert is_business_day(d) is expected
+def test_is_banking_day(d, expected):
+    assert is_banking_day(d) is expected
 
 
 @pytest.mark.parametrize(
@@ -449,7 +509,8 @@ def test_is_business_day(d, expected):
         (date(2026, 5, 3), 14, date(2026, 5, 18)),  # lands on 17 May (Sunday)
         (date(2025, 5, 3), 14, date(2025, 5, 19)),  # lands on 17 May (Saturday)
         (date(2025, 12, 11), 14, date(2025, 12, 29)),  # 25 Dec → 26 Dec, weekend → Monday
-        (date(2025, 12, 10), 14, date(2025, 12, 24)),  # Christmas Eve stays
+        (date(2025, 12, 10), 14, date(2025, 12, 29)),  # Christmas Eve is no banking day
+        (date(2026, 12, 10), 14, date(2026, 12, 28)),  # 24.12 (Thu) → past Christmas
         (date(2025, 12, 18), 14, date(2026, 1, 2)),  # 1 Jan → 2 Jan
         (date(2026, 1, 3), 14, date(2026, 1, 19)),  # Saturday → Saturday → Monday
         (date(2026, 1, 4), 14, date(2026, 1, 19)),  # Sunday → Sunday → Monday
@@ -473,9 +534,9 @@ def test_deadline_rejects_negative_days():
 
 def test_holiday_calendar_is_cached_per_year():
     rules._public_holidays.cache_clear()
-    is_business_day(date(2026, 1, 1))
-    is_business_day(date(2026, 6, 1))
-    is_business_day(date(2027, 1, 1))
+    is_banking_day(date(2026, 1, 1))
+    is_banking_day(date(2026, 6, 1))
+    is_banking_day(date(2027, 1, 1))
     info = rules._public_holidays.cache_info()
     assert info.misses == 2
     assert info.hits == 1

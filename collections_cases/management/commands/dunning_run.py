@@ -1,5 +1,7 @@
 """``python manage.py dunning_run [--date YYYY-MM-DD]``: the daily dunning run, by hand."""
 
+from collections import Counter
+
 from django.core.management.base import BaseCommand, CommandError
 
 from collections_cases.services.dunning import dunning_run
@@ -20,6 +22,9 @@ class Command(BaseCommand):
         for step, count in sorted(result.steps.items()):
             self.stdout.write(f"  {step}: {count}")
         self.stdout.write(f"  skipped: {result.skipped}")
+        self.stdout.write(f"  held: {len(result.held)}")
+        for reason, count in sorted(Counter(reason for _case, reason in result.held).items()):
+            self.stderr.write(f"  held {count} case(s): {reason}")
         self.stdout.write(f"  errors: {len(result.errors)}")
         for case_id, error in result.errors:
             self.stderr.write(f"  case {case_id}: {error}")
