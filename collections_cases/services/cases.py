@@ -543,9 +543,31 @@ def _release_hold(case: CollectionCase) -> dict:
 
 
 def case_resume(*, case: CollectionCase, actor) -> CollectionCase:
-    """Take a paused case back to where it was."""
+    """Take a paused case back to where it was — not once its limitation date is reached
+    (today or earlier): a case handler records an interruption of the limitation first
+    (``services.limitation``) or closes the case as time-barred. A scheduled resume (the
+    system, ``actor`` None) of such a case holds it as time-barred instead."""
     with transaction.atomic():
         case = case_lock(case_id=case.pk)
+        today = timezone.localdate()
+        if (
+            case.status == Status.PAUSED
+            and case.limitation_date is not None
+            and case.limitation_date <= today
+        ):
+            if actor is None:
+                from collections_cases.services.limitation import case_hold_time_barred
+
+                return case_hold_time_barred(case=case, on=today)
+            raise ApplicationError(
+                _(
+                    "Sak %(number)s kan ikke gjenopptas: kravet er foreldet (foreldelsesdato "
+                    "%(date)s). Registrer et avbrudd av foreldelsen (erkjennelse, delbetaling, "
+                    "forliksklage eller begjæring om utlegg), eller avslutt saken som foreldet."
+                )
+                % {"number": case.number, "date": case.limitation_date.strftime("%d.%m.%Y")},
+                extra={"limitation_date": case.limitation_date.isoformat()},
+            )
         return _move(
             case,
             action="resume",
@@ -703,7 +725,8 @@ def case_register_direct_payment(
     reference: str = "",
 ) -> CollectionCase:
     """The debtor paid the creditor directly: the principal is reduced (never below zero);
-    when nothing is left to collect the case closes as *paid directly*."""
+    when nothing is left to collect the case closes as *paid directly*, otherwise the
+    part-payment interrupts the limitation (3 new years from ``paid_on``)."""
     amount = _positive_amount(amount)
     if paid_on > timezone.localdate():
         raise ApplicationError(_("Betalingsdatoen kan ikke være frem i tid."))
@@ -760,7 +783,10 @@ def case_register_direct_payment(
             message=message,
             data=data,
         )
-        return case
+        # A part-payment interrupts the limitation: 3 new years from the payment date.
+        from collections_cases.services.limitation import case_limitation_interrupt
+
+        return case_limitation_interrupt(case=case, on=paid_on, reason="part_payment", actor=actor)
 
 
 def case_add_cost(
