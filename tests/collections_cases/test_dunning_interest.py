@@ -1,5 +1,5 @@
 """Forsinkelsesrente booked by the dunning run: per invoice from its own due date, on its
-outstanding principal, each period once."""
+principal still outstanding day by day, each period once."""
 
 import datetime as dt
 from decimal import Decimal
@@ -8,7 +8,7 @@ import pytest
 
 from collections_cases.models import LedgerEntry
 from collections_cases.services import cases as services
-from collections_cases.services.interest import interest_due, invoice_principals
+from collections_cases.services.interest import accruals_from, case_interest_facts
 from tests.collections_cases.dunning_support import on_day, run
 from tests.collections_cases.factories import DebtorFactory, InvoiceFactory
 
@@ -64,12 +64,18 @@ def test_a_direct_payment_lowers_the_oldest_invoice_first_and_periods_do_not_ove
             case=case, actor=None, amount=Decimal("1000"), paid_on=D(2025, 12, 10)
         )
 
-    assert [p for _, p in invoice_principals(case)] == [Decimal("3000.00"), Decimal("6000.00")]
+    facts = case_interest_facts(case)
+    assert [(f.principal, f.reductions) for f in facts] == [
+        (Decimal("4000.00"), [(D(2025, 12, 10), Decimal("1000.00"))]),
+        (Decimal("6000.00"), []),
+    ]
     run(BO_DAY)
 
-    # 17 days each since the IV: 3 000 and 6 000 at 12.25 %
-    assert interest_by_invoice(case, BO_DAY) == {1: Decimal("17.12"), 2: Decimal("34.23")}
-    assert interest_due(case, on=BO_DAY) == []
+    # Invoice 1: 4 000 up to and including the payment day (26 days from due), 3 000 for the
+    # 8 days after: 34.904… + 8.054… = 42.96 in all, 22.82 of it booked with the IV.
+    # Invoice 2: 6 000 for the 17 days since the IV.
+    assert interest_by_invoice(case, BO_DAY) == {1: Decimal("20.14"), 2: Decimal("34.23")}
+    assert accruals_from(case_interest_facts(case), on=BO_DAY) == []
 
 
 def test_an_invoice_merged_after_the_inkassovarsel_accrues_from_its_own_due_date(
@@ -96,5 +102,5 @@ def test_grace_days_come_from_the_setting(settings, two_invoice_case):
     run(OPENED)
 
     case.refresh_from_db()
-    # IV deadline Mon 15.12 + 5 days = Sat 20.12 → Mon 22.12
+    # IV deadline Mon 15.12 + 5 banking days: 16, 17, 18, 19, 22.12
     assert case.next_action_date == D(2025, 12, 22)
