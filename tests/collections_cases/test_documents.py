@@ -164,9 +164,12 @@ def assert_bo_elements(text: str, case: CollectionCase, letter: Letter, totals: 
     assert nok(totals["interest"]) in text
     if totals["fee"]:
         assert f"Gebyrer {nok(totals['fee'])}" in text
-    # (d) the interest rate used and the date it runs from
+    # (d) the interest rate used and the date it runs from: each period with its own rate
+    # (test_letters_truth.py), and the rate in force on the letter's date
     rate = f"{rules.late_interest_rate(letter.sent_on):.2f}".replace(".", ",")
-    assert f"{rate} % per år fra {day(DUE)}" in text
+    assert f"fra forfall {day(DUE)}" in text
+    assert f"Satsen per {day(letter.sent_on)} er {rate} % per år" in text
+    assert f"Forsinkelsesrente til og med {day(letter.sent_on)} {nok(totals['interest'])}" in text
     # (e) consequences of not paying
     assert "kan kravet bli inndrevet rettslig" in text
     assert "ytterligere kostnader" in text
