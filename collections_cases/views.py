@@ -17,6 +17,7 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.safestring import mark_safe
 from django.utils.translation import get_language, gettext_lazy, ngettext
 from django.utils.translation import gettext as _
@@ -25,6 +26,7 @@ from django.views.decorators.http import require_POST
 from collections_cases import forms, lists, page_selectors
 from collections_cases.models import CollectionCase
 from collections_cases.services import cases as case_services
+from collections_cases.services.limitation import claim_is_time_barred, time_barred_message
 from creditors.selectors import ACTIVE_CREDITOR_SESSION_KEY, creditor_choices_for_request
 from kravia_web.errors import ApplicationError
 from kravia_web.listing import list_from_request
@@ -262,7 +264,8 @@ def ready_for_collection(request):
 def _start_cases(request, creditor, selected) -> None:
     """The selected invoices go to collection per debtor: into the debtor's open case while it
     is still at the inkassovarsel, otherwise into one new case with all of them. A debtor the
-    service refuses is reported and the others still go ahead."""
+    service refuses is reported and the others still go ahead; a time-barred invoice is
+    reported and left out (the debtor's other invoices still go)."""
     ready_ids = set(
         page_selectors.invoices_ready_for_collection(creditor=creditor)
         .filter(pk__in=[invoice.pk for invoice in selected])
@@ -270,11 +273,18 @@ def _start_cases(request, creditor, selected) -> None:
     )
     by_debtor = defaultdict(list)
     skipped = []
+    today = timezone.localdate()
     for invoice in selected:
-        if invoice.pk in ready_ids:
-            by_debtor[invoice.debtor].append(invoice)
-        else:
+        if invoice.pk not in ready_ids:
             skipped.append(invoice)
+        elif claim_is_time_barred(due_date=invoice.due_date or invoice.invoice_date, on=today):
+            # Never a letter or a cost for a time-barred claim: nothing is created for it.
+            messages.error(
+                request,
+                time_barred_message(invoice.invoice_no, invoice.due_date or invoice.invoice_date),
+            )
+        else:
+            by_debtor[invoice.debtor].append(invoice)
     open_cases = page_selectors.cases_open_for_more_invoices(creditor=creditor, debtors=by_debtor)
     started, added = [], []
     for debtor, invoices in sorted(by_debtor.items(), key=lambda item: item[0].name):

@@ -709,6 +709,75 @@ def case_withdraw(*, case: CollectionCase, actor, reason: str) -> CollectionCase
 # --------------------------------------------------------------------------------------------
 
 
+#: Statuses a reopened case may go back to (the one it was closed from); others → active.
+REOPEN_STATUSES = (Status.ACTIVE, Status.LEGAL, Status.MONITORING)
+
+
+def case_reopen(*, case: CollectionCase, actor, reason: str) -> CollectionCase:
+    """Reopen a case closed as paid whose payment is gone (the bank reversed it,
+    ``payments.reversals``): back to the status it was closed from (active, legal or
+    monitoring; else active), with the next step the dunning run had planned before it closed
+    — due no earlier than today — so dunning continues where it stopped. Not part of the
+    transition table: only the reversal of a payment may undo a close."""
+    reason = _required_text(reason, _("en årsak"))
+    with transaction.atomic():
+        case = case_lock(case_id=case.pk)
+        if case.status != Status.CLOSED:
+            raise ApplicationError(
+                _("Sak %(number)s er ikke avsluttet og kan ikke gjenåpnes.")
+                % {"number": case.number}
+            )
+        closed = case.events.filter(kind=EventKind.CLOSED).order_by("-at", "-id").first()
+        status_to = (
+            closed.status_from
+            if closed is not None and closed.status_from in REOPEN_STATUSES
+            else Status.ACTIVE
+        )
+        planned = case.events.filter(data__has_key="next_action").order_by("-at", "-id").first()
+        today = timezone.localdate()
+        next_action, next_date = STAGE_ACTION.get(case.stage, ""), today
+        if planned is not None and planned.data.get("next_action"):
+            next_action = planned.data["next_action"]
+            planned_on = planned.data.get("next_action_date")
+            if planned_on:
+                next_date = max(date.fromisoformat(planned_on), today)
+        if status_to == Status.MONITORING:
+            next_action = NextAction.MONITOR
+        status_from = case.status
+        case.status = status_to
+        case.close_reason = ""
+        case.close_note = ""
+        case.closed_at = None
+        case.next_action = next_action
+        case.next_action_date = next_date if next_action else None
+        case.save(
+            update_fields=[
+                "status",
+                "close_reason",
+                "close_note",
+                "closed_at",
+                "next_action",
+                "next_action_date",
+                "updated_at",
+            ]
+        )
+        _record(
+            case,
+            kind=EventKind.REOPENED,
+            actor=actor,
+            message=_("Saken er gjenåpnet: %(reason)s.") % {"reason": reason},
+            data={
+                "reason": reason,
+                "balance": _amount_text(case_balance(case)),
+                "next_action": case.next_action,
+                "next_action_date": _iso(case.next_action_date),
+            },
+            status_from=status_from,
+            status_to=status_to,
+        )
+        return case
+
+
 def case_add_note(*, case: CollectionCase, actor, text: str) -> CaseEvent:
     text = _required_text(text, _("en tekst"))
     with transaction.atomic():
@@ -776,6 +845,11 @@ def case_register_direct_payment(
                 data=data,
                 **_close_changes(CloseReason.PAID_DIRECTLY, reference),
             )
+        # A part-payment interrupts the limitation: 3 new years from the payment date (its
+        # own event, before the payment's, which stays the case's latest).
+        from collections_cases.services.limitation import case_limitation_interrupt
+
+        case_limitation_interrupt(case=case, on=paid_on, reason="part_payment", actor=actor)
         _record(
             case,
             kind=EventKind.DIRECT_PAYMENT,
@@ -783,10 +857,7 @@ def case_register_direct_payment(
             message=message,
             data=data,
         )
-        # A part-payment interrupts the limitation: 3 new years from the payment date.
-        from collections_cases.services.limitation import case_limitation_interrupt
-
-        return case_limitation_interrupt(case=case, on=paid_on, reason="part_payment", actor=actor)
+        return case
 
 
 def case_add_cost(

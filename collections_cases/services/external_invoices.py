@@ -1,7 +1,8 @@
 """Invoices registered for collection from a system other than PowerOffice Go (the API's
 ``POST /api/v1/invoices``): the debtor is created or updated, the invoice recorded, and it
 goes to collection the way Kundeweb's «Klar for inkasso» sends one — into the debtor's open
-case while that is still at the inkassovarsel, otherwise into a new case."""
+case while that is still at the inkassovarsel, otherwise into a new case. A time-barred claim
+is refused (the API answers 409) and nothing is registered."""
 
 from __future__ import annotations
 
@@ -21,6 +22,7 @@ from collections_cases.services.cases import (
     case_add_note,
     case_create,
 )
+from collections_cases.services.limitation import claim_is_time_barred, time_barred_message
 from creditors.models import Creditor, Debtor
 from kravia_web.errors import ApplicationError
 
@@ -118,6 +120,8 @@ def invoice_register_external(
         raise ApplicationError(
             _("Fakturaen er ikke forfalt ennå: inkasso kan starte først etter forfall.")
         )
+    if claim_is_time_barred(due_date=invoice.due_date, on=today):
+        raise ApplicationError(time_barred_message(invoice.invoice_no, invoice.due_date))
     with transaction.atomic():
         # One registration per creditor at a time: the duplicate check below then holds.
         Creditor.objects.select_for_update().filter(pk=creditor.pk).first()

@@ -106,6 +106,19 @@ def time_barred_reason(limitation_date: date) -> str:
     )
 
 
+def time_barred_message(invoice_no, due_date: date) -> str:
+    """Why a time-barred invoice is refused at registration (the API, Kundeweb)."""
+    return _(
+        "Faktura %(number)s er foreldet (forfall %(due)s, foreldelsesdato %(date)s) og kan "
+        "ikke sendes til inkasso. Har skyldner erkjent kravet, betalt noe på det eller fått "
+        "forliksklage eller begjæring om utlegg etter forfall, kontakt oss."
+    ) % {
+        "number": invoice_no,
+        "due": _d(due_date),
+        "date": _d(claim_limitation_date(due_date=due_date)),
+    }
+
+
 def case_is_held_time_barred(case: CollectionCase) -> bool:
     """Whether the case is paused as time-barred (:func:`case_hold_time_barred`)."""
     return case.status == Status.PAUSED and case.pause_reason.startswith(TIME_BARRED_REASON_PREFIX)

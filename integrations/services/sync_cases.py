@@ -2,7 +2,9 @@
 
 One case per debtor per sync, merging that debtor's released invoices; invoices released
 later join the debtor's open case while it is still before the betalingsoppfordring. A
-customer whose card says not to transfer to a collection agency never gets a case. Each new
+customer whose card says not to transfer to a collection agency never gets a case. A released
+invoice already time-barred gets a case of its own, held for a case handler at once (never a
+letter or a cost). Each new
 case is created in PoGo through the outbox (:mod:`.outbox`), in the same transaction that
 creates it here, so a failed call is retried and never lost.
 """
@@ -17,7 +19,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from collections_cases.models import CollectionCase, Invoice
-from collections_cases.services.cases import case_add_invoices, case_create
+from collections_cases.services.cases import case_add_invoices, case_create, case_lock
+from collections_cases.services.limitation import case_hold_time_barred, claim_is_time_barred
 from integrations.models import PogoInvoiceState, PowerOfficeConnection
 from integrations.poweroffice import PowerOfficeClient
 from integrations.services.outbox import outbox_add_invoices, outbox_create_case
@@ -118,6 +121,7 @@ def sync_released_invoices(
     ):
         open_cases.setdefault(case.debtor_id, case)
 
+    today = timezone.localdate()
     for debtor_id, group in by_debtor.items():
         debtor = group[0].debtor
         labels = ", ".join(str(invoice.invoice_no) for invoice in group)
@@ -131,6 +135,13 @@ def sync_released_invoices(
                 _("Kunden skal ikke overføres til inkasso (kundekortet i Go eller skyldneren)."),
             )
             continue
+        barred = [invoice for invoice in group if _time_barred(invoice, today)]
+        if barred:
+            _hold_time_barred_invoices(creditor, debtor, barred, log)
+            group = [invoice for invoice in group if invoice not in barred]
+            if not group:
+                continue
+            labels = ", ".join(str(invoice.invoice_no) for invoice in group)
         try:
             with transaction.atomic():
                 case = open_cases.get(debtor_id)
@@ -154,3 +165,33 @@ def sync_released_invoices(
                 _("%(debtor)s: faktura %(numbers)s") % {"debtor": debtor.name, "numbers": labels},
                 exc.message,
             )
+
+
+def _time_barred(invoice: Invoice, today) -> bool:
+    return claim_is_time_barred(due_date=invoice.due_date or invoice.invoice_date, on=today)
+
+
+def _hold_time_barred_invoices(creditor, debtor, invoices: list[Invoice], log) -> None:
+    """Released invoices already time-barred: nobody is there to answer a refusal, so they get
+    a case of their own (never joining an open one) that is held for a case handler at once
+    with the reason — no letter, no cost (``services.limitation``)."""
+    labels = ", ".join(str(invoice.invoice_no) for invoice in invoices)
+    try:
+        with transaction.atomic():
+            case = case_create(
+                creditor=creditor,
+                debtor=debtor,
+                invoices=invoices,
+                actor=POGO_ACTOR,
+                needs_approval=creditor.approve_cases_before_start,
+            )
+            case = case_lock(case_id=case.pk)
+            case_hold_time_barred(case=case, on=timezone.localdate(), actor=POGO_ACTOR)
+            outbox_create_case(case=case)
+            log.count(RESOURCE, "held_time_barred", len(invoices))
+    except ApplicationError as exc:
+        log.skip(
+            RESOURCE,
+            _("%(debtor)s: faktura %(numbers)s") % {"debtor": debtor.name, "numbers": labels},
+            exc.message,
+        )

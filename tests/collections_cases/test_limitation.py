@@ -9,10 +9,12 @@ from zoneinfo import ZoneInfo
 import pytest
 import time_machine
 from django.db import transaction
+from django.urls import reverse
 
-from collections_cases.models import CaseEvent, CollectionCase, LedgerEntry, Letter
+from collections_cases.models import CaseEvent, CollectionCase, Invoice, LedgerEntry, Letter
 from collections_cases.services import cases as case_services
 from collections_cases.services import limitation
+from creditors.models import Debtor
 from kravia_web.errors import ApplicationError
 from tests.collections_cases.factories import InvoiceFactory
 from tests.collections_cases.factories_pages import collectable_debtor
@@ -253,3 +255,147 @@ def test_the_daily_check_holds_every_open_case_whose_date_is_reached():
     assert limitation.limitation_hold_due(on=TODAY) == 0
     assert not Letter.objects.exists()
     assert not LedgerEntry.objects.exclude(kind=LedgerEntry.Kind.PRINCIPAL).exists()
+
+
+# --------------------------------------------------------------------------------------------
+# Registration: refused where someone can answer, held where nobody can
+# --------------------------------------------------------------------------------------------
+
+
+def _invoice_payload(**overrides):
+    payload = {
+        "debtor": {
+            "name": "Fjellheim Bygg AS",
+            "number": 5001,
+            "org_number": "974760673",
+            "is_private_individual": False,
+        },
+        "invoice_number": 77001,
+        "invoice_date": "2022-12-27",
+        "due_date": "2023-01-10",
+        "amount": "12500.00",
+        "currency": "NOK",
+    }
+    payload.update(overrides)
+    return payload
+
+
+@pytest.fixture
+def api(creditor, user):
+    from django.core.cache import cache
+    from rest_framework.test import APIClient
+
+    from api_access.services import api_key_create
+
+    cache.clear()
+    _key, raw = api_key_create(creditor=creditor, actor=user, name="Regnskap")
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {raw}")
+    yield client
+    cache.clear()
+
+
+def test_the_api_refuses_a_time_barred_invoice_with_409_and_registers_nothing(api, creditor):
+    response = api.post("/api/v1/invoices/", _invoice_payload(), format="json")
+
+    assert response.status_code == 409, response.content
+    body = response.json()
+    assert body["type"] == "conflict" and body["errors"] == {}
+    assert "77001" in body["message"] and "foreldet" in body["message"]
+    assert "10.01.2026" in body["message"]  # the limitation date
+    assert not Invoice.objects.exists()
+    assert not CollectionCase.objects.exists()
+    assert not Debtor.objects.filter(creditor=creditor).exists()
+
+    # The same invoice due a year later is still within the limitation: registered.
+    response = api.post(
+        "/api/v1/invoices/",
+        _invoice_payload(invoice_date="2023-12-27", due_date="2024-01-10"),
+        format="json",
+    )
+    assert response.status_code == 201, response.content
+    assert CollectionCase.objects.get().limitation_date == dt.date(2027, 1, 10)
+
+
+def test_kundeweb_reports_a_time_barred_invoice_and_starts_nothing_for_it(
+    logged_in_client, creditor
+):
+    debtor = collectable_debtor(creditor, transfer_to_debt_collection_agency=True)
+    barred = InvoiceFactory(
+        debtor=debtor, invoice_date=dt.date(2022, 12, 27), due_date=dt.date(2023, 1, 10)
+    )
+    fresh = InvoiceFactory(
+        debtor=debtor, invoice_date=dt.date(2026, 1, 15), due_date=dt.date(2026, 2, 1)
+    )
+
+    response = logged_in_client.post(
+        reverse("ready_for_collection"), {"invoices": [barred.pk, fresh.pk]}, follow=True
+    )
+
+    texts = [str(m) for m in response.context["messages"]]
+    assert any(
+        f"Faktura {barred.invoice_no} er foreldet" in text and "10.01.2026" in text
+        for text in texts
+    ), texts
+    barred.refresh_from_db()
+    fresh.refresh_from_db()
+    assert barred.case_id is None
+    assert fresh.case_id is not None  # the debtor's other invoice still goes
+    assert fresh.case.limitation_date == dt.date(2029, 2, 1)
+
+
+def test_the_sync_holds_a_released_time_barred_invoice_for_a_case_handler(creditor):
+    from types import SimpleNamespace
+
+    from integrations.models import PowerOfficeConnection
+    from integrations.services.sync import SyncLog
+    from integrations.services.sync_cases import sync_released_invoices
+
+    creditor.auto_start_released_invoices = True
+    creditor.approve_cases_before_start = False
+    creditor.save()
+    connection = PowerOfficeConnection.objects.create(
+        creditor=creditor, client_key="k", client_org_number=creditor.org_number
+    )
+    debtor = collectable_debtor(creditor)
+    barred = InvoiceFactory(
+        debtor=debtor, invoice_date=dt.date(2022, 12, 27), due_date=dt.date(2023, 1, 10)
+    )
+    fresh = InvoiceFactory(
+        debtor=debtor, invoice_date=dt.date(2026, 1, 15), due_date=dt.date(2026, 2, 1)
+    )
+
+    def released(invoice):
+        return SimpleNamespace(
+            id=invoice.pogo_id,
+            last_reminder_sent_date=None,
+            last_reminder_due_date=None,
+            last_reminder_voucher_type=None,
+        )
+
+    class Client:
+        def dc_available_invoices(self, on_unreadable=None):
+            return [released(barred), released(fresh)]
+
+    log = SyncLog()
+    sync_released_invoices(connection=connection, client=Client(), log=log)
+
+    barred.refresh_from_db()
+    fresh.refresh_from_db()
+    assert barred.case_id and fresh.case_id and barred.case_id != fresh.case_id
+    held = barred.case
+    assert held.status == Status.PAUSED
+    assert limitation.case_is_held_time_barred(held)
+    assert "10.01.2026" in held.pause_reason
+    assert held.events.filter(kind=CaseEvent.Kind.LIMITATION).exists()
+    assert fresh.case.status == Status.ACTIVE
+    assert log.counts["released"]["held_time_barred"] == 1
+    assert log.counts["released"]["cases_created"] == 1
+
+    # The dunning run sends nothing for the held case: it is not due for any step.
+    from collections_cases.services.dunning import dunning_run
+
+    dunning_run(on=TODAY)
+    assert not Letter.objects.filter(case=held).exists()
+    assert not held.ledger_entries.exclude(kind=LedgerEntry.Kind.PRINCIPAL).exists()
+    assert Letter.objects.filter(case=fresh.case).exists()
