@@ -8,7 +8,6 @@ balance (the ledger sum) ends at 0 and the refund owed to the debtor stays visib
 
 from __future__ import annotations
 
-import hashlib
 from datetime import date
 from decimal import Decimal
 
@@ -25,9 +24,7 @@ from collections_cases.models import (
     LedgerEntry,
     Payment,
     PaymentAllocation,
-    PaymentImport,
 )
-from collections_cases.payments import parsers
 from collections_cases.selectors import case_balance, case_principal_outstanding
 from collections_cases.services import cases as case_services
 from collections_cases.services import interest
@@ -66,9 +63,15 @@ def case_outstanding_by_component(case: CollectionCase) -> dict[str, Decimal]:
     then outstanding in the allocation order, any excess held as a credit against later
     debits."""
     order = allocation_order()
-    component_of = dict(
-        PaymentAllocation.objects.filter(case=case).values_list("ledger_entry_id", "component")
-    )
+    component_of = {}
+    # A reversed payment's allocation: its payment_reversal entry gives the amount back to
+    # the same component (an overpayment's stays out, as its payment entry did).
+    for entry_id, reversal_id, component in PaymentAllocation.objects.filter(case=case).values_list(
+        "ledger_entry_id", "reversal_entry_id", "component"
+    ):
+        component_of[entry_id] = component
+        if reversal_id is not None:
+            component_of[reversal_id] = component
     kind_component = {
         kind: component for component, kinds in COMPONENT_KINDS.items() for kind in kinds
     }
@@ -92,8 +95,8 @@ def case_outstanding_by_component(case: CollectionCase) -> dict[str, Decimal]:
             component = component_of[entry_id]
             if component != Component.OVERPAYMENT:
                 outstanding[component] += amount
-        elif kind == Kind.REFUND_DUE:
-            continue  # paired with an overpayment allocation's payment entry
+        elif kind in (Kind.REFUND_DUE, Kind.REFUND_CANCELLED):
+            continue  # paired with an overpayment allocation's payment (reversal) entry
         elif kind in kind_component:
             outstanding[kind_component[kind]] += amount
             if amount > 0 and credit > 0:
@@ -116,9 +119,9 @@ def _interest_to_payment_day(case: CollectionCase, paid_on: date) -> Decimal | N
     letter); ``None`` when what is booked ends on or before ``paid_on``."""
     if case.debtor.do_not_add_late_payment_interest or not case_services.case_may_add_costs(case):
         return None
-    interest.case_accrue_interest(case, on=interest.known_accrual_day(paid_on))
     facts = interest.case_interest_facts(case)
     if not any(f.last_booked_on and f.last_booked_on > paid_on for f in facts):
+        interest.case_accrue_interest(case, on=interest.known_accrual_day(paid_on))
         return None
     not_before = interest.interest_not_before(case, on=paid_on)
     up_to_payment = sum(
@@ -396,61 +399,9 @@ def payment_register(
         return payment_match(payment=payment)
 
 
-# --- Import -----------------------------------------------------------------------------
+# --- Import ---------------------------------------------------------------------------
 
+# Moved to collections_cases.payments.imports (with the reversals); kept importable here.
+from collections_cases.payments.imports import payments_import_file  # noqa: E402
 
-def payments_import_file(*, content: bytes, file_name: str, actor=None) -> PaymentImport:
-    """Import a camt.054 or OCR giro file, all or nothing. Raises :class:`ApplicationError`
-    for a malformed file (naming the line or element) or a file already imported."""
-    digest = hashlib.sha256(content).hexdigest()
-    if PaymentImport.objects.filter(sha256=digest).exists():
-        earlier = PaymentImport.objects.get(sha256=digest)
-        raise ApplicationError(
-            _("Filen er allerede importert (%(name)s, %(at)s); ingenting ble importert på nytt.")
-            % {
-                "name": earlier.file_name,
-                "at": timezone.localtime(earlier.imported_at).strftime("%d.%m.%Y %H:%M"),
-            }
-        )
-    try:
-        fmt, parsed = parsers.parse(content)
-    except parsers.PaymentFileError as exc:
-        raise ApplicationError(
-            _("%(name)s kan ikke importeres: %(error)s Ingenting er importert.")
-            % {"name": file_name, "error": exc}
-        ) from exc
-    with transaction.atomic():
-        batch = PaymentImport.objects.create(
-            file_name=file_name[:255],
-            format=fmt,
-            sha256=digest,
-            imported_by=actor if actor is not None and not isinstance(actor, str) else None,
-            transactions_count=len(parsed),
-        )
-        seen: set[str] = set()
-        for item in parsed:
-            if (
-                item.external_reference in seen
-                or Payment.objects.filter(external_reference=item.external_reference).exists()
-            ):
-                batch.duplicate_count += 1
-                continue
-            seen.add(item.external_reference)
-            payment = Payment.objects.create(
-                source=fmt,
-                external_reference=item.external_reference,
-                amount=item.amount,
-                paid_on=item.paid_on,
-                kid=item.kid,
-                payer_name=item.payer_name,
-                payer_reference=item.payer_reference,
-                import_batch=batch,
-            )
-            batch.created_count += 1
-            payment = payment_match(payment=payment)
-            if payment.status == Payment.Status.ALLOCATED:
-                batch.matched_count += 1
-            else:
-                batch.unmatched_count += 1
-        batch.save()
-    return batch
+__all__ = ["payments_import_file"]
