@@ -15,7 +15,9 @@ from django.db import connections
 
 CASE = "collections_cases_collectioncase"
 LEDGER = "collections_cases_ledgerentry"
-PAID_KINDS = "('payment', 'direct_payment')"
+#: What the debtor has paid: payments (less the bank's reversals of them, migration 0021) and
+#: direct payments to the creditor.
+PAID_KINDS = "('payment', 'direct_payment', 'payment_reversal')"
 SQLITE_TRIGGERS = ("ledger_totals_insert", "ledger_totals_update", "ledger_totals_delete")
 
 

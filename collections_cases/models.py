@@ -326,6 +326,9 @@ class LedgerKind(models.TextChoices):
     REFUND_DUE = "refund_due", _("Til tilbakebetaling")
     # A payment the bank reversed: its allocation undone (debit, one per component).
     PAYMENT_REVERSAL = "payment_reversal", _("Tilbakeført innbetaling")
+    # The refund due of a reversed payment's overpayment: the debtor is no longer owed it
+    # (credit, paired with the refund_due debit it cancels).
+    REFUND_CANCELLED = "refund_cancelled", _("Tilbakebetaling bortfalt")
     # Interest booked earlier for days whose base a later-known reduction lowered (credit).
     INTEREST_CORRECTION = "interest_correction", _("Rentekorreksjon")
 
@@ -345,6 +348,7 @@ LEDGER_CREDIT_KINDS = (
     LedgerKind.WRITE_OFF,
     LedgerKind.REDUCTION,
     LedgerKind.INTEREST_CORRECTION,
+    LedgerKind.REFUND_CANCELLED,
 )
 LEDGER_COST_KINDS = (LedgerKind.INTEREST, LedgerKind.FEE, LedgerKind.SALAER)
 
@@ -444,6 +448,8 @@ class CaseEvent(AppendOnlyModel):
         STEP_HELD = "step_held", _("Steg holdt tilbake")
         # A payment the bank reversed (collections_cases.payments)
         PAYMENT_REVERSED = "payment_reversed", _("Innbetaling tilbakeført")
+        # A case closed as paid whose payment the bank reversed (services.cases.case_reopen)
+        REOPENED = "reopened", _("Gjenåpnet")
 
     case = models.ForeignKey(
         CollectionCase, on_delete=models.PROTECT, related_name="events", verbose_name=_("sak")
@@ -799,6 +805,22 @@ class PaymentImport(models.Model):
     duplicate_count = models.PositiveIntegerField(_("allerede importert"), default=0)
     matched_count = models.PositiveIntegerField(_("koblet til sak"), default=0)
     unmatched_count = models.PositiveIntegerField(_("til manuell behandling"), default=0)
+    # Entries that are not money in (pending/information entries, debits that reverse
+    # nothing of ours): counted so the file's contents are accounted for, never imported.
+    ignored_count = models.PositiveIntegerField(_("ikke innbetalinger (ignorert)"), default=0)
+    reversal_count = models.PositiveIntegerField(_("tilbakeføringer"), default=0)
+    reversal_unmatched_count = models.PositiveIntegerField(
+        _("tilbakeføringer til saksbehandler"), default=0
+    )
+    #: Records skipped because they were malformed while the bank's totals still reconciled:
+    #: ``[{"where": "Linje 7", "error": "…"}]`` (docs/payments.md).
+    skipped = models.JSONField(_("poster hoppet over"), default=list, blank=True)
+    account = models.CharField(
+        _("konto"),
+        max_length=34,
+        blank=True,
+        help_text=_("Kontoen filen gjelder (kontonummer, fra IBAN eller Othr/Id)."),
+    )
 
     class Meta:
         verbose_name = _("import av innbetalinger")
@@ -916,6 +938,16 @@ class PaymentAllocation(models.Model):
         verbose_name=_("oppgjort i"),
         help_text=_("Tomt til beløpet er tatt med i et oppgjør til kreditor."),
     )
+    #: The ``payment_reversal`` entry that undid this allocation when the bank reversed the
+    #: payment (``case_outstanding_by_component`` gives it back to the same component).
+    reversal_entry = models.OneToOneField(
+        LedgerEntry,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="reversed_allocation",
+        verbose_name=_("tilbakeføring"),
+    )
     created_at = models.DateTimeField(_("registrert"), default=timezone.now)
 
     class Meta:
@@ -930,6 +962,84 @@ class PaymentAllocation(models.Model):
 
     def __str__(self):
         return f"{self.get_component_display()} {self.amount}"
+
+
+class PaymentReversal(models.Model):
+    """Money the bank took back from the client account: a camt.054 reversal (``RvslInd``, or
+    a debit reversing a KID credit) or an OCR giro transaction of type 18/20. Matched to the
+    payment it reverses (by bank reference, else KID and amount) and then undone by
+    :func:`collections_cases.payments.reversals.payment_reverse`; a reversal that matches no
+    payment waits here for a case handler (``status`` unmatched). ``external_reference`` is the
+    bank's reference of the reversal itself: the same reversal imported twice undoes nothing
+    twice."""
+
+    class Status(models.TextChoices):
+        UNMATCHED = "unmatched", _("Venter på saksbehandler")
+        REVERSED = "reversed", _("Innbetalingen er tilbakeført")
+        DISMISSED = "dismissed", _("Avsluttet uten tilbakeføring")
+
+    source = models.CharField(_("kilde"), max_length=20, choices=Payment.Source.choices)
+    external_reference = models.CharField(_("ekstern referanse"), max_length=200, unique=True)
+    amount = money_field(_("beløp"))
+    reversed_on = models.DateField(_("tilbakeført"))
+    kid = models.CharField(_("KID"), max_length=25, blank=True)
+    original_reference = models.CharField(
+        _("referanse til innbetalingen"),
+        max_length=200,
+        blank=True,
+        help_text=_("Bankens referanse til den opprinnelige innbetalingen, når filen har den."),
+    )
+    payer_name = models.CharField(_("innbetaler"), max_length=200, blank=True)
+    payer_reference = models.CharField(_("referanse/melding"), max_length=500, blank=True)
+    payment = models.ForeignKey(
+        Payment,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="reversals",
+        verbose_name=_("innbetaling"),
+    )
+    status = models.CharField(
+        _("status"), max_length=20, choices=Status.choices, default=Status.UNMATCHED
+    )
+    note = models.CharField(_("merknad"), max_length=300, blank=True)
+    import_batch = models.ForeignKey(
+        PaymentImport,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="reversals",
+        verbose_name=_("import"),
+    )
+    handled_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("behandlet av"),
+    )
+    created_at = models.DateTimeField(_("registrert"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("tilbakeført innbetaling")
+        verbose_name_plural = _("tilbakeførte innbetalinger")
+        ordering = ["-reversed_on", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(amount__gt=0), name="payment_reversal_amount_positive"
+            ),
+            # A payment is reversed at most once.
+            models.UniqueConstraint(
+                fields=["payment"],
+                condition=Q(status="reversed"),
+                name="uniq_payment_reversal_per_payment",
+            ),
+        ]
+        indexes = [models.Index(fields=["status", "reversed_on"], name="reversal_status_idx")]
+
+    def __str__(self):
+        return f"{self.reversed_on:%d.%m.%Y} −{self.amount} ({self.get_status_display()})"
 
 
 class SettlementAmounts(models.Model):
@@ -1010,6 +1120,9 @@ class Settlement(SettlementAmounts):
     )
     vat_percent = models.DecimalField(_("mva.-sats (%)"), max_digits=5, decimal_places=2)
 
+    #: Open :class:`SettlementClaim` amounts deducted here (payments the bank reversed after
+    #: they were paid out): ``payout`` = the lines' payout − ``claims``.
+    claims = money_field(_("tilbakeførte innbetalinger trukket"), default=0)
     payout_account = models.CharField(_("utbetales til konto"), max_length=11, blank=True)
     payout_status = models.CharField(
         _("utbetaling"), max_length=10, choices=PayoutStatus.choices, default=PayoutStatus.PENDING
@@ -1129,3 +1242,62 @@ class SettlementInvoicePart(models.Model):
 
     def __str__(self):
         return f"{self.invoice} {self.amount}"
+
+
+class SettlementClaim(models.Model):
+    """The creditor's share of a payment the bank reversed after it was paid out: the agency
+    paid the creditor money it no longer has, so it is deducted from the creditor's next
+    payout (``deducted_in``) and shown there. The amounts are the reversed payment's part of
+    the settlement line it was paid out in, computed the way the line was (same creditor
+    settings): ``amount = principal + interest_to_creditor - commission - vat``."""
+
+    creditor = models.ForeignKey(
+        Creditor,
+        on_delete=models.PROTECT,
+        related_name="settlement_claims",
+        verbose_name=_("kreditor"),
+    )
+    case = models.ForeignKey(
+        CollectionCase,
+        on_delete=models.PROTECT,
+        related_name="settlement_claims",
+        verbose_name=_("sak"),
+    )
+    reversal = models.OneToOneField(
+        PaymentReversal,
+        on_delete=models.PROTECT,
+        related_name="settlement_claim",
+        verbose_name=_("tilbakeføring"),
+    )
+    settled_in = models.ForeignKey(
+        SettlementLine,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("utbetalt i"),
+    )
+    principal = money_field(_("hovedstol"))
+    interest_to_creditor = money_field(_("renter til kreditor"))
+    commission = money_field(_("suksessprovisjon"))
+    vat = money_field(_("mva. på byråets honorar"))
+    amount = money_field(_("til trekk"))
+    deducted_in = models.ForeignKey(
+        Settlement,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="deducted_claims",
+        verbose_name=_("trukket i oppgjør"),
+        help_text=_("Tomt til kravet er trukket fra en utbetaling."),
+    )
+    created_at = models.DateTimeField(_("registrert"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("krav mot neste utbetaling")
+        verbose_name_plural = _("krav mot neste utbetaling")
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(condition=~Q(amount=0), name="settlement_claim_not_zero"),
+        ]
+
+    def __str__(self):
+        return f"{self.case} {self.amount}"

@@ -48,8 +48,10 @@ from collections_cases.models import (
     CollectionCase,
     Invoice,
     LedgerEntry,
+    Payment,
     PaymentAllocation,
     Settlement,
+    SettlementClaim,
     SettlementInvoicePart,
     SettlementLine,
 )
@@ -102,11 +104,13 @@ def settlement_is_due(*, frequency: str, last_settled_on: dt.date | None, on: dt
 
 
 def _unsettled(on: dt.date):
+    """Allocations waiting for a settlement. Never those of a payment the bank reversed: that
+    money is no longer on the client account (docs/payments.md)."""
     return PaymentAllocation.objects.filter(
         settlement_line__isnull=True,
         payment__paid_on__lte=on,
         component__in=SETTLED_COMPONENTS,
-    )
+    ).exclude(payment__status=Payment.Status.REVERSED)
 
 
 def settlement_due_creditor_ids(*, on: dt.date) -> list[int]:
@@ -383,6 +387,14 @@ def _settle_batch_locked(creditor_ids: list[int], on: dt.date):
                 (timezone.localdate(created_at) - due).days if due else 0
             )
 
+    # Payments reversed after they were paid out: deducted from the next payout.
+    open_claims: dict[int, list] = defaultdict(list)
+    for claim in (
+        SettlementClaim.objects.filter(creditor_id__in=todo, deducted_in__isnull=True)
+        .select_related("case")
+        .order_by("pk")
+    ):
+        open_claims[claim.creditor_id].append(claim)
     computed: dict[int, dict[str, Decimal]] = {}
     totals: dict[int, dict[str, Decimal]] = {}
     for creditor_id in todo:
@@ -399,12 +411,21 @@ def _settle_batch_locked(creditor_ids: list[int], on: dt.date):
         }
         lines = [line_amounts(by_case[case_id], **options) for case_id in case_ids]
         total = {name: sum((c[name] for c in lines), ZERO) for name in MONEY_FIELDS}
+        claims = sum((c.amount for c in open_claims.get(creditor_id, ())), ZERO)
         if total["payout"] <= 0:
             skipped[creditor_id] = _(
                 "Utbetalingen ville blitt %(amount)s (mva. på salær er større enn innkrevd "
                 "hovedstol); beløpet tas med i neste oppgjør."
             ) % {"amount": format_nok(total["payout"])}
             continue
+        if total["payout"] - claims <= 0:
+            skipped[creditor_id] = _(
+                "Utbetalingen ville blitt %(amount)s etter trekk av tilbakeførte innbetalinger "
+                "(%(claims)s); beløpet tas med i neste oppgjør."
+            ) % {"amount": format_nok(total["payout"] - claims), "claims": format_nok(claims)}
+            continue
+        total["claims"] = claims
+        total["payout"] -= claims
         totals[creditor_id] = total
         computed.update(zip(case_ids, lines, strict=True))
     settling = [pk for pk in todo if pk in totals]
@@ -499,8 +520,16 @@ def _settle_batch_locked(creditor_ids: list[int], on: dt.date):
             settlement,
             mapping=creditors[settlement.creditor_id].account_mapping,
             parts=posting_parts.get(settlement.pk, []),
+            claims=[
+                (c.case.number, c.principal, c.interest_to_creditor, c.commission, c.vat)
+                for c in open_claims.get(settlement.creditor_id, ())
+            ],
         )
     _save_voucher_lines(settlements)
+    for settlement in settlements:
+        deducted = [c.pk for c in open_claims.get(settlement.creditor_id, ())]
+        if deducted:
+            SettlementClaim.objects.filter(pk__in=deducted).update(deducted_in=settlement)
 
     actor_label = _("Oppgjørskjøring")
     template = _(

@@ -7,7 +7,8 @@ creditor to post by hand. Debits always equal credits:
 
     payout + commission + vat  (debits)  =  principal + interest_to_creditor  (credits)
 
-because ``payout = principal + interest_to_creditor - commission - vat``.
+because ``payout = principal + interest_to_creditor - commission - vat`` (less deducted
+claims, each of which posts its own reversing lines: see ``posting_lines``).
 """
 
 from __future__ import annotations
@@ -29,13 +30,17 @@ def _line(side, account_field, account_no, amount, description, **extra) -> dict
     }
 
 
-def posting_lines(settlement, *, mapping: dict[str, int], parts) -> list[dict]:
+def posting_lines(settlement, *, mapping: dict[str, int], parts, claims=()) -> list[dict]:
     """The posting lines for ``settlement``.
 
     ``mapping``: the creditor's account numbers (``Creditor.account_mapping``). ``parts``:
     ``[(invoice_no, debtor_id, debtor_name, case_number, amount)]`` — the principal per
     invoice, each credited to the customer's sub-ledger with its ``invoice_no`` so the open
-    item is matched.
+    item is matched. ``claims``: ``[(case_number, principal, interest_to_creditor,
+    commission, vat)]`` — payments the bank reversed after an earlier settlement paid them
+    out, deducted from this payout: each reverses that settlement's postings (the principal
+    is owed again by the customer, the interest income, commission and input VAT are undone),
+    so debits still equal credits with the smaller payout.
     """
     number = settlement.number
     lines = [
@@ -103,6 +108,36 @@ def posting_lines(settlement, *, mapping: dict[str, int], parts) -> list[dict]:
                 f"Inngående mva. på byråets honorar, oppgjør {number}",
             )
         )
+    for case_number, principal, interest_out, commission, vat in claims:
+        text = f"Tilbakeført innbetaling, sak {case_number}, trukket i oppgjør {number}"
+        if principal:
+            lines.append(
+                _line(DEBIT, "account_receivables", mapping["account_receivables"], principal, text)
+            )
+        if interest_out:
+            lines.append(
+                _line(
+                    DEBIT,
+                    "account_interest_income",
+                    mapping["account_interest_income"],
+                    interest_out,
+                    text,
+                )
+            )
+        if commission:
+            lines.append(
+                _line(
+                    CREDIT,
+                    "account_collection_cost",
+                    mapping["account_collection_cost"],
+                    commission,
+                    text,
+                )
+            )
+        if vat:
+            lines.append(
+                _line(CREDIT, "account_input_vat", mapping["account_input_vat"], vat, text)
+            )
     return lines
 
 
