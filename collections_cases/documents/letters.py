@@ -339,6 +339,7 @@ def letter_context(letter: Letter) -> dict:
     original = _principal_original(letter)
     interest_from = parse_date(str(amounts.get("interest_from") or ""))
     is_bo = letter.kind in (Kind.BETALINGSOPPFORDRING, Kind.NEW_BETALINGSOPPFORDRING)
+    statement_payment = _statement_payment(letter, splits)
     return {
         "letter": letter,
         "kind": letter.kind,
@@ -357,7 +358,10 @@ def letter_context(letter: Letter) -> dict:
         "interest": _interest(letter, _decimal(amounts, "interest"), len(invoices)),
         "earlier_payments": [split.row() for split in splits],
         "has_overpayment": any(split.parts.get(Component.OVERPAYMENT) for split in splits),
-        "statement_payment": _statement_payment(letter, splits),
+        # The table of earlier payments, unless its one row is the statement's own payment.
+        "show_earlier_payments": bool(splits)
+        and not (statement_payment is not None and len(splits) == 1),
+        "statement_payment": statement_payment,
         "legal_pre_approved": legal_steps_pre_approved(letter),
         "has_interest_rate": "interest_rate" in amounts,
         "interest_rate": fmt.percent(amounts.get("interest_rate")),
