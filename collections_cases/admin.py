@@ -10,12 +10,14 @@ from django.contrib.admin import helpers
 from django.db import IntegrityError
 from django.template.response import TemplateResponse
 from django.utils import timezone
+from django.utils.html import format_html
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
 from collections_cases.models import CaseEvent, CollectionCase, Invoice, LedgerEntry, Letter
+from collections_cases.rule_warnings import rule_table_warnings
 from collections_cases.services import cases as case_services
-from collections_cases.services import dunning
+from collections_cases.services import dunning, limitation
 from kravia_web.errors import ApplicationError
 from kravia_web.money import format_nok
 
@@ -78,6 +80,65 @@ class PauseForm(ReasonForm):
     )
 
 
+class InterruptionForm(forms.Form):
+    reason = forms.ChoiceField(
+        label=_("Avbrudd"),
+        choices=[
+            (code, label)
+            for code, label in limitation.INTERRUPTION_REASONS.items()
+            if code != "part_payment"  # payments record it themselves
+        ],
+    )
+    on = forms.DateField(
+        label=_("Dato"),
+        widget=forms.DateInput(attrs={"type": "date"}),
+        help_text=_(
+            "Dagen skyldner erkjente kravet, eller forliksklagen, søksmålet eller begjæringen "
+            "om utlegg ble sendt. Ny foreldelsesdato blir 3 år etter denne datoen."
+        ),
+    )
+
+    def clean_on(self):
+        on = self.cleaned_data["on"]
+        if on > timezone.localdate():
+            raise forms.ValidationError(gettext("Datoen kan ikke være frem i tid."))
+        return on
+
+
+class CloseTimeBarredForm(forms.Form):
+    note = forms.CharField(
+        label=_("Merknad"), required=False, widget=forms.Textarea(attrs={"rows": 3})
+    )
+
+
+class LimitationFilter(admin.SimpleListFilter):
+    """Foreldelse: passed (time-barred, still open), within 60 days, interrupted."""
+
+    title = _("foreldelse")
+    parameter_name = "limitation"
+
+    def lookups(self, request, model_admin):
+        return [
+            ("passed", _("Foreldet (åpne saker)")),
+            ("soon", _("Foreldes innen %(days)d dager") % {"days": limitation.WARNING_DAYS}),
+            ("interrupted", _("Avbrutt")),
+        ]
+
+    def queryset(self, request, queryset):
+        today = timezone.localdate()
+        if self.value() == "passed":
+            return queryset.filter(pk__in=limitation.limitation_passed_cases(on=today))
+        if self.value() == "soon":
+            return queryset.filter(pk__in=limitation.limitation_warning_cases(on=today))
+        if self.value() == "interrupted":
+            return queryset.filter(limitation_interrupted_on__isnull=False)
+        return queryset
+
+
+# The admin's front page warns about rule tables that end (collections_cases/rule_warnings.py).
+admin.site.index_template = "admin/kravia_index.html"
+
+
 @admin.register(CollectionCase)
 class CollectionCaseAdmin(admin.ModelAdmin):
     list_display = [
@@ -89,9 +150,11 @@ class CollectionCaseAdmin(admin.ModelAdmin):
         "next_action",
         "next_action_date",
         "balance_display",
+        "limitation_display",
         "created_at",
     ]
-    list_filter = ["status", "stage", "creditor", "next_action_date"]
+    list_filter = ["status", "stage", LimitationFilter, "creditor", "next_action_date"]
+    change_list_template = "admin/collections_cases/collectioncase/change_list.html"
     search_fields = ["number", "kid", "debtor__name", "invoices__invoice_no__exact"]
     date_hierarchy = "created_at"
     list_select_related = ["creditor", "debtor"]
@@ -103,6 +166,8 @@ class CollectionCaseAdmin(admin.ModelAdmin):
         "withdraw_cases",
         "mark_cases_disputed",
         "approve_legal_steps",
+        "record_limitation_interruption",
+        "close_time_barred",
     ]
     fieldsets = (
         (None, {"fields": ("number", "kid", "creditor", "debtor", "pogo_case_id")}),
@@ -116,6 +181,7 @@ class CollectionCaseAdmin(admin.ModelAdmin):
                     "next_action",
                     "next_action_date",
                     "limitation_date",
+                    "limitation_interrupted_on",
                     "balance_display",
                 )
             },
@@ -156,6 +222,36 @@ class CollectionCaseAdmin(admin.ModelAdmin):
     @admin.display(description=_("saldo"), ordering="balance")
     def balance_display(self, obj):
         return format_nok(getattr(obj, "balance", None))
+
+    @admin.display(description=_("foreldelsesdato"), ordering="limitation_date")
+    def limitation_display(self, obj):
+        """The date, flagged when it is reached or within 60 days on an open case."""
+        if obj.limitation_date is None:
+            return "–"
+        text = obj.limitation_date.strftime("%d.%m.%Y")
+        if not obj.is_open:
+            return text
+        today = timezone.localdate()
+        if obj.limitation_date <= today:
+            return format_html(
+                '<strong class="limitation-passed">{} ({})</strong>', text, gettext("foreldet")
+            )
+        if (obj.limitation_date - today).days <= limitation.WARNING_DAYS:
+            return format_html(
+                '<strong class="limitation-soon">{} ({})</strong>', text, gettext("snart")
+            )
+        return text
+
+    def changelist_view(self, request, extra_context=None):
+        today = timezone.localdate()
+        extra_context = {
+            **(extra_context or {}),
+            "rule_warnings": rule_table_warnings(on=today, staff=True),
+            "limitation_passed_count": limitation.limitation_passed_cases(on=today).count(),
+            "limitation_soon_count": limitation.limitation_warning_cases(on=today).count(),
+            "limitation_days": limitation.WARNING_DAYS,
+        }
+        return super().changelist_view(request, extra_context=extra_context)
 
     # Actions ------------------------------------------------------------------------------
 
@@ -321,6 +417,63 @@ class CollectionCaseAdmin(admin.ModelAdmin):
                 ngettext(
                     "Rettslige tiltak er godkjent for %(count)d sak.",
                     "Rettslige tiltak er godkjent for %(count)d saker.",
+                    n,
+                )
+                % {"count": n}
+            ),
+        )
+
+    @admin.action(description=_("Registrer avbrudd av foreldelsen"))
+    def record_limitation_interruption(self, request, queryset):
+        return self._with_form(
+            request,
+            queryset,
+            form_class=InterruptionForm,
+            title=_("Registrer avbrudd av foreldelsen"),
+            call=lambda case, data: limitation.case_record_limitation_interruption(
+                case=case, on=data["on"], reason=data["reason"], actor=request.user
+            ),
+            done_message=lambda n: (
+                ngettext(
+                    "Avbrudd av foreldelsen er registrert for %(count)d sak.",
+                    "Avbrudd av foreldelsen er registrert for %(count)d saker.",
+                    n,
+                )
+                % {"count": n}
+            ),
+        )
+
+    @admin.action(description=_("Avslutt valgte saker som foreldet"))
+    def close_time_barred(self, request, queryset):
+        def close(case, data):
+            today = timezone.localdate()
+            if not limitation.case_is_time_barred(case, on=today):
+                raise ApplicationError(
+                    gettext("Sak %(number)s er ikke foreldet (foreldelsesdato %(date)s).")
+                    % {
+                        "number": case.number,
+                        "date": case.limitation_date.strftime("%d.%m.%Y")
+                        if case.limitation_date
+                        else "–",
+                    }
+                )
+            return case_services.case_close(
+                case=case,
+                actor=request.user,
+                reason=CollectionCase.CloseReason.TIME_BARRED,
+                note=data["note"],
+            )
+
+        return self._with_form(
+            request,
+            queryset,
+            form_class=CloseTimeBarredForm,
+            title=_("Avslutt saker som foreldet"),
+            call=close,
+            done_message=lambda n: (
+                ngettext(
+                    "%(count)d sak er avsluttet som foreldet.",
+                    "%(count)d saker er avsluttet som foreldet.",
                     n,
                 )
                 % {"count": n}

@@ -40,6 +40,7 @@ from collections_cases.models import (
     PaymentAllocation,
     Settlement,
 )
+from collections_cases.services import limitation
 from collections_cases.states import OPEN_STATUSES
 from creditors.models import Creditor, Debtor
 from kravia_web.money import to_ore
@@ -412,12 +413,15 @@ def _case_task(*, creditor, status, q, kind, count, title, help_text, action) ->
     )
 
 
-def dashboard_tasks(*, creditor: Creditor, connection=None) -> list[Task]:
+def dashboard_tasks(
+    *, creditor: Creditor, connection=None, today: dt.date | None = None
+) -> list[Task]:
     """The things only the creditor can do, most urgent first; empty when nothing waits.
 
     ``connection`` is the creditor's PowerOffice Go connection (or None), read by the caller
     through ``integrations.selectors`` (``collections_cases`` does not import ``integrations``).
     """
+    today = today or timezone.localdate()
     counts = case_counts(creditor_ids=[creditor.pk]).get(creditor.pk, {})
     awaiting = Status.AWAITING_APPROVAL
     tasks: list[Task | None] = []
@@ -473,10 +477,83 @@ def dashboard_tasks(*, creditor: Creditor, connection=None) -> list[Task]:
             action=_("Se innsigelsen"),
         )
     )
+    tasks.extend(_limitation_tasks(creditor, today))
     tasks.append(_debtor_task(creditor))
     tasks.append(_connection_task(creditor, connection))
     tasks.append(_blocked_settlement_task(creditor))
     return [task for task in tasks if task is not None]
+
+
+def _limitation_tasks(creditor: Creditor, today: dt.date) -> list[Task | None]:
+    """Time-barred cases (held for a case handler) and cases whose limitation date is within
+    60 days (``services.limitation``): the creditor may know of an acknowledgement or a
+    part-payment, or want legal steps in time."""
+    horizon = today + dt.timedelta(days=limitation.WARNING_DAYS)
+    # One query when nothing is near (the usual case); the items only for what is.
+    counts = (
+        CollectionCase.objects.filter(creditor=creditor, limitation_date__lte=horizon)
+        .exclude(status=Status.CLOSED)
+        .aggregate(
+            passed=Count("pk", filter=Q(limitation_date__lte=today)),
+            near=Count("pk", filter=Q(limitation_date__gt=today)),
+        )
+    )
+    tasks: list[Task | None] = []
+    for kind, count, cases, title, help_text, detail, severity in (
+        (
+            "limitation_passed",
+            counts["passed"],
+            limitation.limitation_passed_cases(on=today, creditors=[creditor]),
+            _("Foreldede krav"),
+            _(
+                "Foreldelsesdatoen er nådd uten at noe avbrudd er registrert. Sakene er satt "
+                "på vent: vi sender ingen brev og legger ikke til kostnader. Si fra hvis "
+                "skyldner har erkjent kravet eller betalt noe på det; ellers avslutter vi saken "
+                "som foreldet."
+            ),
+            _("Foreldet %(date)s"),
+            "danger",
+        ),
+        (
+            "limitation_near",
+            counts["near"],
+            limitation.limitation_warning_cases(on=today, creditors=[creditor]),
+            _("Saker som snart foreldes"),
+            _(
+                "Foreldelsesdatoen er innen %(days)d dager. Etter den sender vi ingen brev og "
+                "tar ingen rettslige skritt, med mindre foreldelsen avbrytes: skyldner erkjenner "
+                "kravet eller betaler noe på det, eller det sendes forliksklage eller begjæring "
+                "om utlegg. Si fra hvis du vet om en erkjennelse eller betaling."
+            )
+            % {"days": limitation.WARNING_DAYS},
+            _("Foreldes %(date)s"),
+            "warn",
+        ),
+    ):
+        if not count:
+            tasks.append(None)
+            continue
+        found = list(cases.select_related("debtor")[:TASK_ITEMS])
+        tasks.append(
+            Task(
+                kind=kind,
+                title=title,
+                help=help_text,
+                action=_("Se saken"),
+                count=count,
+                url=reverse("case_list"),
+                items=[
+                    TaskItem(
+                        label=f"{case.number} – {case.debtor.name}",
+                        detail=detail % {"date": case.limitation_date.strftime("%d.%m.%Y")},
+                        url=reverse("case_detail", args=[case.pk]),
+                    )
+                    for case in found
+                ],
+                severity=severity,
+            )
+        )
+    return tasks
 
 
 def _debtor_task(creditor: Creditor) -> Task | None:

@@ -13,6 +13,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from collections_cases import dashboard_selectors as selectors
+from collections_cases.rule_warnings import rule_table_warnings
 from creditors.selectors import creditor_active_for_request, creditor_list_for_user
 from kravia_web.charts import bar_chart, column_chart, grouped
 from kravia_web.money import format_nok
@@ -196,7 +197,10 @@ def dashboard(request):
             "creditor": creditor,
             "today": today,
             "totals": selectors.dashboard_totals(creditor=creditor, today=today),
-            "tasks": selectors.dashboard_tasks(creditor=creditor, connection=_connection(creditor)),
+            "tasks": selectors.dashboard_tasks(
+                creditor=creditor, connection=_connection(creditor), today=today
+            ),
+            "rule_warnings": rule_table_warnings(on=today),
             "charts": charts,
         },
     )

@@ -37,6 +37,7 @@ from django.utils.translation import gettext_lazy
 from collections_cases import rules
 from collections_cases.models import CaseEvent, CollectionCase
 from collections_cases.services.cases import _move, _record, case_lock
+from kravia_web.errors import ApplicationError
 
 Status = CollectionCase.Status
 EventKind = CaseEvent.Kind
@@ -196,10 +197,24 @@ def case_limitation_interrupt(
 def case_record_limitation_interruption(
     *, case: CollectionCase, on: date, reason: str, actor=None
 ) -> CollectionCase:
-    """:func:`case_limitation_interrupt` in its own transaction, with the case locked (the
-    admin's action)."""
+    """A case handler records an interruption (the admin's action): :func:`case_limitation_interrupt`
+    in its own transaction with the case locked — refused, with a message, for a closed case,
+    a date in the future or a date before the claim fell due."""
+    if on > timezone.localdate():
+        raise ApplicationError(_("Datoen for avbruddet kan ikke være frem i tid."))
     with transaction.atomic():
         locked = case_lock(case_id=case.pk)
+        if locked.status == Status.CLOSED:
+            raise ApplicationError(_("Sak %(number)s er avsluttet.") % {"number": locked.number})
+        due = _earliest_due(locked)
+        if due is not None and on < due:
+            raise ApplicationError(
+                _(
+                    "Sak %(number)s: avbruddet %(on)s er før forfall %(due)s og avbryter ikke "
+                    "foreldelsen."
+                )
+                % {"number": locked.number, "on": _d(on), "due": _d(due)}
+            )
         return case_limitation_interrupt(case=locked, on=on, reason=reason, actor=actor)
 
 

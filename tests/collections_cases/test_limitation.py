@@ -110,12 +110,26 @@ def test_an_older_interruption_recorded_later_never_moves_the_date_back():
     assert case.limitation_date == dt.date(2029, 3, 10)
 
 
-def test_an_interruption_in_the_future_is_refused():
+def test_an_interruption_in_the_future_or_before_the_due_date_is_refused():
     case = make_case(due=dt.date(2025, 1, 20))
-    with pytest.raises(ValueError):
+    with pytest.raises(ApplicationError, match="frem i tid"):
         limitation.case_record_limitation_interruption(
             case=case, on=dt.date(2026, 3, 17), reason="utlegg"
         )
+    with pytest.raises(ApplicationError, match="før forfall"):
+        limitation.case_record_limitation_interruption(
+            case=case, on=dt.date(2025, 1, 19), reason="acknowledgement"
+        )
+    # The automatic path (a payment) just changes nothing for a date before the due date.
+    with transaction.atomic():
+        locked = case_services.case_lock(case_id=case.pk)
+        limitation.case_limitation_interrupt(
+            case=locked, on=dt.date(2025, 1, 19), reason="part_payment"
+        )
+    case.refresh_from_db()
+    assert case.limitation_date == dt.date(2028, 1, 20)
+    assert case.limitation_interrupted_on is None
+    assert limitation_events(case) == []
 
 
 def test_a_direct_part_payment_moves_the_limitation_date():
