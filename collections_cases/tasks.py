@@ -17,9 +17,14 @@ from collections_cases.services.dunning import dunning_run
 
 @shared_task(acks_late=True)
 def dunning_run_task(on: str | None = None) -> dict:
-    """Move every due case one step; ``on`` is an ISO date, default today in Oslo."""
+    """Move every due case one step; ``on`` is an ISO date, default today in Oslo. First the
+    limitation check: every open case whose limitation date has come is held for a case
+    handler (``services.limitation.limitation_hold_due``)."""
+    from collections_cases.services.limitation import limitation_hold_due
+
     run_on = date.fromisoformat(on) if on else timezone.localdate()
-    return dunning_run(on=run_on).as_dict()
+    held = limitation_hold_due(on=run_on)
+    return {**dunning_run(on=run_on).as_dict(), "held_time_barred": held}
 
 
 @shared_task(acks_late=True)

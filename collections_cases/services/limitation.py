@@ -25,6 +25,7 @@ This project's conventions
 
 from __future__ import annotations
 
+import logging
 from datetime import date, timedelta
 
 from django.db import transaction
@@ -38,6 +39,8 @@ from collections_cases import rules
 from collections_cases.models import CaseEvent, CollectionCase
 from collections_cases.services.cases import _move, _record, case_lock
 from kravia_web.errors import ApplicationError
+
+logger = logging.getLogger(__name__)
 
 Status = CollectionCase.Status
 EventKind = CaseEvent.Kind
@@ -265,18 +268,23 @@ def case_hold_time_barred(*, case: CollectionCase, on: date, actor=None) -> Coll
 
 def limitation_hold_due(*, on: date, actor=None) -> int:
     """Hold every open case whose limitation date is ``on`` or earlier and that is not held
-    as time-barred yet (the daily check; the dunning run holds the cases due for a step
-    itself). Each case in its own short transaction; returns how many were held."""
+    as time-barred yet — the daily check, run by the beat's dunning task just before the
+    dunning run (which holds the cases due for a step itself); ``manage.py limitation_check``
+    by hand. Each case in its own short transaction; one failing case is logged and the
+    others go on. Returns how many were held."""
     held = 0
     ids = list(cases_to_hold(on=on).order_by("limitation_date", "pk").values_list("pk", flat=True))
     for case_id in ids:
-        with transaction.atomic():
-            case = case_lock(case_id=case_id)
-            if not case_is_time_barred(case, on=on):
-                continue  # an interruption was recorded meanwhile
-            before = (case.status, case.pause_reason)
-            case_hold_time_barred(case=case, on=on, actor=actor)
-            held += (case.status, case.pause_reason) != before
+        try:
+            with transaction.atomic():
+                case = case_lock(case_id=case_id)
+                if not case_is_time_barred(case, on=on):
+                    continue  # an interruption was recorded meanwhile
+                before = (case.status, case.pause_reason)
+                case_hold_time_barred(case=case, on=on, actor=actor)
+                held += (case.status, case.pause_reason) != before
+        except Exception:  # one bad case must not stop the check (nor the dunning run after)
+            logger.exception("Limitation check: case %s failed", case_id)
     return held
 
 

@@ -4,6 +4,7 @@ flag (reference § 5; collections_cases/services/limitation.py)."""
 
 import datetime as dt
 from decimal import Decimal
+from io import StringIO
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -413,3 +414,27 @@ def test_the_sync_holds_a_released_time_barred_invoice_for_a_case_handler(credit
     assert not Letter.objects.filter(case=held).exists()
     assert not held.ledger_entries.exclude(kind=LedgerEntry.Kind.PRINCIPAL).exists()
     assert Letter.objects.filter(case=fresh.case).exists()
+
+
+def test_the_daily_task_holds_time_barred_cases_before_the_dunning_run_and_the_command_too():
+    from django.core.management import call_command
+
+    from collections_cases.tasks import dunning_run_task
+
+    case = make_case(due=dt.date(2023, 4, 1))
+    CollectionCase.objects.filter(pk=case.pk).update(limitation_date=TODAY)
+
+    result = dunning_run_task.delay().get()
+
+    assert result["held_time_barred"] == 1
+    case.refresh_from_db()
+    assert limitation.case_is_held_time_barred(case)
+    assert not Letter.objects.filter(case=case).exists()
+
+    other = make_case(due=dt.date(2023, 4, 1))
+    CollectionCase.objects.filter(pk=other.pk).update(limitation_date=TODAY)
+    out = StringIO()
+    call_command("limitation_check", "--date", "2026-03-16", stdout=out)
+    assert "1 case(s) held" in out.getvalue()
+    other.refresh_from_db()
+    assert limitation.case_is_held_time_barred(other)
