@@ -355,6 +355,7 @@ def letter_context(letter: Letter) -> dict:
         "lines": lines,
         "total": fmt.amount(total),
         "principal_original": fmt.amount(original) if original and original != principal else "",
+        "principal_left": principal > 0,
         "interest": _interest(letter, _decimal(amounts, "interest"), len(invoices)),
         "earlier_payments": [split.row() for split in splits],
         "has_overpayment": any(split.parts.get(Component.OVERPAYMENT) for split in splits),

@@ -42,9 +42,17 @@ def remainder_deadline(on: date) -> date:
 
 
 def remainder_amounts(case: CollectionCase, *, payment: Payment, on: date) -> dict:
-    """The letter's amounts, as the dunning run records them, with the payment it follows."""
-    earliest_due = min(invoice_due_date(invoice) for invoice in case.invoices.all())
-    amounts = dunning.amounts_payload(case_amounts(case), on=on, earliest_due=earliest_due)
+    """The letter's amounts, as the dunning run records them, with the payment it follows.
+    On a day past the interest-rate table the letter names no current rate (never guessed)
+    rather than failing the payment's allocation."""
+    earliest_due = min((invoice_due_date(invoice) for invoice in case.invoices.all()), default=on)
+    totals = case_amounts(case)
+    try:
+        amounts = dunning.amounts_payload(totals, on=on, earliest_due=earliest_due)
+    except rules.RuleUnknown:
+        known = rules.late_interest_rate_known_until()
+        amounts = dunning.amounts_payload(totals, on=known, earliest_due=earliest_due)
+        del amounts["interest_rate"]
     amounts["payment_id"] = payment.pk
     return amounts
 

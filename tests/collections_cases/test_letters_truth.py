@@ -361,3 +361,32 @@ def test_the_remainder_statement_never_brings_the_next_step_earlier():
 
     case.refresh_from_db()
     assert case.next_action_date == later
+
+
+def test_a_statement_when_only_costs_are_left_makes_no_threat(settings):
+    """With the principal paid first (a configured allocation order), what is left is costs
+    and interest: the dunning run would close the case rather than pursue them, so the
+    statement does not say collection continues."""
+    settings.PAYMENT_ALLOCATION_ORDER = ("principal", "fee", "salaer", "interest")
+    case = case_with_iv()
+    payment = pay(case, "5000.00")
+    letter = case.letters.get(kind=Kind.REMAINDER_STATEMENT)
+    assert letter.amounts["payment_id"] == payment.pk
+    assert Decimal(letter.amounts["principal"]) == 0
+
+    text = pdf_text(letter_render(letter))
+
+    assert "Hovedstolen er betalt; det som gjenstår, er renter og kostnader." in text
+    assert "fortsetter inkassosaken" not in text
+    assert "Hovedstol som gjenstår 0,00" in text
+
+
+def test_the_statement_names_no_rate_past_the_rate_table():
+    case = case_with_iv()
+    payment = pay(case, "2000.00")
+    past = rules.late_interest_rate_known_until() + dt.timedelta(days=2)
+
+    amounts = remainder.remainder_amounts(case, payment=payment, on=past)
+
+    assert "interest_rate" not in amounts
+    assert Decimal(amounts["principal"]) == Decimal("3076.95")
