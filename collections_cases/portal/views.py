@@ -7,7 +7,6 @@ of another case is a 404.
 
 from __future__ import annotations
 
-from axes.helpers import get_client_ip_address
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
@@ -24,6 +23,7 @@ from collections_cases.models import CollectionCase, PaymentPlan
 from collections_cases.portal import forms, services
 from collections_cases.services import cases as case_services
 from collections_cases.services import payment_plans as plan_services
+from kravia_web.client_address import client_ip
 from kravia_web.errors import ApplicationError
 
 Status = CollectionCase.Status
@@ -76,9 +76,9 @@ def plan_confirmation_response(plan: PaymentPlan) -> HttpResponse:
 
 
 def _client_ip(request) -> str:
-    """The visitor's address as the login throttle (django-axes) sees it, so both follow the
-    same proxy configuration."""
-    return get_client_ip_address(request) or ""
+    """The visitor's address behind ``TRUSTED_PROXY_COUNT`` proxies: the same helper django-axes
+    uses (``AXES_CLIENT_IP_CALLABLE``), so both follow one proxy configuration."""
+    return client_ip(request)
 
 
 def _portal_case(request) -> CollectionCase | None:

@@ -120,6 +120,8 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "creditors.User"
 
 AUTHENTICATION_BACKENDS = [
+    # Refuses every login from an address with too many failures (kravia_web.login_throttle).
+    "kravia_web.login_throttle.AddressThrottleBackend",
     "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
 ]
@@ -135,12 +137,22 @@ LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
 
-# Failed-login throttling (django-axes): five failures for one e-mail from one address lock
-# that pair out for an hour.
+# The number of reverse proxies in front of gunicorn that append to X-Forwarded-For; every
+# per-address limit counts the visitor's address behind them (kravia_web.client_address).
+# 0: the header is ignored (development; production defaults to 1, the documented TLS proxy).
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
+
+# Failed-login throttling (django-axes): five failures for one e-mail (lower-cased) from one
+# address lock that pair out for an hour. Password spraying (many accounts from one address) meets
+# a second, higher limit per address alone (kravia_web.login_throttle).
 AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
 AXES_COOLOFF_TIME = 1  # hours
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_USERNAME_FORM_FIELD = "username"
+AXES_USERNAME_CALLABLE = "kravia_web.login_throttle.axes_username"
+AXES_CLIENT_IP_CALLABLE = "kravia_web.client_address.client_ip"
+LOGIN_FAILURES_PER_ADDRESS = env.int("LOGIN_FAILURES_PER_ADDRESS", default=30)
+LOGIN_ADDRESS_WINDOW_SECONDS = env.int("LOGIN_ADDRESS_WINDOW_SECONDS", default=60 * 60)
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 
@@ -289,6 +301,8 @@ REST_FRAMEWORK = {
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PAGINATION_CLASS": "kravia_web.api.pagination.ApiCursorPagination",
     "EXCEPTION_HANDLER": "kravia_web.api.errors.api_exception_handler",
+    # DRF's own address (anonymous throttles) behind the same proxies as everything else.
+    "NUM_PROXIES": TRUSTED_PROXY_COUNT,
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }
 API_RATE_LIMIT = env("API_RATE_LIMIT", default="600/min")

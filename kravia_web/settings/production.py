@@ -1,7 +1,7 @@
 """Production: every secret from the environment, no sandbox, HTTPS everywhere.
 
-Refuses to start when SECRET_KEY, FIELD_ENCRYPTION_KEY, DATABASE_URL or the agency's name,
-organisation number and account number (printed on every letter) are missing, or when
+Refuses to start when SECRET_KEY, FIELD_ENCRYPTION_KEY, DATABASE_URL, REDIS_URL or the agency's
+name, organisation number and account number (printed on every letter) are missing, or when
 POWEROFFICE_SANDBOX is switched on.
 """
 
@@ -23,11 +23,19 @@ if _missing:
     raise ImproperlyConfigured(
         "Production settings need these environment variables: " + ", ".join(_missing)
     )
+if not os.environ.get("REDIS_URL"):
+    raise ImproperlyConfigured(
+        "REDIS_URL is required in production (e.g. redis://redis:6379/1): the login and Min side "
+        "lockouts, the API rate limit and the PowerOffice Go rate limiter count in the cache, and "
+        "without Redis each gunicorn worker and Celery process would count alone."
+    )
 if os.environ.get("POWEROFFICE_SANDBOX", "").lower() in {"1", "true", "yes", "on"}:
     raise ImproperlyConfigured("POWEROFFICE_SANDBOX cannot be switched on in production.")
 
 os.environ["POWEROFFICE_SANDBOX"] = "false"
 os.environ.setdefault("DEBUG", "false")
+# The documented deployment has one TLS-terminating proxy in front of gunicorn.
+os.environ.setdefault("TRUSTED_PROXY_COUNT", "1")
 
 from .base import *  # noqa: E402,F403
 from .base import env  # noqa: E402

@@ -17,7 +17,14 @@ def _run(args, **env_overrides):
         k: v
         for k, v in os.environ.items()
         if not k.startswith(
-            ("POWEROFFICE", "SECRET_KEY", "FIELD_ENCRYPTION_KEY", "DATABASE_URL", "AGENCY_")
+            (
+                "POWEROFFICE",
+                "SECRET_KEY",
+                "FIELD_ENCRYPTION_KEY",
+                "DATABASE_URL",
+                "AGENCY_",
+                "REDIS_URL",
+            )
         )
     }
     env["DJANGO_SETTINGS_MODULE"] = "kravia_web.settings.production"
@@ -40,6 +47,7 @@ PRODUCTION_ENV = {
     "AGENCY_NAME": "Kravia Inkasso AS",
     "AGENCY_ORG_NUMBER": "923609016",
     "AGENCY_ACCOUNT_NUMBER": "86011117947",
+    "REDIS_URL": "redis://127.0.0.1:6379/15",
 }
 
 
@@ -52,6 +60,7 @@ PRODUCTION_ENV = {
         "AGENCY_NAME",
         "AGENCY_ORG_NUMBER",
         "AGENCY_ACCOUNT_NUMBER",
+        "REDIS_URL",
     ],
 )
 def test_production_refuses_to_start_without_a_secret(missing):
@@ -62,6 +71,24 @@ def test_production_refuses_to_start_without_a_secret(missing):
     assert result.returncode != 0
     assert "ImproperlyConfigured" in result.stderr
     assert missing in result.stderr
+
+
+def test_production_says_why_it_needs_redis():
+    env = {k: v for k, v in PRODUCTION_ENV.items() if k != "REDIS_URL"}
+
+    result = _run(["check"], **env)
+
+    assert result.returncode != 0
+    assert "REDIS_URL is required in production" in result.stderr
+    assert "each gunicorn worker" in result.stderr
+
+
+def test_production_trusts_one_proxy_unless_told_otherwise():
+    code = "from django.conf import settings; print(settings.TRUSTED_PROXY_COUNT)"
+
+    assert _run(["shell", "-c", code], **PRODUCTION_ENV).stdout.splitlines()[-1] == "1"
+    result = _run(["shell", "-c", code], TRUSTED_PROXY_COUNT="2", **PRODUCTION_ENV)
+    assert result.stdout.splitlines()[-1] == "2"
 
 
 def test_production_refuses_the_sandbox():
