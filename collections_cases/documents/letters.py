@@ -279,9 +279,10 @@ def interest_lines(letter: Letter) -> list[dict]:
 def _interest(letter: Letter, booked: Decimal, invoice_count: int) -> dict:
     """The interest section: its period lines and the total booked (``booked``)."""
     if booked <= 0:
-        return {"show": False, "lines": [], "total": fmt.amount(booked)}
+        return {"charged": False, "show": False, "lines": [], "total": fmt.amount(booked)}
     lines = interest_lines(letter)
     return {
+        "charged": True,
         "show": bool(lines),
         "lines": lines,
         "per_invoice": invoice_count > 1,
