@@ -10,8 +10,9 @@ daily check follows the instalments.
 - :func:`payment_plan_decline` — the plan ends, the case goes on as before.
 - :func:`payment_plans_check` (daily, Celery beat at 06:30 Europe/Oslo) — what the debtor
   paid since the plan was requested (payments to the agency and direct payments to the
-  creditor, registered after the request) against what fell due before ``on`` minus the grace
-  days (``DUNNING_GRACE_DAYS``: a payment ordered on the due date needs a few banking days).
+  creditor, registered after the request) against the instalments whose due date plus the
+  grace days (``DUNNING_GRACE_DAYS`` banking days: a payment ordered on the due date needs
+  them to arrive) lies before ``on``.
   All paid → *completed* and the case resumes (the dunning run then closes it as paid by the
   usual balance check); behind → *broken* and the case resumes, so escalation continues.
 
@@ -33,6 +34,7 @@ from django.db.models import Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from collections_cases import rules
 from collections_cases.models import (
     CollectionCase,
     LedgerEntry,
@@ -298,8 +300,18 @@ def payment_plan_check(*, plan: PaymentPlan, on: date) -> str:
             )
             _resume_if_held_by_plan(case)
             return OUTCOME_COMPLETED
-        # An instalment is missed once its due date plus the grace days has passed.
-        due = payment_plan_due(plan, by=on - timedelta(days=grace_days() + 1))
+        # An instalment is missed once its due date plus the grace days (banking days: a
+        # payment ordered on the due date needs them to arrive) has passed.
+        due = to_ore(
+            sum(
+                (
+                    i.amount
+                    for i in plan.instalments.all()
+                    if rules.add_banking_days(i.due_date, grace_days()) < on
+                ),
+                Decimal("0.00"),
+            )
+        )
         if paid >= due:
             return OUTCOME_ON_TIME
         _end(plan, PlanStatus.BROKEN)

@@ -101,7 +101,7 @@ def test_a_missed_week_is_caught_up_one_step_per_run_dated_the_run_day():
     assert iv[2:4] == (late, D(2026, 2, 13))  # sent and deadline counted from the run day
     case.refresh_from_db()
     assert case.next_action == NextAction.SEND_BETALINGSOPPFORDRING
-    assert case.next_action_date == D(2026, 2, 16)  # 13.02 + 3 days = Mon 16.02
+    assert case.next_action_date == D(2026, 2, 18)  # 13.02 (Fri) + 3 banking days: 16, 17, 18
     assert run(late).processed == 0
     assert run(late + dt.timedelta(days=1)).processed == 0
 

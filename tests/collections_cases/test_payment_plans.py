@@ -384,8 +384,12 @@ def test_a_missed_instalment_breaks_the_plan_and_resumes_the_case():
     plan = _accepted(case)
     _pay(case, "100.00", dt.date(2026, 11, 19))  # not enough
 
-    with on_day(dt.date(2026, 11, 24), hour=6):
-        result = plans.payment_plans_check(on=dt.date(2026, 11, 24))
+    # due Fri 20.11 + 3 banking days (23, 24, 25.11): on time until then, missed on 26.11
+    with on_day(dt.date(2026, 11, 25), hour=6):
+        result = plans.payment_plans_check(on=dt.date(2026, 11, 25))
+    assert result.outcomes == {plans.OUTCOME_ON_TIME: 1}
+    with on_day(dt.date(2026, 11, 26), hour=6):
+        result = plans.payment_plans_check(on=dt.date(2026, 11, 26))
 
     assert result.outcomes == {plans.OUTCOME_BROKEN: 1}
     plan.refresh_from_db()
@@ -394,7 +398,7 @@ def test_a_missed_instalment_breaks_the_plan_and_resumes_the_case():
     assert plan.ended_at is not None
     assert case.status == Status.ACTIVE
     assert case.next_action == CollectionCase.NextAction.SEND_INKASSOVARSEL
-    assert case.next_action_date == dt.date(2026, 11, 24)  # escalation continues today
+    assert case.next_action_date == dt.date(2026, 11, 26)  # escalation continues today
     events = list(CaseEvent.objects.filter(case=case).order_by("id"))
     assert events[-1].kind == CaseEvent.Kind.RESUMED
     assert "brutt" in events[-2].message
