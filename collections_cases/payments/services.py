@@ -8,6 +8,7 @@ balance (the ledger sum) ends at 0 and the refund owed to the debtor stays visib
 
 from __future__ import annotations
 
+import logging
 from datetime import date
 from decimal import Decimal
 
@@ -31,6 +32,7 @@ from collections_cases.services import interest
 from kravia_web.errors import ApplicationError
 from kravia_web.money import format_nok, to_ore
 
+logger = logging.getLogger(__name__)
 Kind = LedgerEntry.Kind
 Component = PaymentAllocation.Component
 ZERO = Decimal("0.00")
@@ -277,7 +279,15 @@ def payment_allocate(*, payment: Payment, case: CollectionCase, actor=None) -> P
             ):
                 from collections_cases.services.remainder import remainder_statement_send
 
-                remainder_statement_send(case=case, payment=payment, on=timezone.localdate())
+                try:
+                    with transaction.atomic():
+                        remainder_statement_send(
+                            case=case, payment=payment, on=timezone.localdate()
+                        )
+                except rules.RuleUnknown:
+                    # No letter with a rate the tables do not know: the next dunning step
+                    # is held too until the row is added (Oversikt and the admin warn).
+                    logger.warning("Remainder statement for case %s held: rate unknown", case.pk)
         if case.is_open and balance <= 0:
             case_services.case_close(case=case, actor=actor, reason=CollectionCase.CloseReason.PAID)
     return payment
