@@ -297,7 +297,7 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_THROTTLE_CLASSES": ["kravia_web.api.throttling.PerKeyRateThrottle"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["kravia_web.api.parsers.BoundedJSONParser"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PAGINATION_CLASS": "kravia_web.api.pagination.ApiCursorPagination",
     "EXCEPTION_HANDLER": "kravia_web.api.errors.api_exception_handler",
@@ -306,6 +306,8 @@ REST_FRAMEWORK = {
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }
 API_RATE_LIMIT = env("API_RATE_LIMIT", default="600/min")
+# JSON bodies nested deeper than this are a 400 parse_error (kravia_web.api.parsers).
+API_MAX_JSON_DEPTH = env.int("API_MAX_JSON_DEPTH", default=32)
 SPECTACULAR_SETTINGS = {
     "TITLE": "Kravia Kundeweb API",
     "DESCRIPTION": (
