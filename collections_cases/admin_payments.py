@@ -1,6 +1,8 @@
 """Admin for incoming payments: register one by hand, work the queue of unmatched and
 ambiguous payments (assign a case, which allocates), see each payment's split and the
-imported bank files. Money moves only through :mod:`collections_cases.payments.services`."""
+imported bank files; work the queue of reversals the bank sent that match no payment (name
+the payment, which undoes it) and see the claims against creditors' next payouts. Money moves
+only through :mod:`collections_cases.payments.services` and ``payments.reversals``."""
 
 from decimal import Decimal
 
@@ -13,7 +15,14 @@ from django.template.response import TemplateResponse
 from django.urls import path
 from django.utils.translation import gettext_lazy as _
 
-from collections_cases.models import Payment, PaymentAllocation, PaymentImport
+from collections_cases.models import (
+    Payment,
+    PaymentAllocation,
+    PaymentImport,
+    PaymentReversal,
+    SettlementClaim,
+)
+from collections_cases.payments import reversals
 from collections_cases.payments import services as payment_services
 from kravia_web.errors import ApplicationError
 
@@ -61,7 +70,15 @@ class PaymentAssignForm(forms.ModelForm):
 
 class AllocationInline(admin.TabularInline):
     model = PaymentAllocation
-    fields = ["component", "amount", "case", "ledger_entry", "created_at"]
+    fields = [
+        "component",
+        "amount",
+        "case",
+        "ledger_entry",
+        "settlement_line",
+        "reversal_entry",
+        "created_at",
+    ]
     readonly_fields = fields
     extra = 0
     can_delete = False
@@ -220,8 +237,17 @@ class PaymentImportAdmin(admin.ModelAdmin):
         "duplicate_count",
         "matched_count",
         "unmatched_count",
+        "reversal_count",
+        "reversal_unmatched_count",
+        "ignored_count",
+        "skipped_count",
     ]
     list_filter = ["format"]
+
+    @admin.display(description=_("hoppet over"))
+    def skipped_count(self, obj):
+        return len(obj.skipped or [])
+
     search_fields = ["file_name", "sha256"]
 
     def get_urls(self):
@@ -249,7 +275,9 @@ class PaymentImportAdmin(admin.ModelAdmin):
                     request,
                     _(
                         "%(name)s: %(created)d nye innbetalinger (%(matched)d koblet til sak, "
-                        "%(unmatched)d til manuell behandling), %(duplicates)d allerede importert."
+                        "%(unmatched)d til manuell behandling), %(duplicates)d allerede importert, "
+                        "%(reversed)d tilbakeført (%(reversal_queue)d til saksbehandler), "
+                        "%(ignored)d poster som ikke er innbetalinger, %(skipped)d hoppet over."
                     )
                     % {
                         "name": batch.file_name,
@@ -257,9 +285,15 @@ class PaymentImportAdmin(admin.ModelAdmin):
                         "matched": batch.matched_count,
                         "unmatched": batch.unmatched_count,
                         "duplicates": batch.duplicate_count,
+                        "reversed": batch.reversal_count,
+                        "reversal_queue": batch.reversal_unmatched_count,
+                        "ignored": batch.ignored_count,
+                        "skipped": len(batch.skipped or []),
                     },
-                    messages.SUCCESS,
+                    messages.WARNING if batch.skipped else messages.SUCCESS,
                 )
+                for problem in batch.skipped or []:
+                    self.message_user(request, problem["error"], messages.WARNING)
                 return redirect("admin:collections_cases_paymentimport_change", batch.pk)
         context = {
             **self.admin_site.each_context(request),
@@ -273,6 +307,165 @@ class PaymentImportAdmin(admin.ModelAdmin):
 
     def get_readonly_fields(self, request, obj=None):
         return [f.name for f in PaymentImport._meta.fields]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+REVERSAL_FIELDS = [
+    "source",
+    "external_reference",
+    "amount",
+    "reversed_on",
+    "kid",
+    "original_reference",
+    "payer_name",
+    "payer_reference",
+    "status",
+    "note",
+    "payment",
+    "handled_by",
+    "import_batch",
+    "created_at",
+]
+
+
+class ReversalAssignForm(forms.ModelForm):
+    """A queued reversal: the case handler names the payment the bank took back."""
+
+    class Meta:
+        model = PaymentReversal
+        fields = ["payment"]
+        help_texts = {
+            "payment": _("Innbetalingen banken tok tilbake. Lagre for å tilbakeføre den.")
+        }
+
+    def clean_payment(self):
+        payment = self.cleaned_data.get("payment")
+        if payment is None:
+            raise forms.ValidationError(_("Velg en innbetaling."))
+        return payment
+
+
+@admin.register(PaymentReversal)
+class PaymentReversalAdmin(admin.ModelAdmin):
+    """Reversals from the bank files. Those waiting (*Venter på saksbehandler*) matched no
+    payment, or could not be undone automatically (the note says why)."""
+
+    list_display = [
+        "reversed_on",
+        "amount",
+        "kid",
+        "payer_name",
+        "status",
+        "payment",
+        "source",
+        "note",
+    ]
+    list_filter = ["status", "source", "reversed_on"]
+    search_fields = ["kid", "external_reference", "original_reference", "payer_name"]
+    date_hierarchy = "reversed_on"
+    raw_id_fields = ["payment"]
+    actions = ["dismiss"]
+
+    def _queued(self, obj) -> bool:
+        return obj is not None and obj.status == PaymentReversal.Status.UNMATCHED
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        if self._queued(obj):
+            kwargs["form"] = ReversalAssignForm
+            kwargs["fields"] = ["payment"]
+        else:
+            kwargs["fields"] = []
+        return super().get_form(request, obj, change=change, **kwargs)
+
+    def get_fields(self, request, obj=None):
+        if self._queued(obj):
+            return [f for f in REVERSAL_FIELDS if f != "payment"] + ["payment"]
+        return REVERSAL_FIELDS
+
+    def get_readonly_fields(self, request, obj=None):
+        if self._queued(obj):
+            return [f for f in REVERSAL_FIELDS if f != "payment"]
+        return REVERSAL_FIELDS
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def save_model(self, request, obj, form, change):
+        queued = PaymentReversal.objects.get(pk=obj.pk)
+        if "payment" in form.changed_data and self._queued(queued):
+            try:
+                reversals.reversal_assign(
+                    reversal=queued, payment=form.cleaned_data["payment"], actor=request.user
+                )
+            except ApplicationError as exc:
+                self.message_user(request, exc.message, messages.ERROR)
+
+    @admin.action(description=_("Avslutt valgte tilbakeføringer uten å tilbakeføre"))
+    def dismiss(self, request, queryset):
+        done = 0
+        note = _("Avsluttet i admin av %(user)s.") % {"user": request.user}
+        for reversal in queryset:
+            try:
+                reversals.reversal_dismiss(reversal=reversal, actor=request.user, note=note)
+                done += 1
+            except ApplicationError as exc:
+                self.message_user(request, f"{reversal}: {exc.message}", messages.WARNING)
+        if done:
+            self.message_user(
+                request,
+                _("%(count)d tilbakeføring(er) er avsluttet.") % {"count": done},
+                messages.SUCCESS,
+            )
+
+
+class ClaimOpenFilter(admin.SimpleListFilter):
+    title = _("trukket")
+    parameter_name = "deducted"
+
+    def lookups(self, request, model_admin):
+        return [("no", _("Venter på neste utbetaling")), ("yes", _("Trukket"))]
+
+    def queryset(self, request, queryset):
+        if self.value() == "no":
+            return queryset.filter(deducted_in__isnull=True)
+        if self.value() == "yes":
+            return queryset.filter(deducted_in__isnull=False)
+        return queryset
+
+
+@admin.register(SettlementClaim)
+class SettlementClaimAdmin(admin.ModelAdmin):
+    """Reversed payments that had been paid out: the creditor's share, deducted from its next
+    payout by the settlement run (never edited here)."""
+
+    list_display = [
+        "created_at",
+        "creditor",
+        "case",
+        "principal",
+        "interest_to_creditor",
+        "commission",
+        "vat",
+        "amount",
+        "deducted_in",
+    ]
+    list_filter = [ClaimOpenFilter]
+    search_fields = ["creditor__name", "case__number"]
+    list_select_related = ["creditor", "case", "deducted_in"]
+
+    def get_readonly_fields(self, request, obj=None):
+        return [f.name for f in SettlementClaim._meta.fields]
 
     def has_add_permission(self, request):
         return False

@@ -8,7 +8,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from collections_cases.models import Settlement, SettlementLine
+from collections_cases.models import Settlement, SettlementClaim, SettlementLine
 from collections_cases.settlements import services
 from collections_cases.settlements.payout import payout_instruction_xml
 from kravia_web.errors import ApplicationError
@@ -38,6 +38,21 @@ class SettlementLineInline(admin.TabularInline):
         return False
 
 
+class DeductedClaimInline(admin.TabularInline):
+    """Payments reversed after an earlier payout, deducted from this one."""
+
+    model = SettlementClaim
+    fk_name = "deducted_in"
+    fields = ("case", "principal", "interest_to_creditor", "commission", "vat", "amount")
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+    verbose_name_plural = _("tilbakeførte innbetalinger trukket")
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
 @admin.register(Settlement)
 class SettlementAdmin(admin.ModelAdmin):
     list_display = (
@@ -53,7 +68,7 @@ class SettlementAdmin(admin.ModelAdmin):
     search_fields = ("creditor__name", "creditor__org_number")
     date_hierarchy = "settled_on"
     list_select_related = ("creditor",)
-    inlines = [SettlementLineInline]
+    inlines = [SettlementLineInline, DeductedClaimInline]
     actions = ["download_payout_file", "mark_paid_out"]
     readonly_fields = (
         "creditor",
@@ -66,6 +81,7 @@ class SettlementAdmin(admin.ModelAdmin):
         "commission_percent",
         "vat_percent",
         *MONEY,
+        "claims",
         "payout_account",
         "payout_status",
         "paid_out_at",

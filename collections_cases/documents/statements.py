@@ -63,7 +63,7 @@ BOOKKEEPING_TEXT = {
 }
 
 
-def _cells(row) -> list[str]:
+def _cells(row, *, payout=None) -> list[str]:
     values = {
         "collected": row.collected,
         "principal": row.principal,
@@ -71,7 +71,7 @@ def _cells(row) -> list[str]:
         "costs": row.fees + row.salaer,
         "commission": row.commission,
         "vat": row.vat,
-        "payout": row.payout,
+        "payout": row.payout if payout is None else payout,
     }
     return [fmt.amount(values[key]) for key, _label in SETTLEMENT_COLUMNS]
 
@@ -99,6 +99,18 @@ def document_settlement_pdf(*, settlement) -> bytes:
         for posting in settlement.voucher_lines
     ]
     interest_kept = settlement.interest - settlement.interest_to_creditor
+    # Payments the bank reversed after an earlier payout: deducted here (docs/payments.md).
+    claims = [
+        {
+            "case_number": claim.case.number,
+            "debtor_name": claim.case.debtor.name,
+            "paid_out_in": claim.settled_in.settlement.number,
+            "amount": fmt.amount(claim.amount),
+        }
+        for claim in settlement.deducted_claims.select_related(
+            "case__debtor", "settled_in__settlement"
+        ).order_by("case__number", "pk")
+    ]
     context = {
         "creditor": settlement.creditor,
         "agency": fmt.agency(),
@@ -110,7 +122,9 @@ def document_settlement_pdf(*, settlement) -> bytes:
         "account_number": fmt.account_number(settlement.payout_account or ""),
         "columns": [label for _key, label in SETTLEMENT_COLUMNS],
         "rows": rows,
-        "totals": _cells(settlement),
+        # The lines' sum (before the claims deducted below the table).
+        "totals": _cells(settlement, payout=settlement.payout + settlement.claims),
+        "claims": claims,
         "summary": {
             "collected": fmt.amount(settlement.collected),
             "costs": fmt.amount(settlement.fees + settlement.salaer),
@@ -119,6 +133,7 @@ def document_settlement_pdf(*, settlement) -> bytes:
             "commission_percent": fmt.percent(settlement.commission_percent),
             "vat": fmt.amount(settlement.vat) if settlement.vat else "",
             "vat_percent": fmt.percent(settlement.vat_percent),
+            "claims": fmt.amount(settlement.claims) if settlement.claims else "",
             "payout": fmt.amount(settlement.payout),
         },
         "postings": postings,

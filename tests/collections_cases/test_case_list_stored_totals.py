@@ -15,6 +15,7 @@ from django.utils import timezone
 from collections_cases.ledger_totals import ledger_totals_recompute
 from collections_cases.models import CollectionCase, LedgerEntry
 from collections_cases.payments import services as payments
+from collections_cases.payments.reversals import payment_reverse
 from collections_cases.services import cases as case_services
 from collections_cases.services import dunning
 from collections_cases.services.credit_notes import case_register_credit_note
@@ -24,7 +25,7 @@ from tests.collections_cases.factories_pages import open_case
 
 pytestmark = pytest.mark.django_db
 Kind = LedgerEntry.Kind
-PAID = (Kind.PAYMENT, Kind.DIRECT_PAYMENT)
+PAID = (Kind.PAYMENT, Kind.DIRECT_PAYMENT, Kind.PAYMENT_REVERSAL)
 
 
 def summed(case_id: int) -> tuple[Decimal, Decimal, Decimal]:
@@ -77,6 +78,19 @@ def test_every_write_path_keeps_the_stored_totals(creditor, user):
         case=case,
     )
 
+    # The bank reverses payments: payment_reversal entries (paid goes down), and for an
+    # overpayment a refund_cancelled credit too.
+    for reference, target, amount in (("r-1", case, "45.00"), ("r-2", other, "150.00")):
+        reversed_payment = payments.payment_register(
+            amount=Decimal(amount), paid_on=today, external_reference=reference, case=target
+        )
+        payment_reverse(payment=reversed_payment, reversed_on=today, reference=f"{reference}-r")
+    assert stored(other.pk) == summed(other.pk)
+    assert stored(other.pk)[2] == Decimal("0.00")  # nothing paid once it is reversed
+    # (allocating books the interest accrued up to the payment day; a reversal keeps it)
+    other_before = stored(other.pk)[0]
+    assert LedgerEntry.objects.filter(kind=Kind.REFUND_CANCELLED).exists()
+
     # bulk_create across several cases in one statement, and a factory's create.
     LedgerEntry.objects.bulk_create(
         [
@@ -88,7 +102,7 @@ def test_every_write_path_keeps_the_stored_totals(creditor, user):
     LedgerEntryFactory(case=other, kind=Kind.REDUCTION, amount=Decimal("-10.00"))
 
     assert_every_case_consistent()
-    assert stored(other.pk) == (Decimal("124.96"), Decimal("99.99"), Decimal("-0.03"))
+    assert stored(other.pk) == (other_before + Decimal("24.97"), Decimal("99.99"), Decimal("-0.03"))
 
 
 @pytest.mark.parametrize("run", [dunning.dunning_run, dunning.dunning_run_per_case])
