@@ -284,13 +284,15 @@ def invoices_ready_for_collection(*, creditor: Creditor) -> QuerySet[Invoice]:
 
 def cases_open_for_more_invoices(*, creditor: Creditor, debtors) -> dict[int, CollectionCase]:
     """Per debtor id, its newest case that may still take more invoices: not yet past the
-    inkassovarsel (``case_add_invoices`` has the last word)."""
+    inkassovarsel and not time-barred (``case_add_invoices`` has the last word)."""
     not_started = Q(
         status=Status.AWAITING_APPROVAL, approval_kind=CollectionCase.ApprovalKind.START
     )
     early = Q(status__in=[Status.ACTIVE, Status.PAUSED], stage=CollectionCase.Stage.INKASSOVARSEL)
-    cases = CollectionCase.objects.filter(creditor=creditor, debtor__in=debtors).filter(
-        not_started | early
+    cases = (
+        CollectionCase.objects.filter(creditor=creditor, debtor__in=debtors)
+        .filter(not_started | early)
+        .exclude(limitation_date__lte=timezone.localdate())
     )
     found: dict[int, CollectionCase] = {}
     for case in cases.order_by("created_at", "pk"):

@@ -317,6 +317,13 @@ def case_add_invoices(
         early = case.status in (Status.ACTIVE, Status.PAUSED) and (
             case.stage == Stage.INKASSOVARSEL
         )
+        if case.limitation_date is not None and case.limitation_date <= timezone.localdate():
+            raise ApplicationError(
+                _(
+                    "Sak %(number)s er foreldet (foreldelsesdato %(date)s): ingen fakturaer kan legges til."
+                )
+                % {"number": case.number, "date": case.limitation_date.strftime("%d.%m.%Y")}
+            )
         if not (not_started or early):
             raise ApplicationError(
                 _(

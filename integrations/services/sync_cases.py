@@ -117,6 +117,7 @@ def sync_released_invoices(
     for case in (
         CollectionCase.objects.filter(creditor=creditor, debtor_id__in=list(by_debtor))
         .filter(OPEN_FOR_INVOICES)
+        .exclude(limitation_date__lte=timezone.localdate())  # a time-barred case takes none
         .order_by("-created_at")
     ):
         open_cases.setdefault(case.debtor_id, case)

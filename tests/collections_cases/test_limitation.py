@@ -359,19 +359,41 @@ def test_kundeweb_reports_a_time_barred_invoice_and_starts_nothing_for_it(
     assert fresh.case.limitation_date == dt.date(2029, 2, 1)
 
 
-def test_the_sync_holds_a_released_time_barred_invoice_for_a_case_handler(creditor):
+def _released(invoice):
     from types import SimpleNamespace
 
+    return SimpleNamespace(
+        id=invoice.pogo_id,
+        last_reminder_sent_date=None,
+        last_reminder_due_date=None,
+        last_reminder_voucher_type=None,
+    )
+
+
+class FakeGo:
+    def __init__(self, *invoices):
+        self.invoices = invoices
+
+    def dc_available_invoices(self, on_unreadable=None):
+        return [_released(invoice) for invoice in self.invoices]
+
+
+def _go(creditor):
     from integrations.models import PowerOfficeConnection
-    from integrations.services.sync import SyncLog
-    from integrations.services.sync_cases import sync_released_invoices
 
     creditor.auto_start_released_invoices = True
     creditor.approve_cases_before_start = False
     creditor.save()
-    connection = PowerOfficeConnection.objects.create(
+    return PowerOfficeConnection.objects.create(
         creditor=creditor, client_key="k", client_org_number=creditor.org_number
     )
+
+
+def test_the_sync_holds_a_released_time_barred_invoice_for_a_case_handler(creditor):
+    from integrations.services.sync import SyncLog
+    from integrations.services.sync_cases import sync_released_invoices
+
+    connection = _go(creditor)
     debtor = collectable_debtor(creditor)
     barred = InvoiceFactory(
         debtor=debtor, invoice_date=dt.date(2022, 12, 27), due_date=dt.date(2023, 1, 10)
@@ -380,20 +402,8 @@ def test_the_sync_holds_a_released_time_barred_invoice_for_a_case_handler(credit
         debtor=debtor, invoice_date=dt.date(2026, 1, 15), due_date=dt.date(2026, 2, 1)
     )
 
-    def released(invoice):
-        return SimpleNamespace(
-            id=invoice.pogo_id,
-            last_reminder_sent_date=None,
-            last_reminder_due_date=None,
-            last_reminder_voucher_type=None,
-        )
-
-    class Client:
-        def dc_available_invoices(self, on_unreadable=None):
-            return [released(barred), released(fresh)]
-
     log = SyncLog()
-    sync_released_invoices(connection=connection, client=Client(), log=log)
+    sync_released_invoices(connection=connection, client=FakeGo(barred, fresh), log=log)
 
     barred.refresh_from_db()
     fresh.refresh_from_db()
@@ -438,3 +448,32 @@ def test_the_daily_task_holds_time_barred_cases_before_the_dunning_run_and_the_c
     assert "1 case(s) held" in out.getvalue()
     other.refresh_from_db()
     assert limitation.case_is_held_time_barred(other)
+
+
+def test_an_invoice_released_later_never_joins_a_time_barred_case(creditor):
+    from integrations.services.sync import SyncLog
+    from integrations.services.sync_cases import sync_released_invoices
+
+    connection = _go(creditor)
+    debtor = collectable_debtor(creditor)
+    barred = InvoiceFactory(
+        debtor=debtor, invoice_date=dt.date(2022, 12, 27), due_date=dt.date(2023, 1, 10)
+    )
+    sync_released_invoices(connection=connection, client=FakeGo(barred), log=SyncLog())
+    barred.refresh_from_db()
+    assert limitation.case_is_held_time_barred(barred.case)
+
+    fresh = InvoiceFactory(
+        debtor=debtor, invoice_date=dt.date(2026, 1, 15), due_date=dt.date(2026, 2, 1)
+    )
+    sync_released_invoices(connection=connection, client=FakeGo(barred, fresh), log=SyncLog())
+
+    fresh.refresh_from_db()
+    assert fresh.case_id not in (None, barred.case_id)
+    assert fresh.case.status == Status.ACTIVE
+    # And the service itself refuses to add to a time-barred case.
+    other = InvoiceFactory(
+        debtor=debtor, invoice_date=dt.date(2026, 1, 15), due_date=dt.date(2026, 2, 2)
+    )
+    with pytest.raises(ApplicationError, match="foreldet"):
+        case_services.case_add_invoices(case=barred.case, actor=None, invoices=[other])
