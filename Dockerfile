@@ -31,4 +31,4 @@ RUN useradd --create-home --uid 10001 kravia && mkdir -p /app/var && chown -R kr
 USER kravia
 
 EXPOSE 8000
-CMD ["gunicorn", "kravia_web.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "3", "--access-logfile", "-"]
+CMD ["gunicorn", "kravia_web.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "3", "--access-logfile", "-", "--logger-class", "kravia_web.log_redaction.GunicornLogger"]

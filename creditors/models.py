@@ -2,6 +2,7 @@ from django.conf import settings
 from django.contrib.auth.models import AbstractUser, BaseUserManager
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+from django.db.models.functions import Lower
 from django.utils.translation import gettext_lazy as _
 
 from creditors.validators import validate_bank_account, validate_org_number
@@ -29,6 +30,11 @@ class UserManager(BaseUserManager):
         extra_fields.setdefault("is_superuser", True)
         return self._create_user(email, password, **extra_fields)
 
+    def get_by_natural_key(self, username):
+        """The login: ``Ola@Example.no`` finds ``ola@example.no`` (unique on the lower-cased
+        address, so at most one)."""
+        return self.alias(email_lower=Lower("email")).get(email_lower=(username or "").lower())
+
 
 class User(AbstractUser):
     """A Kundeweb user (creditor, accountant) or agency staff; logs in with e-mail."""
@@ -44,9 +50,23 @@ class User(AbstractUser):
     class Meta:
         verbose_name = _("bruker")
         verbose_name_plural = _("brukere")
+        constraints = [
+            # One user per address whatever its case: "Ola@Example.no" is "ola@example.no".
+            models.UniqueConstraint(
+                Lower("email"),
+                name="creditors_user_email_lower_unique",
+                violation_error_message=_(
+                    "Det finnes allerede en bruker med denne e-postadressen."
+                ),
+            )
+        ]
 
     def __str__(self):
         return self.email
+
+    def clean(self):
+        super().clean()
+        self.email = (self.email or "").lower()
 
 
 def _account_field(verbose_name, default, help_text):

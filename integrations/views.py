@@ -15,6 +15,25 @@ from integrations.services import connections, onboarding
 from kravia_web.errors import ApplicationError
 
 PUBLIC_RESULT_SESSION_KEY = "integrations_pogo_public_result"
+#: Go's answer (state, status, token) between the callback URL and its token-free twin.
+CALLBACK_SESSION_KEY = "integrations_pogo_callback"
+CALLBACK_PARAMS = ("state", "status", "token")
+
+
+def _callback_params(request):
+    """Go sends the browser back with ``?state=…&status=…&token=…``. On that request the answer
+    is put in the session and the browser is redirected to the same path without a query
+    string (``(None, redirect)``), so the one-time token is not left in the address bar, the
+    history or a Referer; the token-free request takes it back out (``(params, None)``)."""
+    if any(key in request.GET for key in CALLBACK_PARAMS):
+        request.session[CALLBACK_SESSION_KEY] = {
+            key: request.GET.get(key, "")[:2000] for key in CALLBACK_PARAMS
+        }
+        return None, redirect(request.path)
+    stored = request.session.pop(CALLBACK_SESSION_KEY, None)
+    if not isinstance(stored, dict):
+        stored = {}
+    return {key: str(stored.get(key, "")) for key in CALLBACK_PARAMS}, None
 
 
 def _failure(request, exc: onboarding.OnboardingFailed, *, back_url: str, back_label: str):
@@ -126,13 +145,12 @@ def creditor_poweroffice_connect(request, creditor_id):
 @require_GET
 def poweroffice_callback(request):
     """Where PowerOffice Go sends the browser back after "Gi tilgang" from a creditor."""
+    params, token_free = _callback_params(request)
+    if token_free is not None:
+        return token_free
     try:
         connection = onboarding.onboarding_complete_for_creditor(
-            session=request.session,
-            user=request.user,
-            state=request.GET.get("state", ""),
-            status=request.GET.get("status", ""),
-            token=request.GET.get("token", ""),
+            session=request.session, user=request.user, **params
         )
     except onboarding.OnboardingFailed as exc:
         if exc.creditor_id is not None:
@@ -217,13 +235,11 @@ def _public_failure(request, exc):
 @login_not_required
 @require_GET
 def poweroffice_connect_public_callback(request):
+    params, token_free = _callback_params(request)
+    if token_free is not None:
+        return token_free
     try:
-        result = onboarding.onboarding_complete_without_user(
-            session=request.session,
-            state=request.GET.get("state", ""),
-            status=request.GET.get("status", ""),
-            token=request.GET.get("token", ""),
-        )
+        result = onboarding.onboarding_complete_without_user(session=request.session, **params)
     except onboarding.OnboardingFailed as exc:
         return _public_failure(request, exc)
     request.session[PUBLIC_RESULT_SESSION_KEY] = {

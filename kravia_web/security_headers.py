@@ -1,61 +1,61 @@
-"""Content-Security-Policy and the headers Django's SecurityMiddleware does not set.
+"""Content-Security-Policy (django-csp, settings ``CONTENT_SECURITY_POLICY``) and the one header
+neither django-csp nor Django's SecurityMiddleware sets: ``Permissions-Policy``.
 
 Kundeweb serves no inline script (static/js/app.js wires every behaviour through data
 attributes), so scripts come from our own origin only. Inline ``style`` attributes remain in a
-few templates, hence ``'unsafe-inline'`` for styles only: CSS cannot run code. The API's
-Swagger UI and Redoc pages (drf-spectacular's templates, which start their viewers with an
-inline script and Redoc with a blob: worker) get the same policy plus exactly those two
-allowances; they show only the public schema.
+few templates, hence ``'unsafe-inline'`` for styles only: CSS cannot run code. Forms post to our
+own origin; ``form-action`` also names PowerOffice Go's onboarding origins, because «Gi tilgang»
+posts here and is answered with a redirect to Go's ``TemporaryUrl``, and Chromium checks a
+form's redirects against ``form-action`` too. The API's Swagger UI and Redoc pages
+(drf-spectacular's templates, which start their viewers with an inline script and Redoc with a
+blob: worker) get :data:`DOCS_CSP_UPDATE` on top (``csp_update`` in kravia_web/api/urls.py);
+they show only the public schema.
 """
 
-from django.urls import NoReverseMatch, reverse
+from urllib.parse import urlsplit
 
-BASE_POLICY = {
-    "default-src": "'self'",
-    "script-src": "'self'",
-    "style-src": "'self' 'unsafe-inline'",
-    "img-src": "'self' data:",
-    "font-src": "'self' data:",
-    "connect-src": "'self'",
-    "object-src": "'none'",
-    "base-uri": "'self'",
-    "frame-ancestors": "'none'",
-}
-DOCS_POLICY = {
-    **BASE_POLICY,
-    "script-src": "'self' 'unsafe-inline'",
-    "worker-src": "'self' blob:",
-}
-DOCS_URL_NAMES = ("api_docs", "api_redoc")
+from csp.constants import NONE, SELF, UNSAFE_INLINE
+
 PERMISSIONS_POLICY = "camera=(), microphone=(), geolocation=(), payment=(), usb=()"
+DOCS_CSP_UPDATE = {"script-src": [UNSAFE_INLINE], "worker-src": [SELF, "blob:"]}
 
 
-def render_policy(policy: dict[str, str]) -> str:
-    return "; ".join(f"{directive} {sources}" for directive, sources in policy.items())
+def _origin(url: str) -> str | None:
+    parts = urlsplit(url)
+    if parts.scheme in ("http", "https") and parts.netloc:
+        return f"{parts.scheme}://{parts.netloc}"
+    return None
 
 
-def _docs_paths() -> tuple[str, ...]:
-    paths = []
-    for name in DOCS_URL_NAMES:
-        try:
-            paths.append(reverse(name))
-        except NoReverseMatch:
-            continue
-    return tuple(paths)
+def content_security_policy(*, site_url: str, onboarding_origins: list[str]) -> dict:
+    """``CONTENT_SECURITY_POLICY`` for django-csp (built in settings)."""
+    form_action = [SELF]
+    for source in [_origin(site_url), *onboarding_origins]:
+        if source and source not in form_action:
+            form_action.append(source)
+    return {
+        "DIRECTIVES": {
+            "default-src": [SELF],
+            "script-src": [SELF],
+            "style-src": [SELF, UNSAFE_INLINE],
+            "img-src": [SELF, "data:"],
+            "font-src": [SELF, "data:"],
+            "connect-src": [SELF],
+            "object-src": [NONE],
+            "base-uri": [SELF],
+            "frame-ancestors": [NONE],
+            "form-action": form_action,
+        }
+    }
 
 
 class SecurityHeadersMiddleware:
+    """``Permissions-Policy`` on every response (the CSP is django-csp's CSPMiddleware)."""
+
     def __init__(self, get_response):
         self.get_response = get_response
-        self.base = render_policy(BASE_POLICY)
-        self.docs = render_policy(DOCS_POLICY)
-        self.docs_paths: tuple[str, ...] | None = None
 
     def __call__(self, request):
         response = self.get_response(request)
-        if self.docs_paths is None:  # URLconf is not importable in __init__
-            self.docs_paths = _docs_paths()
-        policy = self.docs if request.path in self.docs_paths else self.base
-        response.headers.setdefault("Content-Security-Policy", policy)
         response.headers.setdefault("Permissions-Policy", PERMISSIONS_POLICY)
         return response

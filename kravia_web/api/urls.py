@@ -1,6 +1,7 @@
 """The API's URL root, mounted at ``/api/v1/``: every resource, the OpenAPI schema and the
 interactive docs (Swagger UI from drf-spectacular-sidecar's static files, no CDN)."""
 
+from csp.decorators import csp_update
 from django.contrib.auth.decorators import login_not_required
 from django.urls import path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
@@ -9,6 +10,10 @@ from collections_cases import api as case_api
 from creditors import api as creditor_api
 from kravia_web.api import schema  # noqa: F401  (registers the API key scheme)
 from kravia_web.api.errors import not_found_view
+from kravia_web.security_headers import DOCS_CSP_UPDATE
+
+#: Swagger UI and Redoc start their viewers inline (and Redoc a blob: worker).
+docs_csp = csp_update(DOCS_CSP_UPDATE)
 
 urlpatterns = [
     path("cases/", case_api.CaseListView.as_view(), name="api_cases"),
@@ -51,12 +56,12 @@ urlpatterns = [
     path("schema/", login_not_required(SpectacularAPIView.as_view()), name="api_schema"),
     path(
         "docs/",
-        login_not_required(SpectacularSwaggerView.as_view(url_name="api_schema")),
+        docs_csp(login_not_required(SpectacularSwaggerView.as_view(url_name="api_schema"))),
         name="api_docs",
     ),
     path(
         "redoc/",
-        login_not_required(SpectacularRedocView.as_view(url_name="api_schema")),
+        docs_csp(login_not_required(SpectacularRedocView.as_view(url_name="api_schema"))),
         name="api_redoc",
     ),
     re_path(r"^.*$", not_found_view),

@@ -11,6 +11,8 @@ from pathlib import Path
 import environ
 from django.utils.translation import gettext_lazy as _
 
+from kravia_web.security_headers import content_security_policy
+
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 VAR_DIR = BASE_DIR / "var"
 
@@ -46,6 +48,7 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "django_celery_beat",
     "axes",
+    "csp",
     "kravia_web",
     "creditors",
     "collections_cases",
@@ -58,6 +61,7 @@ if POWEROFFICE_SANDBOX:
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "kravia_web.security_headers.SecurityHeadersMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -67,12 +71,23 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "kravia_web.session_timeout.SessionTimeoutMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "kravia_web.middleware.DatabaseUnavailableMiddleware",
     "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "kravia_web.urls"
+
+# Content-Security-Policy (django-csp; the directives are in kravia_web/security_headers.py).
+# form-action: our origin, SITE_URL's and PowerOffice Go's onboarding pages, where «Gi tilgang»
+# is redirected after its POST (POWEROFFICE_ONBOARDING_ORIGINS, CSP source expressions).
+POWEROFFICE_ONBOARDING_ORIGINS = env.list(
+    "POWEROFFICE_ONBOARDING_ORIGINS", default=["https://*.poweroffice.net"]
+)
+CONTENT_SECURITY_POLICY = content_security_policy(
+    site_url=SITE_URL, onboarding_origins=POWEROFFICE_ONBOARDING_ORIGINS
+)
 
 TEMPLATES = [
     {
@@ -132,6 +147,12 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+
+# Sessions (kravia_web.session_timeout): logged out after SESSION_IDLE_TIMEOUT seconds without a
+# request (default 2 hours) and SESSION_COOKIE_AGE seconds after the login whatever happens
+# (default 12 hours: a working day, so a session left open overnight is gone by morning).
+SESSION_IDLE_TIMEOUT = env.int("SESSION_IDLE_TIMEOUT", default=2 * 60 * 60)
+SESSION_COOKIE_AGE = env.int("SESSION_COOKIE_AGE", default=12 * 60 * 60)
 
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
@@ -340,10 +361,21 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    # One-time tokens in URLs (password reset, invitations, the PoGo callback) are redacted
+    # from every message (kravia_web.log_redaction; gunicorn's access log: its logger class).
+    "filters": {"redact_tokens": {"()": "kravia_web.log_redaction.RedactTokensFilter"}},
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "plain",
+            "filters": ["redact_tokens"],
+        }
+    },
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
     "loggers": {
         # urllib3 logs full URLs at DEBUG; keep it quiet so no query string with a token leaks.
         "urllib3": {"level": "WARNING"},
+        # runserver's request lines, through the redacting console handler.
+        "django.server": {"handlers": ["console"], "level": "INFO", "propagate": False},
     },
 }

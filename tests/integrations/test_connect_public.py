@@ -89,7 +89,7 @@ def test_existing_user_is_reused_and_keeps_their_password(
     session = start_public(client)
 
     with django_capture_on_commit_callbacks(execute=True):
-        client.get(callback_path(accept(session, go.user, company)))
+        client.get(callback_path(accept(session, go.user, company)), follow=True)
 
     existing.refresh_from_db()
     assert existing.password == old_hash
@@ -128,7 +128,8 @@ def test_already_connected_creditor_is_explained_and_nothing_created(
     logged_in_client.get(
         callback_path(
             accept(OnboardingSession.objects.get(temporary_token=token), go.user, company)
-        )
+        ),
+        follow=True,
     )
     before = PowerOfficeConnection.objects.get(creditor=creditor)
     users_before = User.objects.count()
@@ -136,7 +137,7 @@ def test_already_connected_creditor_is_explained_and_nothing_created(
     anonymous = Client()
     session = start_public(anonymous)
     with django_capture_on_commit_callbacks(execute=True):
-        response = anonymous.get(callback_path(accept(session, go.user, company)))
+        response = anonymous.get(callback_path(accept(session, go.user, company)), follow=True)
 
     content = response.content.decode()
     assert "Ingen selskaper ble koblet til" in content
@@ -158,7 +159,10 @@ def test_several_companies_become_several_creditors(client, go, django_capture_o
     )
 
     with django_capture_on_commit_callbacks(execute=True):
-        client.get(callback_path(with_query(session.redirect_uri, status="Success", token=token)))
+        client.get(
+            callback_path(with_query(session.redirect_uri, status="Success", token=token)),
+            follow=True,
+        )
 
     user = User.objects.get(email=go.user.email)
     assert set(user.creditors.values_list("org_number", flat=True)) == {
@@ -173,7 +177,9 @@ def test_public_cancel_creates_nothing(client, go):
     _company(go.user, org_number=valid_org_number(505), name="Gamma Demo")
     session = start_public(client)
 
-    response = client.get(callback_path(with_query(session.redirect_uri, status="Canceled")))
+    response = client.get(
+        callback_path(with_query(session.redirect_uri, status="Canceled")), follow=True
+    )
 
     assert "Tilkoblingen ble avbrutt" in response.content.decode()
     assert not Creditor.objects.exists()
@@ -186,7 +192,7 @@ def test_public_state_from_another_browser_creates_nothing(client, go):
     company = _company(go.user, org_number=valid_org_number(506), name="Delta Demo")
     session = start_public(client)
 
-    response = Client().get(callback_path(accept(session, go.user, company)))
+    response = Client().get(callback_path(accept(session, go.user, company)), follow=True)
 
     assert response.status_code == 400
     assert not Creditor.objects.exists()

@@ -150,7 +150,7 @@ def test_gi_tilgang_connects_stores_key_encrypted_and_shows_company_for_review(
 
 def test_client_key_is_encrypted_in_the_database_column(logged_in_client, creditor, company, go):
     session = start(logged_in_client, creditor)
-    logged_in_client.get(callback_path(accept(session, go.user, company)))
+    logged_in_client.get(callback_path(accept(session, go.user, company)), follow=True)
     plain_key = company.subscriptions.get().client_key
 
     with db_connection.cursor() as cursor:
@@ -168,7 +168,7 @@ def test_settings_page_shows_connection_status_and_flagged_accounts(
     logged_in_client, creditor, company, go
 ):
     session = start(logged_in_client, creditor)
-    logged_in_client.get(callback_path(accept(session, go.user, company)))
+    logged_in_client.get(callback_path(accept(session, go.user, company)), follow=True)
 
     content = logged_in_client.get(
         reverse("creditor_settings", args=[creditor.pk])
@@ -198,7 +198,7 @@ def test_review_form_saves_the_approval_switches(logged_in_client, creditor, com
     creditor.approve_cases_before_start = True
     creditor.save()
     session = start(logged_in_client, creditor)
-    logged_in_client.get(callback_path(accept(session, go.user, company)))
+    logged_in_client.get(callback_path(accept(session, go.user, company)), follow=True)
 
     response = logged_in_client.post(
         reverse("creditor_poweroffice", args=[creditor.pk]),
@@ -213,7 +213,7 @@ def test_review_form_saves_the_approval_switches(logged_in_client, creditor, com
 
 def test_refresh_reads_the_chart_of_accounts_again(logged_in_client, creditor, company, go):
     session = start(logged_in_client, creditor)
-    logged_in_client.get(callback_path(accept(session, go.user, company)))
+    logged_in_client.get(callback_path(accept(session, go.user, company)), follow=True)
     GeneralLedgerAccount.objects.create(company=company, account_no=7830, name="Tap på fordringer")
 
     logged_in_client.post(reverse("creditor_poweroffice_refresh", args=[creditor.pk]))
@@ -258,7 +258,7 @@ def test_no_poweroffice_call_runs_inside_a_transaction(transactional_db, client,
     monkeypatch.setattr(connections, "poweroffice_client", watching_client)
 
     session = start(client, creditor)
-    client.get(callback_path(accept(session, go.user, company)))
+    client.get(callback_path(accept(session, go.user, company)), follow=True)
 
     assert PowerOfficeConnection.objects.get(creditor=creditor).is_connected
     assert [name for name, _ in calls] == [
@@ -310,7 +310,9 @@ def test_each_refusal_status_lands_on_an_explaining_page(
 ):
     session = start(logged_in_client, creditor)
 
-    response = logged_in_client.get(callback_path(with_query(session.redirect_uri, status=status)))
+    response = logged_in_client.get(
+        callback_path(with_query(session.redirect_uri, status=status)), follow=True
+    )
 
     assert response.status_code == 200
     content = response.content.decode()
@@ -327,7 +329,7 @@ def test_sandbox_refusals_come_back_through_the_redirect(logged_in_client, credi
     domain.onboarding_reject(session, status="ClientNotFound")
 
     response = logged_in_client.get(
-        callback_path(with_query(session.redirect_uri, status="ClientNotFound"))
+        callback_path(with_query(session.redirect_uri, status="ClientNotFound")), follow=True
     )
 
     assert creditor.org_number in response.content.decode()
@@ -337,9 +339,9 @@ def test_sandbox_refusals_come_back_through_the_redirect(logged_in_client, credi
 def test_a_state_can_be_used_only_once(logged_in_client, creditor, company, go):
     session = start(logged_in_client, creditor)
     url = callback_path(with_query(session.redirect_uri, status="Canceled"))
-    logged_in_client.get(url)
+    logged_in_client.get(url, follow=True)
 
-    response = logged_in_client.get(url)
+    response = logged_in_client.get(url, follow=True)
 
     assert response.status_code == 400
     assert "Lenken er allerede brukt" in response.content.decode()
@@ -349,10 +351,10 @@ def test_a_state_can_be_used_only_once(logged_in_client, creditor, company, go):
 def test_replaying_a_successful_callback_changes_nothing(logged_in_client, creditor, company, go):
     session = start(logged_in_client, creditor)
     url = callback_path(accept(session, go.user, company))
-    logged_in_client.get(url)
+    logged_in_client.get(url, follow=True)
     before = PowerOfficeConnection.objects.get(creditor=creditor)
 
-    response = logged_in_client.get(url)
+    response = logged_in_client.get(url, follow=True)
 
     assert "Lenken er allerede brukt" in response.content.decode()
     after = PowerOfficeConnection.objects.get(creditor=creditor)
@@ -364,7 +366,7 @@ def test_unknown_state_is_refused(logged_in_client, creditor, company, go):
     start(logged_in_client, creditor)
 
     response = logged_in_client.get(
-        reverse("poweroffice_callback") + "?state=not-ours&status=Success&token=x"
+        reverse("poweroffice_callback") + "?state=not-ours&status=Success&token=x", follow=True
     )
 
     assert response.status_code == 400
@@ -377,7 +379,7 @@ def test_expired_state_is_refused(logged_in_client, creditor, company, go):
     url = callback_path(accept(session, go.user, company))
 
     with time_machine.travel(dt.datetime.now(dt.UTC) + dt.timedelta(minutes=31)):
-        response = logged_in_client.get(url)
+        response = logged_in_client.get(url, follow=True)
 
     assert response.status_code == 400
     assert "Tilkoblingen tok for lang tid" in response.content.decode()
@@ -392,7 +394,7 @@ def test_state_from_another_browser_session_is_refused(
     other_browser = Client()
     other_browser.force_login(user)
 
-    response = other_browser.get(url)
+    response = other_browser.get(url, follow=True)
 
     assert response.status_code == 400
     assert "Tilkoblingen ble startet et annet sted" in response.content.decode()
@@ -403,7 +405,8 @@ def test_finalize_with_a_bad_token_lands_on_a_page(logged_in_client, creditor, c
     session = start(logged_in_client, creditor)
 
     response = logged_in_client.get(
-        callback_path(with_query(session.redirect_uri, status="Success", token="forged"))
+        callback_path(with_query(session.redirect_uri, status="Success", token="forged")),
+        follow=True,
     )
 
     assert "Vi kunne ikke fullføre tilkoblingen" in response.content.decode()
@@ -418,7 +421,7 @@ def test_finalize_with_an_already_used_token_lands_on_a_page(
     domain.onboarding_finalize(go.application, token=token)  # someone redeemed it already
 
     response = logged_in_client.get(
-        callback_path(with_query(first.redirect_uri, status="Success", token=token))
+        callback_path(with_query(first.redirect_uri, status="Success", token=token)), follow=True
     )
 
     assert "Vi kunne ikke fullføre tilkoblingen" in response.content.decode()
@@ -433,7 +436,7 @@ def test_company_with_another_org_number_is_refused_naming_both(logged_in_client
     OnboardingSession.objects.filter(pk=session.pk).update(client_org_no="")
     session.refresh_from_db()
 
-    response = logged_in_client.get(callback_path(accept(session, go.user, other)))
+    response = logged_in_client.get(callback_path(accept(session, go.user, other)), follow=True)
 
     content = response.content.decode()
     assert "Feil selskap i PowerOffice Go" in content
@@ -466,7 +469,7 @@ def test_pogo_unreachable_at_finalize(logged_in_client, creditor, company, go, m
     url = callback_path(accept(session, go.user, company))
     monkeypatch.setattr(onboarding_service, "poweroffice_client", lambda **kw: _Down())
 
-    response = logged_in_client.get(url)
+    response = logged_in_client.get(url, follow=True)
 
     assert response.status_code == 503
     assert "PowerOffice Go svarer ikke" in response.content.decode()
@@ -487,7 +490,7 @@ def test_sandbox_unreachable_over_http_at_initiate(logged_in_client, creditor, g
 
 def test_disconnect_removes_the_key_and_keeps_history(logged_in_client, creditor, company, go):
     session = start(logged_in_client, creditor)
-    logged_in_client.get(callback_path(accept(session, go.user, company)))
+    logged_in_client.get(callback_path(accept(session, go.user, company)), follow=True)
 
     response = logged_in_client.post(
         reverse("creditor_poweroffice_disconnect", args=[creditor.pk]), follow=True
@@ -555,7 +558,7 @@ def test_the_callback_of_another_user_is_refused(client, creditor, company, go, 
     url = callback_path(accept(session, go.user, company))
     client.force_login(UserFactory())  # same browser session data, another user
 
-    response = client.get(url)
+    response = client.get(url, follow=True)
 
     assert response.status_code == 400
     assert_nothing_connected(creditor)

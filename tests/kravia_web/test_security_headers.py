@@ -27,6 +27,7 @@ def test_public_pages_send_a_strict_policy_and_the_other_security_headers(client
     assert csp["object-src"] == "'none'"
     assert csp["frame-ancestors"] == "'none'"
     assert csp["base-uri"] == "'self'"
+    assert csp["form-action"].split()[0] == "'self'"
     assert response.headers["X-Content-Type-Options"] == "nosniff"
     assert response.headers["X-Frame-Options"] == "DENY"
     assert response.headers["Referrer-Policy"] == "same-origin"
@@ -46,11 +47,33 @@ def test_logged_in_pages_and_the_api_carry_the_policy_too(client, db):
         assert policy(response)["script-src"] == "'self'", url
 
 
-def test_only_the_api_docs_may_run_their_viewer_inline(client, db):
-    response = client.get(reverse("api_docs"))
+@pytest.mark.parametrize("url_name", ["api_docs", "api_redoc"])
+def test_only_the_api_docs_may_run_their_viewer_inline(client, db, url_name):
+    response = client.get(reverse(url_name))
 
     assert response.status_code == 200
     assert policy(response)["script-src"] == "'self' 'unsafe-inline'"
+    assert policy(response)["form-action"].split()[0] == "'self'"
+
+
+def test_the_policy_comes_from_django_csp(client, db, settings):
+    assert "csp.middleware.CSPMiddleware" in settings.MIDDLEWARE
+    assert settings.CONTENT_SECURITY_POLICY["DIRECTIVES"]["form-action"][0] == "'self'"
+
+
+def test_form_action_allows_our_origin_and_powerOffice_onboarding_only(client, db, settings):
+    from kravia_web.security_headers import content_security_policy
+
+    built = content_security_policy(
+        site_url="https://kundeweb.example.no", onboarding_origins=["https://*.poweroffice.net"]
+    )
+    assert built["DIRECTIVES"]["form-action"] == [
+        "'self'",
+        "https://kundeweb.example.no",
+        "https://*.poweroffice.net",
+    ]
+    csp = policy(client.get(reverse("login")))
+    assert csp["form-action"] == f"'self' {settings.SITE_URL} https://*.poweroffice.net"
 
 
 def test_no_template_has_inline_script_or_event_handlers():
