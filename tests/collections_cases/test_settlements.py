@@ -38,7 +38,11 @@ def media(settings, tmp_path):
 
 
 def owing(creditor, amounts=("1000.00",), fee="0", salaer="0", interest="0"):
+    """A case owing exactly these amounts: the interest is booked here by hand, so the debtor
+    is exempt from the interest a payment would otherwise accrue up to its day first."""
     case = open_case(creditor, amounts=amounts)
+    case.debtor.do_not_add_late_payment_interest = True
+    case.debtor.save(update_fields=["do_not_add_late_payment_interest"])
     for kind, amount in ((Kind.FEE, fee), (Kind.SALAER, salaer), (Kind.INTEREST, interest)):
         if Decimal(amount) > 0:
             LedgerEntryFactory(case=case, kind=kind, amount=Decimal(amount))
