@@ -30,7 +30,16 @@ Component = PaymentAllocation.Component
 
 
 def pay_agency(case: CollectionCase, amount: str, *, on: dt.date | None = None):
-    """The debtor pays the agency (allocated on the case; a case paid in full closes)."""
+    """The debtor pays the agency (allocated on the case; a case paid in full closes).
+
+    The debtor is exempt from late-payment interest here, so a payment of the invoice amount
+    pays exactly the invoice: these tests are about vouchers, and the interest a payment
+    accrues up to its day is tested with the money scenarios
+    (tests/collections_cases/test_scenarios_money.py)."""
+    debtor = case.debtor
+    if not debtor.do_not_add_late_payment_interest:
+        debtor.do_not_add_late_payment_interest = True
+        debtor.save(update_fields=["do_not_add_late_payment_interest"])
     return payment_register(
         amount=Decimal(amount),
         paid_on=on or timezone.localdate(),

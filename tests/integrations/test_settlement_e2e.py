@@ -12,6 +12,8 @@ import pytest
 
 from collections_cases.models import CollectionCase, LedgerEntry, Settlement
 from collections_cases.payments.services import payments_import_file
+from collections_cases.selectors import case_balance
+from collections_cases.services.interest import accruals_from, case_interest_facts
 from collections_cases.settlements.services import settle
 from integrations.models import MatchedItem
 from integrations.services.outbox import deliver_outbox
@@ -75,8 +77,13 @@ def test_paid_by_kid_settled_voucher_posted_in_go_and_case_closed_there(go):
     case = CollectionCase.objects.get()
     assert PogoCase.objects.get().status == PogoCase.Status.ACTIVE
 
-    # When the debtor pays the agency by KID
-    camt = CAMT.format(kid=case.kid, amount="1000.00", day=TODAY.isoformat())
+    # When the debtor pays the agency by KID what the case owes that day (the invoice and
+    # the interest accrued up to the payment day)
+    owed = case_balance(case) + sum(
+        (a.amount for a in accruals_from(case_interest_facts(case), on=TODAY)), Decimal("0")
+    )
+    assert owed > Decimal("1000.00")
+    camt = CAMT.format(kid=case.kid, amount=str(owed), day=TODAY.isoformat())
     payments_import_file(content=camt.encode(), file_name="camt054.xml")
     case.refresh_from_db()
     assert case.status == CollectionCase.Status.CLOSED
