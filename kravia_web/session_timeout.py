@@ -63,9 +63,14 @@ class SessionTimeoutMiddleware:
                     messages.info(
                         request, _("Du ble logget ut fordi du ikke har vært aktiv på en stund.")
                     )
-            elif STARTED not in session:
-                if list(session.keys()):  # not for a cookie whose session is gone
-                    _start(session, now)
-            elif now - session.get(LAST_SEEN, 0) > RESOLUTION:
+            elif STARTED in session and now - session.get(LAST_SEEN, 0) > RESOLUTION:
                 session[LAST_SEEN] = now
-        return self.get_response(request)
+        response = self.get_response(request)
+        # A session that got its first data during this request (a Min side lookup, «Gi
+        # tilgang» without a user, a session from before this middleware) starts its clocks;
+        # SessionMiddleware, outside this one, saves it after.
+        session = getattr(request, "session", None)
+        if session is not None and not session.is_empty() and STARTED not in session:
+            if list(session.keys()):  # not for a cookie whose session is gone
+                _start(session, time.time())
+        return response

@@ -375,6 +375,9 @@ LOGGING = {
     "loggers": {
         # urllib3 logs full URLs at DEBUG; keep it quiet so no query string with a token leaks.
         "urllib3": {"level": "WARNING"},
+        # Django's own handlers (a console one when DEBUG, mail_admins) would print request
+        # paths unredacted: its records go to the root's redacting console handler instead.
+        "django": {"handlers": [], "level": "INFO", "propagate": True},
         # runserver's request lines, through the redacting console handler.
         "django.server": {"handlers": ["console"], "level": "INFO", "propagate": False},
     },
