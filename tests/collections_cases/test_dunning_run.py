@@ -222,8 +222,9 @@ def test_pogo_inkassovarsel_still_running_waits_for_its_deadline_without_a_secon
     assert letters(case) == []
     case.refresh_from_db()
     assert case.next_action == NextAction.SEND_BETALINGSOPPFORDRING
-    assert case.next_action_date == D(2025, 12, 8)  # 05.12 + 3 days, Monday
-    assert run(D(2025, 12, 8)).steps == {"betalingsoppfordring": 1}
+    assert case.next_action_date == D(2025, 12, 10)  # Fri 05.12 + 3 banking days: 8, 9, 10
+    assert run(D(2025, 12, 9)).steps == {}
+    assert run(D(2025, 12, 10)).steps == {"betalingsoppfordring": 1}
 
 
 def test_an_ordinary_pogo_reminder_does_not_skip_the_inkassovarsel():
@@ -456,8 +457,8 @@ def test_dunning_settings_defaults_and_environment():
 @pytest.mark.django_db(False)
 def test_grace_days_are_read_from_settings_without_a_hidden_default(settings):
     settings.DUNNING_GRACE_DAYS = 4
-    # Fri 05.12 + 4 days = Tue 09.12
-    assert dunning.after_grace(D(2025, 12, 5)) == D(2025, 12, 9)
+    # Fri 05.12 + 4 banking days: 8, 9, 10, 11.12
+    assert dunning.after_grace(D(2025, 12, 5)) == D(2025, 12, 11)
 
     del settings.DUNNING_GRACE_DAYS
     with pytest.raises(AttributeError):

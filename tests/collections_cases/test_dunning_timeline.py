@@ -93,7 +93,8 @@ def test_consumer_timeline_from_due_date_to_legal_approval_request():
         # 17 days at 12.25 % on 10 000
         (D(2025, 12, 1), L.INTEREST, Decimal("57.05")),
         (D(2025, 12, 1), L.FEE, Decimal("35.00")),
-        (D(2025, 12, 18), L.INTEREST, Decimal("57.05")),
+        # 34 days since due, rounded once: 114.11 less the 57.05 booked
+        (D(2025, 12, 18), L.INTEREST, Decimal("57.06")),
         # lett salær: band ≤ 10 000 → 0.80 × 700
         (D(2025, 12, 18), L.SALAER, Decimal("560.00")),
         # 13 days at 12.25 % + 31 days at 12.00 %
@@ -105,21 +106,21 @@ def test_consumer_timeline_from_due_date_to_legal_approval_request():
     assert case.status == Status.AWAITING_APPROVAL
     assert case.approval_kind == CollectionCase.ApprovalKind.LEGAL
     assert case.stage == CollectionCase.Stage.VARSEL_RETTSLIG
-    assert case_balance(case) == Decimal("11494.65")
+    assert case_balance(case) == Decimal("11494.66")
     bo = Letter.objects.get(case=case, kind=Kind.BETALINGSOPPFORDRING)
     assert bo.amounts == {
         "principal": "10000.00",
-        "interest": "114.10",
+        "interest": "114.11",
         "fees": "35.00",
         "salaer": "560.00",
         "payments": "0.00",
-        "total": "10709.10",
+        "total": "10709.11",
         "interest_rate": "12.25",
         "interest_from": "2025-11-14",
     }
 
 
-def test_business_timeline_salaer_times_one_and_a_half_and_fee_rounded_in_2026():
+def test_business_timeline_salaer_times_one_and_a_half_and_fee_at_the_cap_in_2026():
     # Given: a company's invoice of 20 000 due Monday 05.01.2026, released on 20.01.2026
     case = open_case(
         opened_on=D(2026, 1, 20), due=D(2026, 1, 5), amount="20000.00", is_person=False
@@ -138,10 +139,10 @@ def test_business_timeline_salaer_times_one_and_a_half_and_fee_rounded_in_2026()
         (D(2026, 3, 21), {"varsel_rettslig": 1}, NextAction.REQUEST_LEGAL_APPROVAL, D(2026, 4, 10)),
         (D(2026, 4, 10), {"legal_approval_requested": 1}, NextAction.AWAIT_APPROVAL, D(2026, 8, 6)),
     ]
-    # IV fee 1/20 × 750 = 37.50 → 38; the varsel's deadline Sat 04.04 passes Easter Sunday and
+    # IV fee 1/20 × 750 = 37.50 (a cap: never rounded up); the varsel's deadline Sat 04.04 passes Easter Sunday and
     # Easter Monday → Tue 07.04.
     assert letters(case) == [
-        (Kind.INKASSOVARSEL, "inkassovarsel", D(2026, 1, 20), D(2026, 2, 3), Decimal("38.00")),
+        (Kind.INKASSOVARSEL, "inkassovarsel", D(2026, 1, 20), D(2026, 2, 3), Decimal("37.50")),
         (
             Kind.BETALINGSOPPFORDRING,
             "betalingsoppfordring",
@@ -160,7 +161,7 @@ def test_business_timeline_salaer_times_one_and_a_half_and_fee_rounded_in_2026()
     assert costs(case) == [
         # 15 days at 12.00 % on 20 000
         (D(2026, 1, 20), L.INTEREST, Decimal("98.63")),
-        (D(2026, 1, 20), L.FEE, Decimal("38.00")),
+        (D(2026, 1, 20), L.FEE, Decimal("37.50")),
         # 17 days
         (D(2026, 2, 6), L.INTEREST, Decimal("111.78")),
         # band ≤ 50 000 → 1.60 × 750 × 1.5 (business debtor)
