@@ -67,7 +67,7 @@ def assert_not_a_server_error(response, context):
     [
         _b64("p=abc&o=0&r=0"),  # a position that is not an id: was a 500 (ValueError)
         _b64("p=%00"),  # NUL: was a 500
-        _b64("p=99999999999999999999999"),  # past bigint: was a 500 on PostgreSQL
+        _b64("p=99999999999999999999999"),  # past bigint: no id we could have handed out
         _b64("o=-1"),  # negative offset: was a 404
         _b64("r=x"),
         "//4=",  # not ASCII once decoded: was a 404
