@@ -317,3 +317,102 @@ def test_any_sequence_of_payments_allocates_exactly_what_was_paid(payments):
             reductions=facts.reductions,
         )
         assert facts.booked == expected
+
+
+# --------------------------------------------------------------------------------------------
+# A reversal after settlement; a claim whose limitation passes mid-case
+# --------------------------------------------------------------------------------------------
+
+
+def test_a_reversal_after_settlement_reopens_the_case_and_claims_the_payout_back():
+    """Paid in full by KID on 25.06 (closed), settled on Friday 26.06, reversed by the bank on
+    29.06: the case reopens with every component owed again, interest runs on the whole
+    principal again from the payment day, the creditor's share becomes a claim against the next
+    payout, and dunning goes on (the BO after the IV deadline's grace)."""
+    from collections_cases.models import CollectionCase, SettlementClaim
+    from collections_cases.payments.imports import payments_import_file
+    from collections_cases.settlements import services as settlements
+    from tests.collections_cases.bankfiles_support import Entry, Tx, camt, payment_entry
+
+    case = open_case(opened_on=D(2026, 6, 16), due=D(2026, 6, 1), amount="5000.00")
+    case.creditor.bank_account = "15036123459"
+    case.creditor.save(update_fields=["bank_account"])
+    run(D(2026, 6, 16))
+    # fee 37.50 + interest to 25.06 (39.45) + principal
+    owed = M("5000.00") + M("37.50") + M("39.45")
+    with on_day(D(2026, 6, 25), hour=12):
+        payments_import_file(
+            content=camt(
+                payment_entry(str(owed), case.kid, "P-1", e2e="E2E-1", day=D(2026, 6, 25))
+            ),
+            file_name="in.xml",
+        )
+    case.refresh_from_db()
+    assert (case.status, case_balance(case)) == (CollectionCase.Status.CLOSED, M("0.00"))
+    with on_day(D(2026, 6, 26), hour=7):
+        settled, _ = settlements.settle_creditor(creditor_id=case.creditor_id, on=D(2026, 6, 26))
+    assert settled.principal == M("5000.00")
+
+    with on_day(D(2026, 6, 29), hour=12):
+        payments_import_file(
+            content=camt(
+                Entry(
+                    str(owed),
+                    [Tx(str(owed), kid=case.kid, ref="R-1", e2e="E2E-1")],
+                    indicator="DBIT",
+                    reversal=True,
+                    day=D(2026, 6, 29),
+                )
+            ),
+            file_name="reversal.xml",
+        )
+
+    case.refresh_from_db()
+    assert case.is_open
+    assert case_balance(case) == owed
+    assert case_principal_outstanding(case) == M("5000.00")
+    claim = SettlementClaim.objects.get()
+    assert claim.amount == settled.payout
+    assert claim.deducted_in is None
+
+    run(D(2026, 7, 3))  # the IV's deadline 30.06 + 3 banking days
+    # interest on the whole 5 000 again after the payment day: 02.06–03.07 is 29 days at
+    # 12.00 % and 3 at 12.25 % = 52.705… → 52.71 in all, 39.45 booked before
+    assert ledger(case)[-2:] == [
+        (D(2026, 7, 3), K.INTEREST, M("13.26")),
+        (D(2026, 7, 3), K.SALAER, M("600.00")),
+    ]
+    assert [letter[0] for letter in sent(case)] == [
+        Letter.Kind.INKASSOVARSEL,
+        Letter.Kind.BETALINGSOPPFORDRING,
+    ]
+
+
+def test_a_claim_whose_limitation_passes_mid_case_stops_before_the_next_step():
+    """Due 20.11.2023, registered 01.10.2026: time-barred on 20.11.2026 unless interrupted. IV
+    and BO go out; the varsel due 02.12.2026 is never sent — the case is held for a case
+    handler with the reason, no letter, no salær."""
+    case = open_case(opened_on=D(2026, 10, 1), due=D(2023, 11, 20), amount="8000.00")
+    case.refresh_from_db()
+    assert case.limitation_date == D(2026, 11, 20)
+    run(D(2026, 10, 1))
+    case.refresh_from_db()
+    run(case.next_action_date)
+    assert [letter[0] for letter in sent(case)] == [
+        Letter.Kind.INKASSOVARSEL,
+        Letter.Kind.BETALINGSOPPFORDRING,
+    ]
+    case.refresh_from_db()
+    varsel_day = case.next_action_date
+    assert varsel_day > case.limitation_date
+    entries = ledger(case)
+
+    result = run(varsel_day)
+
+    assert result.steps == {"held_time_barred": 1}
+    case.refresh_from_db()
+    assert case.status == case.Status.PAUSED
+    assert "foreldet" in case.pause_reason
+    assert ledger(case) == entries
+    assert not Letter.objects.filter(case=case, kind=Letter.Kind.VARSEL_RETTSLIG).exists()
+    assert run(varsel_day + dt.timedelta(days=30)).processed == 0
