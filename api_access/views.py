@@ -2,7 +2,6 @@
 once, on the page that answers the form, and never again (only its hash is stored)."""
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
@@ -10,8 +9,8 @@ from django.views.decorators.http import require_POST
 
 from api_access import selectors, services
 from api_access.forms import ApiKeyCreateForm
-from creditors.models import Membership
-from creditors.selectors import creditor_active_for_request, membership_role
+from creditors.permissions import is_owner, require_owner
+from creditors.selectors import creditor_active_for_request
 from kravia_web.errors import ApplicationError
 
 
@@ -20,8 +19,8 @@ def settings_creditor(request, *, write: bool):
     creditor = creditor_active_for_request(request)
     if creditor is None:
         return None
-    if write and membership_role(user=request.user, creditor=creditor) != Membership.Role.OWNER:
-        raise PermissionDenied
+    if write:
+        require_owner(user=request.user, creditor=creditor)
     return creditor
 
 
@@ -48,7 +47,6 @@ def api_keys(request):
                 % {"name": api_key.name},
             )
             form = ApiKeyCreateForm()
-    is_owner = membership_role(user=request.user, creditor=creditor) == Membership.Role.OWNER
     return render(
         request,
         "api_access/api_keys.html",
@@ -57,7 +55,7 @@ def api_keys(request):
             "form": form,
             "new_key": new_key,
             "keys": selectors.api_key_list_for_creditor(creditor=creditor),
-            "is_owner": is_owner,
+            "is_owner": is_owner(user=request.user, creditor=creditor),
         },
     )
 

@@ -1,8 +1,12 @@
-from django.contrib import admin
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.admin import helpers
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.template.response import TemplateResponse
 from django.utils.translation import gettext_lazy as _
 
 from creditors.models import Creditor, Debtor, Membership, User
+from kravia_web.errors import ApplicationError
 
 
 class MembershipInline(admin.TabularInline):
@@ -28,19 +32,130 @@ class UserAdmin(DjangoUserAdmin):
     add_fieldsets = ((None, {"classes": ("wide",), "fields": ("email", "password1", "password2")}),)
 
 
+class VerifiedFilter(admin.SimpleListFilter):
+    title = _("verifisert")
+    parameter_name = "verifisert"
+
+    def lookups(self, request, model_admin):
+        return [("ja", _("Ja")), ("nei", _("Nei"))]
+
+    def queryset(self, request, queryset):
+        if self.value() == "ja":
+            return queryset.filter(verified_at__isnull=False)
+        if self.value() == "nei":
+            return queryset.filter(verified_at__isnull=True)
+        return queryset
+
+
+class VerifyForm(forms.Form):
+    reason = forms.CharField(
+        label=_("Hvorfor er kreditoren verifisert?"),
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_(
+            "Hva du har sjekket, for eksempel «Daglig leder i Brønnøysund, bekreftet på telefon "
+            "12.03.»: står i kreditorens logg med ditt navn og tidspunktet."
+        ),
+    )
+
+
 @admin.register(Creditor)
 class CreditorAdmin(admin.ModelAdmin):
     list_display = [
         "name",
         "org_number",
+        "verified",
         "email",
         "bookkeeping_mode",
         "vat_registered",
         "created_at",
     ]
-    list_filter = ["bookkeeping_mode", "vat_registered", "entry_step"]
+    list_filter = [VerifiedFilter, "bookkeeping_mode", "vat_registered", "entry_step"]
     search_fields = ["org_number", "name", "email"]
+    readonly_fields = [
+        "verified_at",
+        "verified_by",
+        "verification_method",
+        "payout_account_changed_at",
+        "payout_account_changed_by",
+        "payout_hold_until",
+        "payout_change_confirmed_at",
+        "payout_change_confirmed_by",
+    ]
     inlines = [MembershipInline]
+    actions = ["verify"]
+
+    @admin.display(description=_("verifisert"), boolean=True, ordering="verified_at")
+    def verified(self, obj):
+        return obj.is_verified
+
+    def get_readonly_fields(self, request, obj=None):
+        # The payout account changes through Kundeweb (owners, with the hold and the e-mail
+        # to every owner); the org number is what verification is about.
+        extra = ["bank_account", "org_number"] if obj is not None else []
+        return [*self.readonly_fields, *extra]
+
+    @admin.action(description=_("Verifiser kreditor (etter kontroll)"))
+    def verify(self, request, queryset):
+        """Ask why, then ``creditor_verify(method="case_handler")`` for each: refused with a
+        message when another creditor is verified for the org number already."""
+        from creditors.services import creditor_verify
+
+        creditors = list(queryset.order_by("pk"))
+        if "apply" in request.POST:
+            form = VerifyForm(request.POST)
+            if form.is_valid():
+                done = 0
+                for creditor in creditors:
+                    try:
+                        creditor_verify(
+                            creditor=creditor,
+                            actor=request.user,
+                            method=Creditor.VerificationMethod.CASE_HANDLER,
+                            reason=form.cleaned_data["reason"],
+                        )
+                    except ApplicationError as exc:
+                        self.message_user(
+                            request, f"{creditor.name}: {exc.message}", messages.ERROR
+                        )
+                    else:
+                        done += 1
+                if done:
+                    self.message_user(
+                        request,
+                        _("%(n)s kreditor(er) er verifisert.") % {"n": done},
+                        messages.SUCCESS,
+                    )
+                return None
+        else:
+            form = VerifyForm()
+        org_numbers = {creditor.org_number for creditor in creditors}
+        same = list(Creditor.objects.filter(org_number__in=org_numbers).order_by("pk"))
+        rows = [
+            {
+                "creditor": creditor,
+                "owners": list(
+                    creditor.memberships.filter(role=Membership.Role.OWNER).values_list(
+                        "user__email", flat=True
+                    )
+                ),
+                "others": [
+                    other
+                    for other in same
+                    if other.org_number == creditor.org_number and other.pk != creditor.pk
+                ],
+            }
+            for creditor in creditors
+        ]
+        context = {
+            **self.admin_site.each_context(request),
+            "title": _("Verifiser kreditor"),
+            "form": form,
+            "rows": rows,
+            "action": request.POST.get("action", ""),
+            "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+            "opts": self.model._meta,
+        }
+        return TemplateResponse(request, "admin/creditors/creditor/verify.html", context)
 
 
 @admin.register(Membership)

@@ -152,6 +152,20 @@ class CreditorSettingsForm(forms.ModelForm):
             "interest_to": forms.RadioSelect,
         }
 
+    def __init__(self, *args, owner: bool = True, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.owner = owner
+        if not owner:
+            # Members see the money settings but cannot change them: a disabled field keeps
+            # its stored value whatever is posted (the view answers 403 to a member who posts
+            # one anyway).
+            from creditors.permissions import OWNER_FIELDS, OWNER_ONLY_REASON
+
+            for name in OWNER_FIELDS & set(self.fields):
+                field = self.fields[name]
+                field.disabled = True
+                field.help_text = f"{field.help_text} {OWNER_ONLY_REASON}".strip()
+
     def clean_bank_account(self):
         value = normalize_bank_account(self.cleaned_data.get("bank_account", ""))
         if value:

@@ -99,8 +99,15 @@ class Creditor(models.Model):
         BETALINGSOPPFORDRING = "betalingsoppfordring", _("Betalingsoppfordring")
 
     # Company information
+    class VerificationMethod(models.TextChoices):
+        POWEROFFICE = "poweroffice", _("PowerOffice Go-tilkobling (samme organisasjonsnummer)")
+        CASE_HANDLER = "case_handler", _("Godkjent av saksbehandler")
+
+    # Unique only among *verified* creditors (``uniq_creditor_verified_org_number``): anyone
+    # may apply for an organisation number; the PowerOffice Go connection or a case handler
+    # decides which applicant is the company (``creditors.services.creditor_verify``).
     org_number = models.CharField(
-        _("organisasjonsnummer"), max_length=9, unique=True, validators=[validate_org_number]
+        _("organisasjonsnummer"), max_length=9, db_index=True, validators=[validate_org_number]
     )
     name = models.CharField(_("navn"), max_length=200)
     address_line = models.CharField(_("adresse"), max_length=200, blank=True)
@@ -259,6 +266,56 @@ class Creditor(models.Model):
         help_text=_("Antall saker og beløp: nye, innbetalt og utbetalt siste uke."),
     )
 
+    # Verification: until ``verified_at`` is set no letter, e-mail or cost reaches a debtor of
+    # this creditor and no payout is made (docs/kundeweb.md, "Verifisering").
+    verified_at = models.DateTimeField(_("verifisert"), null=True, blank=True, editable=False)
+    verified_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        editable=False,
+        related_name="+",
+        verbose_name=_("verifisert av"),
+    )
+    verification_method = models.CharField(
+        _("verifisert ved"),
+        max_length=20,
+        choices=VerificationMethod.choices,
+        blank=True,
+        editable=False,
+    )
+
+    # The last change of ``bank_account``: every owner is e-mailed, and the payouts wait until
+    # ``payout_hold_until`` (inclusive) unless another owner confirms the new account.
+    payout_account_changed_at = models.DateTimeField(
+        _("kontonummer endret"), null=True, blank=True, editable=False
+    )
+    payout_account_changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        editable=False,
+        related_name="+",
+        verbose_name=_("kontonummer endret av"),
+    )
+    payout_hold_until = models.DateField(
+        _("utbetalinger holdes tilbake til og med"), null=True, blank=True, editable=False
+    )
+    payout_change_confirmed_at = models.DateTimeField(
+        _("nytt kontonummer bekreftet"), null=True, blank=True, editable=False
+    )
+    payout_change_confirmed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        editable=False,
+        related_name="+",
+        verbose_name=_("nytt kontonummer bekreftet av"),
+    )
+
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -270,9 +327,34 @@ class Creditor(models.Model):
         verbose_name = _("kreditor")
         verbose_name_plural = _("kreditorer")
         ordering = ["name"]
+        constraints = [
+            # Many applicants may claim an organisation number; only one can be verified.
+            models.UniqueConstraint(
+                fields=["org_number"],
+                condition=models.Q(verified_at__isnull=False),
+                name="uniq_creditor_verified_org_number",
+                violation_error_message=_(
+                    "Organisasjonsnummeret er allerede verifisert for en annen kreditor."
+                ),
+            )
+        ]
 
     def __str__(self):
         return f"{self.name} ({self.org_number})"
+
+    @property
+    def is_verified(self) -> bool:
+        return self.verified_at is not None
+
+    def payout_hold_active(self, on=None) -> bool:
+        """Whether payouts wait on ``on`` (default today) for a changed payout account."""
+        if self.payout_hold_until is None or self.payout_change_confirmed_at is not None:
+            return False
+        if on is None:
+            from django.utils import timezone
+
+            on = timezone.localdate()
+        return on <= self.payout_hold_until
 
     @property
     def account_mapping(self) -> dict[str, int]:
@@ -474,6 +556,9 @@ class AuditEntry(models.Model):
         POWEROFFICE_CONNECTED = "poweroffice_connected", _("Koblet til PowerOffice Go")
         POWEROFFICE_DISCONNECTED = "poweroffice_disconnected", _("Koblet fra PowerOffice Go")
         SYNC_REQUESTED = "sync_requested", _("Synkronisering startet")
+        CREDITOR_VERIFIED = "creditor_verified", _("Kreditor verifisert")
+        PAYOUT_ACCOUNT_CHANGED = "payout_account_changed", _("Kontonummer for utbetaling endret")
+        PAYOUT_ACCOUNT_CONFIRMED = "payout_account_confirmed", _("Nytt kontonummer bekreftet")
 
     creditor = models.ForeignKey(
         Creditor, on_delete=models.CASCADE, related_name="audit_entries", verbose_name=_("kreditor")

@@ -8,6 +8,12 @@ from creditors.models import Creditor, Membership
 ACTIVE_CREDITOR_SESSION_KEY = "active_creditor_id"
 
 
+def verified_creditor_ids() -> QuerySet:
+    """The verified creditors' ids, as a subquery: ``case__creditor_id__in=…`` filters without
+    joining the creditor row (so a ``SELECT … FOR UPDATE`` of cases does not lock it)."""
+    return Creditor.objects.filter(verified_at__isnull=False).values("pk")
+
+
 def creditor_list_for_user(*, user) -> QuerySet[Creditor]:
     if not user.is_authenticated:
         return Creditor.objects.none()

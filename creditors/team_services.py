@@ -13,7 +13,6 @@ import secrets
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.core.exceptions import PermissionDenied
 from django.core.mail import send_mail
 from django.db import transaction
 from django.template.loader import render_to_string
@@ -22,6 +21,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from creditors.models import AuditEntry, Creditor, Invitation, Membership
+from creditors.permissions import is_owner, require_owner  # noqa: F401  (is_owner re-exported)
 from kravia_web.errors import ApplicationError
 
 User = get_user_model()
@@ -47,13 +47,10 @@ def token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def is_owner(*, user, creditor: Creditor) -> bool:
-    return Membership.objects.filter(user=user, creditor=creditor, role=Role.OWNER).exists()
-
-
 def _require_owner(actor, creditor: Creditor) -> None:
-    if not is_owner(user=actor, creditor=creditor):
-        raise PermissionDenied(_("Bare eiere kan endre hvem som har tilgang."))
+    require_owner(
+        user=actor, creditor=creditor, message=_("Bare eiere kan endre hvem som har tilgang.")
+    )
 
 
 def _role_label(role: str) -> str:

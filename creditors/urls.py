@@ -46,6 +46,11 @@ urlpatterns = [
         name="creditor_settings",
     ),
     path("kreditor/velg/", views.creditor_switch, name="creditor_switch"),
+    path(
+        "innstillinger/kreditorer/<int:creditor_id>/kontonummer/bekreft/",
+        views.payout_account_confirm,
+        name="payout_account_confirm",
+    ),
     path("innstillinger/kreditorer/<int:creditor_id>/team/", team_views.team, name="team"),
     path(
         "innstillinger/kreditorer/<int:creditor_id>/team/<int:membership_id>/rolle/",

@@ -3,12 +3,14 @@
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_not_required
+from django.core.exceptions import PermissionDenied
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from creditors import selectors, services
 from creditors.forms import CreditorAddForm, CreditorSettingsForm, SignupForm
+from creditors.permissions import OWNER_FIELDS, OWNER_ONLY_REASON, is_owner
 from kravia_web.errors import ApplicationError
 
 
@@ -68,7 +70,11 @@ def creditor_add(request):
 
 def creditor_settings(request, creditor_id):
     creditor = selectors.creditor_get_for_user(user=request.user, creditor_id=creditor_id)
-    form = CreditorSettingsForm(request.POST or None, instance=creditor)
+    owner = is_owner(user=request.user, creditor=creditor)
+    if request.method == "POST" and not owner and OWNER_FIELDS & set(request.POST):
+        # The page never posts a disabled field: a member who sends one is refused outright.
+        raise PermissionDenied(str(OWNER_ONLY_REASON))
+    form = CreditorSettingsForm(request.POST or None, instance=creditor, owner=owner)
     if request.method == "POST":
         if form.is_valid():
             services.creditor_update_settings(
@@ -82,8 +88,23 @@ def creditor_settings(request, creditor_id):
     return render(
         request,
         "creditors/creditor_settings.html",
-        {"creditor": creditor, "form": form},
+        {"creditor": creditor, "form": form, "is_owner": owner},
     )
+
+
+@require_POST
+def payout_account_confirm(request, creditor_id):
+    """*Bekreft nytt kontonummer* (Utbetalinger): a second owner ends the payout hold."""
+    creditor = selectors.creditor_get_for_user(user=request.user, creditor_id=creditor_id)
+    try:
+        services.payout_account_confirm(creditor=creditor, actor=request.user)
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(
+            request, _("Det nye kontonummeret er bekreftet. Utbetalingene går som vanlig.")
+        )
+    return redirect("settlement_list")
 
 
 @require_POST

@@ -9,6 +9,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from creditors import selectors as creditor_selectors
 from creditors import services as creditor_services
+from creditors.permissions import is_owner, require_owner
 from integrations import selectors, status
 from integrations.forms import ConnectionReviewForm, GiTilgangForm
 from integrations.services import connections, onboarding
@@ -48,6 +49,9 @@ def _failure(request, exc: onboarding.OnboardingFailed, *, back_url: str, back_l
 def creditor_poweroffice(request, creditor_id):
     """Integrasjon → PowerOffice Go: "Gi tilgang", or the connection and its review."""
     creditor = creditor_selectors.creditor_get_for_user(user=request.user, creditor_id=creditor_id)
+    owner = is_owner(user=request.user, creditor=creditor)
+    if request.method == "POST":
+        require_owner(user=request.user, creditor=creditor)
     connection = selectors.connection_for_creditor(creditor=creditor)
     connected = connection is not None and connection.is_connected
     review_form = None
@@ -56,7 +60,11 @@ def creditor_poweroffice(request, creditor_id):
         go_email = connection.company_info.get("email_address")
         if not creditor.email and go_email:
             initial["email"] = go_email
-        review_form = ConnectionReviewForm(request.POST or None, instance=creditor, initial=initial)
+        review_form = (
+            ConnectionReviewForm(request.POST or None, instance=creditor, initial=initial)
+            if owner
+            else None
+        )
         if request.method == "POST":
             if review_form.is_valid():
                 creditor_services.creditor_update_settings(
@@ -72,6 +80,7 @@ def creditor_poweroffice(request, creditor_id):
         "integrations/poweroffice.html",
         {
             "creditor": creditor,
+            "is_owner": owner,
             "connection": connection,
             "connected": connected,
             "connect_form": GiTilgangForm(initial={"org_number": creditor.org_number}),
@@ -95,6 +104,7 @@ def integration_status(request):
 def creditor_poweroffice_sync(request, creditor_id):
     """*Synkroniser nå*: queue a sync of this connection (refused while one is going)."""
     creditor = creditor_selectors.creditor_get_for_user(user=request.user, creditor_id=creditor_id)
+    require_owner(user=request.user, creditor=creditor)
     try:
         status.sync_request(creditor=creditor, actor=request.user)
     except ApplicationError as exc:
@@ -112,6 +122,7 @@ def creditor_poweroffice_reconnect(request, creditor_id):
     """*Koble til på nytt* after the key was revoked in Go: forget the dead key and go
     through «Gi tilgang» again."""
     creditor = creditor_selectors.creditor_get_for_user(user=request.user, creditor_id=creditor_id)
+    require_owner(user=request.user, creditor=creditor)
     connection = selectors.connection_for_creditor(creditor=creditor)
     if connection is not None and connection.is_connected:
         connections.connection_disconnect(creditor=creditor, actor=request.user)
@@ -122,6 +133,7 @@ def creditor_poweroffice_reconnect(request, creditor_id):
 def creditor_poweroffice_connect(request, creditor_id):
     """**Gi tilgang**: start onboarding and send the browser to PowerOffice Go."""
     creditor = creditor_selectors.creditor_get_for_user(user=request.user, creditor_id=creditor_id)
+    require_owner(user=request.user, creditor=creditor)
     try:
         temporary_url = onboarding.onboarding_start(
             session=request.session,
@@ -174,6 +186,7 @@ def poweroffice_callback(request):
 @require_POST
 def creditor_poweroffice_refresh(request, creditor_id):
     creditor = creditor_selectors.creditor_get_for_user(user=request.user, creditor_id=creditor_id)
+    require_owner(user=request.user, creditor=creditor)
     try:
         connection = connections.connection_refresh(creditor=creditor, actor=request.user)
     except ApplicationError as exc:
@@ -190,6 +203,7 @@ def creditor_poweroffice_refresh(request, creditor_id):
 def creditor_poweroffice_disconnect(request, creditor_id):
     """*Koble fra*: forget the client key; the history stays."""
     creditor = creditor_selectors.creditor_get_for_user(user=request.user, creditor_id=creditor_id)
+    require_owner(user=request.user, creditor=creditor)
     try:
         connections.connection_disconnect(creditor=creditor, actor=request.user)
     except ApplicationError as exc:
@@ -239,7 +253,9 @@ def poweroffice_connect_public_callback(request):
     if token_free is not None:
         return token_free
     try:
-        result = onboarding.onboarding_complete_without_user(session=request.session, **params)
+        result = onboarding.onboarding_complete_without_user(
+            session=request.session, user=request.user, **params
+        )
     except onboarding.OnboardingFailed as exc:
         return _public_failure(request, exc)
     request.session[PUBLIC_RESULT_SESSION_KEY] = {

@@ -1,4 +1,5 @@
 import factory
+from django.utils import timezone
 from factory.django import DjangoModelFactory
 from stdnum.no import orgnr
 
@@ -37,6 +38,10 @@ class CreditorFactory(DjangoModelFactory):
     name = factory.Sequence(lambda n: f"Eksempel Bedrift {n} AS")
     email = factory.Sequence(lambda n: f"post{n}@bedrift.example.no")
     bank_account = "86011117947"
+    # Verified, as every creditor whose cases reach debtors must be: a test of an unverified
+    # creditor says so (``verified_at=None``).
+    verified_at = factory.LazyFunction(timezone.now)
+    verification_method = Creditor.VerificationMethod.CASE_HANDLER
 
 
 class MembershipFactory(DjangoModelFactory):

@@ -207,16 +207,28 @@ def backoff(attempts: int) -> dt.timedelta:
     return min(BACKOFF_BASE * 2**exponent, BACKOFF_MAX)
 
 
+def _sendable():
+    """Deliveries that may go out: their case's creditor is verified (issue 15). Any other
+    stays *queued* — held, not failed — and goes out with the first sweep after
+    :func:`creditors.services.creditor_verify`."""
+    from creditors.selectors import verified_creditor_ids
+
+    return LetterDelivery.objects.filter(letter__case__creditor_id__in=verified_creditor_ids())
+
+
 def _claim(delivery_id: int, now) -> LetterDelivery | None:
     """Take the row for one attempt with a conditional UPDATE: of two workers (or processes
-    on SQLite, which has no row locks) exactly one wins."""
-    claimed = LetterDelivery.objects.filter(
-        pk=delivery_id, status__in=CLAIMABLE, next_attempt_at__lte=now
-    ).update(
-        status=Status.SENDING,
-        attempts=F("attempts") + 1,
-        next_attempt_at=now + LEASE,
-        updated_at=now,
+    on SQLite, which has no row locks) exactly one wins. A held row (unverified creditor)
+    is not claimed."""
+    claimed = (
+        _sendable()
+        .filter(pk=delivery_id, status__in=CLAIMABLE, next_attempt_at__lte=now)
+        .update(
+            status=Status.SENDING,
+            attempts=F("attempts") + 1,
+            next_attempt_at=now + LEASE,
+            updated_at=now,
+        )
     )
     if not claimed:
         return None
@@ -380,7 +392,8 @@ def delivery_sweep(*, limit: int = 200) -> dict[str, int]:
     """Beat: try every delivery that is due (queued, failed with a retry due, or sending
     with its lease run out), oldest first."""
     ids = list(
-        LetterDelivery.objects.filter(status__in=CLAIMABLE, next_attempt_at__lte=timezone.now())
+        _sendable()  # held rows are not picked (they would crowd out the rest every sweep)
+        .filter(status__in=CLAIMABLE, next_attempt_at__lte=timezone.now())
         .order_by("next_attempt_at", "pk")
         .values_list("pk", flat=True)[:limit]
     )

@@ -238,13 +238,21 @@ def after_grace(deadline: date) -> date:
 
 
 def due_q(on: date) -> Q:
-    """Cases with a dunning step due on or before ``on``."""
-    return Q(status=Status.ACTIVE, next_action__in=DUE_ACTIONS, next_action_date__lte=on) | Q(
+    """Cases with a dunning step due on or before ``on``.
+
+    Only cases of a *verified* creditor (issue 15: an unverified creditor causes no letter,
+    e-mail or cost to a debtor). An unverified creditor's cases stay due and are taken by the
+    first run after :func:`creditors.services.creditor_verify`. A subquery, not a join, so the
+    batch's ``SELECT … FOR UPDATE`` locks only case rows."""
+    from creditors.selectors import verified_creditor_ids
+
+    due = Q(status=Status.ACTIVE, next_action__in=DUE_ACTIONS, next_action_date__lte=on) | Q(
         status=Status.AWAITING_APPROVAL,
         approval_kind=ApprovalKind.LEGAL,
         next_action=NextAction.AWAIT_APPROVAL,
         next_action_date__lte=on,
     )
+    return due & Q(creditor_id__in=verified_creditor_ids())
 
 
 def resume_q(on: date) -> Q:

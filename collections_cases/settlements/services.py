@@ -236,6 +236,28 @@ class NothingToSettle(ApplicationError):
     pass
 
 
+def payout_held_reason(creditor: Creditor, *, on: dt.date) -> str:
+    """Why ``creditor`` gets no payout on ``on`` ("" when it may): it is not verified, or its
+    payout account changed and the hold runs (no second owner confirmed it)."""
+    if not creditor.is_verified:
+        return _(
+            "Kreditoren er ikke verifisert ennå; vi utbetaler ikke før den er verifisert "
+            "(PowerOffice Go-tilkobling med samme organisasjonsnummer, eller av en "
+            "saksbehandler)."
+        )
+    if creditor.payout_hold_active(on):
+        return _(
+            "Kontonummeret for utbetaling ble endret %(changed)s; utbetalinger holdes tilbake "
+            "til og med %(until)s med mindre en annen eier bekrefter det nye kontonummeret."
+        ) % {
+            "changed": timezone.localtime(creditor.payout_account_changed_at).strftime("%d.%m.%Y")
+            if creditor.payout_account_changed_at
+            else "",
+            "until": creditor.payout_hold_until.strftime("%d.%m.%Y"),
+        }
+    return ""
+
+
 def settle(
     *,
     on: dt.date,
@@ -402,6 +424,13 @@ def _settle_batch_locked(creditor_ids: list[int], on: dt.date):
         case_ids = cases.get(creditor_id)
         if not case_ids:
             skipped[creditor_id] = nothing
+            continue
+        # No payout to an unverified creditor, nor while a changed payout account is held
+        # (issue 15): the money waits, unsettled, for the first run after (Utbetalinger
+        # says why).
+        held = payout_held_reason(creditor, on=on)
+        if held:
+            skipped[creditor_id] = held
             continue
         options = {
             "interest_to_creditor": creditor.interest_to == Creditor.InterestTo.CREDITOR,

@@ -6,11 +6,13 @@ from __future__ import annotations
 from django.contrib import messages
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from collections_cases.settlements import selectors, services
 from collections_cases.settlements.lists import SETTLEMENT_LIST
+from creditors.permissions import can_confirm_payout_account
 from creditors.selectors import creditor_active_for_request
 from kravia_web.listing import list_from_request
 
@@ -37,7 +39,16 @@ def settlement_list(request):
     return render(
         request,
         "collections_cases/settlement_list.html",
-        {"creditor": creditor, "listing": listing, "page": listing.page},
+        {
+            "creditor": creditor,
+            "listing": listing,
+            "page": listing.page,
+            # The payout-account hold (issue 15): who may confirm it.
+            "today": timezone.localdate(),
+            "can_confirm_payout_account": can_confirm_payout_account(
+                user=request.user, creditor=creditor
+            ),
+        },
     )
 
 

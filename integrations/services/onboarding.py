@@ -26,12 +26,15 @@ from django.contrib.auth.forms import PasswordResetForm
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
+from django.db.models import F
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from creditors.models import Creditor, Membership
+from creditors.permissions import is_owner
+from creditors.services import creditor_verify
 from creditors.validators import normalize_org_number, validate_org_number
 from integrations.clients import poweroffice_client
 from integrations.models import OnboardingAttempt, PowerOfficeConnection
@@ -315,8 +318,10 @@ def onboarding_complete_for_creditor(
     """Finish "Gi tilgang" for the creditor the attempt was started for."""
     attempt = _claim(session=session, state=state, user=user, for_creditor=True)
     creditor = attempt.creditor
-    if not Membership.objects.filter(user=user, creditor=creditor).exists():
-        _record_outcome(attempt, Outcome.FINALIZE_FAILED, "user is no longer a member")
+    if not is_owner(user=user, creditor=creditor):
+        # Only an owner connects PowerOffice Go (issue 15); one who lost the role since the
+        # start cannot finish.
+        _record_outcome(attempt, Outcome.FINALIZE_FAILED, "user is no longer an owner")
         raise _state_failure("other_session")
     try:
         return _complete_for_creditor(
@@ -327,8 +332,33 @@ def onboarding_complete_for_creditor(
         raise
 
 
+def _verified_elsewhere(creditor: Creditor) -> OnboardingFailed | None:
+    """The refusal when another creditor is already verified for ``creditor``'s number."""
+    other = (
+        Creditor.objects.filter(org_number=creditor.org_number, verified_at__isnull=False)
+        .exclude(pk=creditor.pk)
+        .exists()
+    )
+    if not other:
+        return None
+    return OnboardingFailed(
+        code="verified_elsewhere",
+        title=_("Selskapet er allerede kreditor hos oss"),
+        message=_(
+            "Organisasjonsnummer %(org)s er allerede registrert og verifisert som kreditor hos "
+            "oss av noen andre. Vi har ikke koblet til noe."
+        )
+        % {"org": creditor.org_number},
+        advice=_("Be eieren av kreditoren invitere deg, eller kontakt oss hvis dette er feil."),
+    )
+
+
 def _complete_for_creditor(attempt, *, creditor, user, status: str, token: str):
     _check_status(attempt, status)
+    refusal = _verified_elsewhere(creditor)
+    if refusal is not None:  # before Finalize: nothing is connected
+        _record_outcome(attempt, Outcome.FINALIZE_FAILED, "org number verified elsewhere")
+        raise refusal
     result = _finalize(attempt, token)
 
     client = next(
@@ -373,7 +403,21 @@ def _complete_for_creditor(attempt, *, creditor, user, status: str, token: str):
         snapshot=snapshot,
     )
     _record_outcome(attempt, Outcome.CONNECTED, snapshot.error)
+    # PowerOffice Go answered for exactly the creditor's organisation number: that proves it.
+    _verify_by_connection(creditor, actor=user)
     return connection
+
+
+def _verify_by_connection(creditor: Creditor, *, actor) -> None:
+    """``creditor_verify(method="poweroffice")`` after a connection whose org number matched.
+    Refused only when another creditor was verified for the number in the meantime: the
+    connection stays, the creditor stays unverified (logged; the case handler decides)."""
+    try:
+        creditor_verify(
+            creditor=creditor, actor=actor, method=Creditor.VerificationMethod.POWEROFFICE
+        )
+    except ApplicationError as exc:
+        logger.warning("Creditor %s connected but not verified: %s", creditor.pk, exc.message)
 
 
 # --- Callback: the public "Koble til PowerOffice Go" -----------------------------------------
@@ -437,7 +481,13 @@ def _send_welcome(*, user, set_password: bool, creditors: list[Creditor]) -> Non
     send_mail(" ".join(subject.split()), body, None, [user.email])
 
 
-def _plan_clients(result) -> tuple[list[_Plan], list[str]]:
+def _plan_clients(result, *, user=None) -> tuple[list[_Plan], list[str]]:
+    """What to do per onboarded company. ``user``: the logged-in Kundeweb user, if any.
+
+    An existing creditor is connected only when ``user`` owns it (issue 15: never someone
+    else's creditor, which may be a squatter's claim on the number). A number another creditor
+    is verified for is left alone. Otherwise a new creditor is made (unverified applicants for
+    the same number are left as they are: this one is verified by the connection)."""
     plans, notes = [], []
     seen = set()
     for client in result.clients:
@@ -454,7 +504,21 @@ def _plan_clients(result) -> tuple[list[_Plan], list[str]]:
         if org in seen:
             continue
         seen.add(org)
-        existing = Creditor.objects.filter(org_number=org).first()
+        owned = None
+        if user is not None and getattr(user, "is_authenticated", False):
+            owned = (
+                Creditor.objects.filter(
+                    org_number=org,
+                    memberships__user=user,
+                    memberships__role=Membership.Role.OWNER,
+                )
+                .order_by(F("verified_at").desc(nulls_last=True), "pk")
+                .first()
+            )
+        verified = Creditor.objects.filter(org_number=org, verified_at__isnull=False).first()
+        existing = owned
+        if existing is None and verified is not None:
+            existing = verified
         if existing is not None:
             connection = PowerOfficeConnection.objects.filter(creditor=existing).first()
             if connection is not None and connection.is_connected:
@@ -467,14 +531,27 @@ def _plan_clients(result) -> tuple[list[_Plan], list[str]]:
                     % {"name": existing.name, "org": org}
                 )
                 continue
+            if existing != owned or (verified is not None and verified != owned):
+                notes.append(
+                    _(
+                        "%(name)s (org.nr. %(org)s) er allerede kreditor hos oss. Vi har ikke "
+                        "koblet den til: logg inn som eier og trykk «Gi tilgang» der, eller be "
+                        "eieren av kreditoren invitere deg."
+                    )
+                    % {"name": existing.name, "org": org}
+                )
+                continue
         plans.append(_Plan(client=client, org_number=org, existing=existing))
     return plans, notes
 
 
 def onboarding_complete_without_user(
-    *, session, state: str, status: str, token: str
+    *, session, state: str, status: str, token: str, user=None
 ) -> PublicOnboardingResult:
-    """Finish the public flow: creditors for the onboarded companies, a user for the Go e-mail."""
+    """Finish the public flow: creditors for the onboarded companies, a user for the Go e-mail.
+    ``user``: the logged-in Kundeweb user, if any — only creditors they own are connected.
+    Every creditor connected here is verified by the connection (its org number is Go's)."""
+    logged_in = user if user is not None and getattr(user, "is_authenticated", False) else None
     attempt = _claim(session=session, state=state, user=None, for_creditor=False)
     _check_status(attempt, status)
     result = _finalize(attempt, token)
@@ -501,7 +578,7 @@ def onboarding_complete_without_user(
             ),
         )
 
-    plans, notes = _plan_clients(result)
+    plans, notes = _plan_clients(result, user=logged_in)
     existing_user = User.objects.filter(email__iexact=email).first()
     new_creditors = [p for p in plans if p.existing is None]
     if not plans:
@@ -538,14 +615,22 @@ def onboarding_complete_without_user(
                     onboarded_by_email=email,
                     snapshot=plan.snapshot,
                 )
+                # Go answered for this org number: the connection verifies the creditor (a
+                # clash with a creditor verified meanwhile rolls everything back, below).
+                creditor_verify(
+                    creditor=creditor,
+                    actor=logged_in or user,
+                    method=Creditor.VerificationMethod.POWEROFFICE,
+                )
             if user is not None and (outcome.created or outcome.connected):
                 set_password = outcome.user_created or not user.has_usable_password()
                 creditors = outcome.created + outcome.connected
                 transaction.on_commit(
                     lambda: _send_welcome(user=user, set_password=set_password, creditors=creditors)
                 )
-    except IntegrityError:
-        # Someone registered one of the companies at the same moment: nothing was kept.
+    except (IntegrityError, ApplicationError):
+        # Someone registered (or got verified for) one of the companies at the same moment:
+        # nothing was kept.
         _record_outcome(attempt, Outcome.NOTHING_CONNECTED, "integrity error")
         raise OnboardingFailed(
             code="conflict",
@@ -578,15 +663,8 @@ def _creditor_for_plan(plan: _Plan, *, user, outcome: PublicOnboardingResult) ->
                 % {"name": creditor.name}
             )
             return None
+        # Only a creditor the logged-in user owns is planned as existing (``_plan_clients``).
         outcome.connected.append(creditor)
-        if user is None or not Membership.objects.filter(user=user, creditor=creditor).exists():
-            outcome.notes.append(
-                _(
-                    "%(name)s (org.nr. %(org)s) var allerede kreditor hos oss. Vi har koblet den "
-                    "til PowerOffice Go, men du får ikke tilgang til den før eieren inviterer deg."
-                )
-                % {"name": creditor.name, "org": creditor.org_number}
-            )
         return creditor
     creditor = Creditor(
         org_number=plan.org_number,

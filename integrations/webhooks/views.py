@@ -8,15 +8,14 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from api_access.views import settings_creditor
-from creditors.models import Membership
-from creditors.selectors import membership_role
+from creditors.permissions import is_owner
 from integrations.webhooks import selectors, services
 from integrations.webhooks.forms import WebhookEndpointForm
 from kravia_web.errors import ApplicationError
 
 
 def _is_owner(request, creditor) -> bool:
-    return membership_role(user=request.user, creditor=creditor) == Membership.Role.OWNER
+    return is_owner(user=request.user, creditor=creditor)
 
 
 @never_cache

@@ -284,6 +284,9 @@ PAYMENT_ALLOCATION_ORDER = env.list(
 # settled on SETTLEMENT_WEEKDAY (0 = Monday … 4 = Friday), or the next business day after it.
 SETTLEMENT_RUN_TIME = env("SETTLEMENT_RUN_TIME", default="07:00")
 SETTLEMENT_WEEKDAY = env.int("SETTLEMENT_WEEKDAY", default=4)
+# After a creditor's payout account changes, its payouts wait this many days (unless a second
+# owner confirms the new account); every owner is e-mailed (docs/settlements.md).
+PAYOUT_ACCOUNT_HOLD_DAYS = env.int("PAYOUT_ACCOUNT_HOLD_DAYS", default=3)
 # The largest bank file (camt.054 / OCR) the admin's «Importer bankfil» accepts.
 PAYMENT_FILE_MAX_BYTES = env.int("PAYMENT_FILE_MAX_BYTES", default=10 * 1024 * 1024)
 

@@ -100,8 +100,11 @@ def test_existing_user_is_reused_and_keeps_their_password(
     assert "passord/nytt" not in mail.outbox[0].body
 
 
-def test_existing_unconnected_creditor_is_connected_not_duplicated(client, go):
-    creditor = CreditorFactory()
+def test_someone_elses_verified_creditor_is_never_attached(client, go):
+    """Issue 15: the public flow attaches an existing creditor only for its logged-in owner.
+    A verified, unconnected creditor of someone else is left alone: nothing is connected,
+    nobody gets access, the page says to log in as owner or ask for an invitation."""
+    creditor = CreditorFactory()  # verified
     owner = MembershipFactory(creditor=creditor).user
     company = _company(go.user, org_number=creditor.org_number, name=creditor.name)
     session = start_public(client)
@@ -109,11 +112,63 @@ def test_existing_unconnected_creditor_is_connected_not_duplicated(client, go):
     response = client.get(callback_path(accept(session, go.user, company)), follow=True)
 
     assert Creditor.objects.filter(org_number=creditor.org_number).count() == 1
-    assert PowerOfficeConnection.objects.get(creditor=creditor).is_connected
-    # Connecting the company grants nobody new access to it.
+    assert not PowerOfficeConnection.objects.filter(creditor=creditor).exists()
     assert list(creditor.members.all()) == [owner]
     assert not User.objects.filter(email=go.user.email).exists()
-    assert "før eieren inviterer deg" in response.content.decode()
+    content = response.content.decode()
+    assert "Ingen selskaper ble koblet til" in content
+    assert "logg inn som eier" in content
+
+
+def test_a_squatters_unverified_claim_does_not_lock_the_company_out(client, go):
+    """Someone claimed the org number first (unverified). The real company's Go connection
+    makes a creditor of its own, verified by the connection; the squatter's stays unverified,
+    unconnected and without the Go user."""
+    squatted = CreditorFactory(verified_at=None, verification_method="")
+    squatter = MembershipFactory(creditor=squatted).user
+    company = _company(go.user, org_number=squatted.org_number, name="Ekte Bedrift")
+    session = start_public(client)
+
+    client.get(callback_path(accept(session, go.user, company)), follow=True)
+
+    real = Creditor.objects.exclude(pk=squatted.pk).get(org_number=squatted.org_number)
+    assert real.is_verified and real.verification_method == "poweroffice"
+    assert PowerOfficeConnection.objects.get(creditor=real).is_connected
+    assert list(real.members.values_list("email", flat=True)) == [go.user.email]
+    squatted.refresh_from_db()
+    assert not squatted.is_verified
+    assert not PowerOfficeConnection.objects.filter(creditor=squatted).exists()
+    assert list(squatted.members.all()) == [squatter]
+
+
+def test_logged_in_owner_attaches_their_own_unverified_creditor_and_it_is_verified(client, go):
+    mine = CreditorFactory(verified_at=None, verification_method="")
+    me = MembershipFactory(creditor=mine).user
+    company = _company(go.user, org_number=mine.org_number, name=mine.name)
+    client.force_login(me)
+    session = start_public(client)
+
+    client.get(callback_path(accept(session, go.user, company)), follow=True)
+
+    assert Creditor.objects.filter(org_number=mine.org_number).count() == 1
+    mine.refresh_from_db()
+    assert PowerOfficeConnection.objects.get(creditor=mine).is_connected
+    assert mine.is_verified and mine.verification_method == "poweroffice"
+
+
+def test_logged_in_member_does_not_attach_a_creditor_they_only_belong_to(client, go):
+    creditor = CreditorFactory(verified_at=None, verification_method="")
+    MembershipFactory(creditor=creditor)
+    member = MembershipFactory(creditor=creditor, role=Membership.Role.MEMBER).user
+    company = _company(go.user, org_number=creditor.org_number, name=creditor.name)
+    client.force_login(member)
+    session = start_public(client)
+
+    client.get(callback_path(accept(session, go.user, company)), follow=True)
+
+    assert not PowerOfficeConnection.objects.filter(creditor=creditor).exists()
+    creditor.refresh_from_db()
+    assert not creditor.is_verified
 
 
 def test_already_connected_creditor_is_explained_and_nothing_created(

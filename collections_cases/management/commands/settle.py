@@ -6,6 +6,7 @@ the same date makes nothing new.
 """
 
 from django.core.management.base import BaseCommand, CommandError
+from django.db.models import F
 
 from collections_cases.models import Settlement
 from collections_cases.settlements.services import settle
@@ -31,8 +32,12 @@ class Command(BaseCommand):
         creditor_ids = None
         if options["creditor"]:
             wanted = [value.replace(" ", "") for value in options["creditor"]]
+            # Several applicants may share an organisation number (issue 15): the verified
+            # one is meant (ordered last, so it wins); an unverified one is reported skipped.
             found = dict(
-                Creditor.objects.filter(org_number__in=wanted).values_list("org_number", "pk")
+                Creditor.objects.filter(org_number__in=wanted)
+                .order_by(F("verified_at").asc(nulls_first=True), "pk")
+                .values_list("org_number", "pk")
             )
             missing = sorted(set(wanted) - set(found))
             if missing:
