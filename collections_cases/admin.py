@@ -5,16 +5,26 @@ import logging
 from zoneinfo import ZoneInfo
 
 from django import forms
+from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.db import IntegrityError
 from django.template.response import TemplateResponse
 from django.utils import timezone
+from django.utils.cache import add_never_cache_headers
 from django.utils.html import format_html
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
-from collections_cases.models import CaseEvent, CollectionCase, Invoice, LedgerEntry, Letter
+from collections_cases.models import (
+    CaseEvent,
+    CollectionCase,
+    Invoice,
+    LedgerEntry,
+    Letter,
+    PortalAccess,
+)
+from collections_cases.portal import access as portal_access
 from collections_cases.rule_warnings import rule_table_warnings
 from collections_cases.services import cases as case_services
 from collections_cases.services import dunning, limitation
@@ -65,6 +75,36 @@ class InvoiceInline(ReadOnlyInline):
     model = Invoice
     fields = ["invoice_no", "invoice_date", "due_date", "total_amount", "balance", "cid"]
     readonly_fields = fields
+
+
+class PortalAccessInline(ReadOnlyInline):
+    """The case's Min side codes (never the code: only when and how each was made and
+    whether it still works)."""
+
+    model = PortalAccess
+    fields = [
+        "created_at",
+        "source",
+        "letter",
+        "delivery",
+        "created_by",
+        "last_used_at",
+        "revoked_at",
+        "revoked_by",
+        "revoke_reason",
+    ]
+    readonly_fields = fields
+    ordering = ["-created_at", "-id"]
+    verbose_name_plural = _("Min side-tilganger (kodene selv lagres ikke)")
+
+
+class NewPortalCodeForm(forms.Form):
+    reason = forms.CharField(
+        label=_("Årsak"),
+        required=False,
+        max_length=300,
+        help_text=_("For eksempel «Skyldner ringte, fant ikke brevet»."),
+    )
 
 
 class ReasonForm(forms.Form):
@@ -158,7 +198,13 @@ class CollectionCaseAdmin(admin.ModelAdmin):
     search_fields = ["number", "kid", "debtor__name", "invoices__invoice_no__exact"]
     date_hierarchy = "created_at"
     list_select_related = ["creditor", "debtor"]
-    inlines = [InvoiceInline, LetterInline, LedgerEntryInline, CaseEventInline]
+    inlines = [
+        InvoiceInline,
+        LetterInline,
+        LedgerEntryInline,
+        PortalAccessInline,
+        CaseEventInline,
+    ]
     actions = [
         "run_next_step_now",
         "pause_cases",
@@ -168,6 +214,8 @@ class CollectionCaseAdmin(admin.ModelAdmin):
         "approve_legal_steps",
         "record_limitation_interruption",
         "close_time_barred",
+        "revoke_portal_access",
+        "issue_portal_code",
     ]
     fieldsets = (
         (None, {"fields": ("number", "kid", "creditor", "debtor", "pogo_case_id")}),
@@ -478,6 +526,67 @@ class CollectionCaseAdmin(admin.ModelAdmin):
                 )
                 % {"count": n}
             ),
+        )
+
+    @admin.action(description=_("Steng Min side-tilgangen for valgte saker"))
+    def revoke_portal_access(self, request, queryset):
+        """Every code and link of the case stops working (open sessions too); the reason is
+        recorded as a case event. Then «Lag ny Min side-kode» if the debtor needs one."""
+        return self._with_form(
+            request,
+            queryset,
+            form_class=ReasonForm,
+            title=_("Steng Min side-tilgangen"),
+            call=lambda case, data: portal_access.access_revoke_case(
+                case=case, actor=request.user, reason=data["reason"]
+            ),
+            done_message=lambda n: (
+                ngettext(
+                    "Min side-tilgangen er stengt for %(count)d sak.",
+                    "Min side-tilgangen er stengt for %(count)d saker.",
+                    n,
+                )
+                % {"count": n}
+            ),
+        )
+
+    @admin.action(description=_("Lag ny Min side-kode (vises én gang)"))
+    def issue_portal_code(self, request, queryset):
+        """A new code for one case, shown once on the next page (e.g. to read out on the
+        phone); only its HMAC is stored and the case event does not name it."""
+        if queryset.count() != 1:
+            self.message_user(request, gettext("Velg én sak."), messages.WARNING)
+            return None
+        case = queryset.get()
+        form = NewPortalCodeForm(request.POST if "apply" in request.POST else None)
+        if form.is_bound and form.is_valid():
+            issued = portal_access.access_issue_by_handler(
+                case=case, actor=request.user, reason=form.cleaned_data["reason"]
+            )
+            context = {
+                **self.admin_site.each_context(request),
+                "title": _("Ny Min side-kode"),
+                "opts": self.model._meta,
+                "case": case,
+                "code": issued.display,
+                "min_side_url": f"{settings.SITE_URL.rstrip('/')}/min-side/",
+            }
+            response = TemplateResponse(
+                request, "admin/collections_cases/collectioncase/portal_code.html", context
+            )
+            add_never_cache_headers(response)
+            return response
+        context = {
+            **self.admin_site.each_context(request),
+            "title": _("Lag ny Min side-kode"),
+            "form": form,
+            "cases": queryset,
+            "action": request.POST.get("action", ""),
+            "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+            "opts": self.model._meta,
+        }
+        return TemplateResponse(
+            request, "admin/collections_cases/collectioncase/action_reason.html", context
         )
 
 

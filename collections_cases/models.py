@@ -450,6 +450,8 @@ class CaseEvent(AppendOnlyModel):
         PAYMENT_REVERSED = "payment_reversed", _("Innbetaling tilbakeført")
         # A case closed as paid whose payment the bank reversed (services.cases.case_reopen)
         REOPENED = "reopened", _("Gjenåpnet")
+        # Min side access codes revoked or issued by a case handler (collections_cases.portal)
+        PORTAL_ACCESS = "portal_access", _("Min side-tilgang")
 
     case = models.ForeignKey(
         CollectionCase, on_delete=models.PROTECT, related_name="events", verbose_name=_("sak")
@@ -680,6 +682,10 @@ class LetterDelivery(models.Model):
         related_name="+",
         verbose_name=_("bestilt av"),
     )
+    # The copy this delivery sends when it is not the letter's stored PDF: a re-sent letter
+    # (or one whose code was revoked before it left) carries a new Min side code, so it gets a
+    # copy of its own (collections_cases.services.delivery.delivery_document).
+    pdf = models.FileField(_("PDF sendt"), upload_to="letters/deliveries/%Y/%m/", blank=True)
     created_at = models.DateTimeField(_("opprettet"), auto_now_add=True)
     updated_at = models.DateTimeField(_("endret"), auto_now=True)
 
@@ -704,6 +710,92 @@ class LetterDelivery(models.Model):
 
     def __str__(self):
         return f"{self.letter} → {self.recipient.splitlines()[0] if self.recipient else ''}"
+
+
+class PortalAccessQuerySet(models.QuerySet):
+    def valid(self):
+        return self.filter(revoked_at__isnull=True)
+
+
+class PortalAccess(models.Model):
+    """One way into Min side for one case (:mod:`collections_cases.portal.access`): the access
+    code printed on a letter (or read out by a case handler) and the personal link, a signed
+    token over this row's id. Only an HMAC of the code is stored, never the code.
+
+    Valid until revoked: by a case handler, by a re-send of its letter (the new copy gets a
+    new code) or when the case gets a newer code and this one is no longer among the newest
+    :data:`~collections_cases.portal.access.KEEP_VALID` (a debtor holding one of the last few
+    letters can still log in).
+    """
+
+    class Source(models.TextChoices):
+        LETTER = "letter", _("Brev")
+        HANDLER = "handler", _("Saksbehandler")
+
+    case = models.ForeignKey(
+        CollectionCase,
+        on_delete=models.PROTECT,
+        related_name="portal_accesses",
+        verbose_name=_("sak"),
+    )
+    letter = models.ForeignKey(
+        Letter,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="portal_accesses",
+        verbose_name=_("brev"),
+    )
+    delivery = models.ForeignKey(
+        LetterDelivery,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="portal_accesses",
+        verbose_name=_("utsending"),
+    )
+    source = models.CharField(
+        _("kilde"), max_length=10, choices=Source.choices, default=Source.LETTER
+    )
+    salt = models.CharField(_("salt"), max_length=32)
+    code_hash = models.CharField(_("kode (HMAC)"), max_length=64)
+    created_at = models.DateTimeField(_("laget"), default=timezone.now)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("laget av"),
+    )
+    last_used_at = models.DateTimeField(_("sist brukt"), null=True, blank=True)
+    revoked_at = models.DateTimeField(_("stengt"), null=True, blank=True)
+    revoked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("stengt av"),
+    )
+    revoke_reason = models.CharField(_("hvorfor stengt"), max_length=300, blank=True)
+
+    objects = PortalAccessQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("Min side-tilgang")
+        verbose_name_plural = _("Min side-tilganger")
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["case", "revoked_at"], name="portal_access_case_idx"),
+        ]
+
+    def __str__(self):
+        return f"{self.case} · {self.get_source_display()} {self.created_at:%d.%m.%Y}"
+
+    @property
+    def is_valid(self) -> bool:
+        return self.revoked_at is None
 
 
 class PrintQueueItem(LetterDelivery):

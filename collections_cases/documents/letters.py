@@ -21,6 +21,9 @@ What a letter says is true as of the moment it was recorded (``letter.created_at
 * Forsinkelsesrente one line per period with its own rate or base (dates, base, rate, amount),
   from :func:`collections_cases.services.interest.interest_periods` up to the letter's date
   with what was known when the letter was recorded, and the total interest booked.
+* The Min side box prints the letter's own access code (issued when the PDF is first
+  rendered, stored only as an HMAC) and says in one sentence how to log in; the KID is the
+  payment reference only.
 * The varsel om rettslig inndriving says the creditor *may* ask for enforcement, unless the
   creditor approved legal steps before the letter was recorded (``case.legal_approved_at``):
   only then does it say enforcement will be requested without further notice.
@@ -375,12 +378,28 @@ def letter_context(letter: Letter) -> dict:
     }
 
 
-def letter_render(letter: Letter) -> bytes:
-    """The letter as PDF, drawn from its recorded amounts and dates (no attachment)."""
+def letter_render(letter: Letter, *, access_code: str = "") -> bytes:
+    """The letter as PDF, drawn from its recorded amounts and dates (no attachment).
+    ``access_code`` is the Min side code to print (plaintext, never stored); without it the
+    Min side box only says how to log in."""
+    from collections_cases.portal.access import code_display
+
     template = TEMPLATES.get(letter.kind)
     if template is None:
         raise ValueError(f"No letter template for kind {letter.kind!r}")
-    return html_to_pdf(template, letter_context(letter))
+    context = letter_context(letter)
+    context["access_code"] = code_display(access_code) if access_code else ""
+    return html_to_pdf(template, context)
+
+
+def letter_document(letter: Letter, *, access_code: str) -> bytes:
+    """The letter with ``access_code`` printed and the original invoices behind it (the case's
+    first letter, when the creditor wants them): what the debtor receives."""
+    data = letter_render(letter, access_code=access_code)
+    attachments = _attachments(letter)
+    if attachments:
+        data = pdf_merge(data, attachments)
+    return data
 
 
 def letter_is_first(letter: Letter) -> bool:
@@ -435,6 +454,10 @@ def letter_pdf(letter: Letter, *, rerender: bool = False) -> bytes:
     ``rerender=True`` throws the stored PDF away and renders again — only for a letter not yet
     sent (:func:`letter_is_sent`), e.g. to try the original invoice once more after
     PowerOffice Go was unavailable; a sent letter raises ``ValueError``.
+
+    The first render issues the letter's Min side access code
+    (:func:`collections_cases.portal.access.access_issue`) and prints it; the stored PDF is
+    the copy the first delivery sends. A re-render replaces the letter's code.
     """
     if rerender:
         if letter_is_sent(letter):
@@ -450,10 +473,18 @@ def letter_pdf(letter: Letter, *, rerender: bool = False) -> bytes:
         if stored is not None:
             return stored
 
-    data = letter_render(letter)
-    attachments = _attachments(letter)
-    if attachments:
-        data = pdf_merge(data, attachments)
+    # The letter's Min side code: issued now, printed on this render, only its HMAC stored
+    # (collections_cases.portal.access). A render that is thrown away discards its code.
+    from collections_cases.portal import access as portal_access
+
+    issued = portal_access.access_issue(
+        case=letter.case, letter=letter, replaces_letter_codes=rerender
+    )
+    try:
+        data = letter_document(letter, access_code=issued.code)
+    except BaseException:
+        portal_access.access_discard(issued.access)
+        raise
 
     field = letter.pdf.field
     name = field.storage.save(
@@ -463,6 +494,7 @@ def letter_pdf(letter: Letter, *, rerender: bool = False) -> bytes:
     # Only the first render to finish is kept: a concurrent one answers the stored bytes.
     updated = Letter.objects.filter(pk=letter.pk, pdf="").update(pdf=name, rendered_at=rendered_at)
     if not updated:
+        portal_access.access_discard(issued.access)
         field.storage.delete(name)
         letter.refresh_from_db(fields=["pdf", "rendered_at"])
         return _read_stored(letter) or data

@@ -9,17 +9,22 @@ MIN_OBJECTION_LENGTH = 20
 
 
 class LookupForm(forms.Form):
+    """Case number and the access code printed on the letter (the KID is not asked for: it is
+    the payment reference and opens nothing)."""
+
     number = forms.CharField(
         label=_("Saksnummer"),
         max_length=40,
         help_text=_("Står øverst i brevet, for eksempel K-2026-000123."),
         widget=forms.TextInput(attrs={"autocomplete": "off", "autocapitalize": "characters"}),
     )
-    kid = forms.CharField(
-        label=_("KID"),
+    code = forms.CharField(
+        label=_("Tilgangskode"),
         max_length=40,
-        help_text=_("Betalingsreferansen (KID) i brevet."),
-        widget=forms.TextInput(attrs={"autocomplete": "off", "inputmode": "numeric"}),
+        help_text=_("Står i brevet under «Min side», for eksempel K7QXM-4TPR2."),
+        widget=forms.TextInput(
+            attrs={"autocomplete": "off", "autocapitalize": "characters", "spellcheck": "false"}
+        ),
     )
 
 

@@ -4,6 +4,7 @@ from collections_cases.portal import kundeweb_views, views
 
 urlpatterns = [
     path("min-side/", views.lookup, name="portal_lookup"),
+    path("min-side/lenke/", views.link, name="portal_link"),
     path("min-side/logg-ut/", views.logout, name="portal_logout"),
     path("min-side/sak/", views.case_view, name="portal_case"),
     path("min-side/sak/innsigelse/", views.object_to_claim, name="portal_object"),

@@ -1,6 +1,9 @@
 """Min side: public pages for the debtor (no Kundeweb login; the portal session holds one case).
 
-Every page after the lookup reads the case from the portal session
+The debtor logs in with the personal link from the e-mail (``/min-side/lenke/?token=…``, which
+redirects at once to a token-free URL) or with the case number and the access code printed on
+the letter (:mod:`collections_cases.portal.access`); the KID opens nothing. Every page after
+the login reads the case from the portal session
 (:func:`~collections_cases.portal.services.portal_case_id`); no URL names a case, and a letter
 of another case is a 404.
 """
@@ -28,7 +31,19 @@ from kravia_web.errors import ApplicationError
 
 Status = CollectionCase.Status
 PORTAL_ACTOR = "Skyldner (Min side)"
-NO_MATCH = gettext_lazy("Vi fant ingen sak med dette saksnummeret og denne KID-en.")
+NO_MATCH = gettext_lazy("Vi fant ingen sak med dette saksnummeret og denne koden.")
+LOCKED_OUT = gettext_lazy(
+    "For mange feil forsøk. Av sikkerhetshensyn må du vente 15 minutter før du prøver igjen, "
+    "eller bruke lenken i e-posten fra oss."
+)
+STALE_LINK = gettext_lazy(
+    "Lenken virker ikke lenger. Logg inn med saksnummeret og koden i det siste brevet fra oss, "
+    "eller kontakt oss for en ny kode."
+)
+BAD_LINK = gettext_lazy(
+    "Lenken er ikke gyldig. Kopier hele lenken fra e-posten, eller logg inn med saksnummeret "
+    "og koden i brevet."
+)
 #: Statuses the debtor may still object in (``mark_disputed`` in the state machine).
 OBJECTION_STATUSES = (
     Status.AWAITING_APPROVAL,
@@ -94,7 +109,9 @@ def portal_view(view):
     def wrapped(request, *args, **kwargs):
         case = _portal_case(request)
         if case is None:
-            messages.info(request, _("Skriv inn saksnummer og KID for å se saken."))
+            messages.info(
+                request, _("Logg inn med lenken i e-posten eller med saksnummer og kode.")
+            )
             return redirect("portal_lookup")
         return view(request, case, *args, **kwargs)
 
@@ -103,33 +120,63 @@ def portal_view(view):
     return login_not_required(never_cache(wrapped))
 
 
+def _lookup_page(request, form, *, error="", status=200):
+    return render(
+        request,
+        "portal/lookup.html",
+        {"form": form, "error": error, "agency": agency_contact()},
+        status=status,
+    )
+
+
+def agency_contact() -> dict:
+    return {
+        "email": getattr(settings, "AGENCY_EMAIL", ""),
+        "phone": getattr(settings, "AGENCY_PHONE", ""),
+    }
+
+
 @login_not_required
 @never_cache
 @require_http_methods(["GET", "POST"])
 def lookup(request):
+    """The login with the case number and the letter's access code."""
     if request.method == "GET" and _portal_case(request) is not None:
         return redirect("portal_case")
     form = forms.LookupForm(request.POST or None)
-    status = 200
-    error = ""
     if request.method == "POST" and form.is_valid():
-        result = services.portal_lookup(
+        result = services.portal_login_with_code(
             number=form.cleaned_data["number"],
-            kid=form.cleaned_data["kid"],
+            code=form.cleaned_data["code"],
             ip=_client_ip(request),
         )
-        if result.case is not None:
-            services.portal_login(request, result.case)
+        if result.access is not None:
+            services.portal_login(request, result.access)
             return redirect("portal_case")
         if result.locked_out:
-            status = 429
-            error = _(
-                "For mange forsøk. Av sikkerhetshensyn må du vente 15 minutter før du prøver igjen."
-            )
-        else:
-            status = 200
-            error = NO_MATCH
-    return render(request, "portal/lookup.html", {"form": form, "error": error}, status=status)
+            return _lookup_page(request, form, error=LOCKED_OUT, status=429)
+        return _lookup_page(request, form, error=NO_MATCH)
+    return _lookup_page(request, form)
+
+
+@login_not_required
+@never_cache
+@require_http_methods(["GET"])
+def link(request):
+    """The personal link from the e-mail: opens the case and redirects at once to the
+    token-free case page (so the token stays out of the history, the logs and any Referer).
+    A link that fails goes to the login page with what to do, without the token either."""
+    result = services.portal_login_with_link(
+        token=request.GET.get("token", ""), ip=_client_ip(request)
+    )
+    if result.access is not None:
+        services.portal_login(request, result.access)
+        return redirect("portal_case")
+    if result.locked_out:
+        messages.error(request, LOCKED_OUT)
+    else:
+        messages.error(request, STALE_LINK if result.stale_link else BAD_LINK)
+    return redirect("portal_lookup")
 
 
 @require_POST

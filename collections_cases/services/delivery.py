@@ -15,6 +15,12 @@ Flow
       post *i utskriftskø* (staff print the day's letters as one PDF and mark them *postlagt*).
       Of two workers exactly one wins the claim, so a letter is never sent twice; a worker that
       died mid-send leaves a *sending* row the sweep retries once its lease has run out.
+    * Min side access (:mod:`collections_cases.portal.access`): the letter's stored PDF prints
+      the code issued at its first render, and the e-mail carries the personal link signed
+      over that code's row. A **re-sent** letter (or one whose code was revoked before it
+      left) goes with a copy of its own (``LetterDelivery.pdf``) carrying a new code; the
+      letter's earlier codes are revoked, so the copy that went astray no longer opens
+      anything (:func:`delivery_document`). A retry sends the same copy and code again.
     * Failures back off (1 min, 2 min, 4 min … up to 6 hours, at most ``MAX_ATTEMPTS``) and are
       retried by :func:`delivery_sweep` (beat, every few minutes); an address the mail server
       refuses is *avvist* at once. Every status change writes a case event.
@@ -31,6 +37,7 @@ from collections.abc import Iterable
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.files.base import ContentFile
 from django.core.mail import EmailMultiAlternatives
 from django.core.validators import validate_email
 from django.db import transaction
@@ -39,7 +46,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from collections_cases.models import CaseEvent, Letter, LetterDelivery
+from collections_cases.models import CaseEvent, Letter, LetterDelivery, PortalAccess
 from collections_cases.services import cases as case_services
 from creditors.models import Debtor
 from kravia_web.errors import ApplicationError
@@ -244,6 +251,69 @@ def render_letter(letter: Letter) -> bytes:
     return documents.letter_pdf(letter)
 
 
+def _read_file(field) -> bytes | None:
+    if not field:
+        return None
+    try:
+        with field.open("rb") as handle:
+            return handle.read()
+    except OSError:
+        logger.exception("Stored delivery copy %s is unreadable", field.name)
+        return None
+
+
+def delivery_document(delivery: LetterDelivery) -> tuple[bytes, PortalAccess | None]:
+    """The PDF this delivery sends and the Min side access printed on it.
+
+    * The first delivery sends the letter's stored PDF with the code issued when it was first
+      rendered.
+    * A re-send, or a first delivery whose letter has no valid code any more (revoked by a
+      case handler before it left, or a letter rendered before codes existed), gets a copy of
+      its own with a new code; the letter's other codes are revoked (rotation). The copy is
+      stored on the delivery, so a retry (and the print queue) sends the same copy and code.
+      The code itself is only ever in the PDF.
+    """
+    from collections_cases import documents
+    from collections_cases.portal import access as portal_access
+
+    letter = delivery.letter
+    if delivery.pdf:
+        stored = _read_file(delivery.pdf)
+        access = PortalAccess.objects.valid().filter(delivery=delivery).order_by("-pk").first()
+        if stored is not None and access is not None:
+            return stored, access
+    elif delivery.reason == LetterDelivery.Reason.INITIAL:
+        pdf = render_letter(letter)
+        access = portal_access.letter_access(letter)
+        if access is not None:
+            return pdf, access
+
+    issued = portal_access.access_issue(
+        case=letter.case, letter=letter, delivery=delivery, replaces_letter_codes=True
+    )
+    try:
+        data = documents.letter_document(letter, access_code=issued.code)
+        field = delivery.pdf.field
+        name = field.storage.save(
+            field.generate_filename(delivery, documents.letter_filename(letter)),
+            ContentFile(data),
+        )
+    except BaseException:
+        portal_access.access_discard(issued.access)
+        raise
+    old = delivery.pdf.name if delivery.pdf else ""
+    LetterDelivery.objects.filter(pk=delivery.pk).update(pdf=name)
+    delivery.pdf.name = name
+    if old:
+        field.storage.delete(old)
+    return data, issued.access
+
+
+def delivery_pdf(delivery: LetterDelivery) -> bytes:
+    """What the delivery sent: its own copy when it has one, else the letter's stored PDF."""
+    return _read_file(delivery.pdf) or render_letter(delivery.letter)
+
+
 def _one_line(recipient: str) -> str:
     return ", ".join(line for line in recipient.splitlines() if line)
 
@@ -267,10 +337,14 @@ def _reply_to() -> str:
     return settings.AGENCY_EMAIL or settings.DEFAULT_FROM_EMAIL
 
 
-def letter_email(delivery: LetterDelivery, pdf: bytes) -> EmailMultiAlternatives:
-    """The e-mail carrying the letter: Norwegian text and HTML bodies, the PDF attached."""
+def letter_email(
+    delivery: LetterDelivery, pdf: bytes, access: PortalAccess | None = None
+) -> EmailMultiAlternatives:
+    """The e-mail carrying the letter: Norwegian text and HTML bodies, the PDF attached, and
+    the debtor's personal Min side link for ``access`` (the code printed in the PDF)."""
     from collections_cases import documents
     from collections_cases.documents import formatting
+    from collections_cases.portal.access import link_url
 
     letter = delivery.letter
     case = letter.case
@@ -286,6 +360,7 @@ def letter_email(delivery: LetterDelivery, pdf: bytes) -> EmailMultiAlternatives
         "reply_to": _reply_to(),
         "agency": formatting.agency(),
         "min_side_url": formatting.min_side_url(),
+        "min_side_link": link_url(access) if access is not None else "",
     }
     with translation.override("nb"):
         subject = " ".join(render_to_string("emails/letter_subject.txt", context).split())
@@ -310,13 +385,12 @@ def delivery_send(*, delivery_id: int) -> str:
     delivery = _claim(delivery_id, now)
     if delivery is None:
         return "skipped"
-    letter = delivery.letter
     try:
         if delivery.channel == Channel.POST and "\n" not in delivery.recipient:
             raise PermanentDeliveryError(_("Skyldneren mangler både e-post og postadresse."))
-        pdf = render_letter(letter)
+        pdf, access = delivery_document(delivery)
         if delivery.channel == Channel.EMAIL:
-            letter_email(delivery, pdf).send(fail_silently=False)
+            letter_email(delivery, pdf, access).send(fail_silently=False)
     except smtplib.SMTPRecipientsRefused as exc:
         return _record_failure(delivery, _smtp_error(exc), now, bounced=True)
     except PermanentDeliveryError as exc:
@@ -412,7 +486,7 @@ def print_queue_pdf(*, deliveries: Iterable[LetterDelivery]) -> bytes:
     for delivery in deliveries:
         if delivery.channel != Channel.POST:
             continue
-        writer.append(PdfReader(io.BytesIO(render_letter(delivery.letter))))
+        writer.append(PdfReader(io.BytesIO(delivery_pdf(delivery))))
         count += 1
     if not count:
         raise ApplicationError(_("Ingen brev til post er valgt."))

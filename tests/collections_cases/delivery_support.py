@@ -24,14 +24,25 @@ def small_pdf(pages: int = 1) -> bytes:
 
 def fake_renderer(monkeypatch) -> list[int]:
     """Replace the letter renderer with a one-page PDF; returns the ids of the letters it
-    rendered (a list that fills as it is called)."""
+    rendered (a list that fills as it is called). Like the real one, the first render of a
+    letter issues its Min side code (the fake prints none); a delivery's own copy (a
+    re-send) is faked too."""
+    from collections_cases.portal import access as portal_access
+
     rendered = []
 
     def fake_letter_pdf(letter, **kwargs):
         rendered.append(letter.pk)
+        if not letter.portal_accesses.exists():
+            portal_access.access_issue(case=letter.case, letter=letter)
+        return small_pdf()
+
+    def fake_letter_document(letter, *, access_code):
+        rendered.append(letter.pk)
         return small_pdf()
 
     monkeypatch.setattr(documents, "letter_pdf", fake_letter_pdf)
+    monkeypatch.setattr(documents, "letter_document", fake_letter_document)
     return rendered
 
 

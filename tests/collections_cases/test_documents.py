@@ -29,6 +29,7 @@ from collections_cases.documents import (
 )
 from collections_cases.documents import letters as letter_documents
 from collections_cases.models import CollectionCase, Letter
+from collections_cases.portal import access as portal_access
 from collections_cases.selectors import case_amounts
 from tests.collections_cases.dunning_support import open_case, run
 
@@ -125,7 +126,11 @@ def case_until(kind: str, **open_kwargs) -> tuple[CollectionCase, Letter, dict]:
     raise AssertionError(f"no {kind} letter")
 
 
-def assert_common(text: str, case: CollectionCase, letter: Letter, totals: dict) -> None:
+def assert_common(
+    text: str, case: CollectionCase, letter: Letter, totals: dict, *, with_code: bool = True
+) -> None:
+    """``with_code``: the letter's stored PDF (letter_pdf), which prints its access code;
+    a bare ``letter_render`` prints none and says where the code is."""
     # The amounts the letter recorded are the ledger's at that step …
     assert Decimal(letter.amounts["principal"]) == totals["principal_outstanding"]
     assert Decimal(letter.amounts["total"]) == totals["balance"]
@@ -144,13 +149,24 @@ def assert_common(text: str, case: CollectionCase, letter: Letter, totals: dict)
         f"{invoice.invoice_no} {day(invoice.invoice_date)} {day(invoice.due_date)} "
         f"{nok(invoice.total_amount)}" in text
     )
-    # Payment: the agency's account, the case's KID (MOD10), Min side with its login code.
+    # Payment: the agency's account, the case's KID (MOD10), Min side with the letter's own
+    # access code (the KID opens nothing; the code is valid and stored only as an HMAC).
     assert f"Til kontonummer {ACCOUNT}" in text
     assert f"KID {case.kid}" in text
     assert luhn.is_valid(case.kid)
     assert MIN_SIDE in text
-    assert f"saksnummer {case.number} og koden {case.kid}" in text
+    assert "KID-en er bare til betalingen og gir ikke tilgang" in text
     assert case.creditor.name in text
+    if not with_code:
+        assert f"saksnummer {case.number} og tilgangskoden fra brevet vårt" in text
+        return
+    found = re.search(
+        rf"saksnummer {case.number} og tilgangskoden ([A-Z0-9]{{5}}-[A-Z0-9]{{5}})", text
+    )
+    assert found, "the letter prints its access code"
+    access = portal_access.code_access(number=case.number, code=found.group(1))
+    assert access is not None and access.letter_id == letter.pk
+    assert found.group(1).replace("-", "") not in access.code_hash
 
 
 def assert_bo_elements(text: str, case: CollectionCase, letter: Letter, totals: dict) -> None:
@@ -220,7 +236,7 @@ def test_betalingsoppfordring_has_every_inkassoloven_10_element():
     text = pdf_text(data)
     assert "Betalingsoppfordring" in text and "inkassoloven § 10" in text
     assert_bo_elements(text, case, letter, totals)
-    assert_common(text, case, letter, totals)
+    assert_common(text, case, letter, totals, with_code=False)
     assert f"{case.debtor.name} Storgata 1 0155 Oslo" in text  # the window-envelope block
     assert not letter.pdf  # a pure render stores nothing
 
@@ -241,7 +257,7 @@ def test_varsel_om_rettslig_inndriving_warns_of_enforcement_within_14_days():
     assert "utlegg hos namsmannen" in text and "forliksklage til forliksrådet" in text
     assert f"Økning i dette brevet: kr {nok(letter.fee)}" in text  # tungt salær
     assert f"Inkassosalær {nok(totals['salaer'])}" in text
-    assert_common(text, case, letter, totals)
+    assert_common(text, case, letter, totals, with_code=False)
 
 
 def test_new_betalingsoppfordring_repeats_the_bo_elements():
@@ -253,7 +269,7 @@ def test_new_betalingsoppfordring_repeats_the_bo_elements():
     text = pdf_text(data)
     assert "Ny betalingsoppfordring etter inkassoloven §§ 10 og 11" in text
     assert_bo_elements(text, case, letter, totals)
-    assert_common(text, case, letter, totals)
+    assert_common(text, case, letter, totals, with_code=False)
 
 
 def test_render_uses_the_recorded_amounts_not_todays_ledger():
@@ -273,13 +289,17 @@ def test_a_letter_is_rendered_once_even_when_asked_again(monkeypatch):
     calls = []
     real = letter_documents.letter_render
     monkeypatch.setattr(
-        letter_documents, "letter_render", lambda letter: calls.append(letter.pk) or real(letter)
+        letter_documents,
+        "letter_render",
+        lambda letter, **kwargs: calls.append(letter.pk) or real(letter, **kwargs),
     )
 
     first = letter_pdf(letter)
     second = letter_pdf(Letter.objects.get(pk=letter.pk))
 
     assert first == second and len(calls) == 1
+    # One code for the letter, issued with its one render.
+    assert letter.portal_accesses.count() == 1
     # A letter handed to delivery is never drawn again.
     Letter.objects.filter(pk=letter.pk).update(status="sent")
     with pytest.raises(ValueError):
