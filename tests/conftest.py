@@ -22,3 +22,22 @@ def creditor(user):
 def logged_in_client(client, user):
     client.force_login(user)
     return client
+
+
+@pytest.fixture
+def rates_known_through(monkeypatch):
+    """``rates_known_through(day)``: as if the forsinkelsesrente and the inkassosats of the days
+    up to ``day`` were published, at the last rows' values — for tests about something else
+    (PowerOffice faults, processes) that walk past the real tables' end; a step past a table
+    is held (collections_cases.rules.RuleUnknown), which those tests do not test."""
+    from collections_cases import rules
+
+    def extend(day):
+        for name in ("LATE_INTEREST_RATES", "INKASSOSATS"):
+            table = getattr(rules, name)
+            if table.known_until is not None and table.known_until < day:
+                monkeypatch.setattr(
+                    rules, name, rules.DatedTable(table.name, table.rows, known_until=day)
+                )
+
+    return extend

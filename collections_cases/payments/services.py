@@ -267,7 +267,8 @@ def payment_allocate(*, payment: Payment, case: CollectionCase, actor=None) -> P
 
             case_limitation_interrupt(
                 case=case,
-                on=today,
+                # a bank's value date may lie ahead of the day the file is read
+                on=min(today, timezone.localdate()),
                 reason=_("Delbetaling %(amount)s") % {"amount": format_nok(payment.amount)},
                 actor=actor,
             )

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import re
 from collections import Counter
 from decimal import Decimal
 
@@ -47,7 +48,8 @@ SECOND_STEP = TODAY + dt.timedelta(days=30)
 
 
 @pytest.fixture
-def sandbox(transactional_db, settings, pogo_wsgi, monkeypatch, tmp_path):
+def sandbox(transactional_db, settings, pogo_wsgi, monkeypatch, tmp_path, rates_known_through):
+    rates_known_through(SECOND_STEP)  # the cycle, not the rate tables' end, is tested here
     settings.MEDIA_ROOT = tmp_path / "media"
     settings.POGO_SANDBOX_TIMEOUT_SECONDS = 0  # the injected "timeout" answers 504 at once
     fast_clients(monkeypatch, pogo_wsgi, settings)
@@ -123,7 +125,14 @@ def end_state(go) -> dict:
             for c in cases
         ),
         "letters": sorted(
-            (key[letter.case_id], letter.kind, letter.step, letter.sent_on, letter.deadline)
+            # a remainder statement's step names its payment's id, which differs per run
+            (
+                key[letter.case_id],
+                letter.kind,
+                re.sub(r"^remainder_\d+$", "remainder_<payment>", letter.step),
+                letter.sent_on,
+                letter.deadline,
+            )
             for letter in Letter.objects.filter(case__in=cases)
         ),
         "ledger": sorted(
