@@ -258,16 +258,12 @@ def creditor_verify(*, creditor: Creditor, actor, method: str, reason: str = "")
                     )
                     % {"org": locked.org_number, "name": other.name, "id": other.pk}
                 )
-            locked.verified_at = timezone.now()
-            locked.verified_by = user
-            locked.verification_method = method
-            locked.save(update_fields=["verified_at", "verified_by", "verification_method"])
             summary = (
                 _("Verifisert ved PowerOffice Go-tilkoblingen (samme organisasjonsnummer).")
                 if method == Creditor.VerificationMethod.POWEROFFICE
                 else _("Verifisert av saksbehandler: %(reason)s") % {"reason": reason}
             )
-            audit_record(
+            entry = audit_record(
                 creditor=locked,
                 actor=user,
                 action=AuditEntry.Action.CREDITOR_VERIFIED,
@@ -278,6 +274,10 @@ def creditor_verify(*, creditor: Creditor, actor, method: str, reason: str = "")
                     "by": user.email if user is not None else "",
                 },
             )
+            locked.verified_at = entry.at  # the log's "when" is the creditor's
+            locked.verified_by = user
+            locked.verification_method = method
+            locked.save(update_fields=["verified_at", "verified_by", "verification_method"])
     except IntegrityError:
         # Another applicant for the number was verified at the same moment.
         raise ApplicationError(
