@@ -71,13 +71,15 @@ def test_released_invoice_becomes_a_case_moves_on_and_go_shows_its_status(live, 
     assert "Inkassovarsel sendt" in row.inner_text()
     page.screenshot(path="/tmp/case-flow-go.png", full_page=True)
 
-    # The debtor opens Min side with the case number and KID from the letter, and objects.
+    # The debtor opens Min side with the case number and the access code from the letter (the
+    # KID is only the payment reference), and objects.
     letter_text = _pdf_text(letter_pdf(Letter.objects.get(case=case, kind="inkassovarsel")))
     assert case.number in letter_text and case.kid in letter_text
+    code = re.search(r"tilgangskoden\s+([A-Z0-9]{5}-[A-Z0-9]{5})", letter_text).group(1)
     debtor_page = page.context.browser.new_context(locale="nb-NO").new_page()
     debtor_page.goto(f"{url}/min-side/")
     debtor_page.get_by_label("Saksnummer").fill(case.number)
-    debtor_page.get_by_label("KID").fill(case.kid)
+    debtor_page.get_by_label("Tilgangskode").fill(code)
     debtor_page.get_by_role("button", name="Vis saken").click()
     debtor_page.get_by_text("Jeg er uenig i kravet (innsigelse)").click()
     debtor_page.get_by_label("Hvorfor er du uenig i kravet?").fill(

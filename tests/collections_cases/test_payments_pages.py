@@ -40,8 +40,11 @@ def test_payments_split_on_the_kundeweb_case_page():
 def test_payments_split_on_min_side():
     _membership, case = _paid_case()
     client = Client()
+    from collections_cases.portal.access import access_issue
+
+    code = access_issue(case=case).code
     response = client.post(
-        reverse("portal_lookup"), {"number": case.number, "kid": case.kid}, REMOTE_ADDR="10.0.0.9"
+        reverse("portal_lookup"), {"number": case.number, "code": code}, REMOTE_ADDR="10.0.0.9"
     )
     assert response.status_code == 302
     body = client.get(reverse("portal_case")).content.decode()

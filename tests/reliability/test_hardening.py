@@ -23,6 +23,7 @@ from django.db import IntegrityError, connection, transaction
 from django.db.migrations.executor import MigrationExecutor
 from django.urls import reverse
 
+from collections_cases.portal.access import access_issue
 from integrations.models import PowerOfficeConnection
 from kravia_web.log_redaction import redact
 from tests.collections_cases.factories_pages import open_case
@@ -310,7 +311,8 @@ def test_a_busy_session_still_ends_after_its_lifetime(client, creditor, user, se
 def test_min_side_session_expires_when_idle_too(client, creditor, settings):
     case = open_case(creditor)
     with time_machine.travel(START, tick=False) as clock:
-        lookup = client.post(reverse("portal_lookup"), {"number": case.number, "kid": case.kid})
+        code = access_issue(case=case).code
+        lookup = client.post(reverse("portal_lookup"), {"number": case.number, "code": code})
         assert lookup.status_code == 302
         settings.SESSION_IDLE_TIMEOUT = 10 * 60  # shorter than Min side's own 30 minutes
         clock.move_to(START + dt.timedelta(minutes=11))

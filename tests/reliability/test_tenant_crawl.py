@@ -16,6 +16,7 @@ from rest_framework.test import APIClient
 
 from api_access.services import api_key_create
 from collections_cases.models import CollectionCase
+from collections_cases.portal.access import LINK_SALT, access_issue, link_token
 from tests.reliability.conftest import SECRET_NAME
 
 pytestmark = pytest.mark.reliability
@@ -41,7 +42,8 @@ PUBLIC = {
     "api_redoc": "Redoc of the public schema",
     None: "the API's JSON 404 for every unknown path",
 }
-# The debtor portal: a session bound to one case by case number + KID (checked below).
+# The debtor portal: a session bound to one case by the letter's access code or the e-mail's
+# signed link, never by case number + KID (crawled below with another case's session).
 PORTAL_PREFIX = "min-side/"
 # Staff only: Django admin sends every non-staff user to its login.
 ADMIN_PREFIX = "admin/"
@@ -159,16 +161,64 @@ def test_admin_patterns_send_a_non_staff_user_to_the_admin_login(client, world):
     assert checked >= 10
 
 
-def test_the_portal_refuses_a_wrong_case_number_and_kid_pair_and_foreign_letters(client, world):
+def test_min_side_opens_only_with_the_cases_own_code_or_link_and_never_reaches_another_case(
+    client, world
+):
+    """A's debtor has a code and a link; B's debtor has theirs. Nothing of B's (nor A's KID)
+    opens A's case, and B's session, sent to every Min side pattern (A's ids where there are
+    ids), GET and POST, never shows or changes A."""
+    from django.core import signing
+    from django.core.cache import cache
+
+    cache.clear()
     case_a = world["case_a"]
-    other = CollectionCase.objects.exclude(pk=case_a.pk).get()
+    case_b = CollectionCase.objects.exclude(pk=case_a.pk).get()
+    issued_a = access_issue(case=case_a)
+    issued_b = access_issue(case=case_b)
+    before = a_state(case_a)
 
-    response = client.post("/min-side/", {"number": case_a.number, "kid": other.kid}, follow=True)
-    assert SECRET_NAME.encode() not in response.content
-    assert client.get("/min-side/sak/").status_code in (302, 404)
+    # Not logged in: every way in to A that is not A's own code or link.
+    token_b = link_token(issued_b.access)
+    ways_in = [
+        ("post", "/min-side/", {"number": case_a.number, "code": case_a.kid}),
+        ("post", "/min-side/", {"number": case_a.number, "code": issued_b.code}),
+        ("post", "/min-side/", {"number": case_a.number, "kid": case_a.kid}),
+        (
+            "get",
+            "/min-side/lenke/",
+            {"token": signing.dumps({"c": case_a.pk, "a": issued_b.access.pk}, salt=LINK_SALT)},
+        ),
+        ("get", "/min-side/lenke/", {"token": token_b[:-2] + "xx"}),
+    ]
+    for method, url, data in ways_in:
+        outsider = type(client)()
+        response = getattr(outsider, method)(url, data, follow=True)
+        assert SECRET_NAME.encode() not in response.content, (method, url, data)
+        assert outsider.get("/min-side/sak/").status_code == 302, (method, url, data)
 
-    # Logged in to B's case, A's letter is not there.
-    client.post("/min-side/", {"number": other.number, "kid": other.kid})
+    # B's debtor, logged in with B's link, crawls every Min side pattern with A's ids.
+    assert client.get("/min-side/lenke/", {"token": token_b}).status_code == 302
     assert client.get("/min-side/sak/").status_code == 200
-    letter = world["a"]["letter_id"]
-    assert client.get(f"/min-side/sak/brev/{letter}.pdf").status_code == 404
+    leaks, checked = [], 0
+    marks_of_a = [SECRET_NAME.encode(), case_a.number.encode(), case_a.kid.encode()]
+    routes = [r for r, p in walk() if classify(r, p) == "portal"]
+    routes.sort(key=lambda r: "logg-ut" in r)  # log out last
+    for route in routes:
+        url = fill(route, world["a"], world["slugs"])
+        for method in ("get", "post"):
+            response = getattr(client, method)(url)
+            checked += 1
+            if response.status_code >= 500 or any(m in response.content for m in marks_of_a):
+                leaks.append((method.upper(), url, response.status_code))
+            if "<" in route and response.status_code not in (404, 405):
+                leaks.append((method.upper(), url, response.status_code))
+    assert leaks == []
+    assert a_state(case_a) == before
+    assert checked >= 14
+    # A's own code still opens A (the crawl did not disturb it).
+    own = type(client)()
+    assert (
+        own.post("/min-side/", {"number": case_a.number, "code": issued_a.code}).status_code == 302
+    )
+    assert case_a.number.encode() in own.get("/min-side/sak/").content
+    print(f"\n[reliability] Min side crawl: {len(routes)} patterns, {checked} requests")
