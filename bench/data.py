@@ -111,6 +111,9 @@ def _connected_creditor(app, org_index: int, name: str, now) -> tuple[Creditor, 
         name=name,
         email=f"post{org_index}@bench.example",
         bank_account="86011117947",
+        # Verified by its connection (only verified creditors get letters and payouts).
+        verified_at=now,
+        verification_method=Creditor.VerificationMethod.POWEROFFICE,
     )
     company = Company.objects.create(name=name, org_number=org)
     GeneralLedgerAccount.objects.bulk_create(
@@ -374,6 +377,8 @@ def build_cases(scale: float, *, log=print) -> dict:
                     name=f"Kreditor {i} AS",
                     email=f"k{i}@bench.example",
                     bank_account="86011117947",
+                    verified_at=timezone.now(),
+                    verification_method=Creditor.VerificationMethod.CASE_HANDLER,
                 )
                 for i in range(size["settle_creditors"])
             ],
