@@ -33,7 +33,7 @@ from tests.collections_cases.delivery_support import fake_renderer, iv_case, sma
 from tests.collections_cases.factories_pages import open_case
 from tests.factories import MembershipFactory, UserFactory
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.reliability]
 
 LOOKUP = reverse("portal_lookup")
 CASE = reverse("portal_case")
