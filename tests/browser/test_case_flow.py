@@ -3,7 +3,7 @@
 An overdue invoice in (sandbox) PowerOffice Go → released in Go's Inkasso menu → one sync →
 the case is in Kundeweb and under *Åpne* in Go with our case number → the dunning run sends
 the inkassovarsel → the next sync pushes the status text, which Go's Inkasso menu shows →
-the debtor opens Min side with the case number and KID from the letter and objects → the case
+the debtor opens Min side with the case number and the access code from the letter and objects → the case
 is *omtvistet* in Kundeweb and in Go's Inkasso menu.
 """
 
