@@ -64,14 +64,19 @@ def _later(current: date | None, earliest: date) -> date | None:
     return max(current, earliest)
 
 
-def remainder_statement_send(*, case: CollectionCase, payment: Payment, on: date) -> Letter:
+def remainder_statement_send(*, case: CollectionCase, payment: Payment, on: date) -> Letter | None:
     """Record the «Oppgave over restbeløp» after ``payment`` on ``case`` (locked by the
     caller, inside its transaction), dated ``on``; the letter already recorded for this
-    payment when there is one."""
+    payment when there is one. ``None`` for an unverified creditor's case."""
     step = remainder_step(payment)
     existing = Letter.objects.filter(case=case, step=step).first()
     if existing is not None:
         return existing
+    if not case.creditor.is_verified:
+        # Issue 15: no letter to a debtor of an unverified creditor. Not recorded and held
+        # either: it would go out after verification with its deadline long past. The
+        # dunning run, which waits for verification too, takes the case on from there.
+        return None
     if not case.is_open:
         raise ApplicationError(_("Saken er avsluttet; det sendes ingen oppgave over restbeløp."))
 

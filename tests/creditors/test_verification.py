@@ -267,3 +267,17 @@ def test_membership_roles_are_unchanged_by_verification(case_handler):
     )
     member.refresh_from_db()
     assert member.role == Membership.Role.MEMBER
+
+
+def test_no_remainder_statement_for_an_unverified_creditors_case(settings):
+    """A payment that would get a remainder statement (reference § 4b) records none while the
+    creditor is unverified (it would only leave, stale, after verification)."""
+    from tests.collections_cases.test_letters_truth import case_with_iv, pay
+
+    settings.REMAINDER_STATEMENT_MAX_PRINCIPAL = "5000.00"
+    case = case_with_iv()  # verified then: its inkassovarsel is recorded
+    Creditor.objects.filter(pk=case.creditor_id).update(verified_at=None)
+
+    pay(case, "2000.00")
+
+    assert not case.letters.filter(kind=Letter.Kind.REMAINDER_STATEMENT).exists()
