@@ -71,9 +71,7 @@ def test_an_applicant_cannot_connect_a_number_verified_for_another_creditor(
     company = _company(go.user, org_number=verified.org_number, name=verified.name)
 
     session = start(logged_in_client, applicant)
-    response = logged_in_client.get(
-        callback_path(accept(session, go.user, company)), follow=True
-    )
+    response = logged_in_client.get(callback_path(accept(session, go.user, company)), follow=True)
 
     assert "allerede registrert og verifisert" in response.content.decode()
     applicant.refresh_from_db()
