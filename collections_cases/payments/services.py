@@ -14,7 +14,6 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -130,13 +129,7 @@ def _interest_to_payment_day(case: CollectionCase, paid_on: date) -> Decimal | N
         (interest.invoice_interest_total(f, until=paid_on, not_before=not_before) for f in facts),
         start=ZERO,
     )
-    paid = to_ore(
-        PaymentAllocation.objects.filter(case=case, component=Component.INTEREST)
-        .exclude(payment__status=Payment.Status.REVERSED)
-        .aggregate(total=Sum("amount"))["total"]
-        or 0
-    )
-    return max(up_to_payment - paid, ZERO)
+    return max(up_to_payment - interest.case_interest_paid(case), ZERO)
 
 
 def _after_split(case: CollectionCase, paid_on: date) -> None:

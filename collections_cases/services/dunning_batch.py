@@ -65,6 +65,7 @@ from collections_cases.services.interest import (
     interest_not_before,
     invoice_due_date,
     principal_reductions,
+    spread_interest_paid,
 )
 from collections_cases.signals import cases_changed
 from creditors.models import Creditor
@@ -290,10 +291,7 @@ def _accrue_interest(f: CaseFacts, plan: Plan, on: date) -> Decimal:
         booked_by_invoice=f.interest_booked,
         last_by_invoice=f.last_interest,
     )
-    paid = f.paid_interest
-    for invoice_facts in facts:  # the interest paid, oldest invoice first
-        invoice_facts.paid = min(paid, max(invoice_facts.booked, ZERO))
-        paid -= invoice_facts.paid
+    spread_interest_paid(facts, f.paid_interest)
     accruals = accruals_from(facts, on=on, not_before=interest_not_before(case, on=on))
     total = ZERO
     for accrual in accruals:

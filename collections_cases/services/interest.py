@@ -50,7 +50,6 @@ from collections_cases.models import (
     Payment,
     PaymentAllocation,
 )
-from collections_cases.selectors import principal_paid_by_payments  # noqa: F401 (re-export)
 from kravia_web.money import to_ore
 
 ZERO = Decimal("0.00")
@@ -258,18 +257,22 @@ def accrual_row(case_id: int, accrual: InvoiceAccrual, *, on: date) -> tuple:
     )
 
 
-def interest_paid_by_invoice(case: CollectionCase, facts: list[InvoiceInterest]) -> None:
-    """Fill ``facts.paid``: the interest the case's payments (not reversed) paid, spread over
-    the invoices oldest due date first (a payment pays the case, not an invoice)."""
-    paid = to_ore(
+def spread_interest_paid(facts: list[InvoiceInterest], paid: Decimal) -> None:
+    """Fill ``facts.paid`` from the interest the case's payments paid (``paid``): a payment
+    pays the case, not an invoice, so it is spread over the invoices oldest due date first."""
+    for f in facts:
+        f.paid = min(paid, max(f.booked, ZERO))
+        paid -= f.paid
+
+
+def case_interest_paid(case: CollectionCase) -> Decimal:
+    """The interest parts of the case's payments the bank did not reverse."""
+    return to_ore(
         PaymentAllocation.objects.filter(case=case, component=PaymentAllocation.Component.INTEREST)
         .exclude(payment__status=Payment.Status.REVERSED)
         .aggregate(total=Sum("amount"))["total"]
         or 0
     )
-    for f in facts:
-        f.paid = min(paid, max(f.booked, ZERO))
-        paid -= f.paid
 
 
 def case_accrue_interest(case: CollectionCase, *, on: date) -> Decimal:
@@ -279,7 +282,7 @@ def case_accrue_interest(case: CollectionCase, *, on: date) -> Decimal:
     :class:`rules.RuleUnknown` when ``on`` is past the rate table's end.
     """
     facts = case_interest_facts(case)
-    interest_paid_by_invoice(case, facts)
+    spread_interest_paid(facts, case_interest_paid(case))
     accruals = accruals_from(facts, on=on, not_before=interest_not_before(case, on=on))
     columns = ("case_id", "invoice_id", "kind", "amount", "booked_on", "description")
     LedgerEntry.objects.bulk_create(
