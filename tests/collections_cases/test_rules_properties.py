@@ -10,13 +10,13 @@ from stdnum import luhn
 
 from collections_cases.rules import (
     deadline,
+    inkassosats,
     is_banking_day,
     kid_is_valid,
     kid_mod10,
     kid_mod11,
     late_interest,
     late_interest_exact,
-    inkassosats,
     late_interest_periods,
     late_interest_rate,
     letter_fee,
