@@ -12,8 +12,6 @@ import pytest
 
 from collections_cases.models import CollectionCase, LedgerEntry, Settlement
 from collections_cases.payments.services import payments_import_file
-from collections_cases.selectors import case_balance
-from collections_cases.services.interest import accruals_from, case_interest_facts
 from collections_cases.settlements.services import settle
 from integrations.models import MatchedItem
 from integrations.services.outbox import deliver_outbox
@@ -21,6 +19,7 @@ from pogo_sandbox import domain
 from pogo_sandbox.models import Customer as PogoCustomer
 from pogo_sandbox.models import DebtCollectionCase as PogoCase
 from pogo_sandbox.models import GeneralLedgerAccount, JournalVoucher
+from tests.integrations.settlement_support import owed_on
 from tests.integrations.test_sync import TODAY, connect, fast_clients
 
 CAMT = """<?xml version="1.0" encoding="UTF-8"?>
@@ -79,9 +78,7 @@ def test_paid_by_kid_settled_voucher_posted_in_go_and_case_closed_there(go):
 
     # When the debtor pays the agency by KID what the case owes that day (the invoice and
     # the interest accrued up to the payment day)
-    owed = case_balance(case) + sum(
-        (a.amount for a in accruals_from(case_interest_facts(case), on=TODAY)), Decimal("0")
-    )
+    owed = owed_on(case, TODAY)
     assert owed > Decimal("1000.00")
     camt = CAMT.format(kid=case.kid, amount=str(owed), day=TODAY.isoformat())
     payments_import_file(content=camt.encode(), file_name="camt054.xml")

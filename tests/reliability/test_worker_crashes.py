@@ -29,7 +29,6 @@ from django.utils import timezone
 
 from collections_cases.models import CollectionCase, LedgerEntry, Letter, Settlement
 from collections_cases.payments.services import payments_import_file
-from collections_cases.selectors import case_balance
 from collections_cases.settlements.services import settle
 from integrations.models import OutboxMessage, SyncRun
 from integrations.services.sync import sync_connection
@@ -37,6 +36,7 @@ from pogo_sandbox import domain
 from pogo_sandbox.models import DebtCollectionCase as PogoCase
 from pogo_sandbox.models import JournalVoucher
 from tests.collections_cases.dunning_support import open_case as open_dunning_case
+from tests.integrations.settlement_support import owed_on
 from tests.integrations.test_settlement_e2e import CAMT
 from tests.integrations.test_sync import TODAY
 from tests.reliability.processes import PrivateRedis, Worker, wait_until
@@ -187,7 +187,8 @@ def test_a_worker_killed_between_proposing_the_voucher_in_go_and_recording_it(cl
     go.invoice(go.customer(), "1000.00")
     sync_connection(connection_id=go.connection.pk)
     case = CollectionCase.objects.get(creditor=go.creditor)
-    camt = CAMT.format(kid=case.kid, amount=f"{case_balance(case):.2f}", day=TODAY.isoformat())
+    # the debtor pays what is owed that day: the invoice and the interest up to the payment
+    camt = CAMT.format(kid=case.kid, amount=f"{owed_on(case, TODAY):.2f}", day=TODAY.isoformat())
     payments_import_file(content=camt.encode(), file_name="camt.xml")
     [settlement_id] = settle(on=TODAY, creditor_ids=[go.creditor.pk]).created
     voucher_rows = OutboxMessage.objects.filter(kind=OutboxMessage.Kind.SETTLEMENT_VOUCHER)
