@@ -94,8 +94,8 @@ def _weekly_slot(on: dt.date) -> dt.date:
 
 
 def settlement_is_due(*, frequency: str, last_settled_on: dt.date | None, on: dt.date) -> bool:
-    """Daily: every business day. Weekly: on the configured weekday, or the first business day
-    after it when that day is a holiday or the run did not happen (never twice a week)."""
+    """Daily: every banking day. Weekly: on the configured weekday, or the first banking day
+    after it when that day is not one or the run did not happen (never twice a week)."""
     if not rules.is_banking_day(on):
         return False
     if frequency == Creditor.SettlementFrequency.DAILY:
