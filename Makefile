@@ -4,6 +4,11 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# The one port setting: the Procfile's web process listens on it and the settings derive
+# SITE_URL (http://127.0.0.1:$KRAVIA_PORT) from it unless SITE_URL is set. From the
+# environment, the command line (`make run KRAVIA_PORT=8001`) or `.env`; default 8000.
+KRAVIA_PORT ?= $(or $(shell sed -n 's/^KRAVIA_PORT=//p' .env 2>/dev/null | tail -n 1),8000)
+export KRAVIA_PORT
 
 .PHONY: run test install migrate seed test-reliability audit lint format bench bench-quick clean
 
@@ -26,9 +31,9 @@ seed: migrate
 
 run: seed
 	@echo ""
-	@echo "  Kundeweb:            http://127.0.0.1:8000/"
-	@echo "  Saksbehandling:      http://127.0.0.1:8000/admin/"
-	@echo "  PowerOffice sandbox: http://127.0.0.1:8000/pogo/"
+	@echo "  Kundeweb:            http://127.0.0.1:$(KRAVIA_PORT)/"
+	@echo "  Saksbehandling:      http://127.0.0.1:$(KRAVIA_PORT)/admin/"
+	@echo "  PowerOffice sandbox: http://127.0.0.1:$(KRAVIA_PORT)/pogo/"
 	@echo "  Ctrl-C stops web, worker and beat together."
 	@echo ""
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/honcho start -f Procfile

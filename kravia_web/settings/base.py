@@ -25,9 +25,11 @@ SECRET_KEY = env("SECRET_KEY", default="django-insecure-dev-only-key-never-use-i
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "testserver"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
+# The port `make run` serves Kundeweb on (the Procfile's web process reads the same variable).
+KRAVIA_PORT = env.int("KRAVIA_PORT", default=8000)
 # Where Kundeweb is reached from outside: used for links in e-mails, the PoGo redirect URI
-# and the case links shown inside PowerOffice Go.
-SITE_URL = env("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
+# and the case links shown inside PowerOffice Go. Unset: derived from KRAVIA_PORT.
+SITE_URL = env("SITE_URL", default=f"http://127.0.0.1:{KRAVIA_PORT}").rstrip("/")
 
 # Fernet key(s) for secrets at rest (comma-separated: the first encrypts, all decrypt, so a key
 # can be rotated). Development derives one from SECRET_KEY when unset; production requires it.

@@ -36,7 +36,7 @@ class Command(BaseCommand):
             admin.save(update_fields=["password"])
 
         self.stdout.write("")
-        self.stdout.write(self.style.SUCCESS("Kundeweb (http://127.0.0.1:8000/):"))
+        self.stdout.write(self.style.SUCCESS(f"Kundeweb ({settings.SITE_URL}/):"))
         self.stdout.write(f"  kunde:          {DEMO_EMAIL} / {DEMO_PASSWORD}")
         self.stdout.write(f"  saksbehandler:  admin@kravia.example / {DEMO_PASSWORD}  (/admin/)")
         if settings.POWEROFFICE_SANDBOX:
