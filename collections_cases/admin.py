@@ -207,6 +207,7 @@ class CollectionCaseAdmin(admin.ModelAdmin):
     ]
     actions = [
         "run_next_step_now",
+        "run_next_step_early",
         "pause_cases",
         "resume_cases",
         "withdraw_cases",
@@ -303,19 +304,22 @@ class CollectionCaseAdmin(admin.ModelAdmin):
 
     # Actions ------------------------------------------------------------------------------
 
-    def _apply(self, request, queryset, call, *, done_message):
+    def _apply(self, request, queryset, call, *, done_message, error_message=None):
         done = 0
         for case in queryset:
             try:
                 call(case)
             except ApplicationError as exc:
-                self.message_user(request, exc.message, messages.ERROR)
+                text = error_message(case, exc.message) if error_message else exc.message
+                self.message_user(request, text, messages.ERROR)
             else:
                 done += 1
-        if done:
+        if done and done_message:
             self.message_user(request, done_message(done), messages.SUCCESS)
 
-    def _with_form(self, request, queryset, *, form_class, title, call, done_message):
+    def _with_form(
+        self, request, queryset, *, form_class, title, call, done_message, error_message=None
+    ):
         """Show a page asking for the reason; on submit, call the service for each case."""
         if "apply" in request.POST:
             form = form_class(request.POST)
@@ -325,6 +329,7 @@ class CollectionCaseAdmin(admin.ModelAdmin):
                     queryset,
                     lambda case: call(case, form.cleaned_data),
                     done_message=done_message,
+                    error_message=error_message,
                 )
                 return None
         else:
@@ -388,6 +393,38 @@ class CollectionCaseAdmin(admin.ModelAdmin):
                         % {"number": case.number, "outcome": label},
                         messages.SUCCESS,
                     )
+
+    @admin.action(description=_("Kjør neste steg nå, også før datoen (med årsak)"))
+    def run_next_step_early(self, request, queryset):
+        """The next step today even when its date is later, with the reason recorded on the
+        case; the legal holds (unverified creditor, time-barred claim, unknown rate) stay."""
+        today = timezone.localdate(timezone=OSLO)
+
+        def run_early(case, data):
+            outcome = dunning.dunning_case_step_early(
+                case=case, on=today, actor=request.user, reason=data["reason"]
+            )
+            self.message_user(
+                request,
+                gettext("Sak %(number)s: %(outcome)s.")
+                % {"number": case.number, "outcome": dunning.OUTCOME_LABELS.get(outcome, outcome)},
+                messages.WARNING
+                if outcome == dunning.OUTCOME_HELD_TIME_BARRED
+                else messages.SUCCESS,
+            )
+
+        def refused(case, exc):
+            return gettext("Sak %(number)s: %(error)s") % {"number": case.number, "error": exc}
+
+        return self._with_form(
+            request,
+            queryset,
+            form_class=ReasonForm,
+            title=_("Kjør neste steg før datoen"),
+            call=run_early,
+            done_message=None,
+            error_message=refused,
+        )
 
     @admin.action(description=_("Sett valgte saker på vent"))
     def pause_cases(self, request, queryset):

@@ -103,10 +103,11 @@ from django.utils import translation
 from django.utils.translation import gettext, gettext_lazy
 
 from collections_cases import rules
-from collections_cases.models import CollectionCase, LedgerEntry, Letter
+from collections_cases.models import CaseEvent, CollectionCase, LedgerEntry, Letter
 from collections_cases.services import cases as case_services
 from collections_cases.services.interest import invoice_due_date
 from kravia_web.crashpoints import crash_point
+from kravia_web.errors import ApplicationError
 from kravia_web.money import format_nok
 
 logger = logging.getLogger(__name__)
@@ -317,6 +318,61 @@ def dunning_case_step(*, case: CollectionCase, on: date) -> str | None:
     with transaction.atomic():
         resumed = _resume_one(case.pk, on)
         return _step_one(case.pk, on) or resumed
+
+
+def dunning_case_step_early(*, case: CollectionCase, on: date, actor, reason: str) -> str:
+    """A case handler runs the case's next step before its date (admin: «Kjør neste steg nå»
+    with a reason): the date moves to ``on``, one event records who and why, then the step is
+    taken exactly as the run would take it. The legal holds stay: an unverified creditor's
+    case is refused, a time-barred claim is held (paused, no letter), and a step needing a rate
+    the tables do not know is refused with nothing written (the date stays where it was)."""
+    from creditors.selectors import verified_creditor_ids
+
+    reason = case_services._required_text(reason, gettext("en årsak"))
+    with transaction.atomic():
+        locked = case_services.case_lock(case_id=case.pk)
+        if not verified_creditor_ids().filter(pk=locked.creditor_id).exists():
+            raise ApplicationError(
+                gettext(
+                    "Kreditoren er ikke verifisert: ingen brev, e-post eller kostnad før "
+                    "kreditoren er verifisert."
+                )
+            )
+        if locked.status != Status.ACTIVE or locked.next_action not in DUE_ACTIONS:
+            raise ApplicationError(
+                gettext("Saken har ikke noe inkassosteg å ta (%(status)s).")
+                % {"status": locked.get_status_display()}
+            )
+        planned = locked.next_action_date
+        if planned is None or planned > on:
+            locked.next_action_date = on
+            locked.save(update_fields=["next_action_date", "updated_at"])
+        case_services._record(
+            locked,
+            kind=CaseEvent.Kind.DUNNING_STEP,
+            actor=actor,
+            message=gettext(
+                "Neste steg (%(action)s, planlagt %(planned)s) kjøres før tiden: %(reason)s"
+            )
+            % {
+                "action": locked.get_next_action_display(),
+                "planned": planned.strftime("%d.%m.%Y") if planned else "–",
+                "reason": reason,
+            },
+            data={
+                "early": True,
+                "planned": planned.isoformat() if planned else None,
+                "run_on": on.isoformat(),
+                "reason": reason,
+            },
+        )
+        outcome = _step_one(locked.pk, on)
+        if outcome == OUTCOME_HELD_RULE_UNKNOWN:
+            # Nothing of the step was written; the error undoes the early date and the event.
+            raise ApplicationError(str(OUTCOME_LABELS[outcome]))
+        if outcome is None:
+            raise ApplicationError(gettext("Steget kunne ikke tas nå."))
+        return outcome
 
 
 def _guarded(result: DunningResult, case_id: int, call) -> None:
