@@ -10,9 +10,14 @@ STAMP := $(VENV)/.installed
 KRAVIA_PORT ?= $(or $(shell sed -n 's/^KRAVIA_PORT=//p' .env 2>/dev/null | tail -n 1),8000)
 export KRAVIA_PORT
 
-.PHONY: run test install migrate seed test-reliability audit lint format bench bench-quick clean
+.PHONY: run check-system test install migrate seed test-reliability audit lint format bench bench-quick clean
 
-$(BIN)/python:
+# The system's part (Python 3.11+ with venv, Pango for the PDF letters), before installing
+# anything: a one-line fix per platform instead of a failure at the first letter.
+check-system:
+	@$(PYTHON) bin/check-system
+
+$(BIN)/python: | check-system
 	$(PYTHON) -m venv $(VENV)
 
 $(STAMP): pyproject.toml | $(BIN)/python
@@ -29,7 +34,7 @@ migrate: install
 seed: migrate
 	$(BIN)/python manage.py seed_demo
 
-run: seed
+run: check-system seed
 	@echo ""
 	@echo "  Kundeweb:            http://127.0.0.1:$(KRAVIA_PORT)/"
 	@echo "  Saksbehandling:      http://127.0.0.1:$(KRAVIA_PORT)/admin/"
