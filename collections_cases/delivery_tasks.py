@@ -13,6 +13,7 @@ from collections_cases.services.delivery import delivery_send, delivery_sweep
 from collections_cases.services.notifications import (
     notification_send,
     notification_sweep,
+    notifications_daily_digest,
     notifications_weekly_summary,
 )
 
@@ -47,3 +48,9 @@ def delivery_sweep_task() -> dict:
 def weekly_summary_task() -> int:
     """Beat: last week's summary to every creditor who wants one."""
     return notifications_weekly_summary(on=timezone.localdate())
+
+
+@shared_task
+def daily_digest_task() -> int:
+    """Beat (07:00 Europe/Oslo): one digest per creditor of the notifications held for it."""
+    return notifications_daily_digest(on=timezone.localdate())

@@ -821,8 +821,13 @@ class CreditorNotification(models.Model):
         LEGAL_APPROVAL = "legal_approval", _("Rettslige tiltak venter på godkjenning")
         DISPUTE = "dispute", _("Skyldner har innsigelser")
         WEEKLY_SUMMARY = "weekly_summary", _("Ukentlig oppsummering")
+        DAILY_DIGEST = "daily_digest", _("Daglig oppsummering")
 
     class Status(models.TextChoices):
+        #: Daily mode: waits for the creditor's next digest (never sent on its own).
+        HELD = "held", _("Venter på daglig oppsummering")
+        #: Sent as part of the digest in ``digest``.
+        DIGESTED = "digested", _("Sendt i daglig oppsummering")
         QUEUED = "queued", _("I kø")
         SENDING = "sending", _("Sendes")
         SENT = "sent", _("Sendt")
@@ -843,6 +848,14 @@ class CreditorNotification(models.Model):
         verbose_name=_("sak"),
     )
     kind = models.CharField(_("type"), max_length=30, choices=Kind.choices)
+    digest = models.ForeignKey(
+        "self",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="included",
+        verbose_name=_("daglig oppsummering"),
+    )
     key = models.CharField(_("nøkkel"), max_length=100, unique=True)
     recipients = models.JSONField(_("mottakere"), default=list)
     subject = models.CharField(_("emne"), max_length=200)

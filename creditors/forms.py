@@ -123,6 +123,7 @@ SETTINGS_GROUPS = [
     (
         _("Varsler"),
         [
+            "notification_frequency",
             "notify_awaiting_approval",
             "notify_disputes",
             "notify_legal_requests",
@@ -150,6 +151,7 @@ class CreditorSettingsForm(forms.ModelForm):
             "entry_step": forms.RadioSelect,
             "settlement_frequency": forms.RadioSelect,
             "interest_to": forms.RadioSelect,
+            "notification_frequency": forms.RadioSelect,
         }
 
     def __init__(self, *args, owner: bool = True, **kwargs):

@@ -251,6 +251,21 @@ class Creditor(models.Model):
     )
 
     # Notifications to the primary e-mail
+    class NotificationFrequency(models.TextChoices):
+        IMMEDIATE = "immediate", _("Straks, én e-post per hendelse")
+        DAILY = "daily", _("Én samlet e-post per dag")
+        OFF = "off", _("Ingen e-post (se «Trenger deg» på Oversikt)")
+
+    notification_frequency = models.CharField(
+        _("Varsler på e-post"),
+        max_length=10,
+        choices=NotificationFrequency.choices,
+        default=NotificationFrequency.DAILY,
+        help_text=_(
+            "Saker som venter på deg samles i én e-post om morgenen, med lenke til «Trenger "
+            "deg». Gjelder varslene under; den ukentlige oppsummeringen har sin egen bryter."
+        ),
+    )
     notify_awaiting_approval = models.BooleanField(
         _("Varsle meg om saker som venter på godkjenning"), default=True
     )

@@ -42,6 +42,9 @@ class CreditorFactory(DjangoModelFactory):
     # creditor says so (``verified_at=None``).
     verified_at = factory.LazyFunction(timezone.now)
     verification_method = Creditor.VerificationMethod.CASE_HANDLER
+    # One mail per event, as the notification tests describe; a new creditor's default is the
+    # daily digest (a digest test says ``notification_frequency="daily"``).
+    notification_frequency = Creditor.NotificationFrequency.IMMEDIATE
 
 
 class MembershipFactory(DjangoModelFactory):

@@ -1,5 +1,8 @@
 """E-mail to creditors: cases waiting for approval, disputes, legal-approval requests and the
-weekly summary. Each kind can be switched off in the creditor's settings (``notify_*``).
+weekly summary. Each kind can be switched off in the creditor's settings (``notify_*``), and
+``Creditor.notification_frequency`` says how the event mails go: *immediate* (one mail per
+event), *daily* (the rows are *held* and one digest per creditor per day links to *Trenger
+deg*) or *off* (none; *Trenger deg* still lists everything).
 
 A notification is a :class:`~collections_cases.models.CreditorNotification` row with its
 rendered subject and text and a unique ``key`` — one mail per case per event (the event's id),
@@ -39,6 +42,7 @@ logger = logging.getLogger(__name__)
 
 Kind = CreditorNotification.Kind
 Status = CreditorNotification.Status
+Frequency = Creditor.NotificationFrequency
 EventKind = CaseEvent.Kind
 
 CLAIMABLE = (Status.QUEUED, Status.FAILED, Status.SENDING)
@@ -73,7 +77,16 @@ def _queue(notification_id: int) -> None:
     transaction.on_commit(lambda: send_notification_task.delay(notification_id), robust=True)
 
 
-def _create(*, creditor: Creditor, case, kind: str, key: str, template: str, context: dict):
+def _create(
+    *,
+    creditor: Creditor,
+    case,
+    kind: str,
+    key: str,
+    template: str,
+    context: dict,
+    held: bool = False,
+):
     recipients = creditor_recipients(creditor)
     if not recipients:
         logger.info("Creditor %s has no e-mail for notification %s", creditor.pk, key)
@@ -94,8 +107,12 @@ def _create(*, creditor: Creditor, case, kind: str, key: str, template: str, con
                 recipients=recipients,
                 subject=subject[:200],
                 body=body,
+                # Daily mode: the row waits for the creditor's digest and is never sent alone.
+                status=Status.HELD if held else Status.QUEUED,
+                next_attempt_at=None if held else timezone.now(),
             )
-            _queue(notification.pk)
+            if not held:
+                _queue(notification.pk)
     except IntegrityError:  # the same event reported twice at once: one row wins
         return None
     return notification
@@ -109,6 +126,9 @@ def notification_case_changed(*, case_id: int, kind: str) -> CreditorNotificatio
     notification_kind, switch = EVENT_NOTIFICATIONS[kind]
     case = CollectionCase.objects.select_related("creditor", "debtor").filter(pk=case_id).first()
     if case is None or not getattr(case.creditor, switch):
+        return None
+    frequency = case.creditor.notification_frequency
+    if frequency == Frequency.OFF:
         return None
     event = CaseEvent.objects.filter(case=case, kind=kind).order_by("-id").first()
     if event is None:
@@ -127,6 +147,7 @@ def notification_case_changed(*, case_id: int, kind: str) -> CreditorNotificatio
             "case_url": settings.SITE_URL + reverse("case_detail", args=[case.pk]),
             "reason": case.dispute_reason,
         },
+        held=frequency == Frequency.DAILY,
     )
 
 
@@ -206,6 +227,74 @@ def notifications_weekly_summary(*, on: dt.date) -> int:
         )
         created += notification is not None
     return created
+
+
+# --- daily digest ---------------------------------------------------------------------------
+
+
+def trenger_deg_url() -> str:
+    return settings.SITE_URL + reverse("dashboard") + "#trenger-deg"
+
+
+def notification_digest_creditor(*, creditor: Creditor, on: dt.date) -> CreditorNotification | None:
+    """One e-mail with every notification of ``creditor`` held since its last digest, linking
+    to *Trenger deg*; the held rows become *digested* (pointing at it). Nothing held, no mail.
+    Safe to run twice on a day: the day is part of the key, and a row is taken once (locked)."""
+    recipients = creditor_recipients(creditor)
+    key = f"daily_digest:{creditor.pk}:{on.isoformat()}"
+    with transaction.atomic():
+        held = list(
+            CreditorNotification.objects.select_for_update()
+            .filter(creditor=creditor, status=Status.HELD)
+            .select_related("case__debtor")
+            .order_by("kind", "created_at", "pk")
+        )
+        if not held or not recipients or CreditorNotification.objects.filter(key=key).exists():
+            return None
+        groups: dict[str, list[CreditorNotification]] = {}
+        for row in held:
+            groups.setdefault(row.kind, []).append(row)
+        context = {
+            "creditor": creditor,
+            "day": on.strftime("%d.%m.%Y"),
+            "count": len(held),
+            "groups": [
+                {"label": Kind(kind).label, "rows": rows, "count": len(rows)}
+                for kind, rows in groups.items()
+            ],
+            "trenger_deg_url": trenger_deg_url(),
+        }
+        with translation.override("nb"):
+            subject = " ".join(
+                render_to_string("emails/creditor_daily_digest_subject.txt", context).split()
+            )
+            body = render_to_string("emails/creditor_daily_digest.txt", context)
+        digest = CreditorNotification.objects.create(
+            creditor=creditor,
+            kind=Kind.DAILY_DIGEST,
+            key=key,
+            recipients=recipients,
+            subject=subject[:200],
+            body=body,
+        )
+        CreditorNotification.objects.filter(pk__in=[row.pk for row in held]).update(
+            status=Status.DIGESTED, digest=digest, next_attempt_at=None
+        )
+        _queue(digest.pk)
+    return digest
+
+
+def notifications_daily_digest(*, on: dt.date) -> int:
+    """Beat (07:00 Oslo): one digest per creditor with held notifications. A creditor who has
+    since turned e-mail off gets none; one who switched to *immediate* gets what was held."""
+    creditors = (
+        Creditor.objects.filter(notifications__status=Status.HELD)
+        .exclude(notification_frequency=Frequency.OFF)
+        .distinct()
+    )
+    return sum(
+        notification_digest_creditor(creditor=creditor, on=on) is not None for creditor in creditors
+    )
 
 
 # --- sending --------------------------------------------------------------------------------

@@ -81,6 +81,7 @@ def _settings_data(creditor, **overrides):
         "entry_step": "inkassovarsel",
         "settlement_frequency": "weekly",
         "interest_to": "agency",
+        "notification_frequency": "daily",
     }
     data.update(overrides)
     return {k: v for k, v in data.items() if v is not None}
