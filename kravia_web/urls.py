@@ -1,6 +1,8 @@
 from django.conf import settings
 from django.contrib import admin
+from django.contrib.auth.decorators import login_not_required
 from django.urls import include, path
+from django.views.i18n import set_language
 
 from kravia_web.health import healthz
 
@@ -9,7 +11,8 @@ admin.site.site_title = "Kravia saksbehandling"
 
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
-    path("i18n/", include("django.conf.urls.i18n")),
+    # Public: the debtor on Min side (no Kundeweb login) switches language too.
+    path("i18n/setlang/", login_not_required(set_language), name="set_language"),
     path("admin/", admin.site.urls),
     path("api/v1/", include("kravia_web.api.urls")),
     path("", include("creditors.urls")),

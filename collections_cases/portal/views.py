@@ -23,7 +23,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from collections_cases import page_selectors
 from collections_cases.models import CollectionCase, PaymentPlan
-from collections_cases.portal import forms, services
+from collections_cases.portal import forms, selectors, services
 from collections_cases.services import cases as case_services
 from collections_cases.services import payment_plans as plan_services
 from kravia_web.client_address import client_ip
@@ -203,11 +203,14 @@ def _render_case(request, case: CollectionCase, *, objection_form=None, plan_for
         and amounts["balance"] > 0
     )
     deadline = next((letter.deadline for letter in letters), None)
+    plan_rows = plan_services.payment_plan_progress(latest_plan) if latest_plan else []
+    on_plan = open_plan is not None and open_plan.status == PaymentPlan.Status.ACCEPTED
     return render(
         request,
         "portal/case.html",
         {
             "case": case,
+            "debtor_status": selectors.debtor_status(case=case, plan=latest_plan),
             "amounts": amounts,
             "invoices": page_selectors.case_invoices(case),
             "letters": letters,
@@ -216,7 +219,8 @@ def _render_case(request, case: CollectionCase, *, objection_form=None, plan_for
             "deadline": deadline if case.status == Status.ACTIVE else None,
             "account_number": getattr(settings, "AGENCY_ACCOUNT_NUMBER", ""),
             "plan": latest_plan,
-            "plan_rows": plan_services.payment_plan_progress(latest_plan) if latest_plan else [],
+            "plan_rows": plan_rows,
+            "next_instalment": selectors.plan_next_instalment(plan_rows) if on_plan else None,
             "open_plan": open_plan,
             "objection_form": objection_form
             or (forms.ObjectionForm(prefix="objection") if can_object else None),

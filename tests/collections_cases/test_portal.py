@@ -278,7 +278,7 @@ def test_objection_marks_the_case_disputed_with_an_event(case):
     assert event.actor_label == "Skyldner (Min side)"
     body = response.content.decode()
     assert "Innsigelsen er registrert" in body
-    assert "Omtvistet" in body
+    assert "Innsigelsen din behandles" in body  # the debtor's words, not «Omtvistet»
 
 
 def test_objection_needs_a_reason_of_some_length(case):
