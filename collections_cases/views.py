@@ -28,6 +28,7 @@ from collections_cases.models import CollectionCase
 from collections_cases.services import cases as case_services
 from collections_cases.services.limitation import claim_is_time_barred, time_barred_message
 from creditors.selectors import ACTIVE_CREDITOR_SESSION_KEY, creditor_choices_for_request
+from integrations.selectors import case_pogo_refusal
 from kravia_web.errors import ApplicationError
 from kravia_web.listing import list_from_request
 
@@ -196,6 +197,7 @@ def _render_case(request, case: CollectionCase, *, bound: dict | None = None):
             "invoices": page_selectors.case_invoices(case),
             "letters": page_selectors.case_letters(case),
             "events": page_selectors.case_timeline(case),
+            "pogo_refusal": case_pogo_refusal(case=case),
             "forms": action_forms,
             "fields_html": fields_html,
         },

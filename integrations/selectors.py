@@ -3,7 +3,7 @@
 from django.db.models import QuerySet
 
 from creditors.models import Creditor
-from integrations.models import PowerOfficeConnection, PowerOfficeConnectionEvent
+from integrations.models import OutboxMessage, PowerOfficeConnection, PowerOfficeConnectionEvent
 
 
 def connection_for_creditor(*, creditor: Creditor) -> PowerOfficeConnection | None:
@@ -18,3 +18,19 @@ def connection_event_list(
     *, connection: PowerOfficeConnection, limit: int = 10
 ) -> QuerySet[PowerOfficeConnectionEvent]:
     return connection.events.select_related("actor").order_by("-created_at", "-pk")[:limit]
+
+
+def case_pogo_refusal(*, case) -> OutboxMessage | None:
+    """The failed creation of ``case`` in PoGo's Inkasso menu (its ``last_error`` is Go's
+    reason), while the case does not exist there; None otherwise.
+
+    ``case`` must come from a scoped selector (``case_page_get``)."""
+    if case.pogo_case_id is not None:
+        return None
+    return (
+        OutboxMessage.objects.filter(
+            case=case, kind=OutboxMessage.Kind.CREATE_CASE, status=OutboxMessage.Status.FAILED
+        )
+        .order_by("-pk")
+        .first()
+    )

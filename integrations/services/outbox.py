@@ -109,8 +109,10 @@ def _has_create(case: CollectionCase) -> bool:
 
 
 def outbox_case_changed(*, case_id: int) -> None:
-    """After any case change: a case started by hand from invoices the creditor released in Go
-    («Klar for inkasso») is created in PoGo too; then its status is queued."""
+    """After any case change: a case started by hand (Kundeweb's «Klar for inkasso», the API)
+    that holds an invoice from PowerOffice Go is created in PoGo too — released in Go or not;
+    PoGo's refusal is shown on the case and the integration page — then its status is queued.
+    An invoice from another system has no Go counterpart, so neither has its case."""
     case = CollectionCase.objects.filter(pk=case_id).first()
     if case is None:
         return
@@ -118,7 +120,7 @@ def outbox_case_changed(*, case_id: int) -> None:
         case.pogo_case_id is None
         and not _has_create(case)
         and case.is_open
-        and Invoice.objects.filter(case=case, pogo_state__released_at__isnull=False).exists()
+        and Invoice.objects.filter(case=case, pogo_id__isnull=False).exists()
     ):
         outbox_create_case(case=case)
     outbox_status(case_id=case_id)
@@ -142,15 +144,15 @@ def outbox_cases_changed(*, case_ids) -> None:
         for case in cases
         if case.pogo_case_id is None and case.pk not in with_create and case.is_open
     ]
-    released = set(
-        Invoice.objects.filter(
-            case_id__in=not_in_pogo, pogo_state__released_at__isnull=False
-        ).values_list("case_id", flat=True)
+    from_go = set(
+        Invoice.objects.filter(case_id__in=not_in_pogo, pogo_id__isnull=False).values_list(
+            "case_id", flat=True
+        )
     )
     batch = []
     for case in cases:
         if case.pogo_case_id is None and case.pk not in with_create:
-            if case.pk in released:
+            if case.pk in from_go:
                 outbox_case_changed(case_id=case.pk)  # to be created in PoGo first
         elif case.status == CollectionCase.Status.CLOSED:
             outbox_status(case_id=case.pk)
@@ -280,16 +282,12 @@ def _send_create_case(client: PowerOfficeClient, message: OutboxMessage) -> None
         return
     invoice_ids = [
         str(pogo_id)
-        for pogo_id in Invoice.objects.filter(
-            case=case, pogo_id__isnull=False, pogo_state__released_at__isnull=False
-        )
+        for pogo_id in Invoice.objects.filter(case=case, pogo_id__isnull=False)
         .order_by("invoice_no")
         .values_list("pogo_id", flat=True)
     ]
     if not invoice_ids:
-        raise pogo_errors.ValidationError(
-            "Ingen av sakens fakturaer er overført til inkasso i PowerOffice Go."
-        )
+        raise pogo_errors.ValidationError("Ingen av sakens fakturaer kommer fra PowerOffice Go.")
     found = None
     if message.attempts > 1:
         # An earlier try may have created it before we could record the answer.

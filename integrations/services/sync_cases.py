@@ -21,9 +21,9 @@ from django.utils.translation import gettext as _
 from collections_cases.models import CollectionCase, Invoice
 from collections_cases.services.cases import case_add_invoices, case_create, case_lock
 from collections_cases.services.limitation import case_hold_time_barred, claim_is_time_barred
-from integrations.models import PogoInvoiceState, PowerOfficeConnection
+from integrations.models import OutboxMessage, PogoInvoiceState, PowerOfficeConnection
 from integrations.poweroffice import PowerOfficeClient
-from integrations.services.outbox import outbox_add_invoices, outbox_create_case
+from integrations.services.outbox import outbox_add_invoices, outbox_create_case, outbox_retry
 from integrations.services.sync import BATCH_SIZE
 from kravia_web.errors import ApplicationError
 
@@ -102,6 +102,8 @@ def sync_released_invoices(
         if pogo_id not in known:
             log.skip(RESOURCE, _invoice_label(item), _("Fakturaen er ikke synkronisert fra Go."))
     newly_released = _record_released(invoices, released_by_id)
+    if newly_released:
+        _retry_refused_cases(newly_released, log)
 
     by_debtor: dict[int, list[Invoice]] = defaultdict(list)
     for invoice in invoices:
@@ -166,6 +168,25 @@ def sync_released_invoices(
                 _("%(debtor)s: faktura %(numbers)s") % {"debtor": debtor.name, "numbers": labels},
                 exc.message,
             )
+
+
+def _retry_refused_cases(invoice_ids: set[int], log) -> None:
+    """A case started in Kundeweb from Go invoices the creditor had not released in Go yet:
+    Go refused to create it (the row failed with Go's reason). Once the creditor releases one
+    of its invoices, the creation is sent again with the next delivery."""
+    refused = (
+        OutboxMessage.objects.filter(
+            kind=OutboxMessage.Kind.CREATE_CASE,
+            status=OutboxMessage.Status.FAILED,
+            case__pogo_case_id__isnull=True,
+            case__invoices__pk__in=list(invoice_ids),
+        )
+        .values_list("pk", flat=True)
+        .distinct()
+    )
+    retried = outbox_retry(message_ids=list(refused))
+    if retried:
+        log.count(RESOURCE, "cases_retried", retried)
 
 
 def _time_barred(invoice: Invoice, today) -> bool:

@@ -1,0 +1,113 @@
+"""Status both ways with PowerOffice Go, against the sandbox over HTTP.
+
+* A case started in Kundeweb's «Klar for inkasso» from a Go invoice is created in Go's Inkasso
+  menu through the outbox (v1 ``DebtCollection``), or shows Go's refusal with its reason.
+* Our settlement voucher posted in Go marks the settlement booked, and the integration page
+  names the matched item as our own settlement.
+"""
+
+from __future__ import annotations
+
+import pytest
+from django.urls import reverse
+
+from collections_cases.models import CollectionCase, Invoice
+from integrations.models import OutboxMessage
+from integrations.services.outbox import deliver_outbox
+from pogo_sandbox import domain
+from pogo_sandbox.models import DebtCollectionCase as PogoCase
+from pogo_sandbox.models import OutgoingInvoice as PogoInvoice
+from tests.factories import MembershipFactory
+from tests.integrations.test_sync import connect, fast_clients
+
+Kind = OutboxMessage.Kind
+
+
+@pytest.fixture
+def go(transactional_db, settings, pogo_wsgi, monkeypatch):
+    fast_clients(monkeypatch, pogo_wsgi, settings)
+    # The creditor approves each transfer in Go (Inkasso → Utkast) and starts cases by hand.
+    go = connect(settings, auto_transfer_to_agency=False)
+    go.creditor.auto_start_released_invoices = False
+    go.creditor.save(update_fields=["auto_start_released_invoices"])
+    go.http = pogo_wsgi
+    return go
+
+
+@pytest.fixture
+def owner(go, client):
+    client.force_login(MembershipFactory(creditor=go.creditor).user)
+    return client
+
+
+def start_in_kundeweb(client, invoice: Invoice):
+    response = client.post(reverse("ready_for_collection"), {"invoices": [invoice.pk]})
+    assert response.status_code == 302
+    return CollectionCase.objects.get(invoices=invoice)
+
+
+def test_a_case_started_in_kundeweb_from_a_released_go_invoice_is_created_in_go(go, owner):
+    pogo_invoice = go.invoice(go.customer())
+    go.sync()
+    domain.approve_drafts(go.company)  # released in Go: Inkasso → Godkjent
+    go.sync()
+    invoice = Invoice.objects.get(pogo_id=pogo_invoice.pk)
+    assert invoice.case is None  # waits in «Klar for inkasso»
+
+    case = start_in_kundeweb(owner, invoice)
+    deliver_outbox()
+
+    case.refresh_from_db()
+    in_go = PogoCase.objects.get(company=go.company)
+    assert case.pogo_case_id == in_go.id
+    assert in_go.code == case.number
+    pogo_invoice.refresh_from_db()
+    assert pogo_invoice.debt_case_id == in_go.pk  # Inkasso → Åpne
+    assert in_go.status_text  # its first status followed
+
+
+def test_go_refusing_an_unreleased_invoice_is_shown_and_retried_once_released(go, owner):
+    pogo_invoice = go.invoice(go.customer())
+    go.sync()
+    invoice = Invoice.objects.get(pogo_id=pogo_invoice.pk)
+    assert PogoInvoice.objects.get(pk=pogo_invoice.pk).debt_collection_status != 3  # not Godkjent
+
+    case = start_in_kundeweb(owner, invoice)
+    deliver_outbox()
+
+    create = OutboxMessage.objects.get(case=case, kind=Kind.CREATE_CASE)
+    assert create.status == OutboxMessage.Status.FAILED
+    assert "ikke godkjent for inkasso" in create.last_error
+    assert not PogoCase.objects.exists()
+    case_page = owner.get(reverse("case_detail", args=[case.pk])).content.decode()
+    assert "data-pogo-refusal" in case_page
+    assert "ikke godkjent for inkasso" in case_page
+    status_page = owner.get(reverse("creditor_poweroffice", args=[go.creditor.pk]))
+    assert "ikke godkjent for inkasso" in status_page.content.decode()
+
+    domain.approve_drafts(go.company)  # the creditor approves it in Go
+    run = go.sync()
+
+    assert run.counts["released"]["cases_retried"] == 1
+    case.refresh_from_db()
+    in_go = PogoCase.objects.get(company=go.company)
+    assert case.pogo_case_id == in_go.id and in_go.code == case.number
+    create.refresh_from_db()
+    assert create.status == OutboxMessage.Status.SENT
+    case_page = owner.get(reverse("case_detail", args=[case.pk])).content.decode()
+    assert "data-pogo-refusal" not in case_page
+
+
+def test_a_case_of_an_invoice_from_another_system_is_not_sent_to_go(go, owner):
+    from tests.collections_cases.factories import InvoiceFactory
+    from tests.collections_cases.factories_pages import collectable_debtor, overdue
+
+    invoice = InvoiceFactory(
+        debtor=collectable_debtor(go.creditor), due_date=overdue(20), pogo_id=None
+    )
+
+    case = start_in_kundeweb(owner, invoice)
+    deliver_outbox()
+
+    assert not OutboxMessage.objects.filter(case=case).exists()
+    assert not PogoCase.objects.exists()
