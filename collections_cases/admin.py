@@ -28,6 +28,7 @@ from collections_cases.portal import access as portal_access
 from collections_cases.rule_warnings import rule_table_warnings
 from collections_cases.services import cases as case_services
 from collections_cases.services import dunning, limitation
+from collections_cases.staff_queue import StaffQueueFilter
 from kravia_web.errors import ApplicationError
 from kravia_web.money import format_nok
 
@@ -193,7 +194,15 @@ class CollectionCaseAdmin(admin.ModelAdmin):
         "limitation_display",
         "created_at",
     ]
-    list_filter = ["status", "stage", LimitationFilter, "creditor", "next_action_date"]
+    list_filter = [
+        StaffQueueFilter,
+        "status",
+        "stage",
+        "next_action",
+        LimitationFilter,
+        "creditor",
+        "next_action_date",
+    ]
     change_list_template = "admin/collections_cases/collectioncase/change_list.html"
     search_fields = ["number", "kid", "debtor__name", "invoices__invoice_no__exact"]
     date_hierarchy = "created_at"

@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy as _
 from collections_cases.admin_letters import LetterAdmin
 from collections_cases.models import CreditorNotification, Letter, LetterDelivery, PrintQueueItem
 from collections_cases.services import delivery as delivery_services
+from collections_cases.staff_queue import StaffQueueFilter
 from kravia_web.errors import ApplicationError
 
 Channel = LetterDelivery.Channel
@@ -95,7 +96,7 @@ class LetterDeliveryAdmin(DeliveryAdminBase):
         "error_short",
         "created_at",
     ]
-    list_filter = ["status", "channel", "reason", "created_at"]
+    list_filter = [StaffQueueFilter, "status", "channel", "reason", "created_at"]
     date_hierarchy = "created_at"
     actions = ["retry_now", "resend_other_address"]
 
@@ -166,7 +167,7 @@ class PrintQueueAdmin(DeliveryAdminBase):
     print, then mark them as posted."""
 
     list_display = ["case_number", "letter", "recipient_line", "status", "created_at", "posted_at"]
-    list_filter = ["status", "created_at"]
+    list_filter = [StaffQueueFilter, "status", "created_at"]
     date_hierarchy = "created_at"
     actions = ["download_pdf", "mark_posted"]
 

@@ -24,6 +24,7 @@ from collections_cases.models import (
 )
 from collections_cases.payments import reversals
 from collections_cases.payments import services as payment_services
+from collections_cases.staff_queue import StaffQueueFilter
 from kravia_web.errors import ApplicationError
 
 
@@ -119,7 +120,7 @@ class PaymentAdmin(admin.ModelAdmin):
         "source",
         "match_note",
     ]
-    list_filter = ["status", "source", "paid_on"]
+    list_filter = [StaffQueueFilter, "status", "source", "paid_on"]
     search_fields = ["kid", "external_reference", "payer_name", "payer_reference", "case__number"]
     date_hierarchy = "paid_on"
     raw_id_fields = ["case"]

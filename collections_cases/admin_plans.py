@@ -10,6 +10,7 @@ from django.utils.translation import ngettext
 
 from collections_cases.models import PaymentPlan, PaymentPlanInstalment
 from collections_cases.services import payment_plans as plan_services
+from collections_cases.staff_queue import StaffQueueFilter
 from kravia_web.errors import ApplicationError
 
 
@@ -39,7 +40,7 @@ class InstalmentInline(admin.TabularInline):
 @admin.register(PaymentPlan)
 class PaymentPlanAdmin(admin.ModelAdmin):
     list_display = ["case", "status", "total", "requested_at", "decided_by", "decided_at"]
-    list_filter = ["status", "requested_at"]
+    list_filter = [StaffQueueFilter, "status", "requested_at"]
     search_fields = ["case__number", "case__debtor__name"]
     list_select_related = ["case", "decided_by"]
     readonly_fields = [

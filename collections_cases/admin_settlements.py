@@ -11,6 +11,7 @@ from django.utils.translation import ngettext
 from collections_cases.models import Settlement, SettlementClaim, SettlementLine
 from collections_cases.settlements import services
 from collections_cases.settlements.payout import payout_instruction_xml
+from collections_cases.staff_queue import StaffQueueFilter
 from kravia_web.errors import ApplicationError
 
 MONEY = (
@@ -64,7 +65,13 @@ class SettlementAdmin(admin.ModelAdmin):
         "payout_status",
         "voucher_status",
     )
-    list_filter = ("payout_status", "voucher_status", "bookkeeping_mode", "settled_on")
+    list_filter = (
+        StaffQueueFilter,
+        "payout_status",
+        "voucher_status",
+        "bookkeeping_mode",
+        "settled_on",
+    )
     search_fields = ("creditor__name", "creditor__org_number")
     date_hierarchy = "settled_on"
     list_select_related = ("creditor",)

@@ -5,6 +5,7 @@ from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.template.response import TemplateResponse
 from django.utils.translation import gettext_lazy as _
 
+from collections_cases.staff_queue import StaffQueueFilter
 from creditors.models import Creditor, Debtor, Membership, User
 from kravia_web.errors import ApplicationError
 
@@ -69,7 +70,13 @@ class CreditorAdmin(admin.ModelAdmin):
         "vat_registered",
         "created_at",
     ]
-    list_filter = [VerifiedFilter, "bookkeeping_mode", "vat_registered", "entry_step"]
+    list_filter = [
+        StaffQueueFilter,
+        VerifiedFilter,
+        "bookkeeping_mode",
+        "vat_registered",
+        "entry_step",
+    ]
     search_fields = ["org_number", "name", "email"]
     readonly_fields = [
         "verified_at",
