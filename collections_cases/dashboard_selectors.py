@@ -21,6 +21,7 @@ from django.db.models import (
     Exists,
     ExpressionWrapper,
     F,
+    Min,
     OuterRef,
     Q,
     Sum,
@@ -38,12 +39,13 @@ from collections_cases.models import (
     LedgerEntry,
     Letter,
     PaymentAllocation,
+    PaymentPlan,
     Settlement,
 )
 from collections_cases.services import limitation
 from collections_cases.states import OPEN_STATUSES
 from creditors.models import Creditor, Debtor
-from kravia_web.money import to_ore
+from kravia_web.money import format_nok, to_ore
 
 Status = CollectionCase.Status
 ApprovalKind = CollectionCase.ApprovalKind
@@ -55,6 +57,8 @@ ZERO = Decimal("0.00")
 PAID_REASONS = (CloseReason.PAID, CloseReason.PAID_DIRECTLY)
 #: How many cases, debtors or settlements a task shows before "and N more".
 TASK_ITEMS = 5
+#: Legal approvals are decided in bulk on the page: it lists this many to pick from.
+LEGAL_TASK_ITEMS = 50
 CHART_MONTHS = 12
 
 # The order the status chart lists statuses in: the way a case moves.
@@ -360,6 +364,9 @@ class TaskItem:
     label: str
     detail: str
     url: str
+    #: Set when the item is decided in *Trenger deg* itself (legal steps, payment plans).
+    case_id: int | None = None
+    plan_id: int | None = None
 
 
 @dataclass
@@ -387,12 +394,15 @@ def _case_items(cases) -> list[TaskItem]:
             label=f"{case.number} – {case.debtor.name}",
             detail=case.get_stage_display(),
             url=reverse("case_detail", args=[case.pk]) + "#handlinger",
+            case_id=case.pk,
         )
         for case in cases
     ]
 
 
-def _case_task(*, creditor, status, q, kind, count, title, help_text, action) -> Task | None:
+def _case_task(
+    *, creditor, status, q, kind, count, title, help_text, action, limit=TASK_ITEMS
+) -> Task | None:
     if not count:
         return None
     cases = (
@@ -400,7 +410,7 @@ def _case_task(*, creditor, status, q, kind, count, title, help_text, action) ->
         .filter(status=status)
         .filter(q)
         .select_related("debtor")
-        .order_by("updated_at", "pk")[:TASK_ITEMS]
+        .order_by("updated_at", "pk")[:limit]
     )
     return Task(
         kind=kind,
@@ -459,8 +469,10 @@ def dashboard_tasks(
                 title=title,
                 help_text=help_text,
                 action=action,
+                limit=LEGAL_TASK_ITEMS if approval_kind == ApprovalKind.LEGAL else TASK_ITEMS,
             )
         )
+    tasks.insert(0, _plan_request_task(creditor))
     disputed = sum(n for (s, _k), n in counts.items() if s == Status.DISPUTED)
     tasks.append(
         _case_task(
@@ -481,7 +493,111 @@ def dashboard_tasks(
     tasks.append(_debtor_task(creditor))
     tasks.append(_connection_task(creditor, connection))
     tasks.append(_blocked_settlement_task(creditor))
+    tasks.append(_payout_hold_task(creditor, today))
     return [task for task in tasks if task is not None]
+
+
+def _plan_request_task(creditor: Creditor) -> Task | None:
+    """Payment plans a debtor asked for on Min side: accepted or declined right here."""
+    plans = (
+        PaymentPlan.objects.filter(case__creditor=creditor, status=PaymentPlan.Status.REQUESTED)
+        .select_related("case__debtor")
+        .annotate(instalment_count=Count("instalments"), first_due=Min("instalments__due_date"))
+        .order_by("requested_at", "pk")
+    )
+    found = list(plans[: TASK_ITEMS + 1])
+    if not found:
+        return None
+    count = len(found) if len(found) <= TASK_ITEMS else plans.count()
+    return Task(
+        kind="payment_plan_requested",
+        title=ngettext(
+            "Skyldner ønsker betalingsplan",
+            "Skyldnere som ønsker betalingsplan",
+            count,
+        ),
+        help=_(
+            "Skyldner har bedt om å betale i månedlige avdrag. Godtar du, settes saken på vent "
+            "så lenge planen følges; avslår du, ser skyldner begrunnelsen på Min side."
+        ),
+        action=_("Se saken"),
+        count=count,
+        url=f"{reverse('case_list')}?status={Status.ACTIVE}",
+        items=[
+            TaskItem(
+                label=f"{plan.case.number} – {plan.case.debtor.name}",
+                detail=_("%(count)d avdrag fra %(first)s, til sammen %(total)s")
+                % {
+                    "count": plan.instalment_count,
+                    "first": plan.first_due.strftime("%d.%m.%Y") if plan.first_due else "–",
+                    "total": format_nok(plan.total),
+                },
+                url=reverse("case_detail", args=[plan.case_id]),
+                case_id=plan.case_id,
+                plan_id=plan.pk,
+            )
+            for plan in found[:TASK_ITEMS]
+        ],
+    )
+
+
+def _payout_hold_task(creditor: Creditor, today: dt.date) -> Task | None:
+    """Payouts wait after the payout account changed, until another owner confirms it."""
+    if not creditor.payout_hold_active(on=today):
+        return None
+    return Task(
+        kind="payout_held",
+        title=_("Utbetalinger holdes tilbake"),
+        help=_(
+            "Kontonummeret for utbetaling er endret, og vi utbetaler ikke før etter "
+            "%(date)s. En annen eier enn den som endret det kan bekrefte det nye kontonummeret."
+        )
+        % {"date": creditor.payout_hold_until.strftime("%d.%m.%Y")},
+        action=_("Se utbetalingene"),
+        count=1,
+        url=reverse("settlement_list") + "#kontonummer-endret",
+    )
+
+
+def pending_plan_get(*, user, plan_id: int) -> PaymentPlan:
+    """A payment plan on a case of one of the user's creditors; Http404 for anyone else's."""
+    from django.http import Http404
+
+    plan = (
+        PaymentPlan.objects.filter(
+            case__creditor__in=Creditor.objects.filter(memberships__user=user).values("pk")
+        )
+        .filter(pk=plan_id)
+        .first()
+    )
+    if plan is None:
+        raise Http404
+    return plan
+
+
+def legal_approval_cases(*, user, creditor: Creditor | None = None, case_ids=None) -> list:
+    """Cases waiting for legal approval that the user may decide: every one of ``creditor``'s
+    (*Godkjenn alle*), or exactly ``case_ids`` — Http404 when one of them is not a case of the
+    user's creditors. A chosen case that no longer waits is returned too: the service refuses
+    it and the page says so."""
+    from django.http import Http404
+
+    mine = CollectionCase.objects.filter(
+        creditor__in=Creditor.objects.filter(memberships__user=user).values("pk")
+    ).select_related("debtor")
+    if case_ids is None:
+        return list(
+            mine.filter(
+                creditor=creditor,
+                status=Status.AWAITING_APPROVAL,
+                approval_kind=ApprovalKind.LEGAL,
+            ).order_by("updated_at", "pk")
+        )
+    wanted = set(case_ids)
+    cases = list(mine.filter(pk__in=wanted).order_by("updated_at", "pk"))
+    if len(cases) != len(wanted):
+        raise Http404
+    return cases
 
 
 def _limitation_tasks(creditor: Creditor, today: dt.date) -> list[Task | None]:

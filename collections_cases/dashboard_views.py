@@ -5,17 +5,25 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from django.contrib import messages
 from django.core.exceptions import ObjectDoesNotExist
+from django.http import Http404
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.safestring import SafeString
-from django.utils.translation import get_language
+from django.utils.translation import get_language, ngettext
 from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
 
 from collections_cases import dashboard_selectors as selectors
+from collections_cases.portal.forms import PaymentPlanDecisionForm
+from collections_cases.portal.kundeweb_views import DECISIONS as PLAN_DECISIONS
 from collections_cases.rule_warnings import rule_table_warnings
+from collections_cases.services import cases as case_services
 from creditors.selectors import creditor_active_for_request, creditor_list_for_user
 from kravia_web.charts import bar_chart, column_chart, grouped
+from kravia_web.errors import ApplicationError
 from kravia_web.money import format_nok
 
 STATUS_COLORS = {
@@ -218,3 +226,84 @@ def dashboard_all(request):
         "dashboard/all.html",
         {"rows": rows, "active": active, "today": timezone.localdate()},
     )
+
+
+# --------------------------------------------------------------------------------------------
+# Decided in *Trenger deg*: each through the same service as on the case page, one case at a
+# time, scoped to the user's creditors (404 for anyone else's)
+# --------------------------------------------------------------------------------------------
+
+
+def _back():
+    return redirect(reverse("dashboard") + "#trenger-deg")
+
+
+@require_POST
+def dashboard_plan_decide(request, plan_id: int, decision: str):
+    """Accept («godta») or decline («avsla», with the reason) a requested payment plan."""
+    if decision not in PLAN_DECISIONS:
+        raise Http404
+    plan = selectors.pending_plan_get(user=request.user, plan_id=plan_id)
+    form = PaymentPlanDecisionForm(request.POST, prefix=f"plan{plan.pk}")
+    if not form.is_valid():
+        messages.error(request, _("Ikke lagret: merknaden er for lang."))
+        return _back()
+    service, done = PLAN_DECISIONS[decision]
+    try:
+        service(plan=plan, actor=request.user, note=form.cleaned_data["note"])
+    except ApplicationError as exc:
+        messages.error(request, f"{plan.case.number}: {exc.message}")
+    else:
+        messages.success(request, f"{plan.case.number}: {done}")
+    return _back()
+
+
+@require_POST
+def dashboard_legal_approve(request):
+    """Approve legal steps for the chosen cases (``case``) or all that wait (``scope=all``),
+    case by case through ``case_approve_legal``; says which were approved and which refused."""
+    if request.POST.get("scope") == "all":
+        creditor = creditor_active_for_request(request)
+        if creditor is None:
+            raise Http404
+        cases = selectors.legal_approval_cases(user=request.user, creditor=creditor)
+    else:
+        try:
+            ids = [int(value) for value in request.POST.getlist("case")]
+        except ValueError:
+            raise Http404 from None
+        if not ids:
+            messages.error(request, _("Velg sakene du vil godkjenne rettslige tiltak for."))
+            return _back()
+        cases = selectors.legal_approval_cases(user=request.user, case_ids=ids)
+    approved, refused = [], []
+    for case in cases:
+        try:
+            case_services.case_approve_legal(case=case, actor=request.user)
+        except ApplicationError as exc:
+            refused.append(f"{case.number}: {exc.message}")
+        else:
+            approved.append(case.number)
+    if approved:
+        messages.success(
+            request,
+            ngettext(
+                "Rettslige tiltak er godkjent i %(n)d sak: %(cases)s.",
+                "Rettslige tiltak er godkjent i %(n)d saker: %(cases)s.",
+                len(approved),
+            )
+            % {"n": len(approved), "cases": ", ".join(approved)},
+        )
+    if refused:
+        messages.error(
+            request,
+            ngettext(
+                "%(n)d sak ble ikke godkjent: %(reasons)s",
+                "%(n)d saker ble ikke godkjent: %(reasons)s",
+                len(refused),
+            )
+            % {"n": len(refused), "reasons": " ".join(refused)},
+        )
+    if not approved and not refused:
+        messages.info(request, _("Ingen saker venter på godkjenning av rettslige tiltak."))
+    return _back()
