@@ -76,6 +76,32 @@ def _cells(row, *, payout=None) -> list[str]:
     return [fmt.amount(values[key]) for key, _label in SETTLEMENT_COLUMNS]
 
 
+def seller_org_number(org_number: str) -> str:
+    """The agency's org number as a VAT-registered seller writes it on a sales document
+    (bokføringsforskriften § 5-1-1 nr. 2: the letters «MVA» after the number): ``999 123 457
+    MVA``. The statement is the creditor's VAT basis for the agency's fee."""
+    digits = "".join(ch for ch in str(org_number) if ch.isdigit())
+    grouped = f"{digits[:3]} {digits[3:6]} {digits[6:]}" if len(digits) == 9 else org_number
+    return f"{grouped} MVA"
+
+
+def _fee_and_vat(settlement) -> dict | None:
+    """The agency's fee the VAT is charged on (salær and commission, each its own line), the
+    VAT and the sum, for the sales-document part of the statement; None without VAT."""
+    if not settlement.vat:
+        return None
+    base = settlement.salaer + settlement.commission
+    return {
+        "salaer": fmt.amount(settlement.salaer) if settlement.salaer else "",
+        "commission": fmt.amount(settlement.commission) if settlement.commission else "",
+        "commission_percent": fmt.percent(settlement.commission_percent),
+        "base": fmt.amount(base),
+        "vat_percent": fmt.percent(settlement.vat_percent),
+        "vat": fmt.amount(settlement.vat),
+        "total": fmt.amount(base + settlement.vat),
+    }
+
+
 def document_settlement_pdf(*, settlement) -> bytes:
     """The creditor's settlement statement (oppgjørsoppstilling, inkassoloven §§ 15–16): each
     case's collected amounts and the creditor's share, the deductions, where the payout goes,
@@ -111,9 +137,11 @@ def document_settlement_pdf(*, settlement) -> bytes:
             "case__debtor", "settled_in__settlement"
         ).order_by("case__number", "pk")
     ]
+    agency = fmt.agency()
+    agency["org_number"] = seller_org_number(agency["org_number"])
     context = {
         "creditor": settlement.creditor,
-        "agency": fmt.agency(),
+        "agency": agency,
         "settlement": settlement,
         "number": settlement.number,
         "period_start": fmt.day(settlement.period_start),
@@ -125,9 +153,11 @@ def document_settlement_pdf(*, settlement) -> bytes:
         # The lines' sum (before the claims deducted below the table).
         "totals": _cells(settlement, payout=settlement.payout + settlement.claims),
         "claims": claims,
+        "fee_and_vat": _fee_and_vat(settlement),
         "summary": {
             "collected": fmt.amount(settlement.collected),
-            "costs": fmt.amount(settlement.fees + settlement.salaer),
+            "fees": fmt.amount(settlement.fees),
+            "salaer": fmt.amount(settlement.salaer),
             "interest_kept": fmt.amount(interest_kept) if interest_kept else "",
             "commission": fmt.amount(settlement.commission) if settlement.commission else "",
             "commission_percent": fmt.percent(settlement.commission_percent),

@@ -326,3 +326,54 @@ def test_payment_plan_confirmation_lists_the_instalments():
     assert f"Til kontonummer {ACCOUNT}" in text and f"KID {case.kid}" in text
     assert "faller avtalen bort" in text
     assert MIN_SIDE in text
+
+
+def test_settlement_statement_is_a_sales_document_with_mva_and_the_fee_on_its_own_line(settings):
+    """Bokføringsforskriften § 5-1-1: the VAT-registered seller's org number with «MVA», the
+    fee the VAT is charged on (salær, commission) as its own lines, the VAT separately."""
+    from collections_cases.models import Settlement
+    from collections_cases.settlements import services as settlement_services
+    from tests.collections_cases.test_settlements import SETTLE, creditor_with, owing, pay
+
+    settings.SETTLEMENT_WEEKDAY = 4
+    settings.AGENCY_ORG_NUMBER = "999123457"
+    creditor = creditor_with(
+        vat_registered=True,
+        success_commission_percent=Decimal("10"),
+        success_commission_min_days_overdue=0,
+        bookkeeping_mode="none",
+    )
+    case = owing(creditor, fee="70.00", salaer="525.00", interest="40.00")
+    pay(case, "1635.00")
+
+    report = settlement_services.settle(on=SETTLE)
+
+    data = Settlement.objects.get(pk=report.created[0]).statement_pdf.read()
+    keep("settlement_statement_vat.pdf", data)
+    text = pdf_text(data)
+    assert "Org.nr. 999 123 457 MVA" in text
+    assert f"Selger: Kravia Inkasso AS, org.nr. 999 123 457 MVA. Kjøper: {creditor.name}" in text
+    assert "– gebyrer (byråets inkassokostnader, betalt av skyldnerne) 70,00" in text
+    assert "– salær (byråets inkassokostnader, betalt av skyldnerne) 525,00" in text
+    assert "Salær (betalt av skyldnerne) 525,00" in text
+    assert "Suksessprovisjon 10,00 % av hovedstolen 100,00" in text
+    assert "Honorar uten mva. (grunnlag) 625,00" in text
+    assert "Merverdiavgift 25,00 % 156,25" in text
+    assert "Honorar med mva. 781,25" in text
+
+
+def test_a_statement_without_vat_has_no_vat_section(settings):
+    from collections_cases.models import Settlement
+    from collections_cases.settlements import services as settlement_services
+    from tests.collections_cases.test_settlements import SETTLE, creditor_with, owing, pay
+
+    settings.SETTLEMENT_WEEKDAY = 4
+    creditor = creditor_with(vat_registered=False)
+    case = owing(creditor, salaer="525.00")
+    pay(case, "1525.00")
+
+    report = settlement_services.settle(on=SETTLE)
+
+    text = pdf_text(Settlement.objects.get(pk=report.created[0]).statement_pdf.read())
+    assert "Oppgjørsoppstilling" in text
+    assert "Honorar uten mva." not in text and "Merverdiavgift" not in text
