@@ -1,3 +1,5 @@
+from typing import NamedTuple
+
 from django import forms
 from django.contrib.auth import password_validation
 from django.contrib.auth.forms import AuthenticationForm
@@ -91,10 +93,20 @@ class CreditorAddForm(forms.Form):
     )
 
 
+class SettingsGroup(NamedTuple):
+    """One card on the settings page: its fields, an optional advice under the title, and
+    whether the fields sit two to a row."""
+
+    title: str
+    fields: tuple[str, ...]
+    help: str = ""
+    two_columns: bool = False
+
+
 SETTINGS_GROUPS = [
-    (
+    SettingsGroup(
         _("Selskapsinformasjon"),
-        [
+        (
             "name",
             "address_line",
             "postal_code",
@@ -102,33 +114,38 @@ SETTINGS_GROUPS = [
             "email",
             "bank_account",
             "vat_registered",
-        ],
+        ),
+        two_columns=True,
     ),
-    (_("Bokføring"), ["bookkeeping_mode"]),
-    (_("Oppgjør"), ["settlement_frequency", "interest_to"]),
-    (
+    SettingsGroup(_("Bokføring"), ("bookkeeping_mode",)),
+    SettingsGroup(_("Oppgjør"), ("settlement_frequency", "interest_to"), two_columns=True),
+    SettingsGroup(
         _("Kontoer"),
-        [
+        (
             "account_bank",
             "account_receivables",
             "account_collection_cost",
             "account_input_vat",
             "account_interest_income",
             "account_loss",
-        ],
+        ),
     ),
-    (_("Manuell godkjenning"), ["approve_cases_before_start", "approve_payment_demands"]),
-    (_("Automatisering"), ["auto_start_released_invoices", "entry_step"]),
-    (_("Brev"), ["attach_original_invoice"]),
-    (
+    SettingsGroup(
+        _("Manuell godkjenning"),
+        ("approve_cases_before_start", "approve_payment_demands"),
+        help=_("Med PowerOffice Go skal begge være av: godkjenningen i Go overstyrer disse."),
+    ),
+    SettingsGroup(_("Automatisering"), ("auto_start_released_invoices", "entry_step")),
+    SettingsGroup(_("Brev"), ("attach_original_invoice",)),
+    SettingsGroup(
         _("Varsler"),
-        [
+        (
             "notification_frequency",
             "notify_awaiting_approval",
             "notify_disputes",
             "notify_legal_requests",
             "notify_weekly_summary",
-        ],
+        ),
     ),
 ]
 
@@ -145,7 +162,7 @@ class CreditorSettingsForm(forms.ModelForm):
 
     class Meta:
         model = Creditor
-        fields = [name for _, names in SETTINGS_GROUPS for name in names]
+        fields = [name for group in SETTINGS_GROUPS for name in group.fields]
         widgets = {
             "bookkeeping_mode": forms.RadioSelect,
             "entry_step": forms.RadioSelect,
@@ -175,4 +192,8 @@ class CreditorSettingsForm(forms.ModelForm):
         return value
 
     def groups(self):
-        return [(title, [self[name] for name in names]) for title, names in SETTINGS_GROUPS]
+        """The cards of the settings page: each group with its bound fields."""
+        return [
+            {"group": group, "fields": [self[name] for name in group.fields]}
+            for group in SETTINGS_GROUPS
+        ]

@@ -103,6 +103,23 @@ def test_settings_page_shows_the_seed_groups_and_advice(logged_in_client, credit
     assert "overstyrer" in content
 
 
+def _card(content: str, heading: str) -> str:
+    """The settings card under ``heading``: from its <h2> to the card's end."""
+    start = content.index(f"<h2>{heading}</h2>")
+    return content[start : content.index("</section>", start)]
+
+
+def test_the_approval_advice_sits_in_the_approval_card_not_under_kontoer(
+    logged_in_client, creditor
+):
+    content = logged_in_client.get(reverse("creditor_settings", args=[creditor.pk])).content
+    content = content.decode()
+
+    assert "godkjenningen i Go overstyrer" in _card(content, "Manuell godkjenning")
+    assert "overstyrer" not in _card(content, "Kontoer")
+    assert content.count("overstyrer disse") == 1
+
+
 def test_settings_save_every_field(logged_in_client, creditor):
     response = logged_in_client.post(
         reverse("creditor_settings", args=[creditor.pk]),
