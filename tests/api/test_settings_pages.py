@@ -153,3 +153,30 @@ def test_admin_lists_keys_and_deliveries(client, creditor, user):
     endpoint = WebhookEndpoint.objects.get()
     page = client.get(f"/admin/webhooks/webhookendpoint/{endpoint.pk}/change/").content.decode()
     assert endpoint.secret not in page
+
+
+def _styled_input_types() -> set[str]:
+    """The input types the shared ``.field input[type=…]`` rule in app.css styles."""
+    from pathlib import Path
+
+    from django.conf import settings
+
+    css = (Path(settings.BASE_DIR) / "static" / "css" / "app.css").read_text()
+    return set(re.findall(r"\.field input\[type=(\w+)\]", css))
+
+
+UNBOXED = {"hidden", "checkbox", "radio", "submit", "button", "file"}
+
+
+@pytest.mark.parametrize("path", ["/innstillinger/webhooks/", "creditor_settings"])
+def test_every_text_like_field_has_the_shared_input_style(logged_in_client, creditor, path):
+    """The webhook form's URL field was unstyled: no input type may miss the shared rule."""
+    from django.urls import reverse
+
+    if not path.startswith("/"):
+        path = reverse(path, args=[creditor.pk])
+    content = logged_in_client.get(path).content.decode()
+    types = set(re.findall(r'<input type="(\w+)"', content)) - UNBOXED
+
+    assert types, "the page renders a form"
+    assert types <= _styled_input_types()
