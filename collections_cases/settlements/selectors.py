@@ -6,7 +6,7 @@ from __future__ import annotations
 from django.db.models import Count, Prefetch, QuerySet
 from django.shortcuts import get_object_or_404
 
-from collections_cases.models import Settlement, SettlementLine
+from collections_cases.models import Settlement, SettlementInvoicePart, SettlementLine
 from creditors.models import Creditor
 
 
@@ -35,3 +35,19 @@ def settlement_list_for_user(*, user) -> QuerySet[Settlement]:
     return Settlement.objects.filter(
         creditor__in=Creditor.objects.filter(memberships__user=user).values("pk")
     )
+
+
+def settlement_go_posting(*, settlement: Settlement):
+    """The first matched item PowerOffice Go reported for this settlement's voucher (its
+    ``voucher_no`` is Go's voucher number), or None while Go has not reported it posted.
+
+    ``settlement`` must come from :func:`settlement_get_for_creditor`."""
+    part = (
+        SettlementInvoicePart.objects.filter(
+            line__settlement=settlement, pogo_matched_item__isnull=False
+        )
+        .select_related("pogo_matched_item")
+        .order_by("pk")
+        .first()
+    )
+    return part.pogo_matched_item if part else None

@@ -68,6 +68,7 @@ def settlement_detail(request, settlement_id: int):
             "settlement": settlement,
             "lines": settlement.lines.all(),
             "postings": settlement.voucher_lines,
+            "go_posting": selectors.settlement_go_posting(settlement=settlement),
         },
     )
 

@@ -43,7 +43,7 @@ from collections_cases.signals import case_changed
 from integrations.models import MatchedItem, PogoInvoiceState, PowerOfficeConnection
 from integrations.poweroffice import PowerOfficeClient
 from integrations.services.sync import cursor_advance, cursor_since, read_started
-from integrations.services.vouchers import ECHOED_STATES
+from integrations.services.vouchers import ECHOED_STATES, settlements_booked_in_go
 from kravia_web.money import format_nok, to_ore
 
 RESOURCE = "matched_items"
@@ -192,6 +192,7 @@ def sync_matched_items(
     echoes = _unechoed_parts({i.pk for i in invoice_by_match.values()})
     by_case: dict[int, list[tuple]] = defaultdict(list)
     unmatched, own = [], []
+    booked: dict[int, dt.datetime] = {}  # settlement id → when Go matched our voucher
     for item in new:
         record = MatchedItem(
             creditor=creditor,
@@ -221,12 +222,28 @@ def sync_matched_items(
             record.settlement_part = part
             record.outcome = MatchedItem.Outcome.OWN_SETTLEMENT
             own.append(record)
+            booked_at = item.last_changed or timezone.now()
+            settlement_id = part.line.settlement_id
+            booked[settlement_id] = min(booked.get(settlement_id, booked_at), booked_at)
             continue
         by_case[invoice.case_id].append(
             (kind, invoice, item.amount, item.voucher_date, item.voucher_no, record)
         )
+    # Only a settlement's first echo books it (a later one is another line of the same voucher).
+    echoed_before = set(
+        SettlementInvoicePart.objects.filter(
+            line__settlement_id__in=list(booked), pogo_matched_item__isnull=False
+        ).values_list("line__settlement_id", flat=True)
+    )
     MatchedItem.objects.bulk_create(unmatched + own)
     log.count(RESOURCE, "own_settlement", len(own))
+    log.count(
+        RESOURCE,
+        "settlements_booked",
+        settlements_booked_in_go(
+            booked={pk: at for pk, at in booked.items() if pk not in echoed_before}
+        ),
+    )
     for case_id, lines in by_case.items():
         _apply(case_id, lines, log=log)
     cursor_advance(connection, RESOURCE, next_cursor)
@@ -247,6 +264,7 @@ def _unechoed_parts(invoice_ids) -> dict[int, list[SettlementInvoicePart]]:
     for part in (
         _settled_parts(invoice_ids)
         .filter(pogo_matched_item__isnull=True)
+        .select_related("line")
         .order_by("line__settlement__settled_on", "pk")
     ):
         parts[part.invoice_id].append(part)

@@ -555,3 +555,26 @@ def case_awaits_settlement_voucher(case: CollectionCase) -> bool:
         .exclude(settlement_line__settlement__voucher_status__in=ECHOED_STATES)
         .exists()
     )
+
+
+# --- the voucher posted in Go ----------------------------------------------------------------
+
+
+def settlements_booked_in_go(*, booked: dict[int, dt.datetime]) -> int:
+    """Our settlement voucher came back from Go as matched items (the sync's
+    ``own_settlement``): it is posted in the creditor's books. ``booked`` maps each such
+    settlement to when Go matched the posting (the matched item's ``lastChanged``, else the
+    sync's time). Go's v1 matched items name no user, so the booking is PowerOffice Go's (the
+    settlement page says so; Go's voucher number is on the matched item).
+
+    A proposal that waited in the voucher inbox (*sent*) becomes *posted*; ``booked_at``
+    takes Go's time, also over an earlier «Marker som bokført» (Go's is the fact). Called once
+    per settlement: the first echo of its voucher. Returns how many settlements changed."""
+    changed = 0
+    for settlement_id, when in booked.items():
+        with transaction.atomic():
+            Settlement.objects.filter(pk=settlement_id, voucher_status=VoucherStatus.SENT).update(
+                voucher_status=VoucherStatus.POSTED
+            )
+            changed += Settlement.objects.filter(pk=settlement_id).update(booked_at=when)
+    return changed

@@ -111,3 +111,92 @@ def test_a_case_of_an_invoice_from_another_system_is_not_sent_to_go(go, owner):
 
     assert not OutboxMessage.objects.filter(case=case).exists()
     assert not PogoCase.objects.exists()
+
+
+# --- the settlement voucher posted in Go -------------------------------------------------------
+
+
+@pytest.fixture
+def settled(transactional_db, settings, pogo_wsgi, monkeypatch, tmp_path, client):
+    """A 1000 kr invoice paid to the agency and settled; the voucher proposal is in Go's inbox."""
+    from collections_cases.models import Settlement
+    from tests.integrations.settlement_support import make_settlement, pay_agency
+
+    settings.MEDIA_ROOT = tmp_path / "media"
+    settings.POGO_SANDBOX_TIMEOUT_SECONDS = 0
+    fast_clients(monkeypatch, pogo_wsgi, settings)
+    go = connect(settings)
+    go.invoice(go.customer(), "1000.00")
+    go.sync()
+    case = CollectionCase.objects.get()
+    pay_agency(case, "1000.00")
+    settlement = make_settlement(case)
+    deliver_outbox()
+    settlement.refresh_from_db()
+    assert settlement.voucher_status == Settlement.VoucherStatus.SENT
+    client.force_login(MembershipFactory(creditor=go.creditor).user)
+    return go, settlement, client
+
+
+def settlement_page(client, settlement) -> str:
+    return client.get(reverse("settlement_detail", args=[settlement.pk])).content.decode()
+
+
+def test_the_proposal_waiting_in_the_inbox_offers_marker_som_bokfort(settled):
+    go, settlement, client = settled
+
+    html = settlement_page(client, settlement)
+
+    assert "Bilagsforslag i bilagsmottaket" in html
+    assert "Marker som bokført" in html
+
+
+def test_posting_the_voucher_in_go_marks_the_settlement_booked_by_go(settled):
+    from collections_cases.models import Settlement
+    from integrations.models import MatchedItem
+    from pogo_sandbox.models import JournalVoucher
+
+    go, settlement, client = settled
+    voucher = JournalVoucher.objects.get()
+    domain.post_voucher(voucher)  # the creditor posts the proposal in Go
+
+    run = go.sync()
+
+    item = MatchedItem.objects.get(outcome=MatchedItem.Outcome.OWN_SETTLEMENT)
+    settlement.refresh_from_db()
+    assert settlement.voucher_status == Settlement.VoucherStatus.POSTED
+    assert settlement.booked_at is not None
+    assert run.counts["matched_items"]["settlements_booked"] == 1
+    html = settlement_page(client, settlement)
+    assert "Bokført i PowerOffice Go" in html
+    assert 'data-booked-by="poweroffice"' in html
+    assert f"bilag {item.voucher_no}" in html
+    assert "Bilagsforslag i bilagsmottaket" not in html
+    assert "Marker som bokført" not in html
+
+    status_page = client.get(reverse("creditor_poweroffice", args=[go.creditor.pk]))
+    text = status_page.content.decode()
+    assert "vårt oppgjørsbilag, bokført i Go 1" in text
+    assert "fant ingen sak" not in text
+
+    # Running the sync again changes nothing.
+    booked_at = settlement.booked_at
+    go.sync()
+    settlement.refresh_from_db()
+    assert settlement.booked_at == booked_at
+
+
+def test_the_booking_time_is_gos(settled):
+    """``booked_at`` is when Go matched the posting (the matched item's ``lastChanged``), not
+    when the sync saw it."""
+    from pogo_sandbox.models import JournalVoucher
+    from pogo_sandbox.models import LedgerEntry as PogoLedgerEntry
+
+    go, settlement, _client = settled
+    domain.post_voucher(JournalVoucher.objects.get())
+    posted = PogoLedgerEntry.objects.get(voucher_type="BankJournal").last_changed
+
+    run = go.sync()
+
+    settlement.refresh_from_db()
+    assert settlement.booked_at == posted < run.started_at
