@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from collections_cases.services.delivery import delivery_send, delivery_sweep
 from collections_cases.services.notifications import (
+    notification_plan_requested,
     notification_send,
     notification_sweep,
     notifications_daily_digest,
@@ -54,3 +55,9 @@ def weekly_summary_task() -> int:
 def daily_digest_task() -> int:
     """Beat (07:00 Europe/Oslo): one digest per creditor of the notifications held for it."""
     return notifications_daily_digest(on=timezone.localdate())
+
+
+@shared_task(acks_late=True)
+def plan_requested_notification_task(plan_id: int) -> bool:
+    """Queued on commit of a debtor's payment-plan request: the creditor's notification."""
+    return notification_plan_requested(plan_id=plan_id) is not None

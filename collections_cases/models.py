@@ -820,6 +820,7 @@ class CreditorNotification(models.Model):
         )
         LEGAL_APPROVAL = "legal_approval", _("Rettslige tiltak venter på godkjenning")
         DISPUTE = "dispute", _("Skyldner har innsigelser")
+        PAYMENT_PLAN_REQUEST = "payment_plan_request", _("Skyldner ønsker betalingsplan")
         WEEKLY_SUMMARY = "weekly_summary", _("Ukentlig oppsummering")
         DAILY_DIGEST = "daily_digest", _("Daglig oppsummering")
 

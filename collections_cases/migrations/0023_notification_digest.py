@@ -56,6 +56,7 @@ class Migration(migrations.Migration):
                     ("payment_demand_approval", "Betalingsoppfordring venter på godkjenning"),
                     ("legal_approval", "Rettslige tiltak venter på godkjenning"),
                     ("dispute", "Skyldner har innsigelser"),
+                    ("payment_plan_request", "Skyldner ønsker betalingsplan"),
                     ("weekly_summary", "Ukentlig oppsummering"),
                     ("daily_digest", "Daglig oppsummering"),
                 ],

@@ -151,6 +151,40 @@ def notification_case_changed(*, case_id: int, kind: str) -> CreditorNotificatio
     )
 
 
+def notification_plan_requested(*, plan_id: int) -> CreditorNotification | None:
+    """After a debtor's payment-plan request committed: tell the creditor (switch
+    ``notify_awaiting_approval``: a decision waits for them), one mail per plan."""
+    from collections_cases.models import PaymentPlan
+
+    plan = (
+        PaymentPlan.objects.select_related("case__creditor", "case__debtor")
+        .filter(pk=plan_id, status=PaymentPlan.Status.REQUESTED)
+        .first()
+    )
+    if plan is None:
+        return None
+    case, creditor = plan.case, plan.case.creditor
+    frequency = creditor.notification_frequency
+    if not creditor.notify_awaiting_approval or frequency == Frequency.OFF:
+        return None
+    instalments = list(plan.instalments.order_by("number").values_list("due_date", flat=True))
+    return _create(
+        creditor=creditor,
+        case=case,
+        kind=Kind.PAYMENT_PLAN_REQUEST,
+        key=f"{Kind.PAYMENT_PLAN_REQUEST}:{case.pk}:{plan.pk}",
+        template=f"creditor_{Kind.PAYMENT_PLAN_REQUEST}",
+        context={
+            "debtor": case.debtor,
+            "count": len(instalments),
+            "first_due": instalments[0].strftime("%d.%m.%Y") if instalments else "",
+            "total": format_nok(plan.total),
+            "trenger_deg_url": trenger_deg_url(),
+        },
+        held=frequency == Frequency.DAILY,
+    )
+
+
 # --- weekly summary -------------------------------------------------------------------------
 
 

@@ -147,7 +147,15 @@ def payment_plan_request(
                 "total": format_nok(balance),
             },
         )
+        transaction.on_commit(lambda: _notify_plan_requested(plan.pk), robust=True)
     return plan
+
+
+def _notify_plan_requested(plan_id: int) -> None:
+    # Lazy: the tasks module imports the services.
+    from collections_cases.delivery_tasks import plan_requested_notification_task
+
+    plan_requested_notification_task.delay(plan_id)
 
 
 def _lock_plan(plan: PaymentPlan) -> tuple[PaymentPlan, CollectionCase]:

@@ -161,3 +161,56 @@ def test_a_member_may_change_the_frequency_for_the_creditor():
     assert "notification_frequency" not in OWNER_FIELDS
     creditor.refresh_from_db()
     assert creditor.notification_frequency == Frequency.OFF
+
+
+def plan_request(capture, **creditor_fields):
+    from django.utils import timezone
+
+    from collections_cases.services import payment_plans as plan_services
+    from tests.dashboard.builders import case
+
+    creditor = CreditorFactory(email="post@bedrift.no", **creditor_fields)
+    target = case(
+        creditor, principal="3000.00", debtor=DebtorFactory(creditor=creditor, name="Kari")
+    )
+    with capture(execute=True):
+        plan_services.payment_plan_request(
+            case=target,
+            instalment_count=3,
+            first_due=timezone.localdate() + dt.timedelta(days=5),
+            actor="Skyldner (Min side)",
+        )
+    return target
+
+
+def test_a_payment_plan_request_is_mailed_with_a_link_to_trenger_deg(
+    django_capture_on_commit_callbacks, settings
+):
+    settings.SITE_URL = "https://kundeweb.example"
+    target = plan_request(django_capture_on_commit_callbacks)
+
+    [message] = mail.outbox
+    assert message.subject == f"Kari ønsker betalingsplan i sak {target.number}"
+    assert "3 månedlige avdrag" in message.body and "kr 3\xa0000,00" in message.body
+    assert "https://kundeweb.example/oversikt/#trenger-deg" in message.body
+    assert CreditorNotification.objects.get().kind == Kind.PAYMENT_PLAN_REQUEST
+
+
+def test_a_payment_plan_request_goes_in_the_daily_digest(django_capture_on_commit_callbacks):
+    target = plan_request(
+        django_capture_on_commit_callbacks, notification_frequency=Frequency.DAILY
+    )
+    assert mail.outbox == []
+
+    with django_capture_on_commit_callbacks(execute=True):
+        services.notifications_daily_digest(on=DAY)
+
+    [message] = mail.outbox
+    assert "Skyldner ønsker betalingsplan (1):" in message.body
+    assert f"- {target.number} – Kari" in message.body
+
+
+def test_no_plan_mail_when_switched_off(django_capture_on_commit_callbacks):
+    plan_request(django_capture_on_commit_callbacks, notify_awaiting_approval=False)
+
+    assert mail.outbox == [] and not CreditorNotification.objects.exists()
