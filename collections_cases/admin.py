@@ -8,8 +8,11 @@ from django import forms
 from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
+from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError
+from django.http import HttpResponseRedirect
 from django.template.response import TemplateResponse
+from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.cache import add_never_cache_headers
 from django.utils.html import format_html
@@ -54,7 +57,8 @@ class ReadOnlyInline(admin.TabularInline):
 
 class CaseEventInline(ReadOnlyInline):
     model = CaseEvent
-    fields = ["at", "kind", "message", "actor_label", "status_from", "status_to", "data"]
+    # The message is the readable account; ``data`` (JSON, for the API and audit) stays out.
+    fields = ["at", "kind", "message", "actor_label", "status_from", "status_to"]
     readonly_fields = fields
     ordering = ["-at", "-id"]
 
@@ -178,22 +182,26 @@ class LimitationFilter(admin.SimpleListFilter):
 
 # The admin's front page warns about rule tables that end (collections_cases/rule_warnings.py).
 admin.site.index_template = "admin/kravia_index.html"
+# The lists must fit 1 280 px beside their filters: no app list down the left of every page
+# (the front page lists the apps; the breadcrumbs lead back). It also held English strings.
+admin.site.enable_nav_sidebar = False
 
 
 @admin.register(CollectionCase)
 class CollectionCaseAdmin(admin.ModelAdmin):
+    # Fits 1 280 px beside the filters: the stage shows in the next step, the creditor by name.
     list_display = [
         "number",
-        "creditor",
+        "creditor_name",
         "debtor",
         "status",
-        "stage",
-        "next_action",
-        "next_action_date",
+        "next_step_display",
         "balance_display",
         "limitation_display",
-        "created_at",
     ]
+    # Django's «Show counts» toggle has no Norwegian text; the queue's counts are on the
+    # front page.
+    show_facets = admin.ShowFacets.NEVER
     list_filter = [
         StaffQueueFilter,
         "status",
@@ -221,6 +229,8 @@ class CollectionCaseAdmin(admin.ModelAdmin):
         "resume_cases",
         "withdraw_cases",
         "mark_cases_disputed",
+        "resolve_disputes",
+        "add_note",
         "approve_legal_steps",
         "record_limitation_interruption",
         "close_time_barred",
@@ -267,6 +277,67 @@ class CollectionCaseAdmin(admin.ModelAdmin):
     def get_queryset(self, request):
         return super().get_queryset(request).with_balance()
 
+    change_form_template = "admin/collections_cases/collectioncase/change_form.html"
+
+    #: The buttons on the case page (each an action above, for this one case). The reason
+    #: field on the page is the action's reason (or note); actions that need more ask on the
+    #: next page.
+    CASE_PAGE_ACTIONS = {
+        "run_next_step_early": _("Kjør neste steg nå"),
+        "pause_cases": _("Sett på vent"),
+        "resume_cases": _("Gjenoppta"),
+        "resolve_disputes": _("Avklar innsigelsen"),
+        "mark_cases_disputed": _("Merk som omtvistet"),
+        "approve_legal_steps": _("Godkjenn rettslige tiltak"),
+        "withdraw_cases": _("Trekk tilbake"),
+        "add_note": _("Legg til notat"),
+        "record_limitation_interruption": _("Registrer avbrudd av foreldelsen"),
+    }
+
+    def get_urls(self):
+        return [
+            path(
+                "<int:object_id>/handling/",
+                self.admin_site.admin_view(self.case_action_view),
+                name="collections_cases_collectioncase_handle",
+            ),
+            *super().get_urls(),
+        ]
+
+    def case_action_view(self, request, object_id: int):
+        """One of :data:`CASE_PAGE_ACTIONS` for one case, from its page; back to the page."""
+        action = request.POST.get("action", "")
+        if request.method != "POST" or action not in self.CASE_PAGE_ACTIONS:
+            return HttpResponseRedirect(
+                reverse("admin:collections_cases_collectioncase_change", args=[object_id])
+            )
+        if not self.has_change_permission(request):
+            raise PermissionDenied
+        queryset = self.get_queryset(request).filter(pk=object_id)
+        response = getattr(self, action)(request, queryset)
+        if response is not None:
+            return response
+        return HttpResponseRedirect(
+            reverse("admin:collections_cases_collectioncase_change", args=[object_id])
+        )
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        actions = self.get_actions(request)
+        extra_context = {
+            **(extra_context or {}),
+            "case_actions": [
+                (name, label) for name, label in self.CASE_PAGE_ACTIONS.items() if name in actions
+            ],
+            # Read-only page: changes go through the buttons above, never «Lagre».
+            "show_save": False,
+            "show_save_and_continue": False,
+            "show_save_and_add_another": False,
+            "case_action_url": reverse(
+                "admin:collections_cases_collectioncase_handle", args=[object_id]
+            ),
+        }
+        return super().change_view(request, object_id, form_url, extra_context)
+
     def get_readonly_fields(self, request, obj=None):
         # Every change goes through a service (lock, transition table, event).
         return [f.name for f in self.model._meta.fields] + ["balance_display"]
@@ -276,6 +347,18 @@ class CollectionCaseAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+    @admin.display(description=_("kreditor"), ordering="creditor__name")
+    def creditor_name(self, obj):
+        return obj.creditor.name
+
+    @admin.display(description=_("neste steg"), ordering="next_action_date")
+    def next_step_display(self, obj):
+        if not obj.next_action:
+            return "–"
+        if obj.next_action_date is None:
+            return obj.get_next_action_display()
+        return f"{obj.get_next_action_display()} {obj.next_action_date:%d.%m.%Y}"
 
     @admin.display(description=_("saldo"), ordering="balance")
     def balance_display(self, obj):
@@ -496,6 +579,44 @@ class CollectionCaseAdmin(admin.ModelAdmin):
                     "%(count)d sak er merket som omtvistet.",
                     "%(count)d saker er merket som omtvistet.",
                     n,
+                )
+                % {"count": n}
+            ),
+        )
+
+    @admin.action(description=_("Avklar innsigelsen: saken fortsetter"))
+    def resolve_disputes(self, request, queryset):
+        return self._with_form(
+            request,
+            queryset,
+            form_class=ReasonForm,
+            title=_("Avklar innsigelsen"),
+            call=lambda case, data: case_services.case_resolve_dispute(
+                case=case, actor=request.user, note=data["reason"]
+            ),
+            done_message=lambda n: (
+                ngettext(
+                    "Innsigelsen er avklart for %(count)d sak.",
+                    "Innsigelsen er avklart for %(count)d saker.",
+                    n,
+                )
+                % {"count": n}
+            ),
+        )
+
+    @admin.action(description=_("Legg til notat"))
+    def add_note(self, request, queryset):
+        return self._with_form(
+            request,
+            queryset,
+            form_class=ReasonForm,
+            title=_("Legg til notat"),
+            call=lambda case, data: case_services.case_add_note(
+                case=case, actor=request.user, text=data["reason"]
+            ),
+            done_message=lambda n: (
+                ngettext(
+                    "Notatet er lagt til %(count)d sak.", "Notatet er lagt til %(count)d saker.", n
                 )
                 % {"count": n}
             ),

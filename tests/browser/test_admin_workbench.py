@@ -1,0 +1,82 @@
+"""Issue 16: the admin as the case handlers' workbench, in headless Chromium at 1 280 px.
+
+The front page's queue shows a disputed case; the handler follows the link, opens the case,
+writes why and clicks «Avklar innsigelsen» on the case page; the case continues and the
+queue is empty. Screenshots of the list and the case page at 1280×800 are kept in
+``test-results/admin/`` for a person to look at."""
+
+import re
+from pathlib import Path
+
+import pytest
+
+from collections_cases.models import CaseEvent, CollectionCase
+from tests.collections_cases.factories import (
+    CollectionCaseFactory,
+    InvoiceFactory,
+    LedgerEntryFactory,
+)
+from tests.factories import UserFactory
+
+pytestmark = [pytest.mark.browser, pytest.mark.live]
+
+SHOTS = Path("test-results/admin")
+PASSWORD = "Sterkt-passord-123"
+
+
+def test_the_admin_queue_and_a_case_handled_from_it(live_server, transactional_db, browser_page):
+    page = browser_page
+    page.set_viewport_size({"width": 1280, "height": 800})
+    staff = UserFactory(is_staff=True, is_superuser=True)
+    case = CollectionCaseFactory(
+        status=CollectionCase.Status.DISPUTED,
+        held_status=CollectionCase.Status.ACTIVE,
+        dispute_reason="Skyldner sier fakturaen er betalt",
+    )
+    LedgerEntryFactory(case=case)
+    InvoiceFactory(debtor=case.debtor, case=case)
+    CollectionCaseFactory.create_batch(3)
+
+    page.goto(f"{live_server.url}/admin/login/?next=/admin/")
+    page.fill("input[name=username]", staff.email)
+    page.fill("input[name=password]", PASSWORD)
+    page.locator("input[type=submit]").click()
+    page.wait_for_url(re.compile(r"/admin/$"))
+
+    queue = page.locator("[data-staff-queue]")
+    assert "Dagens arbeidskø" in queue.text_content()
+    disputes = queue.locator('[data-queue="innsigelser"]')
+    assert disputes.locator("[data-queue-count]").inner_text() == "1"
+
+    disputes.get_by_role("link").click()
+    page.wait_for_url(re.compile(r"ko=innsigelser"))
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / "case_list_1280.png"))
+    table_width, room = page.evaluate(
+        "[document.querySelector('#result_list').scrollWidth,"
+        " document.querySelector('.results').clientWidth]"
+    )
+    assert table_width <= room, f"the case list is {table_width}px wide in {room}px"
+    rows = page.locator("#result_list tbody tr")
+    assert rows.count() == 1
+
+    rows.get_by_role("link", name=case.number).click()
+    page.wait_for_url(re.compile(rf"/collectioncase/{case.pk}/change/"))
+    page.screenshot(path=str(SHOTS / "case_page_1280.png"), full_page=True)
+    body = page.locator("body").inner_text()
+    assert "Omtvistet" in body and "disputed" not in body
+    assert page.evaluate("document.documentElement.scrollWidth") <= 1280
+
+    page.fill("#id_case_reason", "Kreditor dokumenterte at fakturaen er ubetalt")
+    assert page.get_by_role("button", name="Lagre").count() == 0
+    page.get_by_role("button", name="Avklar innsigelsen").click()
+    page.wait_for_url(re.compile(rf"/collectioncase/{case.pk}/change/$"))
+    assert "Innsigelsen er avklart for 1 sak." in page.locator("body").inner_text()
+
+    case.refresh_from_db()
+    assert case.status == CollectionCase.Status.ACTIVE
+    event = CaseEvent.objects.filter(case=case).latest("at")
+    assert (event.kind, event.actor) == (CaseEvent.Kind.DISPUTE_RESOLVED, staff)
+    assert "ubetalt" in event.message
+    page.goto(f"{live_server.url}/admin/")
+    assert page.locator('[data-queue="innsigelser"] [data-queue-count]').inner_text() == "0"
