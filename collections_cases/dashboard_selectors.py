@@ -512,7 +512,7 @@ def _plan_request_task(creditor: Creditor) -> Task | None:
     return Task(
         kind="payment_plan_requested",
         title=ngettext(
-            "Skyldner ønsker betalingsplan",
+            "Én skyldner ønsker betalingsplan",
             "Skyldnere som ønsker betalingsplan",
             count,
         ),
