@@ -123,7 +123,35 @@ def outbox_case_changed(*, case_id: int) -> None:
         and Invoice.objects.filter(case=case, pogo_id__isnull=False).exists()
     ):
         outbox_create_case(case=case)
+    elif case.pogo_case_id is not None and case.is_open:
+        _queue_invoices_not_in_pogo(case)
     outbox_status(case_id=case_id)
+
+
+def _queue_invoices_not_in_pogo(case: CollectionCase) -> None:
+    """Go invoices that joined a case already in PoGo by hand («Klar for inkasso»): the sync
+    queues its own additions; these are the invoices neither the creation (its payload's
+    ``invoice_ids``, recorded when sent) nor an addition row has carried. A case created before
+    the creation recorded its invoices is left alone (what it carried is unknown)."""
+    created = (
+        OutboxMessage.objects.filter(case=case, kind=Kind.CREATE_CASE, status=Status.SENT)
+        .order_by("-pk")
+        .first()
+    )
+    if created is None or "invoice_ids" not in created.payload:
+        return
+    carried = set(created.payload["invoice_ids"])
+    for payload in OutboxMessage.objects.filter(case=case, kind=Kind.ADD_INVOICES).values_list(
+        "payload", flat=True
+    ):
+        carried.update(payload.get("invoice_ids") or [])
+    missing = [
+        invoice
+        for invoice in Invoice.objects.filter(case=case, pogo_id__isnull=False)
+        if str(invoice.pogo_id) not in carried
+    ]
+    if missing:
+        outbox_add_invoices(case=case, invoices=missing)
 
 
 def outbox_cases_changed(*, case_ids) -> None:
@@ -300,6 +328,8 @@ def _send_create_case(client: PowerOfficeClient, message: OutboxMessage) -> None
         CollectionCase.objects.filter(pk=case.pk, pogo_case_id__isnull=True).update(
             pogo_case_id=found.id
         )
+        # What the creation carried: invoices joining the case later are added by hand.
+        _mark(message, payload={**message.payload, "invoice_ids": invoice_ids})
         outbox_status(case_id=case.pk)
 
 

@@ -66,6 +66,28 @@ def test_a_case_started_in_kundeweb_from_a_released_go_invoice_is_created_in_go(
     assert in_go.status_text  # its first status followed
 
 
+def test_a_go_invoice_added_in_kundeweb_to_a_case_in_go_joins_it_there(go, owner):
+    customer = go.customer()
+    first, second = go.invoice(customer), go.invoice(customer)
+    go.sync()
+    domain.approve_drafts(go.company, invoice_ids=[first.pk])
+    go.sync()
+    case = start_in_kundeweb(owner, Invoice.objects.get(pogo_id=first.pk))
+    deliver_outbox()
+    in_go = PogoCase.objects.get(company=go.company)
+    domain.approve_drafts(go.company, invoice_ids=[second.pk])
+    go.sync()
+
+    assert start_in_kundeweb(owner, Invoice.objects.get(pogo_id=second.pk)) == case
+    deliver_outbox()
+
+    assert set(PogoInvoice.objects.filter(debt_case=in_go).values_list("pk", flat=True)) == {
+        first.pk,
+        second.pk,
+    }
+    assert not OutboxMessage.objects.filter(status=OutboxMessage.Status.FAILED).exists()
+
+
 def test_go_refusing_an_unreleased_invoice_is_shown_and_retried_once_released(go, owner):
     pogo_invoice = go.invoice(go.customer())
     go.sync()
