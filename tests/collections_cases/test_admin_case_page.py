@@ -1,0 +1,92 @@
+"""The admin's case page: readable Norwegian, no JSON, the actions as buttons for this case."""
+
+import pytest
+from django.contrib.messages import get_messages
+from django.urls import reverse
+
+from collections_cases.models import CaseEvent, CollectionCase
+from tests.collections_cases.factories import CollectionCaseFactory
+from tests.factories import UserFactory
+
+pytestmark = pytest.mark.django_db
+
+Status = CollectionCase.Status
+
+
+@pytest.fixture
+def admin_client(client):
+    staff = UserFactory(is_staff=True, is_superuser=True)
+    client.force_login(staff)
+    client.staff = staff
+    return client
+
+
+def change_url(case):
+    return reverse("admin:collections_cases_collectioncase_change", args=[case.pk])
+
+
+def handle_url(case):
+    return reverse("admin:collections_cases_collectioncase_handle", args=[case.pk])
+
+
+def test_the_page_shows_labels_not_codes_or_json_and_no_save_button(admin_client):
+    case = CollectionCaseFactory(status=Status.DISPUTED, held_status=Status.ACTIVE)
+    CaseEvent.objects.create(
+        case=case,
+        kind=CaseEvent.Kind.DISPUTED,
+        message="Skyldner protesterte",
+        data={"reason": "secret-json-value"},
+        status_from=Status.ACTIVE,
+        status_to=Status.DISPUTED,
+    )
+
+    text = admin_client.get(change_url(case)).content.decode()
+
+    assert "Skyldner protesterte" in text
+    assert "secret-json-value" not in text
+    assert "Omtvistet" in text and "Pågående" in text
+    assert ">disputed<" not in text and ">active<" not in text
+    assert 'name="_save"' not in text and 'name="_continue"' not in text
+    assert f'action="{handle_url(case)}"' in text
+    assert 'value="resolve_disputes"' in text
+
+
+def test_a_button_with_a_reason_handles_the_case_and_returns_to_its_page(admin_client):
+    case = CollectionCaseFactory(status=Status.DISPUTED, held_status=Status.ACTIVE)
+
+    response = admin_client.post(
+        handle_url(case), {"action": "resolve_disputes", "apply": "1", "reason": "Avklart"}
+    )
+
+    assert response.status_code == 302 and response.url == change_url(case)
+    case.refresh_from_db()
+    assert case.status == Status.ACTIVE
+    event = CaseEvent.objects.get(case=case, kind=CaseEvent.Kind.DISPUTE_RESOLVED)
+    assert event.actor == admin_client.staff and "Avklart" in event.message
+    assert [str(m) for m in get_messages(response.wsgi_request)] == [
+        "Innsigelsen er avklart for 1 sak."
+    ]
+
+
+def test_a_note_needs_text_and_another_case_is_untouched(admin_client):
+    case, other = CollectionCaseFactory(), CollectionCaseFactory()
+
+    empty = admin_client.post(handle_url(case), {"action": "add_note", "apply": "1", "reason": ""})
+    admin_client.post(
+        handle_url(case),
+        {"action": "add_note", "apply": "1", "reason": "Ringte", "_selected_action": [other.pk]},
+    )
+
+    assert empty.status_code == 200 and 'name="reason"' in empty.content.decode()
+    assert list(
+        CaseEvent.objects.filter(kind=CaseEvent.Kind.NOTE).values_list("case", "message")
+    ) == [(case.pk, "Ringte")]
+
+
+def test_only_the_case_page_s_actions_are_accepted(admin_client):
+    case = CollectionCaseFactory()
+
+    response = admin_client.post(handle_url(case), {"action": "delete_selected", "apply": "1"})
+
+    assert response.status_code == 302
+    assert CollectionCase.objects.filter(pk=case.pk).exists()
