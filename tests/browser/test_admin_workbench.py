@@ -43,6 +43,8 @@ def test_the_admin_queue_and_a_case_handled_from_it(live_server, transactional_d
     page.locator("input[type=submit]").click()
     page.wait_for_url(re.compile(r"/admin/$"))
 
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / "index_1280.png"), full_page=True)
     queue = page.locator("[data-staff-queue]")
     assert "Dagens arbeidskø" in queue.text_content()
     disputes = queue.locator('[data-queue="innsigelser"]')
