@@ -15,6 +15,8 @@ from django.contrib import admin
 from django.db.models import QuerySet
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.functional import lazy
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from collections_cases.models import (
@@ -116,7 +118,13 @@ QUEUES: tuple[Queue, ...] = (
     ),
     Queue(
         "foreldes",
-        _("Saker som foreldes innen %(days)d dager") % {"days": limitation.WARNING_DAYS},
+        lazy(
+            lambda: (
+                gettext("Saker som foreldes innen %(days)d dager")
+                % {"days": limitation.WARNING_DAYS}
+            ),
+            str,
+        )(),
         CollectionCase,
         lambda on: limitation.limitation_warning_cases(on=on),
     ),
