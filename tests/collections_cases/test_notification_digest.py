@@ -214,3 +214,21 @@ def test_no_plan_mail_when_switched_off(django_capture_on_commit_callbacks):
     plan_request(django_capture_on_commit_callbacks, notify_awaiting_approval=False)
 
     assert mail.outbox == [] and not CreditorNotification.objects.exists()
+
+
+def test_the_settings_page_offers_the_frequency_to_a_member(client):
+    import re
+
+    from django.urls import reverse
+
+    from tests.factories import MembershipFactory
+
+    membership = MembershipFactory(role="member")
+    client.force_login(membership.user)
+
+    html = client.get(reverse("creditor_settings", args=[membership.creditor.pk])).content.decode()
+
+    radios = re.findall(r'<input[^>]*name="notification_frequency"[^>]*>', html)
+    assert len(radios) == 3
+    assert not any("disabled" in radio for radio in radios)
+    assert "Én samlet e-post per dag" in html
