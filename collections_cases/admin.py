@@ -19,6 +19,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
+from collections_cases import page_selectors
 from collections_cases.models import (
     CaseEvent,
     CollectionCase,
@@ -323,8 +324,10 @@ class CollectionCaseAdmin(admin.ModelAdmin):
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
         actions = self.get_actions(request)
+        case = self.get_object(request, object_id)
         extra_context = {
             **(extra_context or {}),
+            "amounts": page_selectors.case_breakdown(case) if case else None,
             "case_actions": [
                 (name, label) for name, label in self.CASE_PAGE_ACTIONS.items() if name in actions
             ],

@@ -1,11 +1,13 @@
 """The admin's case page: readable Norwegian, no JSON, the actions as buttons for this case."""
 
+from decimal import Decimal
+
 import pytest
 from django.contrib.messages import get_messages
 from django.urls import reverse
 
 from collections_cases.models import CaseEvent, CollectionCase
-from tests.collections_cases.factories import CollectionCaseFactory
+from tests.collections_cases.factories import CollectionCaseFactory, LedgerEntryFactory
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -49,6 +51,26 @@ def test_the_page_shows_labels_not_codes_or_json_and_no_save_button(admin_client
     assert 'name="_save"' not in text and 'name="_continue"' not in text
     assert f'action="{handle_url(case)}"' in text
     assert 'value="resolve_disputes"' in text
+
+
+def test_the_page_breaks_the_amounts_down(admin_client):
+    case = CollectionCaseFactory()
+    LedgerEntryFactory(case=case, amount=Decimal("1000.00"))
+    LedgerEntryFactory(case=case, kind="fee", amount=Decimal("37.50"))
+
+    text = admin_client.get(change_url(case)).content.decode()
+
+    start = text.index("data-case-amounts")
+    amounts = text[start : text.index("</table>", start)]
+    for shown in [
+        "Hovedstol",
+        "kr 1\u00a0000,00",
+        "Gebyrer",
+        "kr 37,50",
+        "Saldo",
+        "kr 1\u00a0037,50",
+    ]:
+        assert shown in amounts, shown
 
 
 def test_a_button_with_a_reason_handles_the_case_and_returns_to_its_page(admin_client):
