@@ -1,9 +1,12 @@
 """The outbox: calls we owe PowerOffice Go, written with the change they report and delivered
 later, so a failed call is retried (with backoff) and never lost or made twice.
 
-* ``create_case`` — ``DebtCollection/`` with our case number as ``code`` and the Kundeweb case
-  page as ``externalCaseUrl``. A retry first looks the case up by ``code``: the earlier try
-  may have reached PoGo even though we never recorded its answer.
+* ``create_case`` — ``DebtCollection/`` with our case number as ``code``, the Kundeweb case
+  page as ``externalCaseUrl`` and every Go invoice of the case (sync-started, or started by
+  hand from a Go invoice; the ids sent are recorded in the payload). A retry first looks the
+  case up by ``code``: the earlier try may have reached PoGo even though we never recorded its
+  answer. Go refusing it (an invoice not released in Go) fails the row with Go's reason,
+  shown on the case page; the sync sends it again once one of its invoices is released.
 * ``add_invoices`` — ``AddInvoicesToCase`` for invoices released after the case was created.
 * ``update_status`` — ``UpdateStatus``; one row per distinct status (``dedupe_key``), and an
   older status never overwrites a newer one (it is *superseded*). The closing status of a case
@@ -330,6 +333,12 @@ def _send_create_case(client: PowerOfficeClient, message: OutboxMessage) -> None
         )
         # What the creation carried: invoices joining the case later are added by hand.
         _mark(message, payload={**message.payload, "invoice_ids": invoice_ids})
+        # Statuses that failed while Go refused the case go again (the newest wins).
+        outbox_retry(
+            message_ids=OutboxMessage.objects.filter(
+                case=case, kind=Kind.UPDATE_STATUS, status=Status.FAILED
+            ).values_list("pk", flat=True)
+        )
         outbox_status(case_id=case.pk)
 
 

@@ -116,6 +116,9 @@ def test_go_refusing_an_unreleased_invoice_is_shown_and_retried_once_released(go
     assert case.pogo_case_id == in_go.id and in_go.code == case.number
     create.refresh_from_db()
     assert create.status == OutboxMessage.Status.SENT
+    assert not OutboxMessage.objects.filter(status=OutboxMessage.Status.FAILED).exists()
+    in_go.refresh_from_db()
+    assert in_go.status_text  # the status followed the late creation
     case_page = owner.get(reverse("case_detail", args=[case.pk])).content.decode()
     assert "data-pogo-refusal" not in case_page
 
