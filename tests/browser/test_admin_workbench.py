@@ -5,17 +5,18 @@ writes why and clicks «Avklar innsigelsen» on the case page; the case continue
 queue is empty. Screenshots of the list and the case page at 1280×800 are kept in
 ``test-results/admin/`` for a person to look at."""
 
+import datetime as dt
 import re
 from pathlib import Path
 
 import pytest
+from django.utils import timezone
 
 from collections_cases.models import CaseEvent, CollectionCase
-from tests.collections_cases.factories import (
-    CollectionCaseFactory,
-    InvoiceFactory,
-    LedgerEntryFactory,
-)
+from collections_cases.services import cases as case_services
+from collections_cases.services import dunning
+from tests.collections_cases.dunning_support import open_case
+from tests.collections_cases.factories import CollectionCaseFactory
 from tests.factories import UserFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.live]
@@ -28,13 +29,13 @@ def test_the_admin_queue_and_a_case_handled_from_it(live_server, transactional_d
     page = browser_page
     page.set_viewport_size({"width": 1280, "height": 800})
     staff = UserFactory(is_staff=True, is_superuser=True)
-    case = CollectionCaseFactory(
-        status=CollectionCase.Status.DISPUTED,
-        held_status=CollectionCase.Status.ACTIVE,
-        dispute_reason="Skyldner sier fakturaen er betalt",
+    # A real case: opened, the inkassovarsel sent, then disputed by the debtor.
+    today = timezone.localdate()
+    case = open_case(opened_on=today, due=today - dt.timedelta(days=20))
+    dunning.dunning_case_step(case=case, on=today)
+    case_services.case_mark_disputed(
+        case=case, actor=None, reason="Skyldner sier fakturaen er betalt"
     )
-    LedgerEntryFactory(case=case)
-    InvoiceFactory(debtor=case.debtor, case=case)
     CollectionCaseFactory.create_batch(3)
 
     page.goto(f"{live_server.url}/admin/login/?next=/admin/")
