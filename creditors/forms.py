@@ -3,6 +3,7 @@ from typing import NamedTuple
 from django import forms
 from django.contrib.auth import password_validation
 from django.contrib.auth.forms import AuthenticationForm
+from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
 from creditors.models import Creditor
@@ -153,7 +154,8 @@ SETTINGS_GROUPS = [
 class CreditorSettingsForm(forms.ModelForm):
     # Typed with spaces or dots ("8601 11 17947"); compacted and checked in clean_bank_account.
     bank_account = forms.CharField(
-        label=Creditor._meta.get_field("bank_account").verbose_name.capitalize(),
+        # capfirst keeps the label lazy (str.capitalize() froze it in the default language).
+        label=capfirst(Creditor._meta.get_field("bank_account").verbose_name),
         help_text=Creditor._meta.get_field("bank_account").help_text,
         max_length=20,
         required=False,

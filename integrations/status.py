@@ -15,7 +15,7 @@ from django.core.cache import cache
 from django.db.models import Count
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import override
+from django.utils.translation import gettext_lazy, override
 
 from creditors.models import AuditEntry, Creditor
 from creditors.team_services import audit_record
@@ -171,13 +171,18 @@ class IntegrationStatus:
         return next((run for run in self.runs if run.status != SyncRun.Status.RUNNING), None)
 
 
+#: Labels are lazy: this table is built at import, the page is read in the user's language.
 RESOURCES = (
-    ("customers", _("Kunder"), SyncCursor.Resource.CUSTOMERS),
-    ("invoices", _("Fakturaer"), SyncCursor.Resource.INVOICES),
-    ("accounts", _("Kontoplan"), None),
-    ("released_invoices", _("Fakturaer overført til inkasso"), None),
-    ("matched_items", _("Innbetalinger og kreditnotaer i Go"), SyncCursor.Resource.MATCHED_ITEMS),
-    ("outbox", _("Saker og statuser sendt til Go"), None),
+    ("customers", gettext_lazy("Kunder"), SyncCursor.Resource.CUSTOMERS),
+    ("invoices", gettext_lazy("Fakturaer"), SyncCursor.Resource.INVOICES),
+    ("accounts", gettext_lazy("Kontoplan"), None),
+    ("released_invoices", gettext_lazy("Fakturaer overført til inkasso"), None),
+    (
+        "matched_items",
+        gettext_lazy("Innbetalinger og kreditnotaer i Go"),
+        SyncCursor.Resource.MATCHED_ITEMS,
+    ),
+    ("outbox", gettext_lazy("Saker og statuser sendt til Go"), None),
 )
 
 

@@ -103,6 +103,17 @@ def test_settings_page_shows_the_seed_groups_and_advice(logged_in_client, credit
     assert "overstyrer" in content
 
 
+def test_the_settings_page_in_english_has_no_norwegian_payout_label(logged_in_client, creditor):
+    """The payout account label was frozen in Norwegian at import (str.capitalize())."""
+    logged_in_client.post(reverse("set_language"), {"language": "en", "next": "/"})
+
+    content = logged_in_client.get(reverse("creditor_settings", args=[creditor.pk])).content
+    content = content.decode()
+
+    assert "Bank account for payouts" in content
+    assert "Kontonummer for utbetaling" not in content
+
+
 def _card(content: str, heading: str) -> str:
     """The settings card under ``heading``: from its <h2> to the card's end."""
     start = content.index(f"<h2>{heading}</h2>")

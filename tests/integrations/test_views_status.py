@@ -217,3 +217,27 @@ def test_status_page_query_count_is_bounded(
         )
     with django_assert_max_num_queries(16):
         page(logged_in_client, creditor)
+
+
+def test_the_sync_table_speaks_the_users_language(logged_in_client, creditor):
+    """The resource labels were built with eager gettext at import, so they stayed Norwegian
+    on the English page."""
+    connection = connect(creditor)
+    SyncRun.objects.create(
+        connection=connection,
+        finished_at=timezone.now(),
+        status=SyncRun.Status.OK,
+        counts={"customers": {"fetched": 7}, "released_invoices": {"fetched": 1}},
+    )
+    logged_in_client.post(reverse("set_language"), {"language": "en", "next": "/"})
+
+    html = page(logged_in_client, creditor)
+
+    for english in (
+        "Customers",
+        "Invoices transferred for debt collection",
+        "Payments and credit notes in Go",
+        "Cases and statuses sent to Go",
+    ):
+        assert f">{english}</th>" in html
+    assert "Fakturaer overført til inkasso" not in html
