@@ -172,13 +172,14 @@ def sync_released_invoices(
 
 def _retry_refused_cases(invoice_ids: set[int], log) -> None:
     """A case started in Kundeweb from Go invoices the creditor had not released in Go yet:
-    Go refused to create it (the row failed with Go's reason). Once the creditor releases one
-    of its invoices, the creation is sent again with the next delivery."""
+    Go refused to create it, or to add them to the case (the row failed with Go's reason).
+    Once the creditor releases one of its invoices, the call is sent again with the next
+    delivery."""
+    Kind = OutboxMessage.Kind
     refused = (
         OutboxMessage.objects.filter(
-            kind=OutboxMessage.Kind.CREATE_CASE,
+            Q(kind=Kind.CREATE_CASE, case__pogo_case_id__isnull=True) | Q(kind=Kind.ADD_INVOICES),
             status=OutboxMessage.Status.FAILED,
-            case__pogo_case_id__isnull=True,
             case__invoices__pk__in=list(invoice_ids),
         )
         .values_list("pk", flat=True)

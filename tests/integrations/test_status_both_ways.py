@@ -123,6 +123,30 @@ def test_go_refusing_an_unreleased_invoice_is_shown_and_retried_once_released(go
     assert "data-pogo-refusal" not in case_page
 
 
+def test_an_unreleased_go_invoice_added_to_a_case_in_go_follows_once_released(go, owner):
+    customer = go.customer()
+    first, second = go.invoice(customer), go.invoice(customer)
+    go.sync()
+    domain.approve_drafts(go.company, invoice_ids=[first.pk])
+    go.sync()
+    case = start_in_kundeweb(owner, Invoice.objects.get(pogo_id=first.pk))
+    deliver_outbox()
+    in_go = PogoCase.objects.get(company=go.company)
+
+    start_in_kundeweb(owner, Invoice.objects.get(pogo_id=second.pk))  # not released in Go
+    deliver_outbox()
+    add = OutboxMessage.objects.get(case=case, kind=Kind.ADD_INVOICES)
+    assert add.status == OutboxMessage.Status.FAILED
+    assert "ikke godkjent for inkasso" in add.last_error
+
+    domain.approve_drafts(go.company, invoice_ids=[second.pk])
+    go.sync()
+
+    add.refresh_from_db()
+    assert add.status == OutboxMessage.Status.SENT
+    assert PogoInvoice.objects.filter(debt_case=in_go).count() == 2
+
+
 def test_a_case_of_an_invoice_from_another_system_is_not_sent_to_go(go, owner):
     from tests.collections_cases.factories import InvoiceFactory
     from tests.collections_cases.factories_pages import collectable_debtor, overdue
