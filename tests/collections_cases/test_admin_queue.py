@@ -125,3 +125,12 @@ def test_the_queue_filter_shows_only_the_items_of_that_queue(admin_client, waiti
 
     assert {c.status for c in response.context["cl"].result_list} == {Status.DISPUTED}
     assert "Innsigelser å avklare" in response.content.decode()
+
+
+def test_the_front_page_names_the_third_party_apps_in_norwegian(admin_client):
+    text = admin_client.get(reverse("admin:index")).content.decode()
+
+    for norwegian in ["Innloggingsforsøk", "Planlagte oppgaver"]:
+        assert norwegian in text, norwegian
+    for english in ["Access attempts", "Periodic tasks", "Periodic Tasks"]:
+        assert english not in text, english
