@@ -58,7 +58,7 @@ class DeductedClaimInline(admin.TabularInline):
 class SettlementAdmin(admin.ModelAdmin):
     list_display = (
         "number_display",
-        "creditor",
+        "creditor_name",
         "settled_on",
         "collected",
         "payout",
@@ -102,6 +102,10 @@ class SettlementAdmin(admin.ModelAdmin):
         "booked_at",
         "created_at",
     )
+
+    @admin.display(description=_("kreditor"), ordering="creditor__name")
+    def creditor_name(self, obj):
+        return obj.creditor.name
 
     @admin.display(description=_("oppgjør"), ordering="pk")
     def number_display(self, obj):

@@ -67,8 +67,7 @@ class CreditorAdmin(admin.ModelAdmin):
         "verified",
         "email",
         "bookkeeping_mode",
-        "vat_registered",
-        "created_at",
+        "vat_display",
     ]
     list_filter = [
         StaffQueueFilter,
@@ -90,6 +89,12 @@ class CreditorAdmin(admin.ModelAdmin):
     ]
     inlines = [MembershipInline]
     actions = ["verify"]
+
+    # A short header: the field's own name («Registrert i Merverdiavgiftsregisteret») alone is
+    # wider than the list has room for at 1 280 px.
+    @admin.display(description=_("mva"), boolean=True, ordering="vat_registered")
+    def vat_display(self, obj):
+        return obj.vat_registered
 
     @admin.display(description=_("verifisert"), boolean=True, ordering="verified_at")
     def verified(self, obj):

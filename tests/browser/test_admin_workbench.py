@@ -15,8 +15,10 @@ from django.utils import timezone
 from collections_cases.models import CaseEvent, CollectionCase
 from collections_cases.services import cases as case_services
 from collections_cases.services import dunning
+from collections_cases.staff_queue import staff_queue
 from tests.collections_cases.dunning_support import open_case
 from tests.collections_cases.factories import CollectionCaseFactory
+from tests.collections_cases.test_admin_queue import waiting  # noqa: F401 (a fixture)
 from tests.factories import UserFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.live]
@@ -83,3 +85,27 @@ def test_the_admin_queue_and_a_case_handled_from_it(live_server, transactional_d
     assert "ubetalt" in event.message
     page.goto(f"{live_server.url}/admin/")
     assert page.locator('[data-queue="innsigelser"] [data-queue-count]').inner_text() == "0"
+
+
+@pytest.mark.usefixtures("waiting")
+def test_every_queue_list_fits_1280_px(live_server, transactional_db, browser_page):
+    page = browser_page
+    page.set_viewport_size({"width": 1280, "height": 800})
+    staff = UserFactory(is_staff=True, is_superuser=True)
+    page.goto(f"{live_server.url}/admin/login/?next=/admin/")
+    page.fill("input[name=username]", staff.email)
+    page.fill("input[name=password]", PASSWORD)
+    page.locator("input[type=submit]").click()
+    page.wait_for_url(re.compile(r"/admin/$"))
+
+    too_wide = {}
+    for entry in staff_queue(on=timezone.localdate()):
+        page.goto(f"{live_server.url}{entry.url}")
+        table_width, room = page.evaluate(
+            "[document.querySelector('#result_list').scrollWidth,"
+            " document.querySelector('.results').clientWidth]"
+        )
+        if table_width > room:
+            too_wide[entry.key] = (table_width, room)
+            page.screenshot(path=str(SHOTS / f"queue_{entry.key}_1280.png"))
+    assert too_wide == {}
