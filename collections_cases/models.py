@@ -14,7 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from creditors.models import Creditor, Debtor
-from kravia_web.money import MONEY_DECIMAL_PLACES, MONEY_MAX_DIGITS, to_ore
+from kravia_web.money import MONEY_DECIMAL_PLACES, MONEY_MAX_DIGITS, format_nok, to_ore
 
 ZERO = Value(0, output_field=models.DecimalField(max_digits=MONEY_MAX_DIGITS, decimal_places=2))
 
@@ -405,7 +405,7 @@ class LedgerEntry(AppendOnlyModel):
         ]
 
     def __str__(self):
-        return f"{self.get_kind_display()} {self.amount}"
+        return f"{self.get_kind_display()} {format_nok(self.amount)}"
 
 
 class CaseEvent(AppendOnlyModel):
@@ -483,7 +483,8 @@ class CaseEvent(AppendOnlyModel):
         indexes = [models.Index(fields=["case", "at"], name="case_event_case_at_idx")]
 
     def __str__(self):
-        return f"{self.at:%Y-%m-%d %H:%M} {self.get_kind_display()}"
+        # Shown above each row of the admin's timeline: the Oslo time, written the Norwegian way.
+        return f"{timezone.localtime(self.at):%d.%m.%Y %H:%M} {self.get_kind_display()}"
 
 
 class Letter(models.Model):

@@ -5,6 +5,7 @@ from decimal import Decimal
 import pytest
 from django.contrib.messages import get_messages
 from django.urls import reverse
+from django.utils import timezone
 
 from collections_cases.models import CaseEvent, CollectionCase
 from tests.collections_cases.factories import CollectionCaseFactory, LedgerEntryFactory
@@ -45,6 +46,8 @@ def test_the_page_shows_labels_not_codes_or_json_and_no_save_button(admin_client
     text = admin_client.get(change_url(case)).content.decode()
 
     assert "Skyldner protesterte" in text
+    event = CaseEvent.objects.get(case=case)
+    assert f"{timezone.localtime(event.at):%d.%m.%Y %H:%M} Omtvistet" in text
     assert "secret-json-value" not in text
     assert "Omtvistet" in text and "Pågående" in text
     assert ">disputed<" not in text and ">active<" not in text
