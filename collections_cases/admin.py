@@ -476,7 +476,10 @@ class CollectionCaseAdmin(admin.ModelAdmin):
                 if outcome is None:
                     self.message_user(
                         request,
-                        gettext("Sak %(number)s: ingen steg forfaller %(date)s.")
+                        gettext(
+                            "Sak %(number)s: ingen steg forfaller %(date)s. Skal steget tas "
+                            "før datoen, velg «Kjør neste steg nå, også før datoen (med årsak)»."
+                        )
                         % {"number": case.number, "date": today.strftime("%d.%m.%Y")},
                         messages.WARNING,
                     )

@@ -224,7 +224,10 @@ def test_run_next_step_now_takes_each_selected_case_s_due_step(admin_client):
     assert response.status_code == 200
     texts = messages_of(response)
     assert f"Sak {due.number}: inkassovarsel registrert." in texts
-    assert f"Sak {not_due.number}: ingen steg forfaller 01.12.2025." in texts
+    assert (
+        f"Sak {not_due.number}: ingen steg forfaller 01.12.2025. Skal steget tas før datoen, "
+        "velg «Kjør neste steg nå, også før datoen (med årsak)»." in texts
+    )
     assert Letter.objects.filter(case=due, kind=Letter.Kind.INKASSOVARSEL).count() == 1
     assert Letter.objects.filter(case=not_due).count() == 1
     due.refresh_from_db()
