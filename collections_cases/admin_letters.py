@@ -1,6 +1,8 @@
 """Admin for the letters the dunning run records (read-only: the run writes them)."""
 
 from django.contrib import admin
+from django.template.loader import render_to_string
+from django.utils.translation import gettext_lazy as _
 
 from collections_cases.models import Letter
 
@@ -12,6 +14,8 @@ class LetterAdmin(admin.ModelAdmin):
     search_fields = ["case__number", "case__debtor__name"]
     date_hierarchy = "sent_on"
     list_select_related = ["case"]
+    # The stored JSON stays out; ``amounts_display`` shows it readably.
+    exclude = ["amounts"]
     readonly_fields = [
         "case",
         "kind",
@@ -19,10 +23,17 @@ class LetterAdmin(admin.ModelAdmin):
         "sent_on",
         "deadline",
         "fee",
-        "amounts",
+        "amounts_display",
         "status",
         "created_at",
     ]
+
+    @admin.display(description=_("beløp i brevet"))
+    def amounts_display(self, obj):
+        """The amounts the letter showed, in Norwegian (the stored JSON is for the record)."""
+        return render_to_string(
+            "admin/collections_cases/letter/_amounts.html", {"amounts": obj.amounts or {}}
+        )
 
     def has_add_permission(self, request):
         return False

@@ -7,7 +7,7 @@ from django.contrib.messages import get_messages
 from django.urls import reverse
 from django.utils import timezone
 
-from collections_cases.models import CaseEvent, CollectionCase
+from collections_cases.models import CaseEvent, CollectionCase, Letter
 from tests.collections_cases.factories import CollectionCaseFactory, LedgerEntryFactory
 from tests.factories import UserFactory
 
@@ -115,3 +115,35 @@ def test_only_the_case_page_s_actions_are_accepted(admin_client):
 
     assert response.status_code == 302
     assert CollectionCase.objects.filter(pk=case.pk).exists()
+
+
+def test_a_letter_s_page_shows_its_amounts_in_norwegian_not_json(admin_client):
+    today = timezone.localdate()
+    case = CollectionCaseFactory()
+    letter = Letter.objects.create(
+        case=case,
+        kind=Letter.Kind.INKASSOVARSEL,
+        step="inkassovarsel",
+        sent_on=today,
+        deadline=today,
+        amounts={
+            "principal": "1000.00",
+            "interest": "4.11",
+            "fees": "37.50",
+            "salaer": "0",
+            "payments": "0",
+            "total": "1041.61",
+            "interest_rate": "12.25",
+            "interest_from": "2026-11-01",
+        },
+    )
+
+    text = admin_client.get(
+        reverse("admin:collections_cases_letter_change", args=[letter.pk])
+    ).content.decode()
+
+    start = text.index("data-letter-amounts")
+    amounts = text[start : text.index("</table>", start)]
+    for shown in ["Hovedstol som gjenstår", "kr 1\u00a0000,00", "12,25\u00a0%", "kr 1\u00a0041,61"]:
+        assert shown in amounts.replace(" %", "\u00a0%"), shown
+    assert '"principal"' not in text and "1041.61" not in text
