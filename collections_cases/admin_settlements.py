@@ -4,6 +4,7 @@
 
 from django.contrib import admin, messages
 from django.http import HttpResponse
+from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
@@ -77,6 +78,8 @@ class SettlementAdmin(admin.ModelAdmin):
     list_select_related = ("creditor",)
     inlines = [SettlementLineInline, DeductedClaimInline]
     actions = ["download_payout_file", "mark_paid_out"]
+    # The stored JSON stays out; ``voucher_lines_display`` shows the postings readably.
+    exclude = ("voucher_lines",)
     readonly_fields = (
         "creditor",
         "settled_on",
@@ -96,12 +99,19 @@ class SettlementAdmin(admin.ModelAdmin):
         "statement_pdf",
         "voucher_status",
         "voucher_error",
-        "voucher_lines",
+        "voucher_lines_display",
         "pogo_voucher_id",
         "voucher_sent_at",
         "booked_at",
         "created_at",
     )
+
+    @admin.display(description=_("posteringer"))
+    def voucher_lines_display(self, obj):
+        return render_to_string(
+            "admin/collections_cases/settlement/_voucher_lines.html",
+            {"lines": obj.voucher_lines or []},
+        )
 
     @admin.display(description=_("kreditor"), ordering="creditor__name")
     def creditor_name(self, obj):

@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from collections_cases.models import CaseEvent, CollectionCase, Letter
 from tests.collections_cases.factories import CollectionCaseFactory, LedgerEntryFactory
+from tests.collections_cases.test_admin_queue import settlement as queue_settlement
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -147,3 +148,35 @@ def test_a_letter_s_page_shows_its_amounts_in_norwegian_not_json(admin_client):
     for shown in ["Hovedstol som gjenstår", "kr 1\u00a0000,00", "12,25\u00a0%", "kr 1\u00a0041,61"]:
         assert shown in amounts.replace(" %", "\u00a0%"), shown
     assert '"principal"' not in text and "1041.61" not in text
+
+
+def test_a_settlement_s_page_shows_its_postings_as_a_table_not_json(admin_client):
+    creditor = CollectionCaseFactory().creditor
+    settlement = queue_settlement(creditor, "blocked", 0)
+    settlement.voucher_lines = [
+        {
+            "side": "debit",
+            "account": "account_bank",
+            "account_no": 1920,
+            "amount": "962.50",
+            "description": "Oppgjør fra inkassobyrået",
+        },
+        {
+            "side": "credit",
+            "account": "account_receivables",
+            "account_no": 1500,
+            "amount": "962.50",
+            "description": "Faktura 1000",
+        },
+    ]
+    settlement.save(update_fields=["voucher_lines"])
+
+    text = admin_client.get(
+        reverse("admin:collections_cases_settlement_change", args=[settlement.pk])
+    ).content.decode()
+
+    start = text.index("data-voucher-lines")
+    table = text[start : text.index("</table>", start)]
+    for shown in ["1920", "1500", "kr 962,50", "Faktura 1000", "Debet", "Kredit"]:
+        assert shown in table, shown
+    assert "account_receivables" not in text and "&quot;side&quot;" not in text
