@@ -10,6 +10,8 @@ import re
 from pathlib import Path
 
 import pytest
+from django.contrib import admin
+from django.urls import reverse
 from django.utils import timezone
 
 from collections_cases.models import CaseEvent, CollectionCase
@@ -88,7 +90,8 @@ def test_the_admin_queue_and_a_case_handled_from_it(live_server, transactional_d
 
 
 @pytest.mark.usefixtures("waiting")
-def test_every_queue_list_fits_1280_px(live_server, transactional_db, browser_page):
+def test_every_case_handler_list_fits_1280_px(live_server, transactional_db, browser_page):
+    """The queue's lists and every other list of cases, creditors and debtors, with rows."""
     page = browser_page
     page.set_viewport_size({"width": 1280, "height": 800})
     staff = UserFactory(is_staff=True, is_superuser=True)
@@ -98,14 +101,26 @@ def test_every_queue_list_fits_1280_px(live_server, transactional_db, browser_pa
     page.locator("input[type=submit]").click()
     page.wait_for_url(re.compile(r"/admin/$"))
 
-    too_wide = {}
-    for entry in staff_queue(on=timezone.localdate()):
-        page.goto(f"{live_server.url}{entry.url}")
-        table_width, room = page.evaluate(
-            "[document.querySelector('#result_list').scrollWidth,"
-            " document.querySelector('.results').clientWidth]"
+    urls = {entry.url for entry in staff_queue(on=timezone.localdate())}
+    urls |= {
+        reverse(f"admin:{model._meta.app_label}_{model._meta.model_name}_changelist")
+        for model in admin.site._registry
+        if model._meta.app_label in ("collections_cases", "creditors")
+    }
+    too_wide, measured = {}, 0
+    for url in sorted(urls):
+        page.goto(f"{live_server.url}{url}")
+        widths = page.evaluate(
+            "(() => { const t = document.querySelector('#result_list');"
+            " const r = document.querySelector('.results');"
+            " return t && r ? [t.scrollWidth, r.clientWidth] : null; })()"
         )
-        if table_width > room:
-            too_wide[entry.key] = (table_width, room)
-            page.screenshot(path=str(SHOTS / f"queue_{entry.key}_1280.png"))
+        if widths is None:  # no rows to show
+            continue
+        measured += 1
+        if widths[0] > widths[1]:
+            too_wide[url] = widths
+            name = url.strip("/").replace("/", "_").replace("?", "_").replace("=", "_")
+            page.screenshot(path=str(SHOTS / f"{name}_1280.png"))
+    assert measured >= 12
     assert too_wide == {}
