@@ -13,6 +13,7 @@ from django.core.exceptions import PermissionDenied
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from collections_cases.models import (
@@ -229,25 +230,38 @@ class PaymentFileUploadForm(forms.Form):
 
 @admin.register(PaymentImport)
 class PaymentImportAdmin(admin.ModelAdmin):
+    # Fits 1 280 px beside the filters: the counts after the first in one readable column
+    # (each is on the import's own page).
     list_display = [
         "file_name",
         "format",
         "imported_at",
         "transactions_count",
-        "created_count",
-        "duplicate_count",
-        "matched_count",
-        "unmatched_count",
-        "reversal_count",
-        "reversal_unmatched_count",
-        "ignored_count",
-        "skipped_count",
+        "result_display",
     ]
     list_filter = ["format"]
 
     @admin.display(description=_("hoppet over"))
     def skipped_count(self, obj):
         return len(obj.skipped or [])
+
+    @admin.display(description=_("resultat"))
+    def result_display(self, obj):
+        return gettext(
+            "%(created)d nye, %(matched)d koblet til sak, %(unmatched)d til manuell behandling, "
+            "%(duplicates)d allerede importert, %(reversals)d tilbakeføringer "
+            "(%(reversals_unmatched)d ikke koblet), %(ignored)d ignorert, "
+            "%(skipped)d hoppet over"
+        ) % {
+            "created": obj.created_count,
+            "matched": obj.matched_count,
+            "unmatched": obj.unmatched_count,
+            "duplicates": obj.duplicate_count,
+            "reversals": obj.reversal_count,
+            "reversals_unmatched": obj.reversal_unmatched_count,
+            "ignored": obj.ignored_count,
+            "skipped": len(obj.skipped or []),
+        }
 
     search_fields = ["file_name", "sha256"]
 

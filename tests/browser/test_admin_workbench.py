@@ -14,12 +14,12 @@ from django.contrib import admin
 from django.urls import reverse
 from django.utils import timezone
 
-from collections_cases.models import CaseEvent, CollectionCase
+from collections_cases.models import CaseEvent, CollectionCase, PaymentImport
 from collections_cases.services import cases as case_services
 from collections_cases.services import dunning
 from collections_cases.staff_queue import staff_queue
 from tests.collections_cases.dunning_support import open_case
-from tests.collections_cases.factories import CollectionCaseFactory
+from tests.collections_cases.factories import CollectionCaseFactory, InvoiceFactory
 from tests.collections_cases.test_admin_queue import waiting  # noqa: F401 (a fixture)
 from tests.factories import UserFactory
 
@@ -101,6 +101,21 @@ def test_every_case_handler_list_fits_1280_px(live_server, transactional_db, bro
     page.locator("input[type=submit]").click()
     page.wait_for_url(re.compile(r"/admin/$"))
 
+    # Lists the queue does not fill: a bank file and an invoice.
+    PaymentImport.objects.create(
+        file_name="camt054-2026-12-07-innbetalinger-fra-banken.xml",
+        format="camt054",
+        sha256="0" * 64,
+        transactions_count=120,
+        created_count=100,
+        duplicate_count=10,
+        matched_count=95,
+        unmatched_count=5,
+        ignored_count=10,
+        reversal_count=1,
+        reversal_unmatched_count=1,
+    )
+    InvoiceFactory()
     urls = {entry.url for entry in staff_queue(on=timezone.localdate())}
     urls |= {
         reverse(f"admin:{model._meta.app_label}_{model._meta.model_name}_changelist")
@@ -122,5 +137,5 @@ def test_every_case_handler_list_fits_1280_px(live_server, transactional_db, bro
             too_wide[url] = widths
             name = url.strip("/").replace("/", "_").replace("?", "_").replace("=", "_")
             page.screenshot(path=str(SHOTS / f"{name}_1280.png"))
-    assert measured >= 12
+    assert measured >= 14
     assert too_wide == {}
