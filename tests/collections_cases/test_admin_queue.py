@@ -17,7 +17,7 @@ from collections_cases.models import (
     Settlement,
 )
 from collections_cases.settlements import services as settlement_services
-from collections_cases.staff_queue import QUEUES, staff_queue
+from collections_cases.staff_queue import BY_KEY, QUEUES, staff_queue
 from tests.collections_cases.factories import CollectionCaseFactory
 from tests.factories import CreditorFactory, UserFactory
 
@@ -102,9 +102,11 @@ def test_every_queue_counts_what_its_link_shows(admin_client, waiting):
     for entry in entries:
         response = admin_client.get(entry.url)
         assert response.status_code == 200, entry.key
-        shown = response.context["cl"].result_count
+        cl = response.context["cl"]
         assert (entry.key, entry.count) == (entry.key, 2), entry.key
-        assert shown == entry.count, entry.key
+        assert cl.result_count == entry.count, entry.key
+        expected = set(BY_KEY[entry.key].items(timezone.localdate()).values_list("pk", flat=True))
+        assert {obj.pk for obj in cl.result_list} == expected, entry.key
 
 
 def test_the_front_page_lists_the_queue_with_counts_and_links(admin_client, waiting):
