@@ -295,6 +295,9 @@ class CollectionCaseAdmin(admin.ModelAdmin):
         "record_limitation_interruption": _("Registrer avbrudd av foreldelsen"),
     }
 
+    #: Case page buttons whose action asks for more than the reason field gives.
+    CASE_PAGE_FORM_FIRST = frozenset({"record_limitation_interruption"})
+
     def get_urls(self):
         return [
             path(
@@ -315,6 +318,10 @@ class CollectionCaseAdmin(admin.ModelAdmin):
         if not self.has_change_permission(request):
             raise PermissionDenied
         queryset = self.get_queryset(request).filter(pk=object_id)
+        if action in self.CASE_PAGE_FORM_FIRST and "from_case_page" in request.POST:
+            # Its own form (a kind and a date, not a reason): show it, empty, first.
+            request.POST = request.POST.copy()
+            request.POST.pop("apply", None)
         response = getattr(self, action)(request, queryset)
         if response is not None:
             return response

@@ -1,5 +1,6 @@
 """The admin's case page: readable Norwegian, no JSON, the actions as buttons for this case."""
 
+import datetime as dt
 from decimal import Decimal
 
 import pytest
@@ -7,6 +8,7 @@ from django.contrib.messages import get_messages
 from django.urls import reverse
 from django.utils import timezone
 
+from collections_cases.admin import InterruptionForm
 from collections_cases.models import CaseEvent, CollectionCase, Letter
 from tests.collections_cases.factories import CollectionCaseFactory, LedgerEntryFactory
 from tests.collections_cases.test_admin_queue import settlement as queue_settlement
@@ -180,3 +182,35 @@ def test_a_settlement_s_page_shows_its_postings_as_a_table_not_json(admin_client
     for shown in ["1920", "1500", "kr 962,50", "Faktura 1000", "Debet", "Kredit"]:
         assert shown in table, shown
     assert "account_receivables" not in text and "&quot;side&quot;" not in text
+
+
+def test_the_interruption_button_opens_its_own_form_then_records_it(admin_client):
+    case = CollectionCaseFactory()
+    code = next(iter(dict(InterruptionForm.base_fields["reason"].choices)))
+    yesterday = timezone.localdate() - dt.timedelta(days=1)
+
+    first = admin_client.post(
+        handle_url(case),
+        {
+            "action": "record_limitation_interruption",
+            "apply": "1",
+            "from_case_page": "1",
+            "reason": "Ringte",
+        },
+    )
+    second = admin_client.post(
+        handle_url(case),
+        {
+            "action": "record_limitation_interruption",
+            "apply": "1",
+            "reason": code,
+            "on": yesterday.isoformat(),
+        },
+    )
+
+    text = first.content.decode()
+    assert first.status_code == 200
+    assert 'name="on"' in text and "errorlist" not in text
+    assert second.status_code == 302 and second.url == change_url(case)
+    case.refresh_from_db()
+    assert case.limitation_interrupted_on == yesterday
