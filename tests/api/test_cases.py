@@ -213,3 +213,41 @@ def test_credit_note_for_unknown_invoice_is_409(api, case):
         ),
         409,
     )
+
+
+def test_principal_outstanding_is_less_the_principal_part_of_a_payment(api, creditor):
+    """Reference § 4b's worked example through the API: 2 000 paid on 25.06 covers the fee
+    (37.50), the interest up to that day (39.45) and 1 923.05 of the principal."""
+    import datetime as dt
+    from decimal import Decimal
+
+    from collections_cases.payments.services import payment_register
+    from collections_cases.services import cases as case_services
+    from tests.collections_cases.dunning_support import on_day, run
+    from tests.collections_cases.factories import DebtorFactory, InvoiceFactory
+
+    with on_day(dt.date(2026, 6, 16), hour=5):
+        debtor = DebtorFactory(creditor=creditor)
+        invoice = InvoiceFactory(
+            debtor=debtor,
+            invoice_date=dt.date(2026, 5, 18),
+            due_date=dt.date(2026, 6, 1),
+            total_amount=Decimal("5000.00"),
+        )
+        case = case_services.case_create(
+            creditor=creditor, debtor=debtor, invoices=[invoice], needs_approval=False
+        )
+    run(dt.date(2026, 6, 16))
+    with on_day(dt.date(2026, 6, 25), hour=12):
+        payment_register(
+            amount=Decimal("2000.00"),
+            paid_on=dt.date(2026, 6, 25),
+            external_reference="bank-2000",
+            case=case,
+        )
+
+    amounts = api.get(f"/api/v1/cases/{case.pk}/").json()["amounts"]
+
+    assert amounts["principal"] == "5000.00"
+    assert amounts["principal_outstanding"] == "3076.95"
+    assert amounts["interest"] == "39.45"
