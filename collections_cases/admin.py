@@ -151,6 +151,22 @@ class InterruptionForm(forms.Form):
         return on
 
 
+class LegalStepForm(forms.Form):
+    step = forms.ChoiceField(label=_("Tiltak"), choices=list(case_services.LEGAL_STEPS.items()))
+    on = forms.DateField(
+        label=_("Dato"),
+        widget=forms.DateInput(attrs={"type": "date"}),
+        help_text=_("Dagen tiltaket ble sendt; foreldelsen avbrytes fra denne datoen."),
+    )
+    reference = forms.CharField(label=_("Referanse"), required=False, max_length=200)
+
+    def clean_on(self):
+        on = self.cleaned_data["on"]
+        if on > timezone.localdate():
+            raise forms.ValidationError(gettext("Datoen kan ikke være frem i tid."))
+        return on
+
+
 class CloseTimeBarredForm(forms.Form):
     note = forms.CharField(
         label=_("Merknad"), required=False, widget=forms.Textarea(attrs={"rows": 3})
@@ -233,6 +249,7 @@ class CollectionCaseAdmin(admin.ModelAdmin):
         "resolve_disputes",
         "add_note",
         "approve_legal_steps",
+        "record_legal_step",
         "record_limitation_interruption",
         "close_time_barred",
         "revoke_portal_access",
@@ -290,13 +307,14 @@ class CollectionCaseAdmin(admin.ModelAdmin):
         "resolve_disputes": _("Avklar innsigelsen"),
         "mark_cases_disputed": _("Merk som omtvistet"),
         "approve_legal_steps": _("Godkjenn rettslige tiltak"),
+        "record_legal_step": _("Registrer at rettslig tiltak er startet"),
         "withdraw_cases": _("Trekk tilbake"),
         "add_note": _("Legg til notat"),
         "record_limitation_interruption": _("Registrer avbrudd av foreldelsen"),
     }
 
     #: Case page buttons whose action asks for more than the reason field gives.
-    CASE_PAGE_FORM_FIRST = frozenset({"record_limitation_interruption"})
+    CASE_PAGE_FORM_FIRST = frozenset({"record_limitation_interruption", "record_legal_step"})
 
     def get_urls(self):
         return [
@@ -645,6 +663,30 @@ class CollectionCaseAdmin(admin.ModelAdmin):
                 ngettext(
                     "Rettslige tiltak er godkjent for %(count)d sak.",
                     "Rettslige tiltak er godkjent for %(count)d saker.",
+                    n,
+                )
+                % {"count": n}
+            ),
+        )
+
+    @admin.action(description=_("Registrer at rettslig tiltak er startet"))
+    def record_legal_step(self, request, queryset):
+        return self._with_form(
+            request,
+            queryset,
+            form_class=LegalStepForm,
+            title=_("Registrer at rettslig tiltak er startet"),
+            call=lambda case, data: case_services.case_record_legal_step(
+                case=case,
+                actor=request.user,
+                step=data["step"],
+                on=data["on"],
+                reference=data["reference"],
+            ),
+            done_message=lambda n: (
+                ngettext(
+                    "Rettslig tiltak er registrert for %(count)d sak.",
+                    "Rettslig tiltak er registrert for %(count)d saker.",
                     n,
                 )
                 % {"count": n}

@@ -18,6 +18,7 @@ from decimal import Decimal, InvalidOperation
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from collections_cases import rules
 from collections_cases.models import (
@@ -473,6 +474,57 @@ def case_approve_legal(*, case: CollectionCase, actor) -> CollectionCase:
             next_action=NextAction.START_LEGAL,
             next_action_date=timezone.localdate(),
         )
+
+
+#: Legal steps the agency starts once the creditor approved them (reference § 1, § 5): each
+#: interrupts the limitation period.
+LEGAL_STEPS = {
+    "forliksklage": gettext_lazy("forliksklage sendt forliksrådet"),
+    "utlegg": gettext_lazy("begjæring om utlegg sendt namsmannen"),
+    "lawsuit": gettext_lazy("søksmål reist for tingretten"),
+}
+
+
+def case_record_legal_step(
+    *, case: CollectionCase, actor, step: str, on: date, reference: str = ""
+) -> CollectionCase:
+    """The agency started the legal step the creditor approved (a forliksklage, a request for
+    utlegg, a lawsuit) on ``on``: one event, the limitation period interrupted from ``on``
+    (``services.limitation``), and no next step scheduled — the forliksråd, the namsmann or
+    the court answers next — so the case leaves the case handlers' queue of approved legal
+    steps not yet started."""
+    from collections_cases.services.limitation import case_limitation_interrupt
+
+    if step not in LEGAL_STEPS:
+        raise ApplicationError(_("Ukjent rettslig tiltak."))
+    if on > timezone.localdate():
+        raise ApplicationError(_("Datoen kan ikke være frem i tid."))
+    reference = (reference or "").strip()[:200]
+    with transaction.atomic():
+        case = case_lock(case_id=case.pk)
+        if case.status != Status.LEGAL or case.next_action != NextAction.START_LEGAL:
+            raise ApplicationError(
+                _("Sak %(number)s venter ikke på at rettslige tiltak startes.")
+                % {"number": case.number}
+            )
+        case_limitation_interrupt(case=case, on=on, reason=step, actor=actor)
+        case.next_action = ""
+        case.next_action_date = None
+        case.save(update_fields=["next_action", "next_action_date", "updated_at"])
+        message = _("Rettslig tiltak startet %(date)s: %(step)s.") % {
+            "date": on.strftime("%d.%m.%Y"),
+            "step": str(LEGAL_STEPS[step]),
+        }
+        if reference:
+            message = "{} {}".format(message, _("Referanse: %(ref)s.") % {"ref": reference})
+        _record(
+            case,
+            kind=EventKind.DUNNING_STEP,
+            actor=actor,
+            message=message,
+            data={"legal_step": step, "on": on.isoformat(), "reference": reference},
+        )
+        return case
 
 
 def case_to_monitoring(
