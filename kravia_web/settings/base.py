@@ -49,7 +49,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "django_celery_beat",
-    "axes",
+    "kravia_web.apps.AxesConfig",
     "csp",
     "kravia_web",
     "creditors",
