@@ -180,13 +180,13 @@ class MembershipAdmin(admin.ModelAdmin):
 
 @admin.register(Debtor)
 class DebtorAdmin(admin.ModelAdmin):
-    # Fits 1 280 px beside the filters: short headers for the flags (the fields' own names are
-    # whole sentences), the creditor by name.
+    # Fits 1 280 px beside the filters with room for long names: short headers for the flags
+    # (the fields' own names are whole sentences), the creditor by name; person or company is
+    # a filter (and the org number column shows a company).
     list_display = [
         "name",
         "creditor_name",
         "customer_number",
-        "is_person",
         "org_number",
         "email",
         "transfer_display",
