@@ -278,7 +278,9 @@ def notification_digest_creditor(*, creditor: Creditor, on: dt.date) -> Creditor
     key = f"daily_digest:{creditor.pk}:{on.isoformat()}"
     with transaction.atomic():
         held = list(
-            CreditorNotification.objects.select_for_update()
+            # Lock only the notifications: PostgreSQL refuses FOR UPDATE on the nullable side
+            # of the outer join to the case (a notification need not have one).
+            CreditorNotification.objects.select_for_update(of=("self",))
             .filter(creditor=creditor, status=Status.HELD)
             .select_related("case__debtor")
             .order_by("kind", "created_at", "pk")
