@@ -448,8 +448,25 @@ def _deliver_due(creditor_id, client, limit: int, counts: Counter) -> int:
     if creditor_id is not None:
         due = due.filter(creditor_id=creditor_id)
     by_creditor: dict[int, list[int]] = defaultdict(list)
-    for pk, owner in due.order_by("pk").values_list("pk", "creditor_id")[:limit]:
+    kinds: dict[int, str] = {}
+    for pk, owner, kind in due.order_by("pk").values_list("pk", "creditor_id", "kind")[:limit]:
         by_creditor[owner].append(pk)
+        kinds[pk] = kind
+    # While another agency holds the company in Go (IsActiveDebtCollection false, as the last
+    # sync read it), Go refuses every new case: creations wait, untouched, for the sync that
+    # finds it true again (no attempt is spent, nothing fails, nothing is retried meanwhile).
+    held = set(
+        PowerOfficeConnection.objects.filter(
+            creditor_id__in=list(by_creditor), debt_collection_active=False
+        ).values_list("creditor_id", flat=True)
+    )
+    waiting = 0
+    for owner in held:
+        ids = by_creditor[owner]
+        by_creditor[owner] = [pk for pk in ids if kinds[pk] != Kind.CREATE_CASE]
+        waiting += len(ids) - len(by_creditor[owner])
+    if waiting:  # the same rows on every pass: counted once
+        counts["other_agency_active"] = max(counts["other_agency_active"], waiting)
     sent = 0
     for owner, ids in by_creditor.items():
         owner_client = client if client is not None and owner == creditor_id else None

@@ -11,6 +11,7 @@ creates it here, so a failed call is retried and never lost.
 
 from __future__ import annotations
 
+import logging
 from collections import defaultdict
 
 from django.db import transaction
@@ -26,6 +27,8 @@ from integrations.poweroffice import PowerOfficeClient
 from integrations.services.outbox import outbox_add_invoices, outbox_create_case, outbox_retry
 from integrations.services.sync import BATCH_SIZE
 from kravia_web.errors import ApplicationError
+
+logger = logging.getLogger(__name__)
 
 RESOURCE = "released"
 POGO_ACTOR = "PowerOffice Go"
@@ -78,9 +81,29 @@ def _record_released(invoices: list[Invoice], released_by_id: dict) -> set[int]:
     return newly_released
 
 
+def debt_collection_check(
+    *, connection: PowerOfficeConnection, client: PowerOfficeClient, log
+) -> bool:
+    """``IsActiveDebtCollection``, once per sync run, before anything that lists released
+    invoices or creates cases: while another agency holds the company Go refuses both, so
+    they are skipped (no retry: the next sync, or *Synkroniser nå*, asks again). The answer is
+    kept on the connection, for the integration page and for the outbox's case creations."""
+    from integrations.services.connections import debt_collection_record
+
+    active = client.dc_is_active()
+    if debt_collection_record(connection_id=connection.pk, active=active):
+        logger.info("IsActiveDebtCollection of connection %s is now %s", connection.pk, active)
+    connection.debt_collection_active = active
+    if not active:
+        log.count(RESOURCE, "other_agency_active")
+    return active
+
+
 def sync_released_invoices(
     *, connection: PowerOfficeConnection, client: PowerOfficeClient, log
 ) -> None:
+    if not debt_collection_check(connection=connection, client=client, log=log):
+        return
     # Go lists every released invoice on each read (no cursor), so an unreadable one is only
     # skipped for now and read again next time. (Matched items, read since a cursor, are not
     # skipped like this: a payment must never be passed over; that sync step fails instead.)
