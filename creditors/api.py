@@ -5,10 +5,10 @@ from __future__ import annotations
 from drf_spectacular.utils import extend_schema
 from rest_framework.response import Response
 
+from api_access.api.views import ApiView
 from collections_cases.api_selectors import debtor_api_get, debtor_api_list
 from creditors import serializers as s
 from creditors.debtor_services import debtor_update
-from kravia_web.api.views import ApiView
 
 
 class DebtorListView(ApiView):

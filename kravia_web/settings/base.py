@@ -312,27 +312,27 @@ POWEROFFICE_RATE_LIMIT_PER_SECOND = env.int("POWEROFFICE_RATE_LIMIT_PER_SECOND",
 # A big sync reads PoGo's next page in a second thread while it writes this one.
 POWEROFFICE_SYNC_PREFETCH = env.bool("POWEROFFICE_SYNC_PREFETCH", default=True)
 
-# REST API under /api/v1/ (kravia_web.api, docs/api.md): API keys or the browser session,
+# REST API under /api/v1/ (api_access.api, docs/api.md): API keys or the browser session,
 # JSON only, one error shape, cursor pagination, a rate limit per key (API_RATE_LIMIT,
 # e.g. "600/min"; counted in the cache, so shared through Redis in production).
 REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "kravia_web.api.authentication.ApiKeyAuthentication",
+        "api_access.api.authentication.ApiKeyAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    "DEFAULT_THROTTLE_CLASSES": ["kravia_web.api.throttling.PerKeyRateThrottle"],
-    "DEFAULT_PARSER_CLASSES": ["kravia_web.api.parsers.BoundedJSONParser"],
+    "DEFAULT_THROTTLE_CLASSES": ["api_access.api.throttling.PerKeyRateThrottle"],
+    "DEFAULT_PARSER_CLASSES": ["api_access.api.parsers.BoundedJSONParser"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PAGINATION_CLASS": "kravia_web.api.pagination.ApiCursorPagination",
-    "EXCEPTION_HANDLER": "kravia_web.api.errors.api_exception_handler",
+    "DEFAULT_PAGINATION_CLASS": "api_access.api.pagination.ApiCursorPagination",
+    "EXCEPTION_HANDLER": "api_access.api.errors.api_exception_handler",
     # DRF's own address (anonymous throttles) behind the same proxies as everything else.
     "NUM_PROXIES": TRUSTED_PROXY_COUNT,
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }
 API_RATE_LIMIT = env("API_RATE_LIMIT", default="600/min")
-# JSON bodies nested deeper than this are a 400 parse_error (kravia_web.api.parsers).
+# JSON bodies nested deeper than this are a 400 parse_error (api_access.api.parsers).
 API_MAX_JSON_DEPTH = env.int("API_MAX_JSON_DEPTH", default=32)
 SPECTACULAR_SETTINGS = {
     "TITLE": "Kravia Kundeweb API",
@@ -352,7 +352,7 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {"CaseStatusEnum": "collections_cases.models.CollectionCase.Status"},
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
-        "kravia_web.api.schema.add_error_responses",
+        "api_access.api.schema.add_error_responses",
     ],
 }
 
