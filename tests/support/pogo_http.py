@@ -15,7 +15,7 @@ import requests
 from django.conf import settings
 from django.core.handlers.wsgi import WSGIHandler
 
-from integrations.poweroffice.auth import default_token_cache
+from integrations.poweroffice.auth import clear_token_caches
 from tests.support.wsgi_transport import WSGIAdapter
 
 try:  # the sandbox's "drop" fault, raised where no socket exists to shut down
@@ -89,6 +89,6 @@ def pogo_wsgi(db, monkeypatch) -> PogoWSGI:
     # A fresh process-wide limiter per test, so one test's burst does not slow the next.
     monkeypatch.setattr(integrations.poweroffice.ratelimit, "_shared", {})
     # Tokens cached by an earlier test name rows that test's transaction rolled back.
-    default_token_cache.clear()
+    clear_token_caches(settings.REDIS_URL)
     yield state
-    default_token_cache.clear()
+    clear_token_caches(settings.REDIS_URL)
