@@ -20,7 +20,12 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from collections_cases.models import CollectionCase, Invoice
-from collections_cases.services.cases import case_add_invoices, case_create, case_lock
+from collections_cases.services.cases import (
+    case_add_invoices,
+    case_create,
+    case_lock,
+    case_take_out_invoices,
+)
 from collections_cases.services.limitation import case_hold_time_barred, claim_is_time_barred
 from integrations.models import OutboxMessage, PogoInvoiceState, PowerOfficeConnection
 from integrations.poweroffice import PowerOfficeClient
@@ -173,7 +178,7 @@ def sync_released_invoices(
                 case = open_cases.get(debtor_id)
                 if case is not None:
                     case = case_add_invoices(case=case, actor=POGO_ACTOR, invoices=group)
-                    outbox_add_invoices(case=case, invoices=group)
+                    outbox_add_invoices(case=case, invoices=group, released=True)
                     log.count(RESOURCE, "added_to_case", len(group))
                 else:
                     case = case_create(
@@ -191,6 +196,43 @@ def sync_released_invoices(
                 _("%(debtor)s: faktura %(numbers)s") % {"debtor": debtor.name, "numbers": labels},
                 exc.message,
             )
+
+
+def addition_refused(*, message: OutboxMessage, error: str) -> CollectionCase | None:
+    """Go refused ``AddInvoicesToCase`` for invoices the sync added to the debtor's open case
+    (a v1 validation error: its case no longer takes them). They leave that case, with an
+    event saying why, and get a case of their own, created in Go like any other."""
+    case = message.case
+    ids = message.payload.get("invoice_ids") or []
+    invoices = list(Invoice.objects.filter(case=case, pogo_id__in=ids).order_by("invoice_no"))
+    if not invoices:
+        return None
+    creditor = case.creditor
+    reason = _(
+        "PowerOffice Go tok ikke fakturaen inn i sak %(number)s (%(error)s). Den får en egen sak."
+    ) % {"number": case.number, "error": error[:300]}
+    try:
+        with transaction.atomic():
+            taken = case_take_out_invoices(
+                case=case, actor=POGO_ACTOR, invoices=invoices, reason=reason
+            )
+            if not taken:
+                return None
+            new_case = case_create(
+                creditor=creditor,
+                debtor=case.debtor,
+                invoices=taken,
+                actor=POGO_ACTOR,
+                needs_approval=creditor.approve_cases_before_start,
+            )
+            outbox_create_case(case=new_case)
+            OutboxMessage.objects.filter(pk=message.pk).update(
+                payload={**message.payload, "moved_to_case": new_case.number}
+            )
+    except ApplicationError as exc:
+        logger.warning("Refused addition %s could not get a case of its own: %s", message.pk, exc)
+        return None
+    return new_case
 
 
 def _retry_refused_cases(invoice_ids: set[int], log) -> None:

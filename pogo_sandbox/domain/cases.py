@@ -111,6 +111,8 @@ def add_invoices_to_case(
 ) -> DebtCollectionCase:
     with transaction.atomic():
         case = _case_for(subscription, case_id)
+        if case.status == DebtCollectionCase.Status.CLOSED:
+            raise SandboxError(f"Inkassosak {case.code} er avsluttet og tar ikke flere fakturaer.")
         _take_invoices(subscription, case, invoice_ids)
         case.last_changed = timezone.now()
         case.save(update_fields=["last_changed"])
