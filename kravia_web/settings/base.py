@@ -36,6 +36,10 @@ SITE_URL = env("SITE_URL", default=f"http://127.0.0.1:{KRAVIA_PORT}").rstrip("/"
 FIELD_ENCRYPTION_KEY = env("FIELD_ENCRYPTION_KEY", default="")
 
 POWEROFFICE_SANDBOX = env.bool("POWEROFFICE_SANDBOX", default=True)
+# The sandbox checks every API response it sends against PowerOffice's published contract
+# (pogo_sandbox/contract) and answers 500 naming the violation instead; requests are always
+# checked. The benchmark turns it off: validating 5 000-row pages costs more than serving them.
+POGO_SANDBOX_VALIDATE_RESPONSES = env.bool("POGO_SANDBOX_VALIDATE_RESPONSES", default=True)
 
 INSTALLED_APPS = [
     "django.contrib.admin",
