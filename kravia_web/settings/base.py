@@ -110,6 +110,16 @@ TEMPLATES = [
             ],
         },
     },
+    {
+        # The hottest fragments only, autoescaped: the Saker rows, 5-7 times as fast as in
+        # the Django template language (collections_cases.views.case_rows_html). Rendered
+        # with ``using="jinja2"``; a page's own templates stay Django templates.
+        "NAME": "jinja2",
+        "BACKEND": "django.template.backends.jinja2.Jinja2",
+        "DIRS": [BASE_DIR / "templates" / "jinja2"],
+        "APP_DIRS": False,
+        "OPTIONS": {"autoescape": True},
+    },
 ]
 
 WSGI_APPLICATION = "kravia_web.wsgi.application"
