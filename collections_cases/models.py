@@ -1,7 +1,7 @@
 """Invoices, collection cases, their ledger and their timeline.
 
-State changes go through :mod:`collections_cases.services.cases` (a row lock, the transition
-table in :mod:`collections_cases.states`, one :class:`CaseEvent`); never set ``status`` by hand.
+State changes go through :mod:`collections_cases.cases.services` (a row lock, the transition
+table in :mod:`collections_cases.cases.states`, one :class:`CaseEvent`); never set ``status`` by hand.
 """
 
 from decimal import Decimal
@@ -429,14 +429,14 @@ class CaseEvent(AppendOnlyModel):
         DIRECT_PAYMENT = "direct_payment", _("Direkte betaling registrert")
         INVOICES_ADDED = "invoices_added", _("Fakturaer lagt til")
         COST_ADDED = "cost_added", _("Kostnad lagt til")
-        # Written by the dunning run (collections_cases.services.dunning)
+        # Written by the dunning run (collections_cases.dunning.services)
         LETTER = "letter", _("Brev sendt")
         DEMAND_APPROVAL_REQUESTED = (
             "demand_approval_requested",
             _("Betalingsoppfordring venter godkjenning"),
         )
         DUNNING_STEP = "dunning_step", _("Inkassosteg")
-        # Written by letter delivery (collections_cases.services.delivery)
+        # Written by letter delivery (collections_cases.letters.services)
         LETTER_DELIVERY = "letter_delivery", _("Utsending av brev")
         # Written by payment allocation (collections_cases.payments)
         PAYMENT = "payment", _("Innbetaling fordelt")
@@ -518,7 +518,7 @@ class Letter(models.Model):
     status = models.CharField(
         _("status"), max_length=20, choices=Status.choices, default=Status.RECORDED
     )
-    # The rendered document (collections_cases.documents.letter_pdf): written once and then
+    # The rendered document (collections_cases.letters.documents.letter_pdf): written once and then
     # served as stored, so a sent letter never changes.
     pdf = models.FileField(_("PDF"), upload_to="letters/%Y/%m/", blank=True)
     rendered_at = models.DateTimeField(_("laget"), null=True, blank=True)
@@ -544,7 +544,7 @@ class PaymentPlanQuerySet(models.QuerySet):
 class PaymentPlan(models.Model):
     """A debtor's proposal to pay the balance in monthly instalments (Min side), decided by the
     creditor or a case handler. An accepted plan keeps the case paused while instalments arrive
-    on time (:mod:`collections_cases.services.payment_plans`)."""
+    on time (:mod:`collections_cases.plans.services`)."""
 
     class Status(models.TextChoices):
         REQUESTED = "requested", _("Ønsket")
@@ -630,7 +630,7 @@ class PaymentPlanInstalment(models.Model):
 
 
 class LetterDelivery(models.Model):
-    """One letter on its way to one recipient (:mod:`collections_cases.services.delivery`).
+    """One letter on its way to one recipient (:mod:`collections_cases.letters.services`).
 
     The dunning run's letter gets one row (``reason`` initial, unique per letter); staff may
     send it again to another address (``reason`` resend). One row per (letter, channel,
@@ -685,7 +685,7 @@ class LetterDelivery(models.Model):
     )
     # The copy this delivery sends when it is not the letter's stored PDF: a re-sent letter
     # (or one whose code was revoked before it left) carries a new Min side code, so it gets a
-    # copy of its own (collections_cases.services.delivery.delivery_document).
+    # copy of its own (collections_cases.letters.services.delivery_document).
     pdf = models.FileField(_("PDF sendt"), upload_to="letters/deliveries/%Y/%m/", blank=True)
     created_at = models.DateTimeField(_("opprettet"), auto_now_add=True)
     updated_at = models.DateTimeField(_("endret"), auto_now=True)
@@ -809,7 +809,7 @@ class PrintQueueItem(LetterDelivery):
 
 
 class CreditorNotification(models.Model):
-    """One e-mail to a creditor (:mod:`collections_cases.services.notifications`): a case
+    """One e-mail to a creditor (:mod:`collections_cases.notifications.services`): a case
     waiting for approval, a dispute, a legal-approval request, the weekly summary.
     ``key`` is unique (one mail per case per event, one summary per creditor per week)."""
 

@@ -5,7 +5,7 @@ from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.template.response import TemplateResponse
 from django.utils.translation import gettext_lazy as _
 
-from collections_cases.staff_queue import StaffQueueFilter
+from collections_cases.cases.staff_queue import StaffQueueFilter
 from creditors.models import Creditor, Debtor, Membership, User
 from kravia_web.errors import ApplicationError
 

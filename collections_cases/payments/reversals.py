@@ -31,6 +31,8 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from collections_cases import rules
+from collections_cases.cases import services as case_services
+from collections_cases.cases.selectors import case_balance
 from collections_cases.models import (
     CaseEvent,
     CollectionCase,
@@ -42,8 +44,6 @@ from collections_cases.models import (
     SettlementLine,
 )
 from collections_cases.payments.parsers import ParsedPayment
-from collections_cases.selectors import case_balance
-from collections_cases.services import cases as case_services
 from creditors.models import Creditor
 from kravia_web.errors import ApplicationError
 from kravia_web.money import format_nok, to_ore

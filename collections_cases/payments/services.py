@@ -18,6 +18,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from collections_cases import rules
+from collections_cases.cases import services as case_services
+from collections_cases.cases.selectors import case_balance, case_principal_outstanding
+from collections_cases.ledger import interest
 from collections_cases.models import (
     CaseEvent,
     CollectionCase,
@@ -25,9 +28,6 @@ from collections_cases.models import (
     Payment,
     PaymentAllocation,
 )
-from collections_cases.selectors import case_balance, case_principal_outstanding
-from collections_cases.services import cases as case_services
-from collections_cases.services import interest
 from kravia_web.errors import ApplicationError
 from kravia_web.money import format_nok, to_ore
 
@@ -256,7 +256,7 @@ def payment_allocate(*, payment: Payment, case: CollectionCase, actor=None) -> P
         )
         balance = case_balance(case)
         if case.is_open and balance > 0:
-            from collections_cases.services.limitation import case_limitation_interrupt
+            from collections_cases.cases.limitation import case_limitation_interrupt
 
             case_limitation_interrupt(
                 case=case,
@@ -271,7 +271,7 @@ def payment_allocate(*, payment: Payment, case: CollectionCase, actor=None) -> P
                 balance_after=balance,
                 case=case,
             ):
-                from collections_cases.services.remainder import remainder_statement_send
+                from collections_cases.dunning.remainder import remainder_statement_send
 
                 try:
                     with transaction.atomic():

@@ -7,7 +7,7 @@ from datetime import date
 from celery import shared_task
 from django.utils import timezone
 
-from collections_cases.services.payment_plans import payment_plans_check
+from collections_cases.plans.services import payment_plans_check
 
 TASK_NAME = "collections_cases.payment_plans_check"
 

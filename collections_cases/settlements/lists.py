@@ -6,7 +6,7 @@ import django_filters
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from collections_cases.filters import _amount_filter, _date_filter, _digits, _search_filter
+from collections_cases.cases.filters import _amount_filter, _date_filter, _digits, _search_filter
 from collections_cases.models import Settlement
 from kravia_web.listing import Column, ExportColumn, ListFilterSet, ListSpec, attr, display
 

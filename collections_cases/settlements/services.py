@@ -776,7 +776,7 @@ def _posting_parts_of(settlement_ids: list[int]) -> dict[int, list[tuple]]:
 
 def settlement_render_statement(*, settlement: Settlement) -> Settlement:
     """Render and store the statement PDF (once; it reflects the settlement's fixed rows)."""
-    from collections_cases.documents.statements import document_settlement_pdf
+    from collections_cases.letters.documents.statements import document_settlement_pdf
 
     if settlement.statement_pdf:
         return settlement

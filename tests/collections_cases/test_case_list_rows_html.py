@@ -6,8 +6,8 @@ from django.db import connection
 from django.template import engines
 from django.test.utils import CaptureQueriesContext
 
+from collections_cases.cases.page_selectors import CaseRow, case_rows_html
 from collections_cases.models import CollectionCase
-from collections_cases.page_selectors import CaseRow, case_rows_html
 from tests.collections_cases.factories import CollectionCaseFactory
 from tests.collections_cases.factories_pages import open_case
 
