@@ -16,13 +16,16 @@ class CollectionsCasesConfig(AppConfig):
         from collections_cases.dunning import tasks as _dunning_tasks  # noqa: F401
         from collections_cases.ledger import totals as ledger_totals
         from collections_cases.letters import admin as _letters_admin  # noqa: F401
-        from collections_cases.letters import admin_letters as _letter_admin  # noqa: F401
+        from collections_cases.letters import receivers as _letters_receivers  # noqa: F401
         from collections_cases.letters import tasks as _letters_tasks  # noqa: F401
+        from collections_cases.notifications import admin as _notifications_admin  # noqa: F401
         from collections_cases.notifications import receivers as _notes_receivers  # noqa: F401
+        from collections_cases.notifications import tasks as _notifications_tasks  # noqa: F401
         from collections_cases.payments import admin as _payments_admin  # noqa: F401
         from collections_cases.plans import admin as _plans_admin  # noqa: F401
-        from collections_cases.portal import tasks as _portal_tasks  # noqa: F401
+        from collections_cases.plans import tasks as _plans_tasks  # noqa: F401
         from collections_cases.settlements import admin as _settlements_admin  # noqa: F401
+        from collections_cases.settlements import tasks as _settlements_tasks  # noqa: F401
 
         pre_migrate.connect(ledger_totals.before_migrate, sender=self)
         post_migrate.connect(ledger_totals.after_migrate, sender=self)

@@ -11,15 +11,15 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from collections_cases.cases.selectors import case_principal_outstanding
-from collections_cases.cases.services import (
-    _actor_fields,
-    _ensure_open,
-    _positive_amount,
-    _record,
-    case_close,
+from collections_cases.cases.changes import (
+    actor_fields,
     case_lock,
+    ensure_open,
+    positive_amount,
+    record_event,
 )
+from collections_cases.cases.selectors import case_principal_outstanding
+from collections_cases.cases.services import case_close
 from collections_cases.models import CaseEvent, CollectionCase, LedgerEntry
 from kravia_web.errors import ApplicationError
 from kravia_web.money import format_nok
@@ -37,13 +37,13 @@ def case_register_credit_note(
     """Book a credit note of ``amount`` against the case (optionally one of its invoices):
     refused for more than the outstanding principal; closes the case as credited when the
     principal reaches zero."""
-    amount = _positive_amount(amount)
+    amount = positive_amount(amount)
     if credited_on > timezone.localdate():
         raise ApplicationError(_("Datoen for kreditnotaen kan ikke være frem i tid."))
     reference = (reference or "").strip()
     with transaction.atomic():
         case = case_lock(case_id=case.pk)
-        _ensure_open(case)
+        ensure_open(case)
         invoice = None
         if invoice_no is not None:
             invoice = case.invoices.filter(invoice_no=invoice_no).first()
@@ -72,7 +72,7 @@ def case_register_credit_note(
         )
         if reference:
             description = f"{description} ({reference})"
-        created_by = _actor_fields(actor)["actor"]
+        created_by = actor_fields(actor)["actor"]
         LedgerEntry.objects.create(
             case=case,
             invoice=invoice,
@@ -82,7 +82,7 @@ def case_register_credit_note(
             description=description[:200],
             created_by=created_by,
         )
-        _record(
+        record_event(
             case,
             kind=CaseEvent.Kind.NOTE,
             actor=actor,

@@ -14,14 +14,11 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from collections_cases.cases.changes import positive_amount
 from collections_cases.cases.limitation import claim_is_time_barred, time_barred_message
 from collections_cases.cases.page_selectors import cases_open_for_more_invoices
-from collections_cases.cases.services import (
-    _positive_amount,
-    case_add_invoices,
-    case_add_note,
-    case_create,
-)
+from collections_cases.cases.registration import case_add_invoices, case_create
+from collections_cases.cases.services import case_add_note
 from collections_cases.models import CollectionCase, Invoice
 from creditors.models import Creditor, Debtor
 from kravia_web.errors import ApplicationError
@@ -112,7 +109,7 @@ def invoice_register_external(
             _("Bare fakturaer i NOK kan registreres for inkasso (fikk %(currency)s).")
             % {"currency": invoice.currency}
         )
-    amount = _positive_amount(invoice.amount)
+    amount = positive_amount(invoice.amount)
     today = timezone.localdate()
     if invoice.due_date < invoice.invoice_date:
         raise ApplicationError(_("Forfallsdatoen kan ikke være før fakturadatoen."))

@@ -25,7 +25,7 @@ class NokAmountFilter(django_filters.Filter):
     field_class = NokAmountField
 
 
-def _search_filter(placeholder):
+def search_filter(placeholder):
     return django_filters.CharFilter(
         label=_("Søk"),
         method="search",
@@ -34,7 +34,7 @@ def _search_filter(placeholder):
     )
 
 
-def _date_filter(label, field_name, lookup_expr):
+def date_filter(label, field_name, lookup_expr):
     return django_filters.DateFilter(
         label=label,
         field_name=field_name,
@@ -45,7 +45,7 @@ def _date_filter(label, field_name, lookup_expr):
     )
 
 
-def _amount_filter(label, field_name, lookup_expr):
+def amount_filter(label, field_name, lookup_expr):
     return NokAmountFilter(
         label=label,
         field_name=field_name,
@@ -68,7 +68,7 @@ def _debtor_type_filter(field_name):
     )
 
 
-def _digits(text: str) -> str:
+def digits_only(text: str) -> str:
     return text.replace(" ", "").replace("\u00a0", "")
 
 
@@ -90,7 +90,7 @@ class CaseFilter(_DebtorTypeMixin, ListFilterSet):
         ("balance_min", "balance_max"),
     )
 
-    q = _search_filter(_("Saksnummer, KID, skyldner, org.nr. eller fakturanummer"))
+    q = search_filter(_("Saksnummer, KID, skyldner, org.nr. eller fakturanummer"))
     status = django_filters.ChoiceFilter(
         label=_("Status"), choices=CollectionCase.Status.choices, empty_label=_("Alle statuser")
     )
@@ -98,12 +98,12 @@ class CaseFilter(_DebtorTypeMixin, ListFilterSet):
         label=_("Steg"), choices=CollectionCase.Stage.choices, empty_label=_("Alle steg")
     )
     debtor_kind = _debtor_type_filter("debtor__is_person")
-    created_from = _date_filter(_("Opprettet fra"), "created_at__date", "gte")
-    created_to = _date_filter(_("Opprettet til"), "created_at__date", "lte")
-    next_from = _date_filter(_("Neste steg fra"), "next_action_date", "gte")
-    next_to = _date_filter(_("Neste steg til"), "next_action_date", "lte")
-    balance_min = _amount_filter(_("Saldo fra"), "balance", "gte")
-    balance_max = _amount_filter(_("Saldo til"), "balance", "lte")
+    created_from = date_filter(_("Opprettet fra"), "created_at__date", "gte")
+    created_to = date_filter(_("Opprettet til"), "created_at__date", "lte")
+    next_from = date_filter(_("Neste steg fra"), "next_action_date", "gte")
+    next_to = date_filter(_("Neste steg til"), "next_action_date", "lte")
+    balance_min = amount_filter(_("Saldo fra"), "balance", "gte")
+    balance_max = amount_filter(_("Saldo til"), "balance", "lte")
     only_open = _only_filter(_("Bare aktive saker"), "open_only")
 
     class Meta:
@@ -129,7 +129,7 @@ class CaseFilter(_DebtorTypeMixin, ListFilterSet):
         term = value.strip()
         if not term:
             return queryset
-        digits = _digits(term)
+        digits = digits_only(term)
         whole_number = digits.isdigit() and len(digits) <= 18
         invoice_cases = None
         if whole_number:
@@ -179,12 +179,12 @@ class CaseFilter(_DebtorTypeMixin, ListFilterSet):
 class ReadyInvoiceFilter(_DebtorTypeMixin, ListFilterSet):
     ranges = (("due_from", "due_to"), ("amount_min", "amount_max"))
 
-    q = _search_filter(_("Skyldner, org.nr., kundenummer, fakturanummer eller KID"))
+    q = search_filter(_("Skyldner, org.nr., kundenummer, fakturanummer eller KID"))
     debtor_kind = _debtor_type_filter("debtor__is_person")
-    due_from = _date_filter(_("Forfall fra"), "due_date", "gte")
-    due_to = _date_filter(_("Forfall til"), "due_date", "lte")
-    amount_min = _amount_filter(_("Udekket fra"), "balance", "gte")
-    amount_max = _amount_filter(_("Udekket til"), "balance", "lte")
+    due_from = date_filter(_("Forfall fra"), "due_date", "gte")
+    due_to = date_filter(_("Forfall til"), "due_date", "lte")
+    amount_min = amount_filter(_("Udekket fra"), "balance", "gte")
+    amount_max = amount_filter(_("Udekket til"), "balance", "lte")
     missing_address = _only_filter(_("Bare skyldnere uten adresse"), "without_address")
 
     class Meta:
@@ -195,7 +195,7 @@ class ReadyInvoiceFilter(_DebtorTypeMixin, ListFilterSet):
         term = value.strip()
         if not term:
             return queryset
-        digits = _digits(term)
+        digits = digits_only(term)
         match = Q(debtor__name__icontains=term) | Q(debtor__org_number=digits) | Q(cid=digits)
         if digits.isdigit() and len(digits) <= 18:
             match |= Q(invoice_no=int(digits)) | Q(debtor__customer_number=int(digits))
@@ -214,10 +214,10 @@ class DebtorFilter(_DebtorTypeMixin, ListFilterSet):
     primary = ("q", "with_open_cases")
     ranges = (("outstanding_min", "outstanding_max"),)
 
-    q = _search_filter(_("Navn, e-post, organisasjons- eller kundenummer"))
+    q = search_filter(_("Navn, e-post, organisasjons- eller kundenummer"))
     debtor_kind = _debtor_type_filter("is_person")
-    outstanding_min = _amount_filter(_("Utestående fra"), "outstanding", "gte")
-    outstanding_max = _amount_filter(_("Utestående til"), "outstanding", "lte")
+    outstanding_min = amount_filter(_("Utestående fra"), "outstanding", "gte")
+    outstanding_max = amount_filter(_("Utestående til"), "outstanding", "lte")
     with_open_cases = _only_filter(_("Bare med åpne saker"), "with_cases")
     missing_address = _only_filter(_("Bare uten adresse"), "without_address")
     opted_out = _only_filter(_("Bare unntatt fra inkasso"), "only_opted_out")
@@ -230,7 +230,7 @@ class DebtorFilter(_DebtorTypeMixin, ListFilterSet):
         term = value.strip()
         if not term:
             return queryset
-        digits = _digits(term)
+        digits = digits_only(term)
         match = Q(name__icontains=term) | Q(email__icontains=term) | Q(org_number__icontains=digits)
         if digits.isdigit() and len(digits) <= 18:
             match |= Q(customer_number=int(digits))

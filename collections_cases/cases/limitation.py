@@ -36,7 +36,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from collections_cases import rules
-from collections_cases.cases.services import _move, _record, case_lock
+from collections_cases.cases.changes import case_lock, move_case, record_event
 from collections_cases.models import CaseEvent, CollectionCase
 from kravia_web.errors import ApplicationError
 
@@ -181,7 +181,7 @@ def case_limitation_interrupt(
         message = _(
             "Avbrudd av foreldelsen registrert %(on)s (%(reason)s). Foreldelsesdato: %(new)s."
         ) % {"on": _d(on), "reason": label, "new": _d(new_date)}
-    _record(
+    record_event(
         case,
         kind=EventKind.LIMITATION,
         actor=actor,
@@ -233,7 +233,7 @@ def case_hold_time_barred(*, case: CollectionCase, on: date, actor=None) -> Coll
     reason = time_barred_reason(limitation)
     data = {"limitation_date": limitation.isoformat(), "on": on.isoformat()}
     if case.status in HOLDABLE_STATUSES:
-        return _move(
+        return move_case(
             case,
             action="pause",
             actor=actor,
@@ -262,7 +262,7 @@ def case_hold_time_barred(*, case: CollectionCase, on: date, actor=None) -> Coll
                 "updated_at",
             ]
         )
-        _record(case, kind=EventKind.LIMITATION, actor=actor, message=reason, data=data)
+        record_event(case, kind=EventKind.LIMITATION, actor=actor, message=reason, data=data)
     return case
 
 

@@ -11,30 +11,36 @@ the transaction commits (the PowerOffice Go status push listens there).
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from datetime import date
-from decimal import Decimal, InvalidOperation
 
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from collections_cases import rules
+from collections_cases.cases.changes import (
+    STAGE_ACTION,
+    amount_text,
+    case_lock,
+    case_may_add_costs,
+    ensure_open,
+    iso_or_none,
+    move_case,
+    positive_amount,
+    record_event,
+    required_text,
+)
+from collections_cases.cases.registration import case_add_invoices, case_create  # noqa: F401
 from collections_cases.cases.selectors import case_balance, case_principal_outstanding
 from collections_cases.cases.states import target_status
 from collections_cases.models import (
     CaseEvent,
-    CaseNumberSequence,
     CollectionCase,
-    Invoice,
     LedgerEntry,
     Letter,
 )
-from collections_cases.signals import case_changed
-from creditors.models import Creditor, Debtor
 from kravia_web.errors import ApplicationError
-from kravia_web.money import format_nok, to_ore
+from kravia_web.money import format_nok
 
 Status = CollectionCase.Status
 Stage = CollectionCase.Stage
@@ -43,178 +49,9 @@ CloseReason = CollectionCase.CloseReason
 ApprovalKind = CollectionCase.ApprovalKind
 EventKind = CaseEvent.Kind
 
-SYSTEM_ACTOR = "system"
-MAX_CASES_PER_YEAR = 999_999
-
-#: The next action of an active case that has just entered ``stage``.
-STAGE_ACTION = {
-    Stage.INKASSOVARSEL: NextAction.SEND_INKASSOVARSEL,
-    Stage.BETALINGSOPPFORDRING: NextAction.SEND_BETALINGSOPPFORDRING,
-    Stage.VARSEL_RETTSLIG: NextAction.SEND_VARSEL_RETTSLIG,
-}
-
-
 # --------------------------------------------------------------------------------------------
 # Helpers
 # --------------------------------------------------------------------------------------------
-
-
-def case_lock(*, case_id: int) -> CollectionCase:
-    """The case row, locked until the end of the transaction (call inside ``atomic()``)."""
-    return CollectionCase.objects.select_for_update().get(pk=case_id)
-
-
-def case_may_add_costs(case: CollectionCase) -> bool:
-    """Whether new costs (fees, salær, interest) may be added: never on a disputed case
-    (INKL § 17 second paragraph) nor on a closed one."""
-    return case.status not in (Status.DISPUTED, Status.CLOSED)
-
-
-def _actor_fields(actor) -> dict:
-    if actor is None:
-        return {"actor": None, "actor_label": SYSTEM_ACTOR}
-    if isinstance(actor, str):
-        return {"actor": None, "actor_label": actor}
-    return {"actor": actor, "actor_label": str(actor)[:100]}
-
-
-def _record(
-    case: CollectionCase,
-    *,
-    kind: str,
-    actor,
-    message: str,
-    data: dict | None = None,
-    status_from: str = "",
-    status_to: str = "",
-) -> CaseEvent:
-    event = CaseEvent.objects.create(
-        case=case,
-        kind=kind,
-        message=message,
-        data=data or {},
-        status_from=status_from,
-        status_to=status_to,
-        **_actor_fields(actor),
-    )
-    case_id = case.pk
-    transaction.on_commit(
-        lambda: case_changed.send(sender=CollectionCase, case_id=case_id, kind=kind)
-    )
-    return event
-
-
-def _move(
-    case: CollectionCase,
-    *,
-    action: str,
-    actor,
-    kind: str,
-    message: str,
-    data: dict | None = None,
-    **changes,
-) -> CollectionCase:
-    """Move ``case`` (locked) as ``action`` says, set ``changes``, save, record one event."""
-    status_from = case.status
-    status_to = target_status(case, action)
-    case.status = status_to
-    for field, value in changes.items():
-        setattr(case, field, value)
-    case.save(update_fields=["status", *changes, "updated_at"])
-    _record(
-        case,
-        kind=kind,
-        actor=actor,
-        message=message,
-        data=data,
-        status_from=status_from,
-        status_to=status_to,
-    )
-    return case
-
-
-def _required_text(value: str, what: str) -> str:
-    value = (value or "").strip()
-    if not value:
-        raise ApplicationError(_("Oppgi %(what)s.") % {"what": what})
-    return value
-
-
-def _positive_amount(amount) -> Decimal:
-    try:
-        value = to_ore(Decimal(str(amount)))
-    except (InvalidOperation, ValueError, TypeError) as exc:
-        raise ApplicationError(_("Beløpet er ikke et gyldig tall.")) from exc
-    if value <= 0:
-        raise ApplicationError(_("Beløpet må være større enn null."))
-    return value
-
-
-def _next_case_number() -> tuple[str, str]:
-    """A new case number and its KID; the year's sequence row stays locked until commit, so
-    two transactions never get the same number."""
-    year = timezone.localdate().year
-    sequence, _created = CaseNumberSequence.objects.select_for_update().get_or_create(year=year)
-    sequence.last_number += 1
-    if sequence.last_number > MAX_CASES_PER_YEAR:
-        raise ApplicationError(_("Saksnummerserien for %(year)s er brukt opp.") % {"year": year})
-    sequence.save(update_fields=["last_number"])
-    serial = f"{sequence.last_number:06d}"
-    return f"K-{year}-{serial}", rules.kid_mod10(f"{year}{serial}")
-
-
-def _lock_invoices(*, creditor: Creditor, debtor: Debtor, invoices: Iterable[Invoice]):
-    ids = sorted({invoice.pk for invoice in invoices})
-    if not ids:
-        raise ApplicationError(_("Velg minst én faktura."))
-    locked = list(Invoice.objects.select_for_update().filter(pk__in=ids).order_by("pk"))
-    if len(locked) != len(ids):
-        raise ApplicationError(_("En av fakturaene finnes ikke lenger."))
-    for invoice in locked:
-        if invoice.creditor_id != creditor.pk or invoice.debtor_id != debtor.pk:
-            raise ApplicationError(
-                _("Faktura %(number)s tilhører ikke denne skyldneren.")
-                % {"number": invoice.invoice_no}
-            )
-        if invoice.case_id is not None:
-            raise ApplicationError(
-                _("Faktura %(number)s er allerede i en inkassosak.")
-                % {"number": invoice.invoice_no}
-            )
-        if invoice.currency != "NOK":
-            raise ApplicationError(
-                _("Faktura %(number)s er i %(currency)s; bare fakturaer i NOK kan inndrives.")
-                % {"number": invoice.invoice_no, "currency": invoice.currency}
-            )
-        if invoice.balance <= 0:
-            raise ApplicationError(
-                _("Faktura %(number)s har ikke noe udekket beløp.") % {"number": invoice.invoice_no}
-            )
-    return locked
-
-
-def _attach_invoices(case: CollectionCase, invoices: list[Invoice], *, actor) -> Decimal:
-    """Link the invoices to the case and book their open balance as principal."""
-    today = timezone.localdate()
-    created_by = actor if actor is not None and not isinstance(actor, str) else None
-    Invoice.objects.filter(pk__in=[i.pk for i in invoices]).update(case=case)
-    LedgerEntry.objects.bulk_create(
-        LedgerEntry(
-            case=case,
-            invoice=invoice,
-            kind=LedgerEntry.Kind.PRINCIPAL,
-            amount=invoice.balance,
-            booked_on=today,
-            description=_("Faktura %(number)s") % {"number": invoice.invoice_no},
-            created_by=created_by,
-        )
-        for invoice in invoices
-    )
-    return sum((invoice.balance for invoice in invoices), start=Decimal("0.00"))
-
-
-def _earliest_due(invoices: Iterable[Invoice]) -> date:
-    return min(invoice.due_date or invoice.invoice_date for invoice in invoices)
 
 
 def _before_first_payment_demand(case: CollectionCase) -> bool:
@@ -229,129 +66,9 @@ def _before_first_payment_demand(case: CollectionCase) -> bool:
     )
 
 
-def _amount_text(amount: Decimal) -> str:
-    """``str`` of an amount, without the sign of a negative zero (``-0.00``)."""
-    return str(amount + 0)
-
-
-def _iso(day: date | None) -> str | None:
-    return day.isoformat() if day else None
-
-
-def _ensure_open(case: CollectionCase) -> None:
-    if case.status == Status.CLOSED:
-        raise ApplicationError(_("Sak %(number)s er avsluttet.") % {"number": case.number})
-
-
 # --------------------------------------------------------------------------------------------
 # Start
 # --------------------------------------------------------------------------------------------
-
-
-def case_create(
-    *,
-    creditor: Creditor,
-    debtor: Debtor,
-    invoices: Iterable[Invoice],
-    actor=None,
-    needs_approval: bool,
-) -> CollectionCase:
-    """Open a case for ``debtor``'s ``invoices``: waiting for the creditor's approval, or
-    active at the debtor's (or creditor's) entry step with that step due today."""
-    if debtor.creditor_id != creditor.pk:
-        raise ApplicationError(_("Skyldneren tilhører en annen kreditor."))
-    if debtor.collection_opt_out:
-        raise ApplicationError(
-            _("%(name)s er unntatt fra inkasso.") % {"name": debtor.name},
-        )
-    with transaction.atomic():
-        locked = _lock_invoices(creditor=creditor, debtor=debtor, invoices=invoices)
-        number, kid = _next_case_number()
-        stage = debtor.effective_entry_step
-        if needs_approval:
-            status = Status.AWAITING_APPROVAL
-            approval_kind = CollectionCase.ApprovalKind.START
-            next_action, next_action_date = NextAction.AWAIT_APPROVAL, None
-        else:
-            status = Status.ACTIVE
-            approval_kind = ""
-            next_action, next_action_date = STAGE_ACTION[stage], timezone.localdate()
-        case = CollectionCase.objects.create(
-            creditor=creditor,
-            debtor=debtor,
-            number=number,
-            kid=kid,
-            status=status,
-            stage=stage,
-            approval_kind=approval_kind,
-            next_action=next_action,
-            next_action_date=next_action_date,
-            limitation_date=rules.limitation_date(_earliest_due(locked)),
-        )
-        principal = _attach_invoices(case, locked, actor=actor)
-        _record(
-            case,
-            kind=EventKind.CREATED,
-            actor=actor,
-            message=_("Sak opprettet for %(count)d faktura(er), hovedstol %(amount)s.")
-            % {"count": len(locked), "amount": format_nok(principal)},
-            data={
-                "invoices": [invoice.invoice_no for invoice in locked],
-                "principal": str(principal),
-            },
-            status_to=status,
-        )
-    return case
-
-
-def case_add_invoices(
-    *, case: CollectionCase, actor, invoices: Iterable[Invoice]
-) -> CollectionCase:
-    """Merge more of the debtor's invoices into the case — only before the
-    betalingsoppfordring (stage inkassovarsel, or not yet started)."""
-    with transaction.atomic():
-        case = case_lock(case_id=case.pk)
-        not_started = (
-            case.status == Status.AWAITING_APPROVAL
-            and case.approval_kind == CollectionCase.ApprovalKind.START
-        )
-        early = case.status in (Status.ACTIVE, Status.PAUSED) and (
-            case.stage == Stage.INKASSOVARSEL
-        )
-        if case.limitation_date is not None and case.limitation_date <= timezone.localdate():
-            raise ApplicationError(
-                _(
-                    "Sak %(number)s er foreldet (foreldelsesdato %(date)s): ingen fakturaer kan legges til."
-                )
-                % {"number": case.number, "date": case.limitation_date.strftime("%d.%m.%Y")}
-            )
-        if not (not_started or early):
-            raise ApplicationError(
-                _(
-                    "Fakturaer kan bare legges til sak %(number)s før betalingsoppfordringen "
-                    "(saken har status «%(status)s», steg «%(stage)s»)."
-                )
-                % {
-                    "number": case.number,
-                    "status": case.get_status_display(),
-                    "stage": case.get_stage_display(),
-                }
-            )
-        locked = _lock_invoices(creditor=case.creditor, debtor=case.debtor, invoices=invoices)
-        added = _attach_invoices(case, locked, actor=actor)
-        limitation = rules.limitation_date(_earliest_due(locked))
-        if case.limitation_date is None or limitation < case.limitation_date:
-            case.limitation_date = limitation
-            case.save(update_fields=["limitation_date", "updated_at"])
-        _record(
-            case,
-            kind=EventKind.INVOICES_ADDED,
-            actor=actor,
-            message=_("%(count)d faktura(er) lagt til, hovedstol økt med %(amount)s.")
-            % {"count": len(locked), "amount": format_nok(added)},
-            data={"invoices": [i.invoice_no for i in locked], "principal": str(added)},
-        )
-    return case
 
 
 def case_approve(*, case: CollectionCase, actor) -> CollectionCase:
@@ -368,7 +85,7 @@ def case_approve(*, case: CollectionCase, actor) -> CollectionCase:
                 % {"number": case.number}
             )
         if waiting and case.approval_kind == ApprovalKind.PAYMENT_DEMAND:
-            return _move(
+            return move_case(
                 case,
                 action="approve",
                 actor=actor,
@@ -379,7 +96,7 @@ def case_approve(*, case: CollectionCase, actor) -> CollectionCase:
                 next_action=NextAction.SEND_BETALINGSOPPFORDRING,
                 next_action_date=timezone.localdate(),
             )
-        return _move(
+        return move_case(
             case,
             action="approve",
             actor=actor,
@@ -407,13 +124,13 @@ def case_request_payment_demand_approval(*, case: CollectionCase, actor=None) ->
                 )
                 % {"number": case.number, "stage": case.get_stage_display()}
             )
-        return _move(
+        return move_case(
             case,
             action="request_payment_demand_approval",
             actor=actor,
             kind=EventKind.DEMAND_APPROVAL_REQUESTED,
             message=_("Betalingsoppfordringen venter på kreditors godkjenning."),
-            data={"next_action_date": _iso(case.next_action_date)},
+            data={"next_action_date": iso_or_none(case.next_action_date)},
             approval_kind=ApprovalKind.PAYMENT_DEMAND,
             next_action=NextAction.AWAIT_APPROVAL,
             next_action_date=None,
@@ -437,7 +154,7 @@ def case_request_legal_approval(*, case: CollectionCase, actor=None) -> Collecti
                 )
                 % {"number": case.number}
             )
-        return _move(
+        return move_case(
             case,
             action="request_legal_approval",
             actor=actor,
@@ -463,7 +180,7 @@ def case_approve_legal(*, case: CollectionCase, actor) -> CollectionCase:
                 _("Sak %(number)s venter på godkjenning av %(what)s, ikke av rettslige tiltak.")
                 % {"number": case.number, "what": waits_for}
             )
-        return _move(
+        return move_case(
             case,
             action="approve_legal",
             actor=actor,
@@ -517,7 +234,7 @@ def case_record_legal_step(
         }
         if reference:
             message = "{} {}".format(message, _("Referanse: %(ref)s.") % {"ref": reference})
-        _record(
+        record_event(
             case,
             kind=EventKind.DUNNING_STEP,
             actor=actor,
@@ -531,10 +248,10 @@ def case_to_monitoring(
     *, case: CollectionCase, actor, reason: str, review_on: date | None = None
 ) -> CollectionCase:
     """Stop active steps and watch the debtor (e.g. no ability to pay now)."""
-    reason = _required_text(reason, _("en årsak"))
+    reason = required_text(reason, _("en årsak"))
     with transaction.atomic():
         case = case_lock(case_id=case.pk)
-        return _move(
+        return move_case(
             case,
             action="to_monitoring",
             actor=actor,
@@ -555,7 +272,7 @@ def case_pause(
     *, case: CollectionCase, actor, reason: str, until: date | None = None
 ) -> CollectionCase:
     """Put the case on hold, optionally until a date (then it resumes on that date)."""
-    reason = _required_text(reason, _("en årsak"))
+    reason = required_text(reason, _("en årsak"))
     if until is not None and until <= timezone.localdate():
         raise ApplicationError(_("Datoen saken skal gjenopptas må være frem i tid."))
     with transaction.atomic():
@@ -567,7 +284,7 @@ def case_pause(
             }
         else:
             message = _("Saken er satt på vent: %(reason)s") % {"reason": reason}
-        return _move(
+        return move_case(
             case,
             action="pause",
             actor=actor,
@@ -627,7 +344,7 @@ def case_resume(*, case: CollectionCase, actor) -> CollectionCase:
                 % {"number": case.number, "date": case.limitation_date.strftime("%d.%m.%Y")},
                 extra={"limitation_date": case.limitation_date.isoformat()},
             )
-        return _move(
+        return move_case(
             case,
             action="resume",
             actor=actor,
@@ -639,7 +356,7 @@ def case_resume(*, case: CollectionCase, actor) -> CollectionCase:
 
 def case_mark_disputed(*, case: CollectionCase, actor, reason: str) -> CollectionCase:
     """The debtor objected: no further steps or costs until the objection is resolved."""
-    reason = _required_text(reason, _("innsigelsen"))
+    reason = required_text(reason, _("innsigelsen"))
     with transaction.atomic():
         case = case_lock(case_id=case.pk)
         if case.status == Status.PAUSED:
@@ -651,7 +368,7 @@ def case_mark_disputed(*, case: CollectionCase, actor, reason: str) -> Collectio
                 "held_next_action": case.next_action,
                 "held_next_action_date": case.next_action_date,
             }
-        return _move(
+        return move_case(
             case,
             action="mark_disputed",
             actor=actor,
@@ -676,7 +393,7 @@ def case_resolve_dispute(*, case: CollectionCase, actor, note: str = "") -> Coll
         message = _("Innsigelsen er avklart, saken fortsetter.")
         if note:
             message = f"{message} {note}"
-        return _move(
+        return move_case(
             case,
             action="resolve_dispute",
             actor=actor,
@@ -732,23 +449,23 @@ def case_close(*, case: CollectionCase, actor, reason: str, note: str = "") -> C
         message = _("Saken er avsluttet: %(reason)s.") % {"reason": label}
         if note:
             message = f"{message} {note}"
-        return _move(
+        return move_case(
             case,
             action="close",
             actor=actor,
             kind=EventKind.CLOSED,
             message=message,
-            data={"close_reason": reason, "balance": _amount_text(case_balance(case))},
+            data={"close_reason": reason, "balance": amount_text(case_balance(case))},
             **_close_changes(reason, note),
         )
 
 
 def case_withdraw(*, case: CollectionCase, actor, reason: str) -> CollectionCase:
     """The creditor withdraws the case."""
-    reason = _required_text(reason, _("en årsak"))
+    reason = required_text(reason, _("en årsak"))
     with transaction.atomic():
         case = case_lock(case_id=case.pk)
-        return _move(
+        return move_case(
             case,
             action="withdraw",
             actor=actor,
@@ -757,7 +474,7 @@ def case_withdraw(*, case: CollectionCase, actor, reason: str) -> CollectionCase
             data={
                 "close_reason": CloseReason.WITHDRAWN.value,
                 "reason": reason,
-                "balance": _amount_text(case_balance(case)),
+                "balance": amount_text(case_balance(case)),
             },
             **_close_changes(CloseReason.WITHDRAWN, reason),
         )
@@ -778,7 +495,7 @@ def case_reopen(*, case: CollectionCase, actor, reason: str) -> CollectionCase:
     monitoring; else active), with the next step the dunning run had planned before it closed
     — due no earlier than today — so dunning continues where it stopped. Not part of the
     transition table: only the reversal of a payment may undo a close."""
-    reason = _required_text(reason, _("en årsak"))
+    reason = required_text(reason, _("en årsak"))
     with transaction.atomic():
         case = case_lock(case_id=case.pk)
         if case.status != Status.CLOSED:
@@ -820,16 +537,16 @@ def case_reopen(*, case: CollectionCase, actor, reason: str) -> CollectionCase:
                 "updated_at",
             ]
         )
-        _record(
+        record_event(
             case,
             kind=EventKind.REOPENED,
             actor=actor,
             message=_("Saken er gjenåpnet: %(reason)s.") % {"reason": reason},
             data={
                 "reason": reason,
-                "balance": _amount_text(case_balance(case)),
+                "balance": amount_text(case_balance(case)),
                 "next_action": case.next_action,
-                "next_action_date": _iso(case.next_action_date),
+                "next_action_date": iso_or_none(case.next_action_date),
             },
             status_from=status_from,
             status_to=status_to,
@@ -838,10 +555,10 @@ def case_reopen(*, case: CollectionCase, actor, reason: str) -> CollectionCase:
 
 
 def case_add_note(*, case: CollectionCase, actor, text: str) -> CaseEvent:
-    text = _required_text(text, _("en tekst"))
+    text = required_text(text, _("en tekst"))
     with transaction.atomic():
         case = case_lock(case_id=case.pk)
-        return _record(case, kind=EventKind.NOTE, actor=actor, message=text)
+        return record_event(case, kind=EventKind.NOTE, actor=actor, message=text)
 
 
 def case_register_direct_payment(
@@ -855,13 +572,13 @@ def case_register_direct_payment(
     """The debtor paid the creditor directly: the principal is reduced (never below zero);
     when nothing is left to collect the case closes as *paid directly*, otherwise the
     part-payment interrupts the limitation (3 new years from ``paid_on``)."""
-    amount = _positive_amount(amount)
+    amount = positive_amount(amount)
     if paid_on > timezone.localdate():
         raise ApplicationError(_("Betalingsdatoen kan ikke være frem i tid."))
     reference = (reference or "").strip()
     with transaction.atomic():
         case = case_lock(case_id=case.pk)
-        _ensure_open(case)
+        ensure_open(case)
         principal = case_principal_outstanding(case)
         if amount > principal:
             raise ApplicationError(
@@ -895,7 +612,7 @@ def case_register_direct_payment(
         }
         if balance <= 0:
             data["close_reason"] = CloseReason.PAID_DIRECTLY.value
-            return _move(
+            return move_case(
                 case,
                 action="close",
                 actor=actor,
@@ -909,7 +626,7 @@ def case_register_direct_payment(
         from collections_cases.cases.limitation import case_limitation_interrupt
 
         case_limitation_interrupt(case=case, on=paid_on, reason="part_payment", actor=actor)
-        _record(
+        record_event(
             case,
             kind=EventKind.DIRECT_PAYMENT,
             actor=actor,
@@ -931,7 +648,7 @@ def case_add_cost(
     """Book interest, a fee or salær on the case — refused while it is disputed or closed."""
     if kind not in LedgerEntry.COST_KINDS:
         raise ApplicationError(_("%(kind)s er ikke en kostnad.") % {"kind": kind})
-    amount = _positive_amount(amount)
+    amount = positive_amount(amount)
     with transaction.atomic():
         case = case_lock(case_id=case.pk)
         if not case_may_add_costs(case):
@@ -947,7 +664,7 @@ def case_add_cost(
             description=description[:200],
             created_by=actor if actor is not None and not isinstance(actor, str) else None,
         )
-        _record(
+        record_event(
             case,
             kind=EventKind.COST_ADDED,
             actor=actor,

@@ -6,8 +6,8 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
 from collections_cases.cases import lists, page_selectors
-from collections_cases.cases.forms import DebtorForm
 from collections_cases.cases.views import make_active
+from collections_cases.debtors.forms import DebtorForm
 from collections_cases.debtors.services import debtor_update
 from creditors.selectors import creditor_active_for_request
 from kravia_web.errors import ApplicationError

@@ -42,10 +42,11 @@ from django.db.models import Max, Sum
 from django.utils import timezone
 
 from collections_cases import rules
+from collections_cases.cases import changes
 from collections_cases.cases import services as case_services
 from collections_cases.cases.selectors import PRINCIPAL_KINDS
-from collections_cases.dunning import services as d
-from collections_cases.dunning.services import _  # gettext, remembered per batch
+from collections_cases.dunning import steps as d
+from collections_cases.dunning.steps import _  # gettext, remembered per batch
 from collections_cases.ledger.interest import (
     INTEREST_KINDS,
     accrual_row,
@@ -70,6 +71,7 @@ from collections_cases.models import (
 from collections_cases.signals import cases_changed
 from creditors.models import Creditor
 from kravia_web.crashpoints import crash_point
+from kravia_web.enqueue import enqueue_on_commit
 from kravia_web.money import format_nok, to_ore
 from kravia_web.pg_bulk import cast_type as _cast_type
 from kravia_web.pg_bulk import insert_unnest as _insert
@@ -564,7 +566,7 @@ def _write(plans: list[Plan]) -> list[tuple[int, str]]:
         letter_ids = {letter.case_id: letter.pk for letter in letters}
     for plan in with_letter:
         plan.event[2]["letter_id"] = letter_ids[plan.case.pk]
-    actor = case_services._actor_fields(None)
+    actor = changes.actor_fields(None)
     events = [
         (plan.case.pk, kind, message, data)
         for plan in plans
@@ -591,9 +593,7 @@ def _queue_deliveries(ids: list[int]) -> None:
     """As :func:`~collections_cases.letters.services.delivery_create_for_letters`: on
     commit, one task that queues every delivery's."""
     if ids:
-        from collections_cases.letters.tasks import deliver_letters_task
-
-        transaction.on_commit(lambda: deliver_letters_task.delay(ids), robust=True)
+        enqueue_on_commit("collections_cases.letters.tasks.deliver_letters_task", ids)
 
 
 def _update_cases(plans: list[Plan]) -> None:
@@ -693,7 +693,7 @@ def _step_batch(ids: list[int], on: date, result: d.DunningResult, *, strict=Fal
                 _make_move(plan)
             result.steps[plan.outcome] += 1
         else:
-            d._guarded(result, case.pk, lambda plan=plan: _make_move(plan))
+            d.guarded(result, case.pk, lambda plan=plan: _make_move(plan))
     changes = _write(plans)
     crash_point("dunning.batch_written")  # a crash here (before the commit) leaves none of it
     if changes:
@@ -723,7 +723,7 @@ def dunning_run_batched(*, on: date, batch_size: int = 500, alone: bool = False)
         raise ValueError("batch_size must be at least 1")
     result = d.DunningResult(on=on)
     d.dunning_resume_due(result, on=on, batch_size=batch_size)
-    for ids in d._id_batches(CollectionCase.objects.filter(d.due_q(on)), batch_size):
+    for ids in d.id_batches(CollectionCase.objects.filter(d.due_q(on)), batch_size):
         if alone:
             _step_alone(ids, on, result)
             continue
@@ -751,4 +751,4 @@ def _step_alone(ids: list[int], on: date, result: d.DunningResult) -> None:
     a letter a concurrent run recorded first skips the case, any other failure is recorded
     against it."""
     for case_id in ids:
-        d._guarded(result, case_id, lambda case_id=case_id: step_case(case_id, on))
+        d.guarded(result, case_id, lambda case_id=case_id: step_case(case_id, on))

@@ -20,7 +20,7 @@ from datetime import date
 from django.utils.translation import gettext as _
 
 from collections_cases import rules
-from collections_cases.cases import services as case_services
+from collections_cases.cases import changes
 from collections_cases.cases.selectors import case_amounts
 from collections_cases.dunning import services as dunning
 from collections_cases.ledger.interest import invoice_due_date
@@ -115,7 +115,7 @@ def remainder_statement_send(*, case: CollectionCase, payment: Payment, on: date
                 "action": dunning.next_action_label(case.next_action).lower(),
             },
         )
-    case_services._record(
+    changes.record_event(
         case,
         kind=CaseEvent.Kind.LETTER,
         actor=None,

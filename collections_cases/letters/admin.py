@@ -1,19 +1,20 @@
 """Admin for letter delivery: every delivery with its status and errors, the print queue
 (*utskriftskø*: one merged PDF to print, then «Merk som postlagt»), sending a letter again to
-another address, and the creditor notifications. Actions parse input and call one service."""
+another address, and the letters the dunning run records (read-only: the run writes them).
+Actions parse input and call one service."""
 
 from django import forms
 from django.contrib import admin, messages
 from django.http import HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
+from django.template.loader import render_to_string
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from collections_cases.cases.staff_queue import StaffQueueFilter
 from collections_cases.letters import services as delivery_services
-from collections_cases.letters.admin_letters import LetterAdmin
-from collections_cases.models import CreditorNotification, Letter, LetterDelivery, PrintQueueItem
+from collections_cases.models import Letter, LetterDelivery, PrintQueueItem
 from kravia_web.errors import ApplicationError
 
 Channel = LetterDelivery.Channel
@@ -34,6 +35,43 @@ DELIVERY_FIELDS = [
     "created_at",
     "updated_at",
 ]
+
+
+class LetterAdmin(admin.ModelAdmin):
+    list_display = ["case", "kind", "step", "sent_on", "deadline", "fee", "status"]
+    list_filter = ["kind", "status", "sent_on"]
+    search_fields = ["case__number", "case__debtor__name"]
+    date_hierarchy = "sent_on"
+    list_select_related = ["case"]
+    # The stored JSON stays out; ``amounts_display`` shows it readably.
+    exclude = ["amounts"]
+    readonly_fields = [
+        "case",
+        "kind",
+        "step",
+        "sent_on",
+        "deadline",
+        "fee",
+        "amounts_display",
+        "status",
+        "created_at",
+    ]
+
+    @admin.display(description=_("beløp i brevet"))
+    def amounts_display(self, obj):
+        """The amounts the letter showed, in Norwegian (the stored JSON is for the record)."""
+        return render_to_string(
+            "admin/collections_cases/letter/_amounts.html", {"amounts": obj.amounts or {}}
+        )
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
 
 
 class ResendForm(forms.Form):
@@ -69,7 +107,7 @@ class DeliveryAdminBase(admin.ModelAdmin):
 
     @admin.display(description=_("mottaker"))
     def recipient_line(self, obj):
-        return delivery_services._one_line(obj.recipient)
+        return delivery_services.one_line(obj.recipient)
 
     @admin.display(description=_("siste feil"))
     def error_short(self, obj):
@@ -143,7 +181,7 @@ class LetterDeliveryAdmin(DeliveryAdminBase):
                     % {
                         "letter": letter.get_kind_display(),
                         "case": letter.case.number,
-                        "recipient": delivery_services._one_line(form.recipient()),
+                        "recipient": delivery_services.one_line(form.recipient()),
                     },
                 )
                 return HttpResponseRedirect(
@@ -207,6 +245,7 @@ class LetterDeliveryInline(admin.TabularInline):
         return False
 
 
+@admin.register(Letter)
 class LetterWithDeliveriesAdmin(LetterAdmin):
     """The letters admin, with each letter's deliveries and «Send på nytt»."""
 
@@ -219,39 +258,3 @@ class LetterWithDeliveriesAdmin(LetterAdmin):
             self.message_user(request, _("Velg ett brev."), messages.WARNING)
             return None
         return HttpResponseRedirect(resend_url(queryset.get().pk))
-
-
-admin.site.unregister(Letter)
-admin.site.register(Letter, LetterWithDeliveriesAdmin)
-
-
-@admin.register(CreditorNotification)
-class CreditorNotificationAdmin(admin.ModelAdmin):
-    list_display = ["subject", "creditor", "kind", "status", "attempts", "sent_at", "created_at"]
-    list_filter = ["kind", "status", "created_at"]
-    search_fields = ["subject", "creditor__name", "case__number"]
-    list_select_related = ["creditor"]
-    readonly_fields = [
-        "creditor",
-        "case",
-        "kind",
-        "key",
-        "recipients",
-        "subject",
-        "body",
-        "status",
-        "attempts",
-        "next_attempt_at",
-        "last_error",
-        "sent_at",
-        "created_at",
-    ]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

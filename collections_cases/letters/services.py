@@ -46,9 +46,11 @@ from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from collections_cases.cases import changes
 from collections_cases.cases import services as case_services
 from collections_cases.models import CaseEvent, Letter, LetterDelivery, PortalAccess
 from creditors.models import Debtor
+from kravia_web.enqueue import enqueue_on_commit
 from kravia_web.errors import ApplicationError
 from kravia_web.money import format_nok
 
@@ -106,9 +108,7 @@ def debtor_channel(debtor: Debtor) -> tuple[str, str]:
 def _queue(delivery_id: int) -> None:
     """Queue the delivery task once the current transaction commits. ``robust``: a broker
     that is down must not break the committed change — the sweep sends the row later."""
-    from collections_cases.letters.tasks import deliver_letter_task
-
-    transaction.on_commit(lambda: deliver_letter_task.delay(delivery_id), robust=True)
+    enqueue_on_commit("collections_cases.letters.tasks.deliver_letter_task", delivery_id)
 
 
 def delivery_create_for_letter(*, letter: Letter) -> LetterDelivery:
@@ -138,10 +138,8 @@ def delivery_create_for_letters(*, letters: list[Letter]) -> list[LetterDelivery
     deliveries = LetterDelivery.objects.bulk_create(deliveries)
     ids = [delivery.pk for delivery in deliveries]
     if ids:
-        from collections_cases.letters.tasks import deliver_letters_task
-
         # One message for the batch; the task queues one delivery task per letter.
-        transaction.on_commit(lambda: deliver_letters_task.delay(ids), robust=True)
+        enqueue_on_commit("collections_cases.letters.tasks.deliver_letters_task", ids)
     return deliveries
 
 
@@ -174,7 +172,7 @@ def delivery_resend(*, letter: Letter, channel: str, recipient: str, actor) -> L
         ).exists():
             raise ApplicationError(
                 _("Brevet er allerede sendt eller satt i kø til %(recipient)s.")
-                % {"recipient": _one_line(recipient)}
+                % {"recipient": one_line(recipient)}
             )
         delivery = LetterDelivery.objects.create(
             letter=letter,
@@ -192,7 +190,7 @@ def delivery_resend(*, letter: Letter, channel: str, recipient: str, actor) -> L
             delivery,
             actor=actor,
             message=message
-            % {"letter": letter.get_kind_display(), "recipient": _one_line(recipient)},
+            % {"letter": letter.get_kind_display(), "recipient": one_line(recipient)},
         )
         _queue(delivery.pk)
     return delivery
@@ -314,12 +312,12 @@ def delivery_pdf(delivery: LetterDelivery) -> bytes:
     return _read_file(delivery.pdf) or render_letter(delivery.letter)
 
 
-def _one_line(recipient: str) -> str:
+def one_line(recipient: str) -> str:
     return ", ".join(line for line in recipient.splitlines() if line)
 
 
 def _event(case, delivery: LetterDelivery, *, message: str, actor=None) -> CaseEvent:
-    return case_services._record(
+    return changes.record_event(
         case,
         kind=CaseEvent.Kind.LETTER_DELIVERY,
         actor=actor,
@@ -427,7 +425,7 @@ def _record_success(delivery: LetterDelivery) -> str:
             letter.case,
             delivery,
             message=message
-            % {"letter": letter.get_kind_display(), "recipient": _one_line(delivery.recipient)},
+            % {"letter": letter.get_kind_display(), "recipient": one_line(delivery.recipient)},
         )
     return status
 
@@ -513,7 +511,7 @@ def delivery_mark_posted(*, deliveries: Iterable[LetterDelivery], actor) -> int:
                 delivery,
                 actor=actor,
                 message=_("%(letter)s postlagt til %(recipient)s.")
-                % {"letter": letter.get_kind_display(), "recipient": _one_line(delivery.recipient)},
+                % {"letter": letter.get_kind_display(), "recipient": one_line(delivery.recipient)},
             )
             marked += 1
     return marked

@@ -1,4 +1,4 @@
-"""Celery tasks for letter delivery and creditor notifications: id in, one service call.
+"""Celery tasks for letter delivery: id in, one service call (the sweep also retries due creditor notifications).
 
 Queued on commit by the services (a new letter, a resend, a notification); the beat rows from
 migration ``0010_delivery_beat_schedule`` run the sweep every five minutes (retries, and rows
@@ -7,16 +7,9 @@ its row first, so a duplicate or retried task never mails twice.
 """
 
 from celery import shared_task
-from django.utils import timezone
 
 from collections_cases.letters.services import delivery_send, delivery_sweep
-from collections_cases.notifications.services import (
-    notification_plan_requested,
-    notification_send,
-    notification_sweep,
-    notifications_daily_digest,
-    notifications_weekly_summary,
-)
+from collections_cases.notifications.services import notification_sweep
 
 
 @shared_task(name="collections_cases.delivery_tasks.deliver_letter_task", acks_late=True)
@@ -34,32 +27,7 @@ def deliver_letters_task(delivery_ids: list[int]) -> int:
     return len(delivery_ids)
 
 
-@shared_task(name="collections_cases.delivery_tasks.send_notification_task", acks_late=True)
-def send_notification_task(notification_id: int) -> str:
-    return notification_send(notification_id=notification_id)
-
-
 @shared_task(name="collections_cases.delivery_tasks.delivery_sweep_task")
 def delivery_sweep_task() -> dict:
     """Beat: retry the letter deliveries and creditor notifications that are due."""
     return {"letters": delivery_sweep(), "notifications": notification_sweep()}
-
-
-@shared_task(name="collections_cases.delivery_tasks.weekly_summary_task")
-def weekly_summary_task() -> int:
-    """Beat: last week's summary to every creditor who wants one."""
-    return notifications_weekly_summary(on=timezone.localdate())
-
-
-@shared_task(name="collections_cases.delivery_tasks.daily_digest_task")
-def daily_digest_task() -> int:
-    """Beat (07:00 Europe/Oslo): one digest per creditor of the notifications held for it."""
-    return notifications_daily_digest(on=timezone.localdate())
-
-
-@shared_task(
-    name="collections_cases.delivery_tasks.plan_requested_notification_task", acks_late=True
-)
-def plan_requested_notification_task(plan_id: int) -> bool:
-    """Queued on commit of a debtor's payment-plan request: the creditor's notification."""
-    return notification_plan_requested(plan_id=plan_id) is not None

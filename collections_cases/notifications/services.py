@@ -36,6 +36,7 @@ from collections_cases.models import (
     LedgerEntry,
 )
 from creditors.models import Creditor, Membership
+from kravia_web.enqueue import enqueue_on_commit
 from kravia_web.money import format_nok, to_ore
 
 logger = logging.getLogger(__name__)
@@ -72,9 +73,9 @@ def creditor_recipients(creditor: Creditor) -> list[str]:
 
 
 def _queue(notification_id: int) -> None:
-    from collections_cases.letters.tasks import send_notification_task
-
-    transaction.on_commit(lambda: send_notification_task.delay(notification_id), robust=True)
+    enqueue_on_commit(
+        "collections_cases.notifications.tasks.send_notification_task", notification_id
+    )
 
 
 def _create(

@@ -31,6 +31,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from collections_cases import rules
+from collections_cases.cases import changes
 from collections_cases.cases import services as case_services
 from collections_cases.cases.selectors import case_balance
 from collections_cases.models import (
@@ -226,7 +227,7 @@ def payment_reverse(
             message += " " + _(
                 "Beløpet var utbetalt til kreditor; %(amount)s trekkes i neste utbetaling."
             ) % {"amount": format_nok(claim.amount)}
-        case_services._record(
+        changes.record_event(
             case,
             kind=CaseEvent.Kind.PAYMENT_REVERSED,
             actor=actor,

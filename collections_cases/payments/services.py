@@ -18,6 +18,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from collections_cases import rules
+from collections_cases.cases import changes
 from collections_cases.cases import services as case_services
 from collections_cases.cases.selectors import case_balance, case_principal_outstanding
 from collections_cases.ledger import interest
@@ -241,7 +242,7 @@ def payment_allocate(*, payment: Payment, case: CollectionCase, actor=None) -> P
         payment.save(update_fields=["case", "status", "matched_by"])
         if interest_cap is not None:
             _after_split(case, today)
-        case_services._record(
+        changes.record_event(
             case,
             kind=CaseEvent.Kind.PAYMENT,
             actor=actor,
@@ -305,7 +306,7 @@ def payment_mark_refunded(*, payment: Payment, actor, note: str = "") -> Payment
         payment.status = Payment.Status.REFUNDED
         payment.save(update_fields=["status"])
         case = case_services.case_lock(case_id=payment.case_id)
-        case_services._record(
+        changes.record_event(
             case,
             kind=CaseEvent.Kind.PAYMENT,
             actor=actor,

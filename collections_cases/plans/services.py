@@ -43,6 +43,7 @@ from collections_cases.models import (
     PaymentPlan,
     PaymentPlanInstalment,
 )
+from kravia_web.enqueue import enqueue
 from kravia_web.errors import ApplicationError
 from kravia_web.money import format_nok, to_ore
 
@@ -152,10 +153,7 @@ def payment_plan_request(
 
 
 def _notify_plan_requested(plan_id: int) -> None:
-    # Lazy: the tasks module imports the services.
-    from collections_cases.letters.tasks import plan_requested_notification_task
-
-    plan_requested_notification_task.delay(plan_id)
+    enqueue("collections_cases.notifications.tasks.plan_requested_notification_task", plan_id)
 
 
 def _lock_plan(plan: PaymentPlan) -> tuple[PaymentPlan, CollectionCase]:

@@ -48,6 +48,7 @@ from django.utils import timezone
 from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext as _
 
+from collections_cases.cases import changes
 from collections_cases.models import CaseEvent, CollectionCase, Letter, LetterDelivery, PortalAccess
 
 #: No 0/O, 1/I/L: nothing a reader can mistake on paper or hear wrong on the phone.
@@ -169,7 +170,7 @@ def access_revoke_case(*, case: CollectionCase, actor, reason: str) -> int:
     with transaction.atomic():
         case = case_services.case_lock(case_id=case.pk)
         count = _revoke(case.portal_accesses.all(), reason=reason, actor=actor)
-        case_services._record(
+        changes.record_event(
             case,
             kind=CaseEvent.Kind.PORTAL_ACCESS,
             actor=actor,
@@ -191,7 +192,7 @@ def access_issue_by_handler(*, case: CollectionCase, actor, reason: str = "") ->
         message = _("Ny Min side-kode laget av saksbehandler.")
         if reason:
             message = f"{message} {reason}"
-        case_services._record(
+        changes.record_event(
             case,
             kind=CaseEvent.Kind.PORTAL_ACCESS,
             actor=actor,

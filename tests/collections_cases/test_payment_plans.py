@@ -434,7 +434,7 @@ def test_the_check_is_idempotent_and_skips_plans_not_accepted():
 
 
 def test_the_command_and_the_task_run_the_check(capsys):
-    from collections_cases.portal.tasks import payment_plans_check_task
+    from collections_cases.plans.tasks import payment_plans_check_task
 
     case = _case()
     plan = _accepted(case)
