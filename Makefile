@@ -43,12 +43,14 @@ run: check-system seed
 	@echo ""
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/honcho start -f Procfile
 
+# The tests run in a random order (pytest-randomly; the header prints the seed): replay one with
+# PYTEST_ARGS="--randomly-seed=N", or run in file order with PYTEST_ARGS="-p no:randomly".
 test: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	DJANGO_SETTINGS_MODULE=kravia_web.settings.test $(BIN)/python manage.py makemigrations --check --dry-run
 	DJANGO_SETTINGS_MODULE=kravia_web.settings.test $(BIN)/python manage.py check
-	$(BIN)/python -m pytest --cov --cov-report=term:skip-covered $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -p randomly --cov --cov-report=term:skip-covered $(PYTEST_ARGS)
 
 # Faults, crashes, outages, concurrency and the security crawls (docs/reliability.md). Also part
 # of `make test`; this runs only them. Real-process tests need PostgreSQL and Redis (CI has both).

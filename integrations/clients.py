@@ -12,12 +12,16 @@ from typing import Any
 from django.conf import settings
 
 from integrations.poweroffice import PowerOfficeClient, PowerOfficeConfig, new_session
+from kravia_web import crypto
 
 session_factory: Callable[[], Any] = new_session
 
 
 def poweroffice_config() -> PowerOfficeConfig:
-    return PowerOfficeConfig.from_settings(settings)
+    """The client's settings; with ``REDIS_URL`` also the cipher that encrypts the tokens every
+    process shares through Redis (``FIELD_ENCRYPTION_KEY``, the key for all secrets at rest)."""
+    cipher = crypto.fernet() if getattr(settings, "REDIS_URL", "") else None
+    return PowerOfficeConfig.from_settings(settings, token_cipher=cipher)
 
 
 def poweroffice_client(*, client_key: str | None = None) -> PowerOfficeClient:

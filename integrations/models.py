@@ -53,6 +53,15 @@ class PowerOfficeConnection(models.Model):
         _("selskapsinformasjon hentet"), null=True, blank=True
     )
 
+    # v1 ``IsActiveDebtCollection`` ("Inkassobyrå kan opprette nye saker"): false while another
+    # agency holds the company in Go; None until first asked. Read at connect and by each sync.
+    debt_collection_active = models.BooleanField(
+        _("kan opprette inkassosaker i Go"), null=True, blank=True
+    )
+    debt_collection_checked_at = models.DateTimeField(
+        _("inkassotilgang sjekket"), null=True, blank=True
+    )
+
     last_sync_at = models.DateTimeField(_("siste synkronisering"), null=True, blank=True)
     last_error = models.TextField(_("siste feil"), blank=True)
     last_error_at = models.DateTimeField(_("tidspunkt for siste feil"), null=True, blank=True)
@@ -70,6 +79,11 @@ class PowerOfficeConnection(models.Model):
     @property
     def is_connected(self) -> bool:
         return bool(self.client_key) and self.disconnected_at is None
+
+    @property
+    def other_agency_active(self) -> bool:
+        """Go said another agency holds the company: no new cases until that changes."""
+        return self.debt_collection_active is False
 
     def account_check(self, creditor=None) -> list[dict]:
         """Each mapped account of the creditor against PoGo's chart of accounts.
@@ -128,6 +142,8 @@ class PowerOfficeConnectionEvent(models.Model):
         REFRESHED = "refreshed", _("Oppdatert fra PowerOffice Go")
         REFRESH_FAILED = "refresh_failed", _("Oppdatering feilet")
         DISCONNECTED = "disconnected", _("Frakoblet")
+        AGENCY_INACTIVE = "agency_inactive", _("Et annet inkassobyrå ble aktivt i Go")
+        AGENCY_ACTIVE = "agency_active", _("Vi kan igjen opprette saker i Go")
 
     connection = models.ForeignKey(
         PowerOfficeConnection, on_delete=models.CASCADE, related_name="events"

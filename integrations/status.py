@@ -176,7 +176,7 @@ RESOURCES = (
     ("customers", gettext_lazy("Kunder"), SyncCursor.Resource.CUSTOMERS),
     ("invoices", gettext_lazy("Fakturaer"), SyncCursor.Resource.INVOICES),
     ("accounts", gettext_lazy("Kontoplan"), None),
-    ("released_invoices", gettext_lazy("Fakturaer overført til inkasso"), None),
+    ("released", gettext_lazy("Fakturaer overført til inkasso"), None),
     (
         "matched_items",
         gettext_lazy("Innbetalinger og kreditnotaer i Go"),

@@ -13,8 +13,8 @@ from collections.abc import Callable, Sequence
 from decimal import Decimal
 from typing import Any
 
-from django.utils.html import format_html
-from django.utils.safestring import SafeString, mark_safe
+from django.template.loader import render_to_string
+from django.utils.safestring import SafeString
 
 Number = Decimal | float | int
 
@@ -24,13 +24,9 @@ MUTED = "#5b6575"
 GRID = "#dde2ea"
 
 
-def _tag(template: str, **kwargs) -> str:
-    """``format_html`` with coordinates rounded to one decimal (it escapes every argument,
-    so numbers are made text first)."""
-    return format_html(
-        template,
-        **{k: f"{v:.1f}" if isinstance(v, float) else v for k, v in kwargs.items()},
-    )
+def _n(value: Number) -> str:
+    """A coordinate as the SVG's text: a float to one decimal, an integer as it is."""
+    return f"{value:.1f}" if isinstance(value, float) else str(value)
 
 
 def nice_max(value: float) -> float:
@@ -59,19 +55,16 @@ def _has_values(values: Sequence[Number | None], *, zero_is_data: bool = False) 
     return any(v for v in values if v is not None)
 
 
-def _svg_open(chart_id: str, width: int, height: int, title: str, desc: str) -> str:
-    return _tag(
-        '<svg class="chart {size}" id="{id}" viewBox="0 0 {w} {h}" width="100%" role="img" '
-        'aria-labelledby="{id}-title" aria-describedby="{id}-desc" preserveAspectRatio="xMidYMid meet" '
-        'xmlns="http://www.w3.org/2000/svg">'
-        '<title id="{id}-title">{title}</title><desc id="{id}-desc">{desc}</desc>',
-        id=chart_id,
-        size="chart-narrow" if width < WIDTH else "chart-wide",
-        w=width,
-        h=height,
-        title=title,
-        desc=desc,
-    )
+def _svg_open(chart_id: str, width: int, height: int, title: str, desc: str) -> dict:
+    """What ``charts/_svg_open.svg`` needs."""
+    return {
+        "id": chart_id,
+        "size": "chart-narrow" if width < WIDTH else "chart-wide",
+        "width": _n(width),
+        "height": _n(height),
+        "title": title,
+        "desc": desc,
+    }
 
 
 def column_chart(
@@ -99,73 +92,64 @@ def column_chart(
     plot_w, plot_h = width - left - right, height - top - bottom
     label_every = 1 if width >= WIDTH or len(values) <= 6 else 2
     top_value = nice_max(max(float(v) for v in values if v is not None))
-    parts = [_svg_open(chart_id, width, height, title, desc)]
+    ticks = []
     for i in range(5):
-        tick = top_value * i / 4
         y = top + plot_h - plot_h * i / 4
-        parts.append(
-            _tag(
-                '<line x1="{x1}" x2="{x2}" y1="{y}" y2="{y}" stroke="{c}" />'
-                '<text x="{tx}" y="{ty}" text-anchor="end" font-size="11" fill="{m}">{t}</text>',
-                x1=left,
-                x2=width - right,
-                y=y,
-                c=GRID,
-                tx=left - 6,
-                ty=y + 4,
-                m=MUTED,
-                t=axis_fmt(tick),
-            )
+        ticks.append(
+            {
+                "y": _n(y),
+                "text_x": _n(left - 6),
+                "text_y": _n(y + 4),
+                "text": axis_fmt(top_value * i / 4),
+            }
         )
     slot = plot_w / len(values)
     bar_w = min(slot * 0.68, 48)
+    columns = []
     for i, (label, value) in enumerate(zip(labels, values, strict=True)):
         x = left + slot * i + (slot - bar_w) / 2
+        bar = None
         if value is not None and float(value) > 0:
             bar_h = max(plot_h * float(value) / top_value, 1.5)
-            parts.append(
-                _tag(
-                    '<rect x="{x}" y="{y}" width="{w}" height="{h}" rx="2" '
-                    'fill="{c}"><title>{label}: {value}</title></rect>',
-                    x=x,
-                    y=top + plot_h - bar_h,
-                    w=bar_w,
-                    h=bar_h,
-                    c=BAR_COLOR,
-                    label=label,
-                    value=fmt(value),
-                )
-            )
-        if (len(values) - 1 - i) % label_every:
-            continue  # the newest month always keeps its label
-        parts.append(
-            _tag(
-                '<text x="{x}" y="{y}" text-anchor="middle" font-size="11" fill="{m}">'
-                "{label}</text>",
-                x=left + slot * i + slot / 2,
-                y=top + plot_h + 16,
-                m=MUTED,
-                label=label,
-            )
+            y = top + plot_h - bar_h
+            bar = {
+                "x": _n(x),
+                "y": _n(y),
+                "width": _n(bar_w),
+                "height": _n(bar_h),
+                "value": fmt(value),
+            }
+        # The newest month always keeps its label.
+        labelled = not (len(values) - 1 - i) % label_every
+        columns.append(
+            {
+                "label": label,
+                "bar": bar,
+                "label_x": _n(left + slot * i + slot / 2) if labelled else None,
+            }
         )
-    parts.append(
-        _tag(
-            '<line x1="{l}" x2="{r}" y1="{y}" y2="{y}" stroke="{m}" />'
-            '<text x="{cx}" y="{xy}" text-anchor="middle" font-size="12" fill="{m}">{xl}</text>'
-            '<text transform="translate(12 {cy}) rotate(-90)" text-anchor="middle" '
-            'font-size="12" fill="{m}">{yl}</text></svg>',
-            l=left,
-            r=width - right,
-            y=top + plot_h,
-            m=MUTED,
-            cx=left + plot_w / 2,
-            xy=height - 10,
-            xl=x_label,
-            cy=top + plot_h / 2,
-            yl=y_label,
-        )
+    return render_to_string(
+        "charts/column_chart.svg",
+        {
+            "svg": _svg_open(chart_id, width, height, title, desc),
+            "left": _n(left),
+            "right": _n(width - right),
+            "grid": GRID,
+            "muted": MUTED,
+            "bar_color": BAR_COLOR,
+            "ticks": ticks,
+            "columns": columns,
+            "label_y": _n(top + plot_h + 16),
+            "axis": {
+                "y": _n(top + plot_h),
+                "center_x": _n(left + plot_w / 2),
+                "x_label_y": _n(height - 10),
+                "x_label": x_label,
+                "center_y": _n(top + plot_h / 2),
+                "y_label": y_label,
+            },
+        },
     )
-    return mark_safe("".join(parts))  # noqa: S308 - every piece above is format_html-escaped
 
 
 def bar_chart(
@@ -191,66 +175,36 @@ def bar_chart(
     plot_w = width - left - right
     top_value = float(max_value) if max_value else max(float(v) for v in values if v is not None)
     top_value = top_value or 1.0
-    parts = [_svg_open(chart_id, width, height, title, desc)]
-    parts.append(
-        _tag(
-            '<text x="{x}" y="{y}" text-anchor="end" font-size="12" fill="{m}">{yl}</text>',
-            x=left - 8,
-            y=16,
-            m=MUTED,
-            yl=y_label,
-        )
-    )
+    rows = []
     for i, (label, value) in enumerate(zip(labels, values, strict=True)):
         y = top + row_h * i
-        color = colors[i] if colors else BAR_COLOR
         bar_w = plot_w * float(value) / top_value if value else 0
-        parts.append(
-            _tag(
-                '<text x="{lx}" y="{ty}" text-anchor="end" font-size="{fs}" fill="#1d2430">'
-                "{label}</text>"
-                '<rect x="{x}" y="{ry}" width="{w}" height="{h}" rx="3" fill="#eef2f6" />',
-                lx=left - 8,
-                ty=y + row_h / 2 + 4,
-                fs=12 if narrow else 13,
-                label=label,
-                x=left,
-                ry=y + 6,
-                w=plot_w,
-                h=row_h - 12,
-            )
+        rows.append(
+            {
+                "label": label,
+                "value": fmt(value),
+                "y": _n(y + 6),
+                "text_y": _n(y + row_h / 2 + 4),
+                "bar_width": _n(max(bar_w, 2)) if bar_w else None,
+                "color": colors[i] if colors else BAR_COLOR,
+            }
         )
-        if bar_w:
-            parts.append(
-                _tag(
-                    '<rect x="{x}" y="{ry}" width="{w}" height="{h}" rx="3" fill="{c}">'
-                    "<title>{label}: {value}</title></rect>",
-                    x=left,
-                    ry=y + 6,
-                    w=max(bar_w, 2),
-                    h=row_h - 12,
-                    c=color,
-                    label=label,
-                    value=fmt(value),
-                )
-            )
-        parts.append(
-            _tag(
-                '<text x="{vx}" y="{ty}" font-size="13" font-weight="600" fill="#1d2430">'
-                "{value}</text>",
-                vx=left + plot_w + 8,
-                ty=y + row_h / 2 + 4,
-                value=fmt(value),
-            )
-        )
-    parts.append(
-        _tag(
-            '<text x="{cx}" y="{y}" text-anchor="middle" font-size="12" fill="{m}">{xl}</text>'
-            "</svg>",
-            cx=left + plot_w / 2,
-            y=height - 12,
-            m=MUTED,
-            xl=x_label,
-        )
+    return render_to_string(
+        "charts/bar_chart.svg",
+        {
+            "svg": _svg_open(chart_id, width, height, title, desc),
+            "muted": MUTED,
+            "y_label": y_label,
+            "y_label_x": _n(left - 8),
+            "label_x": _n(left - 8),
+            "font_size": _n(12 if narrow else 13),
+            "left": _n(left),
+            "plot_width": _n(plot_w),
+            "bar_height": _n(row_h - 12),
+            "value_x": _n(left + plot_w + 8),
+            "rows": rows,
+            "center_x": _n(left + plot_w / 2),
+            "x_label_y": _n(height - 12),
+            "x_label": x_label,
+        },
     )
-    return mark_safe("".join(parts))  # noqa: S308 - every piece above is format_html-escaped

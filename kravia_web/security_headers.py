@@ -8,7 +8,7 @@ own origin; ``form-action`` also names PowerOffice Go's onboarding origins, beca
 posts here and is answered with a redirect to Go's ``TemporaryUrl``, and Chromium checks a
 form's redirects against ``form-action`` too. The API's Swagger UI and Redoc pages
 (drf-spectacular's templates, which start their viewers with an inline script and Redoc with a
-blob: worker) get :data:`DOCS_CSP_UPDATE` on top (``csp_update`` in kravia_web/api/urls.py);
+blob: worker) get :data:`DOCS_CSP_UPDATE` on top (``csp_update`` in api_access/api/urls.py);
 they show only the public schema.
 """
 

@@ -14,7 +14,7 @@ urlpatterns = [
     # Public: the debtor on Min side (no Kundeweb login) switches language too.
     path("i18n/setlang/", login_not_required(set_language), name="set_language"),
     path("admin/", admin.site.urls),
-    path("api/v1/", include("kravia_web.api.urls")),
+    path("api/v1/", include("api_access.api.urls")),
     path("", include("creditors.urls")),
     path("", include("integrations.urls")),
     path("", include("collections_cases.urls")),

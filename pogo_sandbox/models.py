@@ -156,6 +156,8 @@ class OnboardingSession(models.Model):
 
 
 class AccessToken(models.Model):
+    """A bearer token; v1 tokens come with a single-use refresh token (rotated on use)."""
+
     class Api(models.TextChoices):
         V1 = "v1"
         V2 = "v2"
@@ -165,6 +167,11 @@ class AccessToken(models.Model):
     api = models.CharField(max_length=2, choices=Api.choices)
     expires_at = models.DateTimeField()
     created_at = models.DateTimeField(default=timezone.now)
+    # Set in the admin (or by a test) to make PoGo refuse the token before it expires.
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    refresh_token = models.CharField(max_length=128, unique=True, null=True, blank=True)
+    refresh_expires_at = models.DateTimeField(null=True, blank=True)
+    refresh_used_at = models.DateTimeField(null=True, blank=True)
 
     def __str__(self):
         return f"{self.api} token for {self.subscription}"

@@ -1,10 +1,21 @@
 import pytest
+from django.utils import translation
 
 from tests.factories import MembershipFactory, UserFactory
 
 pytest_plugins = ["tests.support.pogo_http"]
 
 PASSWORD = "Sterkt-passord-123"
+
+
+@pytest.fixture(autouse=True)
+def _reset_the_active_language():
+    """Every test starts and ends in the default language (settings.LANGUAGE_CODE): a request
+    through LocaleMiddleware, ``translation.activate`` or a command leaves its language active
+    in the thread, and the tests after it would render English instead of bokmål."""
+    translation.deactivate()
+    yield
+    translation.deactivate()
 
 
 @pytest.fixture

@@ -1,6 +1,6 @@
 """REST API resources of the case app: cases and their actions, invoices registered from
 another system, settlements. Each view parses input, calls one service or selector, and
-answers with a serializer; errors become the API's one error shape (``kravia_web.api``)."""
+answers with a serializer; errors become the API's one error shape (``api_access.api``)."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status
 from rest_framework.response import Response
 
+from api_access.api.views import ApiView
 from collections_cases.cases import serializers as s
 from collections_cases.cases import services as case_services
 from collections_cases.cases.api_selectors import case_api_get, case_api_list
@@ -24,7 +25,6 @@ from collections_cases.settlements.selectors import (
     settlement_list_for_creditor,
 )
 from collections_cases.settlements.services import settlement_mark_booked
-from kravia_web.api.views import ApiView
 from kravia_web.errors import ApplicationError
 
 ApprovalKind = CollectionCase.ApprovalKind

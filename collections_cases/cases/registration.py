@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 from collections_cases import rules
 from collections_cases.cases.changes import (
     STAGE_ACTION,
+    amount_text,
     case_lock,
     record_event,
 )
@@ -211,3 +212,71 @@ def case_add_invoices(
             data={"invoices": [i.invoice_no for i in locked], "principal": str(added)},
         )
     return case
+
+
+def case_take_out_invoices(
+    *, case: CollectionCase, actor, invoices: Iterable[Invoice], reason: str
+) -> list[Invoice]:
+    """Take invoices back out of the case they were added to, when the accounting system the
+    case mirrors refused to take them into its own case (PowerOffice Go's AddInvoicesToCase):
+    each one's principal on this case is cancelled by an entry of the kind that cancels an
+    invoice's principal without money (``credit_note``, linked to the invoice; the ledger has
+    no other such kind and stays append-only) and the invoice is free for a case of its own. One event with
+    the reason. Returns the invoices taken out (those still in this case)."""
+    with transaction.atomic():
+        case = case_lock(case_id=case.pk)
+        ids = sorted({invoice.pk for invoice in invoices})
+        locked = list(
+            Invoice.objects.select_for_update().filter(pk__in=ids, case=case).order_by("pk")
+        )
+        if not locked:
+            return []
+        today = timezone.localdate()
+        created_by = actor if actor is not None and not isinstance(actor, str) else None
+        reversed_total = Decimal("0.00")
+        reversals = []
+        for invoice in locked:
+            principal = sum(
+                (
+                    entry.amount
+                    for entry in case.ledger_entries.filter(
+                        invoice=invoice, kind=LedgerEntry.Kind.PRINCIPAL
+                    )
+                ),
+                start=Decimal("0.00"),
+            )
+            if principal:
+                reversed_total += principal
+                reversals.append(
+                    LedgerEntry(
+                        case=case,
+                        invoice=invoice,
+                        kind=LedgerEntry.Kind.CREDIT_NOTE,
+                        amount=-principal,
+                        booked_on=today,
+                        description=_("Faktura %(number)s tatt ut av saken")
+                        % {"number": invoice.invoice_no},
+                        created_by=created_by,
+                    )
+                )
+        LedgerEntry.objects.bulk_create(reversals)
+        Invoice.objects.filter(pk__in=[i.pk for i in locked]).update(case=None)
+        numbers = ", ".join(str(i.invoice_no) for i in locked)
+        record_event(
+            case,
+            kind=EventKind.NOTE,
+            actor=actor,
+            message=_(
+                "Faktura %(numbers)s tatt ut av saken igjen (hovedstol redusert med "
+                "%(amount)s): %(reason)s"
+            )
+            % {"numbers": numbers, "amount": format_nok(reversed_total), "reason": reason},
+            data={
+                "invoices_taken_out": [i.invoice_no for i in locked],
+                "principal": amount_text(-reversed_total),
+                "reason": reason,
+            },
+        )
+    for invoice in locked:
+        invoice.case = None
+    return locked

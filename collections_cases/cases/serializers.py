@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from api_access.api.serializers import PageQuerySerializer, StrictSerializer, money
 from collections_cases.cases import page_selectors
 from collections_cases.cases.api_selectors import case_ledger
 from collections_cases.models import (
@@ -23,7 +24,6 @@ from collections_cases.models import (
     Settlement,
     SettlementLine,
 )
-from kravia_web.api.serializers import PageQuerySerializer, StrictSerializer, money
 
 # --------------------------------------------------------------------------------------------
 # Cases: output

@@ -30,7 +30,11 @@ from collections_cases.cases.changes import (
     record_event,
     required_text,
 )
-from collections_cases.cases.registration import case_add_invoices, case_create  # noqa: F401
+from collections_cases.cases.registration import (  # noqa: F401  (re-exported)
+    case_add_invoices,
+    case_create,
+    case_take_out_invoices,
+)
 from collections_cases.cases.selectors import case_balance, case_principal_outstanding
 from collections_cases.cases.states import target_status
 from collections_cases.models import (

@@ -5,10 +5,10 @@ from __future__ import annotations
 from drf_spectacular.utils import extend_schema
 from rest_framework.response import Response
 
+from api_access.api.views import ApiView
 from collections_cases.cases.api_selectors import debtor_api_get, debtor_api_list
 from collections_cases.debtors import serializers as s
 from collections_cases.debtors.services import debtor_update
-from kravia_web.api.views import ApiView
 
 
 class DebtorListView(ApiView):

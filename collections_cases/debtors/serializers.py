@@ -7,8 +7,8 @@ from __future__ import annotations
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
+from api_access.api.serializers import PageQuerySerializer, StrictSerializer, money
 from creditors.models import Creditor, Debtor
-from kravia_web.api.serializers import PageQuerySerializer, StrictSerializer, money
 
 
 class DebtorSerializer(serializers.ModelSerializer):

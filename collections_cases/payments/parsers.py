@@ -394,6 +394,19 @@ def _ocr_date(line: str, start: int, lineno: int) -> date:
 
 
 def parse_ocr(content: bytes) -> ParsedFile:
+    """An OCR giro file (Nets' fixed 80-character records): every record checked for its
+    frame first (``_ocr_lines``), then read in order by ``_OcrReader``, one step per record
+    type, each transaction checked against the end records' totals."""
+    lines = _ocr_lines(content)
+    reader = _OcrReader(record_count=len(lines))
+    for lineno, line in enumerate(lines, start=1):
+        reader.read(line, lineno)
+    return reader.parsed()
+
+
+def _ocr_lines(content: bytes) -> list[str]:
+    """The file's non-empty records, each 80 characters starting with «NY», the first the
+    start of the transmission and the last its end; refuses the file otherwise."""
     try:
         text = content.decode("latin-1")
     except UnicodeDecodeError:  # pragma: no cover - latin-1 decodes any byte
@@ -402,15 +415,7 @@ def parse_ocr(content: bytes) -> ParsedFile:
     if not lines:
         raise PaymentFileError(_("OCR-filen er tom."))
     for lineno, line in enumerate(lines, start=1):
-        if len(line) != OCR_RECORD_LENGTH:
-            raise PaymentFileError(
-                _("Linje %(line)s: posten har %(length)s tegn, skal ha %(expected)s.")
-                % {"line": lineno, "length": len(line), "expected": OCR_RECORD_LENGTH}
-            )
-        if not line.startswith("NY"):
-            raise PaymentFileError(
-                _("Linje %(line)s: posten starter ikke med «NY».") % {"line": lineno}
-            )
+        _ocr_check_record_frame(line, lineno)
     if lines[0][:8] != "NY000010":
         raise PaymentFileError(_("Linje 1: startpost for forsendelse (NY000010) mangler."))
     if lines[-1][:8] != "NY000089":
@@ -418,16 +423,144 @@ def parse_ocr(content: bytes) -> ParsedFile:
             _("Linje %(line)s: sluttpost for forsendelse (NY000089) mangler.")
             % {"line": len(lines)}
         )
+    return lines
 
-    result = ParsedFile(format=FORMAT_OCR)
-    accounts: list[str] = []
-    pending: dict | None = None
-    in_assignment = False
-    assignment = _OcrTotals()
-    total = _OcrTotals()
 
-    def finish_pending() -> None:
-        nonlocal pending
+def _ocr_check_record_frame(line: str, lineno: int) -> None:
+    if len(line) != OCR_RECORD_LENGTH:
+        raise PaymentFileError(
+            _("Linje %(line)s: posten har %(length)s tegn, skal ha %(expected)s.")
+            % {"line": lineno, "length": len(line), "expected": OCR_RECORD_LENGTH}
+        )
+    if not line.startswith("NY"):
+        raise PaymentFileError(
+            _("Linje %(line)s: posten starter ikke med «NY».") % {"line": lineno}
+        )
+
+
+class _OcrReader:
+    """Reads the records of one OCR file in order. State: the assignment being read (its
+    running totals), the transaction whose amount items are being read (``pending``, from
+    its type 30 to the next 30, 88 or 89), the whole file's totals and the accounts seen."""
+
+    def __init__(self, *, record_count: int) -> None:
+        self.record_count = record_count
+        self.result = ParsedFile(format=FORMAT_OCR)
+        self.accounts: list[str] = []
+        self.pending: dict | None = None
+        self.in_assignment = False
+        self.assignment = _OcrTotals()
+        self.total = _OcrTotals()
+
+    def read(self, line: str, lineno: int) -> None:
+        if line[:8] == "NY000010":
+            self._transmission_start(lineno)
+        elif line[:8] == "NY000089":
+            self._transmission_end(line, lineno)
+        elif line[6:8] == "20":
+            self._assignment_start(line, lineno)
+        else:
+            self._assignment_record(line, lineno)
+
+    def parsed(self) -> ParsedFile:
+        self.result.account = ", ".join(self.accounts)[:34]
+        return self.result
+
+    # -- the transmission --------------------------------------------------------------------
+
+    def _transmission_start(self, lineno: int) -> None:
+        if lineno != 1:
+            raise PaymentFileError(
+                _("Linje %(line)s: startpost for forsendelse midt i filen.") % {"line": lineno}
+            )
+
+    def _transmission_end(self, line: str, lineno: int) -> None:
+        self._finish_transaction()
+        if self.in_assignment:
+            raise PaymentFileError(
+                _("Linje %(line)s: oppdraget mangler sluttpost (NY090088).") % {"line": lineno}
+            )
+        self.total.records = self.record_count
+        _ocr_check_totals(line, lineno, self.total, assignment_end=False)
+
+    # -- an assignment -----------------------------------------------------------------------
+
+    def _assignment_start(self, line: str, lineno: int) -> None:
+        if self.in_assignment:
+            raise PaymentFileError(
+                _("Linje %(line)s: nytt oppdrag før forrige er avsluttet.") % {"line": lineno}
+            )
+        self.in_assignment = True
+        self.assignment = _OcrTotals(records=1)
+        account = line[24:35].strip()
+        if account.isdigit() and account not in self.accounts:
+            self.accounts.append(account)
+
+    def _assignment_record(self, line: str, lineno: int) -> None:
+        record_type = line[6:8]
+        if not self.in_assignment:
+            raise PaymentFileError(
+                _("Linje %(line)s: post type %(type)s utenfor et oppdrag.")
+                % {"line": lineno, "type": record_type}
+            )
+        self.assignment.records += 1
+        if record_type == "30":
+            self._amount_item_1(line, lineno)
+        elif record_type == "31":
+            self._amount_item_2(line, lineno)
+        elif record_type == "32":
+            self._amount_item_3(line, lineno)
+        elif record_type == "88":
+            self._assignment_end(line, lineno)
+        else:
+            raise PaymentFileError(
+                _("Linje %(line)s: ukjent posttype «%(type)s».")
+                % {"line": lineno, "type": line[:8]}
+            )
+
+    def _assignment_end(self, line: str, lineno: int) -> None:
+        self._finish_transaction()
+        _ocr_check_totals(line, lineno, self.assignment, assignment_end=True)
+        self.total.merge(self.assignment)
+        self.in_assignment = False
+
+    # -- a transaction's amount items --------------------------------------------------------
+
+    def _amount_item_1(self, line: str, lineno: int) -> None:
+        self._finish_transaction()
+        self.pending = _ocr_amount_item(line, lineno)
+        self.assignment.add(
+            self.pending["ore"], reversal=self.pending["type"] in OCR_REVERSAL_TYPES
+        )
+
+    def _amount_item_2(self, line: str, lineno: int) -> None:
+        pending = self.pending
+        if pending is None or pending.get("archive") is not None:
+            raise PaymentFileError(
+                _("Linje %(line)s: beløpspost 2 (type 31) uten beløpspost 1 (type 30).")
+                % {"line": lineno}
+            )
+        number = _ocr_int(line, 9, 15, lineno, _("transaksjonsnummer"))
+        if number != pending["number"]:
+            raise PaymentFileError(
+                _("Linje %(line)s: transaksjonsnummer %(no)s, forventet %(expected)s.")
+                % {"line": lineno, "no": number, "expected": pending["number"]}
+            )
+        pending["form"] = line[15:25].strip()
+        pending["archive"] = line[25:34].strip() or "0"
+
+    def _amount_item_3(self, line: str, lineno: int) -> None:
+        if self.pending is None or self.pending.get("archive") is None:
+            raise PaymentFileError(
+                _("Linje %(line)s: beløpspost 3 (type 32) uten beløpspost 1 og 2.")
+                % {"line": lineno}
+            )
+        self.pending["payer"] = line[15 : 15 + OCR_PAYER_TEXT_LENGTH].strip()
+
+    def _finish_transaction(self) -> None:
+        """The transaction read so far becomes a payment (or a reversal), or a skipped
+        record when its amount item 1 was wrong; it needs its amount item 2."""
+        pending, self.pending = self.pending, None
         if pending is None:
             return
         if pending.get("archive") is None:
@@ -437,96 +570,25 @@ def parse_ocr(content: bytes) -> ParsedFile:
             )
         where = _("Linje %(line)s") % {"line": pending["lineno"]}
         if pending.get("error"):
-            result.skip(where, pending["error"])
+            self.result.skip(where, pending["error"])
         else:
-            result.items.append(
-                ParsedPayment(
-                    external_reference=(
-                        f"ocr:{pending['paid_on']:%Y%m%d}:{pending['serial']}:"
-                        f"{pending['archive']}:{pending['ore']}"
-                    ),
-                    amount=(Decimal(pending["ore"]) / 100).quantize(Decimal("0.01")),
-                    paid_on=pending["paid_on"],
-                    kid=pending["kid"],
-                    payer_name=pending.get("payer", ""),
-                    payer_reference=pending.get("form", ""),
-                    kind=REVERSAL if pending["type"] in OCR_REVERSAL_TYPES else PAYMENT,
-                    where=str(where),
-                )
-            )
-        pending = None
+            self.result.items.append(_ocr_payment(pending, where))
 
-    for lineno, line in enumerate(lines, start=1):
-        record_type = line[6:8]
-        if line[:8] == "NY000010":
-            if lineno != 1:
-                raise PaymentFileError(
-                    _("Linje %(line)s: startpost for forsendelse midt i filen.") % {"line": lineno}
-                )
-            continue
-        if line[:8] == "NY000089":
-            finish_pending()
-            if in_assignment:
-                raise PaymentFileError(
-                    _("Linje %(line)s: oppdraget mangler sluttpost (NY090088).") % {"line": lineno}
-                )
-            total.records = len(lines)
-            _ocr_check_totals(line, lineno, total, assignment_end=False)
-            continue
-        if record_type == "20":
-            if in_assignment:
-                raise PaymentFileError(
-                    _("Linje %(line)s: nytt oppdrag før forrige er avsluttet.") % {"line": lineno}
-                )
-            in_assignment = True
-            assignment = _OcrTotals(records=1)
-            account = line[24:35].strip()
-            if account.isdigit() and account not in accounts:
-                accounts.append(account)
-            continue
-        if not in_assignment:
-            raise PaymentFileError(
-                _("Linje %(line)s: post type %(type)s utenfor et oppdrag.")
-                % {"line": lineno, "type": record_type}
-            )
-        assignment.records += 1
-        if record_type == "30":
-            finish_pending()
-            pending = _ocr_amount_item(line, lineno)
-            assignment.add(pending["ore"], reversal=pending["type"] in OCR_REVERSAL_TYPES)
-        elif record_type == "31":
-            if pending is None or pending.get("archive") is not None:
-                raise PaymentFileError(
-                    _("Linje %(line)s: beløpspost 2 (type 31) uten beløpspost 1 (type 30).")
-                    % {"line": lineno}
-                )
-            number = _ocr_int(line, 9, 15, lineno, _("transaksjonsnummer"))
-            if number != pending["number"]:
-                raise PaymentFileError(
-                    _("Linje %(line)s: transaksjonsnummer %(no)s, forventet %(expected)s.")
-                    % {"line": lineno, "no": number, "expected": pending["number"]}
-                )
-            pending["form"] = line[15:25].strip()
-            pending["archive"] = line[25:34].strip() or "0"
-        elif record_type == "32":
-            if pending is None or pending.get("archive") is None:
-                raise PaymentFileError(
-                    _("Linje %(line)s: beløpspost 3 (type 32) uten beløpspost 1 og 2.")
-                    % {"line": lineno}
-                )
-            pending["payer"] = line[15 : 15 + OCR_PAYER_TEXT_LENGTH].strip()
-        elif record_type == "88":
-            finish_pending()
-            _ocr_check_totals(line, lineno, assignment, assignment_end=True)
-            total.merge(assignment)
-            in_assignment = False
-        else:
-            raise PaymentFileError(
-                _("Linje %(line)s: ukjent posttype «%(type)s».")
-                % {"line": lineno, "type": line[:8]}
-            )
-    result.account = ", ".join(accounts)[:34]
-    return result
+
+def _ocr_payment(pending: dict, where: str) -> ParsedPayment:
+    return ParsedPayment(
+        external_reference=(
+            f"ocr:{pending['paid_on']:%Y%m%d}:{pending['serial']}:"
+            f"{pending['archive']}:{pending['ore']}"
+        ),
+        amount=(Decimal(pending["ore"]) / 100).quantize(Decimal("0.01")),
+        paid_on=pending["paid_on"],
+        kid=pending["kid"],
+        payer_name=pending.get("payer", ""),
+        payer_reference=pending.get("form", ""),
+        kind=REVERSAL if pending["type"] in OCR_REVERSAL_TYPES else PAYMENT,
+        where=str(where),
+    )
 
 
 @dataclass

@@ -27,61 +27,39 @@ unique — a second run for the same date finds the settlement and makes nothing
 from __future__ import annotations
 
 import datetime as dt
-import json
 import logging
-from collections import defaultdict
 from dataclasses import dataclass, field
-from decimal import Decimal
-from functools import lru_cache, partial
 
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Max, Min, OuterRef, Subquery, Sum
-from django.db.models.expressions import RawSQL
+from django.db.models import Max
 from django.utils import timezone
-from django.utils.translation import gettext as _
 
 from collections_cases import rules
-from collections_cases.models import (
-    CaseEvent,
-    CollectionCase,
-    Invoice,
-    LedgerEntry,
-    Payment,
-    PaymentAllocation,
-    Settlement,
-    SettlementClaim,
-    SettlementInvoicePart,
-    SettlementLine,
+from collections_cases.models import Settlement, SettlementInvoicePart, SettlementLine
+from collections_cases.settlements.amounts import (  # noqa: F401 - this module's names too
+    MONEY_FIELDS,
+    VAT_PERCENT,
+    ZERO,
+    CaseAmounts,
+    line_amounts,
+    split_over_invoices,
 )
-from collections_cases.settlements.vouchers import posting_lines
-from collections_cases.signals import (
-    settlement_committed,
-    settlement_created,
-    settlements_committed,
-    settlements_created,
+from collections_cases.settlements.batch import (  # noqa: F401 - payout_held_reason too
+    SettleBatch,
+    chunks,
+    insert_rows,
+    payout_held_reason,
+    unsettled_allocations,
 )
 from creditors.models import Creditor
 from kravia_web.errors import ApplicationError
-from kravia_web.money import format_nok, to_ore
-from kravia_web.pg_bulk import insert_unnest
-from kravia_web.pg_bulk import pg_array as _pg_array
+
+#: The name the tests use for ``batch.insert_rows`` (the run's helpers moved to ``batch``).
+_insert_rows = insert_rows
 
 logger = logging.getLogger(__name__)
-
-ZERO = Decimal("0.00")
-#: Merverdiavgiftsloven § 5-1: the general rate, on the agency's fee to the creditor.
-VAT_PERCENT = Decimal("25.00")
-Component = PaymentAllocation.Component
-SETTLED_COMPONENTS = (Component.FEE, Component.SALAER, Component.INTEREST, Component.PRINCIPAL)
-#: Ledger entries that make up an invoice's part of the principal (what is left to pay on it).
-INVOICE_PART_KINDS = (
-    LedgerEntry.Kind.PRINCIPAL,
-    LedgerEntry.Kind.DIRECT_PAYMENT,
-    LedgerEntry.Kind.CREDIT_NOTE,
-    LedgerEntry.Kind.WRITE_OFF,
-)
 
 
 # --- when a creditor is due ----------------------------------------------------------------
@@ -103,19 +81,9 @@ def settlement_is_due(*, frequency: str, last_settled_on: dt.date | None, on: dt
     return last_settled_on is None or last_settled_on < _weekly_slot(on)
 
 
-def _unsettled(on: dt.date):
-    """Allocations waiting for a settlement. Never those of a payment the bank reversed: that
-    money is no longer on the client account (docs/payments.md)."""
-    return PaymentAllocation.objects.filter(
-        settlement_line__isnull=True,
-        payment__paid_on__lte=on,
-        component__in=SETTLED_COMPONENTS,
-    ).exclude(payment__status=Payment.Status.REVERSED)
-
-
 def settlement_due_creditor_ids(*, on: dt.date) -> list[int]:
     """Creditors with money waiting whose schedule makes them due on ``on``."""
-    waiting = set(_unsettled(on).values_list("case__creditor_id", flat=True).distinct())
+    waiting = set(unsettled_allocations(on).values_list("case__creditor_id", flat=True).distinct())
     if not waiting:
         return []
     last = dict(
@@ -131,82 +99,6 @@ def settlement_due_creditor_ids(*, on: dt.date) -> list[int]:
         if settlement_is_due(frequency=frequency, last_settled_on=last.get(creditor_id), on=on):
             due.append(creditor_id)
     return sorted(due)
-
-
-# --- the arithmetic (pure) -----------------------------------------------------------------
-
-
-@dataclass
-class CaseAmounts:
-    principal: Decimal = ZERO
-    interest: Decimal = ZERO
-    fees: Decimal = ZERO
-    salaer: Decimal = ZERO
-    days_overdue: int = 0
-    allocations: list = field(default_factory=list)
-
-    @property
-    def collected(self) -> Decimal:
-        return self.principal + self.interest + self.fees + self.salaer
-
-
-def line_amounts(
-    amounts: CaseAmounts,
-    *,
-    interest_to_creditor: bool,
-    vat_registered: bool,
-    commission_percent: Decimal,
-    commission_min_days: int,
-) -> dict[str, Decimal]:
-    """One case's settlement amounts (see the module docstring)."""
-    interest_out = amounts.interest if interest_to_creditor else ZERO
-    commission = ZERO
-    if commission_percent > 0 and amounts.days_overdue > commission_min_days:
-        commission = rules.round_ore(amounts.principal * commission_percent / 100)
-    vat = ZERO
-    if vat_registered:
-        vat = rules.round_ore((amounts.salaer + commission) * VAT_PERCENT / 100)
-    return {
-        "collected": amounts.collected,
-        "principal": amounts.principal,
-        "interest": amounts.interest,
-        "fees": amounts.fees,
-        "salaer": amounts.salaer,
-        "interest_to_creditor": interest_out,
-        "commission": commission,
-        "vat": vat,
-        "payout": amounts.principal + interest_out - commission - vat,
-    }
-
-
-MONEY_FIELDS = (
-    "collected",
-    "principal",
-    "interest",
-    "fees",
-    "salaer",
-    "interest_to_creditor",
-    "commission",
-    "vat",
-    "payout",
-)
-
-
-def split_over_invoices(
-    principal: Decimal, open_by_invoice: list[tuple[int, Decimal]]
-) -> list[tuple[int, Decimal]]:
-    """Spread a case's settled principal over its invoices, oldest due first, each up to what
-    is still open on it (``open_by_invoice`` in that order). What no invoice can take is left
-    out: the posting lines credit it to receivables without an invoice number."""
-    parts, rest = [], principal
-    for invoice_id, still_open in open_by_invoice:
-        if rest <= 0:
-            break
-        take = min(rest, max(still_open, ZERO))
-        if take > 0:
-            parts.append((invoice_id, take))
-            rest -= take
-    return parts
 
 
 # --- the run -------------------------------------------------------------------------------
@@ -236,28 +128,6 @@ class NothingToSettle(ApplicationError):
     pass
 
 
-def payout_held_reason(creditor: Creditor, *, on: dt.date) -> str:
-    """Why ``creditor`` gets no payout on ``on`` ("" when it may): it is not verified, or its
-    payout account changed and the hold runs (no second owner confirmed it)."""
-    if not creditor.is_verified:
-        return _(
-            "Kreditoren er ikke verifisert ennå; vi utbetaler ikke før den er verifisert "
-            "(PowerOffice Go-tilkobling med samme organisasjonsnummer, eller av en "
-            "saksbehandler)."
-        )
-    if creditor.payout_hold_active(on):
-        return _(
-            "Kontonummeret for utbetaling ble endret %(changed)s; utbetalinger holdes tilbake "
-            "til og med %(until)s med mindre en annen eier bekrefter det nye kontonummeret."
-        ) % {
-            "changed": timezone.localtime(creditor.payout_account_changed_at).strftime("%d.%m.%Y")
-            if creditor.payout_account_changed_at
-            else "",
-            "until": creditor.payout_hold_until.strftime("%d.%m.%Y"),
-        }
-    return ""
-
-
 def settle(
     *,
     on: dt.date,
@@ -274,7 +144,7 @@ def settle(
     report = SettleReport(on=on)
     targets = creditor_ids if creditor_ids is not None else settlement_due_creditor_ids(on=on)
     size = batch_size or SETTLE_BATCH_SIZE
-    batches = list(_chunks(list(dict.fromkeys(targets)), size))  # each creditor once
+    batches = list(chunks(list(dict.fromkeys(targets)), size))  # each creditor once
     for number, batch in enumerate(batches):
         if number:  # before each further batch (the plans of the first are made fresh)
             _refresh_plans_as_tables_grow()
@@ -313,19 +183,6 @@ def settle_creditor(*, creditor_id: int, on: dt.date) -> tuple[Settlement, bool]
 #: its creditors or cases (one statement per kind of row), so a larger batch is cheaper per
 #: creditor, at the price of a longer transaction holding the batch's creditor rows.
 SETTLE_BATCH_SIZE = 200
-#: Allocations linked to their lines per UPDATE (one statement for a batch of ordinary size).
-ALLOCATION_UPDATE_CHUNK = 20_000
-_ATTRIBUTE = {
-    Component.PRINCIPAL: "principal",
-    Component.INTEREST: "interest",
-    Component.FEE: "fees",
-    Component.SALAER: "salaer",
-}
-
-
-def _chunks(items: list, size: int):
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
 
 
 def settle_batch(*, creditor_ids: list[int], on: dt.date, report: SettleReport) -> None:
@@ -354,262 +211,25 @@ def settle_batch(*, creditor_ids: list[int], on: dt.date, report: SettleReport) 
 
 
 def _settle_batch_locked(creditor_ids: list[int], on: dt.date):
-    creditors = {
-        creditor.pk: creditor
-        for creditor in Creditor.objects.select_for_update()
-        .filter(pk__in=creditor_ids)
-        .order_by("pk")
-    }
-    existing = dict(
-        Settlement.objects.filter(creditor_id__in=creditor_ids, settled_on=on).values_list(
-            "creditor_id", "pk"
-        )
-    )
-    skipped: dict[int, str] = {}
-    todo = [pk for pk in creditor_ids if pk in creditors and pk not in existing]
-    nothing = _("Ingenting å gjøre opp.")
-    for pk in creditor_ids:
-        if pk not in creditors:
-            skipped[pk] = nothing
-    if not todo:
-        return [], [existing[pk] for pk in creditor_ids if pk in existing], skipped
-
-    waiting = _unsettled(on).filter(case__creditor_id__in=todo)
-    # (pk, case, creditor, component, amount, paid on), by case then pk.
-    allocations = list(
-        waiting.order_by("case_id", "pk").values_list(
-            "pk", "case_id", "case__creditor_id", "component", "amount", "payment__paid_on"
-        )
-    )
-    cases: dict[int, list] = defaultdict(list)  # creditor → [case ids] (ascending)
-    by_case: dict[int, CaseAmounts] = {}
-    first_paid: dict[int, dt.date] = {}
-    for _pk, case_id, creditor_id, component, amount, paid_on in allocations:
-        amounts = by_case.get(case_id)
-        if amounts is None:
-            amounts = by_case[case_id] = CaseAmounts()
-            cases[creditor_id].append(case_id)
-        name = _ATTRIBUTE[component]
-        setattr(amounts, name, getattr(amounts, name) + amount)
-        if creditor_id not in first_paid or paid_on < first_paid[creditor_id]:
-            first_paid[creditor_id] = paid_on
-
-    oldest_due = dict(
-        Invoice.objects.filter(case_id__in=_id_set(by_case))
-        .values("case_id")
-        .annotate(due=Min("due_date"))
-        .values_list("case_id", "due")
-    )
-    for case_id, created_at in CollectionCase.objects.filter(pk__in=_id_set(by_case)).values_list(
-        "pk", "created_at"
-    ):
-        if case_id in by_case:
-            due = oldest_due.get(case_id)
-            by_case[case_id].days_overdue = (
-                (timezone.localdate(created_at) - due).days if due else 0
-            )
-
-    # Payments reversed after they were paid out: deducted from the next payout.
-    open_claims: dict[int, list] = defaultdict(list)
-    for claim in (
-        SettlementClaim.objects.filter(creditor_id__in=todo, deducted_in__isnull=True)
-        .select_related("case")
-        .order_by("pk")
-    ):
-        open_claims[claim.creditor_id].append(claim)
-    computed: dict[int, dict[str, Decimal]] = {}
-    totals: dict[int, dict[str, Decimal]] = {}
-    for creditor_id in todo:
-        creditor = creditors[creditor_id]
-        case_ids = cases.get(creditor_id)
-        if not case_ids:
-            skipped[creditor_id] = nothing
-            continue
-        # No payout to an unverified creditor, nor while a changed payout account is held
-        # (issue 15): the money waits, unsettled, for the first run after (Utbetalinger
-        # says why).
-        held = payout_held_reason(creditor, on=on)
-        if held:
-            skipped[creditor_id] = held
-            continue
-        options = {
-            "interest_to_creditor": creditor.interest_to == Creditor.InterestTo.CREDITOR,
-            "vat_registered": creditor.vat_registered,
-            "commission_percent": creditor.success_commission_percent,
-            "commission_min_days": creditor.success_commission_min_days_overdue,
-        }
-        lines = [line_amounts(by_case[case_id], **options) for case_id in case_ids]
-        total = {name: sum((c[name] for c in lines), ZERO) for name in MONEY_FIELDS}
-        claims = sum((c.amount for c in open_claims.get(creditor_id, ())), ZERO)
-        if total["payout"] <= 0:
-            skipped[creditor_id] = _(
-                "Utbetalingen ville blitt %(amount)s (mva. på salær er større enn innkrevd "
-                "hovedstol); beløpet tas med i neste oppgjør."
-            ) % {"amount": format_nok(total["payout"])}
-            continue
-        if total["payout"] - claims <= 0:
-            skipped[creditor_id] = _(
-                "Utbetalingen ville blitt %(amount)s etter trekk av tilbakeførte innbetalinger "
-                "(%(claims)s); beløpet tas med i neste oppgjør."
-            ) % {"amount": format_nok(total["payout"] - claims), "claims": format_nok(claims)}
-            continue
-        total["claims"] = claims
-        total["payout"] -= claims
-        totals[creditor_id] = total
-        computed.update(zip(case_ids, lines, strict=True))
-    settling = [pk for pk in todo if pk in totals]
-    if not settling:
-        return [], [existing[pk] for pk in creditor_ids if pk in existing], skipped
-
-    previous = dict(
-        Settlement.objects.filter(creditor_id__in=settling, settled_on__lt=on)
-        .values("creditor_id")
-        .annotate(last=Max("settled_on"))
-        .values_list("creditor_id", "last")
-    )
-    settlements = []
-    for creditor_id in settling:
-        creditor = creditors[creditor_id]
-        last = previous.get(creditor_id)
-        first = first_paid[creditor_id]
-        settlements.append(
-            Settlement(
-                creditor=creditor,
-                settled_on=on,
-                period_start=min(first, last + dt.timedelta(days=1)) if last else first,
-                period_end=on,
-                bookkeeping_mode=creditor.bookkeeping_mode,
-                vat_registered=creditor.vat_registered,
-                interest_to=creditor.interest_to,
-                commission_percent=creditor.success_commission_percent,
-                vat_percent=VAT_PERCENT,
-                payout_account=creditor.bank_account,
-                voucher_status=(
-                    Settlement.VoucherStatus.MANUAL
-                    if creditor.bookkeeping_mode == Creditor.BookkeepingMode.NONE
-                    else Settlement.VoucherStatus.PENDING
-                ),
-                **totals[creditor_id],
-            )
-        )
-    settlements = Settlement.objects.bulk_create(settlements)
-    if any(s.pk is None for s in settlements):  # backends without RETURNING
-        by_creditor = dict(
-            Settlement.objects.filter(creditor_id__in=settling, settled_on=on).values_list(
-                "creditor_id", "pk"
-            )
-        )
-        for settlement in settlements:
-            settlement.pk = by_creditor[settlement.creditor_id]
-    settlement_by_creditor = {s.creditor_id: s for s in settlements}
-
-    settlement_ids = [s.pk for s in settlements]
-    line_by_case = _insert_rows(
-        SettlementLine,
-        [
-            {
-                "settlement_id": settlement_by_creditor[creditor_id].pk,
-                "case_id": case_id,
-                "days_overdue": by_case[case_id].days_overdue,
-                **computed[case_id],
-            }
-            for creditor_id in settling
-            for case_id in cases[creditor_id]
-        ],
-        key="case_id",
-    )
-    if None in line_by_case.values():  # backends without RETURNING
-        line_by_case = dict(
-            SettlementLine.objects.filter(settlement_id__in=settlement_ids).values_list(
-                "case_id", "pk"
-            )
-        )
-
-    open_by_case = _open_principal_by_invoice_of(list(line_by_case))
-    _insert_rows(
-        SettlementInvoicePart,
-        [
-            {"line_id": line_by_case[case_id], "invoice_id": invoice_id, "amount": amount}
-            for creditor_id in settling
-            for case_id in cases[creditor_id]
-            for invoice_id, amount in split_over_invoices(
-                computed[case_id]["principal"], open_by_case.get(case_id, [])
-            )
-        ],
-    )
-
-    # Each allocation to the line that paid it out: its case's line in this batch.
-    settled_pks = [pk for pk, case_id, *_rest in allocations if case_id in line_by_case]
-    for chunk in _chunks(settled_pks, ALLOCATION_UPDATE_CHUNK):
-        _link_allocations(chunk, settlement_ids)
-
-    posting_parts = _posting_parts_of(settlement_ids)
-    for settlement in settlements:
-        settlement.voucher_lines = posting_lines(
-            settlement,
-            mapping=creditors[settlement.creditor_id].account_mapping,
-            parts=posting_parts.get(settlement.pk, []),
-            claims=[
-                (c.case.number, c.principal, c.interest_to_creditor, c.commission, c.vat)
-                for c in open_claims.get(settlement.creditor_id, ())
-            ],
-        )
-    _save_voucher_lines(settlements)
-    for settlement in settlements:
-        deducted = [c.pk for c in open_claims.get(settlement.creditor_id, ())]
-        if deducted:
-            SettlementClaim.objects.filter(pk__in=deducted).update(deducted_in=settlement)
-
-    actor_label = _("Oppgjørskjøring")
-    template = _(
-        "Oppgjort til kreditor i %(number)s: hovedstol %(principal)s, renter "
-        "%(interest)s, gebyrer og salær %(costs)s; utbetales %(payout)s."
-    )
-    nok = lru_cache(maxsize=4096)(format_nok)  # many amounts repeat (0,00 above all)
-    events = []
-    for settlement in settlements:
-        number = settlement.number
-        for case_id in cases[settlement.creditor_id]:
-            amounts = computed[case_id]
-            events.append(
-                {
-                    "case_id": case_id,
-                    "kind": CaseEvent.Kind.SETTLEMENT,
-                    "actor_label": actor_label,
-                    "message": template
-                    % {
-                        "number": number,
-                        "principal": nok(amounts["principal"]),
-                        "interest": nok(amounts["interest"]),
-                        "costs": nok(amounts["fees"] + amounts["salaer"]),
-                        "payout": nok(amounts["payout"]),
-                    },
-                    "data": {
-                        "settlement_id": settlement.pk,
-                        **{name: str(amounts[name]) for name in MONEY_FIELDS},
-                    },
-                }
-            )
-    _insert_rows(CaseEvent, events)
-
-    # Per settlement too; receivers with a batch path leave the work to the batch signals.
-    for settlement in settlements:
-        settlement_created.send(sender=Settlement, settlement_id=settlement.pk, batched=True)
-    settlements_created.send(sender=Settlement, settlement_ids=settlement_ids)
-    transaction.on_commit(partial(_send_committed, settlement_ids))
-    for settlement in settlements:
-        logger.info(
-            "Settlement %s for creditor %s: %s cases, payout %s",
-            settlement.number,
-            settlement.creditor_id,
-            len(cases[settlement.creditor_id]),
-            settlement.payout,
-        )
-    return (
-        settlement_ids,
-        [existing[pk] for pk in creditor_ids if pk in existing],
-        skipped,
-    )
+    """One batch inside the caller's transaction, step by step (``batch.SettleBatch``):
+    ``(created settlement ids, existing settlement ids, skipped {creditor id: why})``."""
+    run = SettleBatch(creditor_ids, on)
+    run.lock_creditors()
+    if run.todo:
+        run.read_waiting_allocations()
+        run.read_days_overdue()
+        run.read_open_claims()
+        run.compute_lines()
+    if run.settling:
+        run.create_settlements()
+        run.insert_lines()
+        run.insert_invoice_parts()
+        run.link_allocations()
+        run.store_voucher_lines()
+        run.deduct_claims()
+        run.record_events()
+        run.announce()
+    return run.result()
 
 
 #: Size in bytes of each settlement table when its plans were last refreshed (per process).
@@ -642,133 +262,6 @@ def _refresh_plans_as_tables_grow() -> None:
         if grown:
             cursor.execute("ANALYZE " + ", ".join(connection.ops.quote_name(t) for t in grown))
             _planned_sizes.update({name: sizes.get(name, 0) for name in grown})
-
-
-def _insert_rows(model, rows: list[dict], *, key: str | None = None) -> dict:
-    """Insert ``rows`` (field attnames → values; other fields get their defaults, evaluated
-    once for all) and return ``{row[key]: new pk}`` when ``key`` is given (pk None where the
-    backend cannot say).
-
-    On PostgreSQL one ``INSERT … SELECT FROM unnest(column arrays)``: ``bulk_create`` spends
-    most of a batch's time building model instances and preparing each of their values in
-    Python (cProfile of the run), which for these plain rows (numbers, text, a JSON document)
-    the database does as well. Elsewhere ``bulk_create``."""
-    if not rows:
-        return {}
-    if connection.vendor != "postgresql":
-        made = model.objects.bulk_create([model(**row) for row in rows])
-        return {getattr(obj, key): obj.pk for obj in made} if key else {}
-    columns = tuple(rows[0])
-    return insert_unnest(
-        model, columns, [tuple(row[name] for name in columns) for row in rows], returning=key or ""
-    )
-
-
-def _id_set(ids):
-    """``ids`` for an ``__in`` filter: on PostgreSQL one array (``IN (SELECT unnest(…))``),
-    not a parameter per id; a batch holds thousands of cases."""
-    ids = list(ids)
-    if connection.vendor != "postgresql":
-        return ids
-    return RawSQL("SELECT unnest(%s::bigint[])", [_pg_array(ids)])
-
-
-def _save_voucher_lines(settlements: list[Settlement]) -> None:
-    """Store each settlement's ``voucher_lines`` (one statement)."""
-    if connection.vendor != "postgresql":
-        Settlement.objects.bulk_update(settlements, ["voucher_lines"])
-        return
-    field = Settlement._meta.get_field("voucher_lines")
-    table = connection.ops.quote_name(Settlement._meta.db_table)
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"UPDATE {table} AS s SET {connection.ops.quote_name(field.column)} = v.lines "  # noqa: S608
-            "FROM unnest(%s::bigint[], %s::jsonb[]) AS v(id, lines) WHERE s.id = v.id",
-            [
-                _pg_array([s.pk for s in settlements]),
-                _pg_array([json.dumps(s.voucher_lines, cls=field.encoder) for s in settlements]),
-            ],
-        )
-
-
-def _link_allocations(allocation_ids: list[int], settlement_ids: list[int]) -> None:
-    """Point each allocation at its case's line among ``settlement_ids`` (one statement)."""
-    if connection.vendor == "postgresql":
-        # A join; the ORM's correlated subquery is planned per row as a scan of the lines.
-        allocation = connection.ops.quote_name(PaymentAllocation._meta.db_table)
-        line = connection.ops.quote_name(SettlementLine._meta.db_table)
-        with connection.cursor() as cursor:
-            cursor.execute(
-                f"UPDATE {allocation} AS a SET settlement_line_id = l.id "  # noqa: S608
-                f"FROM {line} AS l WHERE l.case_id = a.case_id "
-                "AND l.settlement_id = ANY(%s::bigint[]) AND a.id = ANY(%s::bigint[])",
-                [_pg_array(settlement_ids), _pg_array(allocation_ids)],
-            )
-        return
-    PaymentAllocation.objects.filter(pk__in=allocation_ids).update(
-        settlement_line=Subquery(
-            SettlementLine.objects.filter(
-                settlement_id__in=settlement_ids, case_id=OuterRef("case_id")
-            ).values("pk")[:1]
-        )
-    )
-
-
-def _send_committed(settlement_ids: list[int]) -> None:
-    for settlement_id in settlement_ids:
-        settlement_committed.send(sender=Settlement, settlement_id=settlement_id, batched=True)
-    settlements_committed.send(sender=Settlement, settlement_ids=settlement_ids)
-
-
-def _open_principal_by_invoice_of(case_ids: list[int]) -> dict[int, list[tuple[int, Decimal]]]:
-    """Per case of the batch, its invoices (oldest due first) with the principal still open on
-    each: the invoice's part of the ledger less principal already settled on it (ids sent as
-    one array)."""
-    rows = list(
-        Invoice.objects.filter(case_id__in=_id_set(case_ids))
-        .order_by("case_id", "due_date", "invoice_no", "pk")
-        .values_list("pk", "case_id")
-    )
-    invoice_ids = _id_set([pk for pk, _case in rows])
-    ledger = defaultdict(Decimal)
-    for invoice_id, total in (
-        LedgerEntry.objects.filter(invoice_id__in=invoice_ids, kind__in=INVOICE_PART_KINDS)
-        .values("invoice_id")
-        .annotate(total=Sum("amount"))
-        .values_list("invoice_id", "total")
-    ):
-        ledger[invoice_id] = to_ore(total)
-    for invoice_id, total in (
-        SettlementInvoicePart.objects.filter(invoice_id__in=invoice_ids)
-        .values("invoice_id")
-        .annotate(total=Sum("amount"))
-        .values_list("invoice_id", "total")
-    ):
-        ledger[invoice_id] -= to_ore(total)
-    result: dict[int, list[tuple[int, Decimal]]] = defaultdict(list)
-    for pk, case_id in rows:
-        result[case_id].append((pk, ledger[pk]))
-    return result
-
-
-def _posting_parts_of(settlement_ids: list[int]) -> dict[int, list[tuple]]:
-    """The posting parts (invoice no., debtor id and name, case number, amount) of several
-    settlements in one query, by settlement."""
-    result: dict[int, list[tuple]] = defaultdict(list)
-    for settlement_id, *part in (
-        SettlementInvoicePart.objects.filter(line__settlement_id__in=settlement_ids)
-        .order_by("line__case__number", "invoice__due_date", "invoice__invoice_no")
-        .values_list(
-            "line__settlement_id",
-            "invoice__invoice_no",
-            "invoice__debtor_id",
-            "invoice__debtor__name",
-            "line__case__number",
-            "amount",
-        )
-    ):
-        result[settlement_id].append(tuple(part))
-    return result
 
 
 # --- statements, payout, bookkeeping -------------------------------------------------------

@@ -11,6 +11,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import date, datetime
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 import jsonpatch
@@ -19,7 +20,14 @@ from jsonpointer import JsonPointer
 from urllib3 import encode_multipart_formdata
 
 from . import types as t
-from .auth import SUBSCRIPTION_HEADER, TokenCache, TokenKey, default_token_cache, request_token
+from .auth import (
+    SUBSCRIPTION_HEADER,
+    TokenGrant,
+    TokenKey,
+    TokenStore,
+    request_token,
+    shared_token_cache,
+)
 from .config import PowerOfficeConfig
 from .errors import (
     Conflict,
@@ -81,6 +89,22 @@ def _problem_summary(problem: Mapping[str, Any] | None) -> str:
     return text
 
 
+def _number(value: Any, name: str) -> Decimal | None:
+    """An amount for a v1 body: PowerOffice documents ``number``, so it goes out as a JSON
+    number (``jsonio`` writes a ``Decimal`` bare, øre intact), never as a string."""
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, Decimal | int | float | str):
+        raise ValueError(f"{name} must be a number")
+    try:
+        number = Decimal(str(value).strip()) if not isinstance(value, Decimal) else value
+    except InvalidOperation:
+        raise ValueError(f"{name} must be a number") from None
+    if not number.is_finite():
+        raise ValueError(f"{name} must be a finite number")
+    return number
+
+
 def _without_none(params: Mapping[str, Any]) -> dict[str, Any]:
     return {key: value for key, value in params.items() if value is not None}
 
@@ -111,7 +135,7 @@ class PowerOfficeClient:
 
     ``session``, ``sleep``, ``token_cache`` and ``rate_limiter`` are injectable so tests can run
     against in-process fakes without waiting; by default tokens and the rate limiter are shared
-    process-wide (and the limiter across processes when Redis is set). A client owns one
+    process-wide (and across processes when Redis is set). A client owns one
     ``requests.Session``, which is not thread-safe: use one client per thread (they are cheap,
     since tokens and the limiter are shared).
     """
@@ -123,14 +147,18 @@ class PowerOfficeClient:
         session: requests.Session | None = None,
         sleep: Callable[[float], None] = time.sleep,
         *,
-        token_cache: TokenCache | None = None,
+        token_cache: TokenStore | None = None,
         rate_limiter: RateLimiter | None = None,
         max_retries: int = 4,
         max_rate_limit_retries: int = 5,
     ) -> None:
         self.config = config
         self.client_key = client_key
-        self.tokens = token_cache if token_cache is not None else default_token_cache
+        self.tokens = (
+            token_cache
+            if token_cache is not None
+            else shared_token_cache(config.redis_url, config.token_cipher)
+        )
         limiter = rate_limiter or shared_rate_limiter(
             config.subscription_key, config.rate_limit_per_second, config.redis_url
         )
@@ -176,16 +204,18 @@ class PowerOfficeClient:
         if renew_rejected is not None:
             self.tokens.invalidate(key, renew_rejected)
 
-        def fetch() -> tuple[str, float]:
+        def fetch(refresh_token: str | None = None) -> TokenGrant:
             return request_token(
                 self.transport,
                 token_url=token_url,
                 application_key=self.config.application_key,
                 client_key=client_key,
                 subscription_key=self.config.subscription_key if api == V2 else None,
+                refresh_token=refresh_token,
             )
 
-        return self.tokens.get(key, fetch)
+        # v1 grants carry a refresh token, which the cache trades shortly before expiry.
+        return self.tokens.get(key, fetch, fetch)
 
     def _url(self, api: str, path: str) -> str:
         base = self.config.v2_base_url if api == V2 else self.config.v1_base_url
@@ -619,14 +649,22 @@ class PowerOfficeClient:
                 return invoices
 
     def dc_create_case(
-        self, *, code: str, invoice_ids: Sequence[uuid.UUID | str], external_case_url: str
+        self,
+        *,
+        code: str,
+        invoice_ids: Sequence[uuid.UUID | str],
+        external_case_url: str,
+        balance_agency: Any = None,
     ) -> t.DebtCollectionCase:
-        """Open a case: the invoices move to Inkasso → Åpne in Go."""
-        body = {
+        """Open a case: the invoices move to Inkasso → Åpne in Go. Go refuses it (a
+        ``ValidationError``) while ``dc_is_active`` is false."""
+        body: dict[str, Any] = {
             "code": code,
             "invoices": [{"id": str(invoice_id)} for invoice_id in invoice_ids],
             "externalCaseUrl": external_case_url,
         }
+        if balance_agency is not None:
+            body["balanceAgency"] = _number(balance_agency, "balance_agency")
         return t.DebtCollectionCase.from_api(self._v1("POST", "/DebtCollection", body=body))
 
     def dc_get_case(self, case_id: uuid.UUID | str) -> t.DebtCollectionCase:
@@ -660,8 +698,9 @@ class PowerOfficeClient:
             "caseId": str(case_id),
             "statusText": status_text,
             "isCaseClosed": is_case_closed,
-            "updatedBalanceAgency": updated_balance_agency,
         }
+        if updated_balance_agency is not None:
+            body["updatedBalanceAgency"] = _number(updated_balance_agency, "updated_balance_agency")
         self._v1("POST", "/DebtCollection/UpdateStatus", body=body, idempotent=True)
 
     def dc_merge_cases(

@@ -7,8 +7,11 @@ without a configured project and pointing it at the real demo environment is a s
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .auth import TokenCipher
 
 
 @dataclass(frozen=True)
@@ -22,6 +25,9 @@ class PowerOfficeConfig:
     timeout: float = 30.0
     rate_limit_per_second: int = 10
     redis_url: str = ""
+    #: Encrypts tokens cached in Redis (with ``redis_url``); the Django side passes the
+    #: project's Fernet (``FIELD_ENCRYPTION_KEY``). Without one, tokens stay in-process.
+    token_cipher: TokenCipher | None = field(default=None, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         # Base URLs are joined with paths that start with "/", so drop a trailing slash once here.
@@ -37,11 +43,14 @@ class PowerOfficeConfig:
         return (
             f"PowerOfficeConfig(v2_base_url={self.v2_base_url!r}, v1_base_url={self.v1_base_url!r}, "
             f"timeout={self.timeout!r}, rate_limit_per_second={self.rate_limit_per_second!r}, "
-            f"redis={'yes' if self.redis_url else 'no'})"
+            f"redis={'yes' if self.redis_url else 'no'}, "
+            f"token_cipher={'yes' if self.token_cipher is not None else 'no'})"
         )
 
     @classmethod
-    def from_settings(cls, settings_obj: Any) -> PowerOfficeConfig:
+    def from_settings(
+        cls, settings_obj: Any, *, token_cipher: TokenCipher | None = None
+    ) -> PowerOfficeConfig:
         """Build from any object with the ``POWEROFFICE_*`` attributes (e.g. ``django.conf.settings``)."""
         return cls(
             v2_base_url=settings_obj.POWEROFFICE_V2_BASE_URL,
@@ -55,4 +64,5 @@ class PowerOfficeConfig:
                 getattr(settings_obj, "POWEROFFICE_RATE_LIMIT_PER_SECOND", 10)
             ),
             redis_url=getattr(settings_obj, "REDIS_URL", "") or "",
+            token_cipher=token_cipher,
         )

@@ -33,6 +33,8 @@ class CompanySnapshot:
     valid_privileges: list[str] = field(default_factory=list)
     invalid_privileges: list[str] = field(default_factory=list)
     chart_of_accounts: dict = field(default_factory=dict)
+    #: ``IsActiveDebtCollection``; None when it could not be read (asked again by the sync).
+    debt_collection_active: bool | None = None
     # Set when one of the reads failed: shown to the user as the connection's last error.
     error: str = ""
 
@@ -110,7 +112,46 @@ def company_snapshot_fetch(*, client_key: str) -> CompanySnapshot:
     except pogo_errors.PowerOfficeError as exc:
         logger.warning("Reading company data from PowerOffice Go failed: %s", type(exc).__name__)
         snapshot.error = error_message(exc)
+        return snapshot
+    snapshot.debt_collection_active = debt_collection_fetch(client)
     return snapshot
+
+
+def debt_collection_fetch(client) -> bool | None:
+    """Ask Go whether we may create cases for the company (``IsActiveDebtCollection``): false
+    while another agency holds it. A failed read is None (unknown, asked again by the next
+    sync), not an error of the connection. PoGo call only."""
+    try:
+        return client.dc_is_active()
+    except pogo_errors.PowerOfficeError as exc:
+        logger.warning("IsActiveDebtCollection failed: %s", type(exc).__name__)
+        return None
+
+
+def debt_collection_record(*, connection_id: int, active: bool | None, now=None) -> bool:
+    """Store what ``IsActiveDebtCollection`` said; a change is written to the connection's
+    history. Database only. Returns whether the value changed."""
+    if active is None:
+        return False
+    now = now or timezone.now()
+    with transaction.atomic():
+        connection = PowerOfficeConnection.objects.select_for_update().get(pk=connection_id)
+        changed = connection.debt_collection_active is not active
+        PowerOfficeConnection.objects.filter(pk=connection_id).update(
+            debt_collection_active=active, debt_collection_checked_at=now
+        )
+        # The first answer after connecting is history only when it is a refusal.
+        if changed and (connection.debt_collection_active is not None or not active):
+            PowerOfficeConnectionEvent.objects.create(
+                connection=connection,
+                kind=(
+                    PowerOfficeConnectionEvent.Kind.AGENCY_ACTIVE
+                    if active
+                    else PowerOfficeConnectionEvent.Kind.AGENCY_INACTIVE
+                ),
+                created_at=now,
+            )
+    return changed
 
 
 def _apply_snapshot(connection: PowerOfficeConnection, snapshot: CompanySnapshot, now) -> None:
@@ -122,6 +163,9 @@ def _apply_snapshot(connection: PowerOfficeConnection, snapshot: CompanySnapshot
         connection.invalid_privileges = snapshot.invalid_privileges
     if snapshot.chart_of_accounts:
         connection.chart_of_accounts = snapshot.chart_of_accounts
+    if snapshot.debt_collection_active is not None:
+        connection.debt_collection_active = snapshot.debt_collection_active
+        connection.debt_collection_checked_at = now
     if snapshot.complete:
         connection.last_sync_at = now
         connection.last_error = ""

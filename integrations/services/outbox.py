@@ -85,9 +85,13 @@ def outbox_create_case(*, case: CollectionCase) -> OutboxMessage:
     return message
 
 
-def outbox_add_invoices(*, case: CollectionCase, invoices) -> OutboxMessage | None:
+def outbox_add_invoices(
+    *, case: CollectionCase, invoices, released: bool = False
+) -> OutboxMessage | None:
     """Invoices joined a case. Before the case exists in PoGo nothing is needed: its creation
-    sends every released invoice the case holds by then."""
+    sends every released invoice the case holds by then. ``released``: the sync added invoices
+    Go listed as released; if Go refuses to add them to its case, they get a case of their own
+    (:func:`.sync_cases.addition_refused`) instead of waiting for a release."""
     creating = OutboxMessage.objects.filter(
         case=case, kind=Kind.CREATE_CASE, status=Status.PENDING
     ).exists()
@@ -102,7 +106,7 @@ def outbox_add_invoices(*, case: CollectionCase, invoices) -> OutboxMessage | No
         kind=Kind.ADD_INVOICES,
         creditor_id=case.creditor_id,
         case=case,
-        payload={"invoice_ids": invoice_ids},
+        payload={"invoice_ids": invoice_ids, **({"released": True} if released else {})},
     )
     return message
 
@@ -400,8 +404,21 @@ SENDERS = {
     Kind.UPDATE_STATUS: _send_update_status,
     Kind.SETTLEMENT_VOUCHER: _send_settlement_voucher,
 }
-#: What else a failed row marks (the settlement shows why its voucher did not go).
-ON_FAILED = {Kind.SETTLEMENT_VOUCHER: _settlement_voucher_failed}
+
+
+def _add_invoices_failed(message: OutboxMessage, error: str) -> None:
+    if message.payload.get("released"):
+        from integrations.services.sync_cases import addition_refused
+
+        addition_refused(message=message, error=error)
+
+
+#: What else a failed row does (the settlement shows why its voucher did not go; released
+#: invoices Go would not add to its case get a case of their own).
+ON_FAILED = {
+    Kind.SETTLEMENT_VOUCHER: _settlement_voucher_failed,
+    Kind.ADD_INVOICES: _add_invoices_failed,
+}
 
 
 def deliver_message(client: PowerOfficeClient, message: OutboxMessage, now) -> str:
@@ -448,8 +465,25 @@ def _deliver_due(creditor_id, client, limit: int, counts: Counter) -> int:
     if creditor_id is not None:
         due = due.filter(creditor_id=creditor_id)
     by_creditor: dict[int, list[int]] = defaultdict(list)
-    for pk, owner in due.order_by("pk").values_list("pk", "creditor_id")[:limit]:
+    kinds: dict[int, str] = {}
+    for pk, owner, kind in due.order_by("pk").values_list("pk", "creditor_id", "kind")[:limit]:
         by_creditor[owner].append(pk)
+        kinds[pk] = kind
+    # While another agency holds the company in Go (IsActiveDebtCollection false, as the last
+    # sync read it), Go refuses every new case: creations wait, untouched, for the sync that
+    # finds it true again (no attempt is spent, nothing fails, nothing is retried meanwhile).
+    held = set(
+        PowerOfficeConnection.objects.filter(
+            creditor_id__in=list(by_creditor), debt_collection_active=False
+        ).values_list("creditor_id", flat=True)
+    )
+    waiting = 0
+    for owner in held:
+        ids = by_creditor[owner]
+        by_creditor[owner] = [pk for pk in ids if kinds[pk] != Kind.CREATE_CASE]
+        waiting += len(ids) - len(by_creditor[owner])
+    if waiting:  # the same rows on every pass: counted once
+        counts["other_agency_active"] = max(counts["other_agency_active"], waiting)
     sent = 0
     for owner, ids in by_creditor.items():
         owner_client = client if client is not None and owner == creditor_id else None

@@ -11,6 +11,7 @@ creates it here, so a failed call is retried and never lost.
 
 from __future__ import annotations
 
+import logging
 from collections import defaultdict
 
 from django.db import transaction
@@ -19,13 +20,20 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from collections_cases.cases.limitation import case_hold_time_barred, claim_is_time_barred
-from collections_cases.cases.services import case_add_invoices, case_create, case_lock
+from collections_cases.cases.services import (
+    case_add_invoices,
+    case_create,
+    case_lock,
+    case_take_out_invoices,
+)
 from collections_cases.models import CollectionCase, Invoice
 from integrations.models import OutboxMessage, PogoInvoiceState, PowerOfficeConnection
 from integrations.poweroffice import PowerOfficeClient
 from integrations.services.outbox import outbox_add_invoices, outbox_create_case, outbox_retry
 from integrations.services.sync import BATCH_SIZE
 from kravia_web.errors import ApplicationError
+
+logger = logging.getLogger(__name__)
 
 RESOURCE = "released"
 POGO_ACTOR = "PowerOffice Go"
@@ -78,9 +86,29 @@ def _record_released(invoices: list[Invoice], released_by_id: dict) -> set[int]:
     return newly_released
 
 
+def debt_collection_check(
+    *, connection: PowerOfficeConnection, client: PowerOfficeClient, log
+) -> bool:
+    """``IsActiveDebtCollection``, once per sync run, before anything that lists released
+    invoices or creates cases: while another agency holds the company Go refuses both, so
+    they are skipped (no retry: the next sync, or *Synkroniser nå*, asks again). The answer is
+    kept on the connection, for the integration page and for the outbox's case creations."""
+    from integrations.services.connections import debt_collection_record
+
+    active = client.dc_is_active()
+    if debt_collection_record(connection_id=connection.pk, active=active):
+        logger.info("IsActiveDebtCollection of connection %s is now %s", connection.pk, active)
+    connection.debt_collection_active = active
+    if not active:
+        log.count(RESOURCE, "other_agency_active")
+    return active
+
+
 def sync_released_invoices(
     *, connection: PowerOfficeConnection, client: PowerOfficeClient, log
 ) -> None:
+    if not debt_collection_check(connection=connection, client=client, log=log):
+        return
     # Go lists every released invoice on each read (no cursor), so an unreadable one is only
     # skipped for now and read again next time. (Matched items, read since a cursor, are not
     # skipped like this: a payment must never be passed over; that sync step fails instead.)
@@ -150,7 +178,7 @@ def sync_released_invoices(
                 case = open_cases.get(debtor_id)
                 if case is not None:
                     case = case_add_invoices(case=case, actor=POGO_ACTOR, invoices=group)
-                    outbox_add_invoices(case=case, invoices=group)
+                    outbox_add_invoices(case=case, invoices=group, released=True)
                     log.count(RESOURCE, "added_to_case", len(group))
                 else:
                     case = case_create(
@@ -168,6 +196,43 @@ def sync_released_invoices(
                 _("%(debtor)s: faktura %(numbers)s") % {"debtor": debtor.name, "numbers": labels},
                 exc.message,
             )
+
+
+def addition_refused(*, message: OutboxMessage, error: str) -> CollectionCase | None:
+    """Go refused ``AddInvoicesToCase`` for invoices the sync added to the debtor's open case
+    (a v1 validation error: its case no longer takes them). They leave that case, with an
+    event saying why, and get a case of their own, created in Go like any other."""
+    case = message.case
+    ids = message.payload.get("invoice_ids") or []
+    invoices = list(Invoice.objects.filter(case=case, pogo_id__in=ids).order_by("invoice_no"))
+    if not invoices:
+        return None
+    creditor = case.creditor
+    reason = _(
+        "PowerOffice Go tok ikke fakturaen inn i sak %(number)s (%(error)s). Den får en egen sak."
+    ) % {"number": case.number, "error": error[:300]}
+    try:
+        with transaction.atomic():
+            taken = case_take_out_invoices(
+                case=case, actor=POGO_ACTOR, invoices=invoices, reason=reason
+            )
+            if not taken:
+                return None
+            new_case = case_create(
+                creditor=creditor,
+                debtor=case.debtor,
+                invoices=taken,
+                actor=POGO_ACTOR,
+                needs_approval=creditor.approve_cases_before_start,
+            )
+            outbox_create_case(case=new_case)
+            OutboxMessage.objects.filter(pk=message.pk).update(
+                payload={**message.payload, "moved_to_case": new_case.number}
+            )
+    except ApplicationError as exc:
+        logger.warning("Refused addition %s could not get a case of its own: %s", message.pk, exc)
+        return None
+    return new_case
 
 
 def _retry_refused_cases(invoice_ids: set[int], log) -> None:

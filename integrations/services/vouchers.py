@@ -19,6 +19,7 @@ By the settlement's bookkeeping mode:
   its own short transaction; then the statement PDF is attached as a voucher page.
 * ``posted`` — ``POST /Vouchers/BankJournals`` with ``ExternalImportReference`` =
   ``kravia-settlement-<id>``, signed ``CurrencyAmount`` (debit +, credit −), ``AccountId``,
+  ``VatId: null`` (required by the spec; the lines are net, VAT has its own line),
   ``InvoiceNo`` and the case's KID as ``Cid`` on receivable lines. Go keeps the reference
   unique per client: a 409 means it is already posted, which is success.
 
@@ -322,6 +323,14 @@ def resolve_lines(
 # --- payloads -------------------------------------------------------------------------------
 
 
+#: ``VatId`` of every line we send: none. The settlement's lines are already net and its input
+#: VAT on the agency's fee is a line of its own (``account_input_vat``, docs/vouchers.md), so a
+#: VAT code on a line, such as the account's default one, would make Go split VAT out of an
+#: amount a second time. PowerOffice's spec requires ``VatId`` on posted bank-voucher lines and
+#: allows null there; proposals' ``DebitVatId``/``CreditVatId`` get the same explicit null.
+NO_VAT_CODE = None
+
+
 def _header(settlement: Settlement) -> dict:
     number = settlement.number
     return {
@@ -352,8 +361,11 @@ def proposal_payload(settlement: Settlement, lines: list[ResolvedLine]) -> dict:
     )[:1000]
     body["BankJournalLines"] = []
     for line in lines:
+        debit = line.side == DEBIT
         row = {
-            ("DebitAccountId" if line.side == DEBIT else "CreditAccountId"): line.account_id,
+            ("DebitAccountId" if debit else "CreditAccountId"): line.account_id,
+            # No VAT code, explicitly (see NO_VAT_CODE).
+            ("DebitVatId" if debit else "CreditVatId"): NO_VAT_CODE,
             "CurrencyAmount": line.amount,
             "Description": line.description,
         }
@@ -373,6 +385,8 @@ def posted_payload(settlement: Settlement, lines: list[ResolvedLine]) -> dict:
             "AccountId": line.account_id,
             "CurrencyAmount": line.amount if line.side == DEBIT else -line.amount,
             "PostingDate": settlement.settled_on.isoformat(),
+            # Required on every line by PowerOffice's spec (nullable): see NO_VAT_CODE.
+            "VatId": NO_VAT_CODE,
             "Description": line.description,
         }
         if line.invoice_no:

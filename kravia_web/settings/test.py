@@ -21,6 +21,9 @@ STORAGES = {
 # The in-process sandbox answers PoGo calls from the test's database connection: a sync reads
 # its pages in its own thread (tests/integrations/test_sync_bulk.py covers the prefetch).
 POWEROFFICE_SYNC_PREFETCH = False
+# Every sandbox response is checked against PowerOffice's contract (tests/support/pogo_http.py
+# fails a test whose exchanges broke it).
+POGO_SANDBOX_VALIDATE_RESPONSES = True
 # Every request (live-server threads included) closes its connection when it ends.
 DATABASES["default"]["CONN_MAX_AGE"] = 0  # noqa: F405
 # Webhook tests deliver to receivers they start on 127.0.0.1 over plain HTTP.

@@ -3,12 +3,23 @@
 import base64
 import binascii
 import datetime as dt
+import secrets
 
+from django.db import transaction
 from django.utils import timezone
 
 from pogo_sandbox.models import AccessToken, Application, ClientSubscription
 
-TOKEN_LIFETIME = dt.timedelta(seconds=1200)
+#: v2: client credentials only, 20 minutes (the developer portal).
+V2_TOKEN_LIFETIME = dt.timedelta(seconds=1200)
+#: v1: 10 minutes, with a refresh token (PowerOffice's v1 documentation shows
+#: ``"expires_in": 599`` and a ``refresh_token``).
+V1_TOKEN_LIFETIME = dt.timedelta(seconds=600)
+#: How long an unused v1 refresh token stays valid (unverified: PowerOffice documents none).
+REFRESH_TOKEN_LIFETIME = dt.timedelta(hours=24)
+TOKEN_LIFETIMES = {"v1": V1_TOKEN_LIFETIME, "v2": V2_TOKEN_LIFETIME}
+#: Kept for callers that predate v1's own lifetime.
+TOKEN_LIFETIME = V2_TOKEN_LIFETIME
 SUBSCRIPTION_HEADER = "HTTP_OCP_APIM_SUBSCRIPTION_KEY"
 
 
@@ -58,19 +69,61 @@ def client_for_basic_auth(request) -> ClientSubscription:
     return subscription
 
 
-def check_grant_type(request) -> None:
+def check_grant_type(request, allowed=("client_credentials",)) -> str:
+    """The request's ``grant_type`` if this endpoint supports it (RFC 6749 §5.2 otherwise)."""
     grant_type = request.POST.get("grant_type", "")
-    if grant_type != "client_credentials":
-        raise TokenError(
-            "unsupported_grant_type", "Only grant_type=client_credentials is supported.", 400
-        )
+    if grant_type not in allowed:
+        names = " or ".join(f"grant_type={name}" for name in allowed)
+        raise TokenError("unsupported_grant_type", f"Only {names} is supported.", 400)
+    return grant_type
 
 
 def issue_token(subscription: ClientSubscription, api: str) -> AccessToken:
+    """A new bearer token; a v1 token also gets a refresh token."""
     now = timezone.now()
+    refresh = {}
+    if api == "v1":
+        refresh = {
+            "refresh_token": secrets.token_urlsafe(48),
+            "refresh_expires_at": now + REFRESH_TOKEN_LIFETIME,
+        }
     return AccessToken.objects.create(
-        subscription=subscription, api=api, created_at=now, expires_at=now + TOKEN_LIFETIME
+        subscription=subscription,
+        api=api,
+        created_at=now,
+        expires_at=now + TOKEN_LIFETIMES[api],
+        **refresh,
     )
+
+
+def refresh_token(subscription: ClientSubscription, presented: str) -> AccessToken:
+    """Trade a v1 refresh token for a new access token and a new refresh token.
+
+    Single use: the presented token is spent whether or not its access token is still alive; an
+    unknown, spent, expired or revoked one (or one of another client) is ``invalid_grant``.
+    """
+    presented = presented.strip()
+    if not presented:
+        raise TokenError("invalid_request", "refresh_token is required.", 400)
+    now = timezone.now()
+    with transaction.atomic():
+        spent = AccessToken.objects.filter(
+            subscription=subscription,
+            api="v1",
+            refresh_token=presented,
+            refresh_used_at__isnull=True,
+            refresh_expires_at__gt=now,
+            revoked_at__isnull=True,
+        ).update(refresh_used_at=now)
+        if spent != 1:
+            raise TokenError(
+                "invalid_grant", "The refresh token is invalid, expired or already used.", 400
+            )
+        return issue_token(subscription, "v1")
+
+
+def token_lifetime(token: AccessToken) -> int:
+    return int(TOKEN_LIFETIMES[token.api].total_seconds())
 
 
 def subscription_for_bearer(request, api: str) -> ClientSubscription | None:
@@ -82,7 +135,9 @@ def subscription_for_bearer(request, api: str) -> ClientSubscription | None:
         AccessToken.objects.select_related(
             "subscription", "subscription__company", "subscription__application"
         )
-        .filter(token=token.strip(), api=api, expires_at__gt=timezone.now())
+        .filter(
+            token=token.strip(), api=api, expires_at__gt=timezone.now(), revoked_at__isnull=True
+        )
         .first()
     )
     if access is None or not access.subscription.is_active:

@@ -9,6 +9,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 
 from pogo_sandbox import domain
+from pogo_sandbox.domain.cases import require_debt_collection_active
 from pogo_sandbox.models import DebtCollectionCase, OutgoingInvoice
 
 from . import odata, v1_serializers
@@ -72,6 +73,7 @@ def is_active(request):
 
 @v1_endpoint()
 def available_invoices(request):
+    require_debt_collection_active(request.subscription)
     invoices = domain.available_invoices(request.company).filter(
         odata.filter_query(request.GET.get("$filter"), INVOICE_FIELDS)
     )

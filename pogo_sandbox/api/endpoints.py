@@ -1,6 +1,8 @@
 """The checks every API request passes, in the order the real gateway applies them:
 
-fault injection → (v2) subscription key → rate limit → bearer token → privilege → view.
+fault injection → (v2) subscription key → rate limit → bearer token → privilege → method →
+contract check of the request (``conformance``) → view; and every response, whichever step
+answered, is checked against the contract when ``POGO_SANDBOX_VALIDATE_RESPONSES`` is on.
 
 Views receive ``request.application`` and, when a bearer token is required,
 ``request.subscription`` and ``request.company``; they raise ``ApiError`` (or the domain's
@@ -15,7 +17,7 @@ from django.views.decorators.csrf import csrf_exempt
 
 from pogo_sandbox.domain import SandboxError
 
-from . import auth
+from . import auth, conformance
 from .faults import apply_faults
 from .http import ApiError, gateway_error, problem, v1_error, v1_response, v2_response
 from .ratelimit import rate_limited
@@ -61,6 +63,9 @@ def v2_endpoint(*, methods=("GET",), privilege=None, bearer=True):
 
     def decorate(view):
         def wrapped(request, *args, **kwargs):
+            return conformance.check_response("v2", request, answer(request, *args, **kwargs))
+
+        def answer(request, *args, **kwargs):
             application, refused = v2_gateway(request)
             if refused is not None:
                 return refused
@@ -87,6 +92,9 @@ def v2_endpoint(*, methods=("GET",), privilege=None, bearer=True):
                 request.company = subscription.company
             if request.method not in methods:
                 return _method_not_allowed(request, methods)
+            problems = conformance.check_request("v2", request)
+            if problems:
+                return conformance.request_refused("v2", request, problems)
             try:
                 result = view(request, *args, **kwargs)
             except ApiError as exc:
@@ -107,6 +115,9 @@ def v1_endpoint(*, methods=("GET",), privilege="DebtCollection_Full"):
 
     def decorate(view):
         def wrapped(request, *args, **kwargs):
+            return conformance.check_response("v1", request, answer(request, *args, **kwargs))
+
+        def answer(request, *args, **kwargs):
             fault = apply_faults(request)
             if fault is not None:
                 return fault
@@ -125,6 +136,9 @@ def v1_endpoint(*, methods=("GET",), privilege="DebtCollection_Full"):
             request.application = subscription.application
             request.subscription = subscription
             request.company = subscription.company
+            problems = conformance.check_request("v1", request)
+            if problems:
+                return conformance.request_refused("v1", request, problems)
             try:
                 result = view(request, *args, **kwargs)
             except (ApiError, SandboxError) as exc:

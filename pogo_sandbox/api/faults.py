@@ -20,7 +20,7 @@ from django.http import HttpResponse
 from pogo_sandbox.domain.operations import fault_random, pick_fault
 from pogo_sandbox.models import FaultRule
 
-from .http import gateway_error, problem
+from .http import gateway_error, problem, v1_error
 
 
 class ConnectionDropped(BaseException):  # noqa: N818 - named after what the client sees
@@ -83,8 +83,15 @@ def apply_faults(request) -> HttpResponse | None:
         )
     if fault == FaultRule.Fault.TIMEOUT:
         time.sleep(getattr(settings, "POGO_SANDBOX_TIMEOUT_SECONDS", 65))
-        return problem(504, "Gateway Timeout", "Injected fault: timeout", instance=request.path)
+        return _server_error(request, 504, "Gateway Timeout", "Injected fault: timeout")
     if fault == FaultRule.Fault.DROP:
         return drop_connection(request)
     status = int(fault)
-    return problem(status, "Injected fault", f"Injected fault: {status}", instance=request.path)
+    return _server_error(request, status, "Injected fault", f"Injected fault: {status}")
+
+
+def _server_error(request, status: int, title: str, detail: str) -> HttpResponse:
+    """v2 answers ProblemDetails; v1 its own validation envelope (with the HTTP status)."""
+    if "/v1/" in request.path.lower():
+        return v1_error(detail, status=status)
+    return problem(status, title, detail, instance=request.path)

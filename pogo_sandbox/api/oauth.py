@@ -1,4 +1,6 @@
-"""OAuth 2.0 client credentials: ``/OAuth/Token`` (v2, behind the gateway) and ``/v1/OAuth/Token``."""
+"""OAuth 2.0 token endpoints: ``/OAuth/Token`` (v2, behind the gateway: client credentials,
+20 minutes) and ``/v1/OAuth/Token`` (client credentials or a refresh token, 10 minutes, with a
+single-use refresh token that is rotated on every use)."""
 
 from . import auth
 from .endpoints import sandbox_view, v2_gateway
@@ -17,13 +19,14 @@ def _token_error(exc: auth.TokenError):
 
 
 def _token_response(token):
-    response = json_response(
-        {
-            "access_token": token.token,
-            "token_type": "bearer",
-            "expires_in": int(auth.TOKEN_LIFETIME.total_seconds()),
-        }
-    )
+    body = {
+        "access_token": token.token,
+        "token_type": "bearer",
+        "expires_in": auth.token_lifetime(token),
+    }
+    if token.refresh_token:
+        body["refresh_token"] = token.refresh_token
+    response = json_response(body)
     response["Cache-Control"] = "no-store"
     return response
 
@@ -63,11 +66,17 @@ def token_v1(request):
     if refused is not None:
         return refused
     try:
-        auth.check_grant_type(request)
+        grant_type = auth.check_grant_type(request, ("client_credentials", "refresh_token"))
         subscription = auth.client_for_basic_auth(request)
     except auth.TokenError as exc:
         return _token_error(exc)
     limited = rate_limited(subscription.application.subscription_key)
     if limited is not None:
         return limited
+    if grant_type == "refresh_token":
+        try:
+            token = auth.refresh_token(subscription, request.POST.get("refresh_token", ""))
+        except auth.TokenError as exc:
+            return _token_error(exc)
+        return _token_response(token)
     return _token_response(auth.issue_token(subscription, "v1"))

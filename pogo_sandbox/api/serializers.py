@@ -1,4 +1,8 @@
-"""Sandbox rows → v2 DTOs (PascalCase, as in poweroffice-go-v2-openapi-subset.yaml)."""
+"""Sandbox rows → v2 DTOs (PascalCase), exactly as PowerOffice's spec describes them
+(``pogo_sandbox/contract/poweroffice-go-v2.yaml``; the API wrappers check every response against
+it, with no property the spec does not name)."""
+
+import uuid
 
 from pogo_sandbox.models import (
     Company,
@@ -10,10 +14,30 @@ from pogo_sandbox.models import (
     VatCode,
 )
 
+#: Namespace of the sandbox's derived uuids (ids Go keeps as guids that our rows keep as ints).
+SANDBOX_NAMESPACE = uuid.UUID("6f1c1f0e-5b1a-4c35-9d0e-3a7f2b9c4e10")
+
+
+def company_guid(company: Company) -> uuid.UUID:
+    """The client's id in Go (``OrganizationSettings.Id``): a guid, stable per company."""
+    return uuid.uuid5(SANDBOX_NAMESPACE, f"company:{company.pk}")
+
+
+def voucher_guid(e: LedgerEntry) -> uuid.UUID:
+    """``VoucherId`` of a ledger entry: the invoice's id, else one guid per voucher number."""
+    if e.voucher_type == "OutgoingInvoice" and e.invoice_id:
+        return e.invoice_id
+    return uuid.uuid5(SANDBOX_NAMESPACE, f"voucher:{e.company_id}:{e.voucher_type}:{e.voucher_no}")
+
+
+def _line_id(voucher: JournalVoucher, number: int) -> int:
+    """A voucher line's int64 id, stable per voucher and position."""
+    return (voucher.id.int % 10**12) * 1000 + number
+
 
 def organization_settings(company: Company) -> dict:
     return {
-        "Id": company.pk,
+        "Id": company_guid(company),
         "Name": company.name,
         "LegalName": company.legal_name or company.name,
         "OrganizationNumber": company.org_number,
@@ -32,7 +56,20 @@ def organization_settings(company: Company) -> dict:
     }
 
 
+def _present(dto: dict, *names: str) -> dict:
+    """Leave out ``names`` when None: the spec types them non-nullable (Go always has them) but
+    does not require them; a sandbox row without one omits it rather than send null."""
+    for name in names:
+        if dto.get(name) is None:
+            dto.pop(name, None)
+    return dto
+
+
 def customer(c: Customer) -> dict:
+    return _present(_customer(c), "SubledgerAccountId", "Number")
+
+
+def _customer(c: Customer) -> dict:
     return {
         "Id": c.pk,
         "Number": c.number,
@@ -69,6 +106,10 @@ def customer(c: Customer) -> dict:
 
 
 def outgoing_invoice(i: OutgoingInvoice) -> dict:
+    return _present(_outgoing_invoice(i), "VoucherNo")
+
+
+def _outgoing_invoice(i: OutgoingInvoice) -> dict:
     return {
         "Id": i.id,
         "InvoiceNo": i.invoice_no,
@@ -96,13 +137,13 @@ def outgoing_invoice(i: OutgoingInvoice) -> dict:
 def ledger_entry(e: LedgerEntry, *, balance=None) -> dict:
     return {
         "Id": e.pk,
-        "VoucherId": e.invoice_id if e.voucher_type == "OutgoingInvoice" else None,
+        "VoucherId": voucher_guid(e),
         "VoucherNo": e.voucher_no,
         "VoucherType": e.voucher_type,
         "VoucherDate": e.voucher_date,
         "PostingDate": e.voucher_date,
         "DueDate": e.due_date,
-        "InvoiceNo": e.invoice_no,
+        "InvoiceNo": None if e.invoice_no is None else str(e.invoice_no),
         "CustomerId": e.customer_id,
         "CustomerAccountNo": e.customer.number,
         "CustomerName": e.customer.name,
@@ -140,17 +181,26 @@ def vat_code(v: VatCode) -> dict:
     }
 
 
+def _proposal_line(v: JournalVoucher, number: int, line: dict) -> dict:
+    """A stored proposal line (as posted) as Go returns it: with its id and timestamps."""
+    return {
+        "Id": _line_id(v, number),
+        **line,
+        "CreatedDateTimeOffset": v.created_at,
+        "LastChangedDateTimeOffset": v.posted_at or v.created_at,
+    }
+
+
 def bank_journal_proposal(v: JournalVoucher) -> dict:
-    lines_key = "BankVoucherLines" if v.kind == JournalVoucher.Kind.BANK else "VoucherLines"
+    """``BankJournalEntryVoucherDto`` / ``ManualJournalEntryVoucherDto`` (no comment, no posted
+    flag: those are not part of the DTO; ``GET /JournalEntryVouchers`` has ``IsPosted``)."""
+    lines_key = "BankVoucherLines" if v.kind == JournalVoucher.Kind.BANK else "ManualVoucherLines"
     return {
         "Id": v.id,
         "VoucherDate": v.voucher_date,
         "CurrencyCode": v.currency_code,
         "Description": v.description or None,
-        "Comment": v.comment or None,
-        lines_key: v.lines,
-        "IsPosted": v.is_posted,
-        "CreatedDateTimeOffset": v.created_at,
+        lines_key: [_proposal_line(v, n, line) for n, line in enumerate(v.lines, start=1)],
         "Pages": [
             {"Id": page.pk, "VoucherId": v.id, "CreatedDateTimeOffset": page.created_at}
             for page in v.pages.all()
@@ -181,7 +231,10 @@ def bank_voucher(v: JournalVoucher) -> dict:
         "Description": v.description or None,
         "ExternalImportReference": v.external_import_reference or None,
         "IsReversed": False,
-        "VoucherLines": v.lines,
+        "VoucherLines": [
+            {"Id": _line_id(v, n), **line, "CreatedDateTimeOffset": v.created_at}
+            for n, line in enumerate(v.lines, start=1)
+        ],
         "CreatedDateTimeOffset": v.created_at,
     }
 

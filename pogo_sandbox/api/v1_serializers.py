@@ -1,4 +1,6 @@
-"""Sandbox rows → v1 DebtCollection objects (camelCase, as in PowerOffice/go-api-documentation)."""
+"""Sandbox rows → v1 DebtCollection objects (camelCase, as in PowerOffice/go-api-documentation;
+checked against ``pogo_sandbox/contract/poweroffice-go-v1-debtcollection.yaml``: no property the
+reference does not name)."""
 
 from pogo_sandbox.models import DebtCollectionCase, LedgerEntry, OutgoingInvoice
 
@@ -32,7 +34,6 @@ def case(c: DebtCollectionCase) -> dict:
         "id": c.id,
         "code": c.code,
         "status": c.status,
-        "statusText": c.status_text or None,
         "invoices": [invoice(i) for i in invoices],
         "externalCaseUrl": c.external_case_url or None,
         "balanceAgency": c.balance_agency,
@@ -58,8 +59,6 @@ def match(e: LedgerEntry) -> dict:
         "externalImportReference": None,
         "isNoteMainEntry": False,
         "matchId": e.match_id,
-        # Not in the documented type (unverified); lets an agency tell case invoices apart.
-        "invoiceNo": e.invoice_no,
     }
 
 

@@ -8,7 +8,7 @@ from django.db.models import Q
 from django.http import HttpResponse
 
 from pogo_sandbox import domain
-from pogo_sandbox.models import JournalVoucher, OutgoingInvoice
+from pogo_sandbox.models import JournalVoucher, OutgoingInvoice, VatCode
 
 from . import params, serializers
 from .endpoints import v2_endpoint
@@ -39,6 +39,16 @@ def _check_accounts(company, lines, keys) -> None:
         params.to_decimal(line.get("CurrencyAmount", 0), f"Line {number}: CurrencyAmount")
 
 
+def _check_vat_codes(company, lines, keys) -> None:
+    """A line's VAT code, when it names one, must exist on the client (null: no VAT code)."""
+    known = set(VatCode.objects.filter(company=company).values_list("pk", flat=True))
+    for number, line in enumerate(lines, start=1):
+        for key in keys:
+            vat = line.get(key)
+            if vat is not None and vat not in known:
+                raise _bad(f"Line {number}: {key} {vat} does not exist.")
+
+
 def _header(body) -> dict:
     if not isinstance(body, dict):
         raise _bad("The body must be a JSON object.")
@@ -56,6 +66,7 @@ def _proposal(request, kind: str, lines_key: str):
     if not lines:
         raise _bad(f"{lines_key} must contain at least one line.")
     _check_accounts(request.company, lines, ("DebitAccountId", "CreditAccountId"))
+    _check_vat_codes(request.company, lines, ("DebitVatId", "CreditVatId"))
     debits, credits = domain.voucher_balance(lines)
     if debits != credits:
         raise _bad(f"The voucher does not balance (debit {debits}, credit {credits}).")
@@ -151,6 +162,7 @@ def posted_bank_journal(request):
             if line.get(key) in (None, ""):
                 raise _bad(f"Line {number}: {key} is required.")
     _check_accounts(request.company, lines, ("AccountId",))
+    _check_vat_codes(request.company, lines, ("VatId",))
     total = sum(
         (params.to_decimal(line.get("CurrencyAmount", 0), "CurrencyAmount") for line in lines),
         Decimal("0"),

@@ -28,6 +28,20 @@ def debt_collection_active(subscription: ClientSubscription) -> bool:
     )
 
 
+def require_debt_collection_active(subscription: ClientSubscription) -> None:
+    """Go's rule (the ``IsActiveDebtCollection`` reference): while it is false,
+    ``AvailableInvoices`` and creating a case fail — another agency holds the company."""
+    if not debt_collection_active(subscription):
+        raise SandboxError("Inkassobyrået kan ikke opprette nye saker for denne klienten.")
+
+
+def set_other_agency_active(subscription: ClientSubscription, active: bool = True) -> None:
+    """Tests and the sandbox admin: another agency takes (or gives back) "Inkassobyrå kan
+    opprette nye saker" for the company, as activating it in Go → Innstillinger does."""
+    subscription.can_create_cases = not active
+    subscription.save(update_fields=["can_create_cases"])
+
+
 def available_invoices(company: Company, *, today: dt.date | None = None):
     """Inkasso → Godkjent: invoices the creditor released and no case holds yet."""
     refresh_drafts(company, today=today)
@@ -79,8 +93,7 @@ def create_case(
     balance_agency: Decimal | None = None,
 ) -> DebtCollectionCase:
     """The agency picks invoices up: they move from Godkjent to Åpne under its case number."""
-    if not debt_collection_active(subscription):
-        raise SandboxError("Inkassobyrået kan ikke opprette nye saker for denne klienten.")
+    require_debt_collection_active(subscription)
     with transaction.atomic():
         case = DebtCollectionCase.objects.create(
             company=subscription.company,
@@ -98,6 +111,8 @@ def add_invoices_to_case(
 ) -> DebtCollectionCase:
     with transaction.atomic():
         case = _case_for(subscription, case_id)
+        if case.status == DebtCollectionCase.Status.CLOSED:
+            raise SandboxError(f"Inkassosak {case.code} er avsluttet og tar ikke flere fakturaer.")
         _take_invoices(subscription, case, invoice_ids)
         case.last_changed = timezone.now()
         case.save(update_fields=["last_changed"])

@@ -49,6 +49,13 @@ def test_error_responses_are_replayed_too(api, case):
     second = api.post(url, {}, HTTP_IDEMPOTENCY_KEY="r")
     assert first.status_code == second.status_code == 409
     assert second.json() == first.json()
+    # The second answer is the stored one, not the error computed again (a 4xx that were
+    # not stored would free the key and run the request a second time).
+    assert "Idempotent-Replayed" not in first
+    assert second["Idempotent-Replayed"] == "true"
+    record = IdempotencyRecord.objects.get(key="r")
+    assert record.state == IdempotencyRecord.State.COMPLETED
+    assert (record.response_status, record.response_body) == (409, first.json())
 
 
 def test_keys_are_per_api_key(api, other_api, case, other_creditor):

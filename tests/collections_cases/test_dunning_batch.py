@@ -32,11 +32,12 @@ from collections_cases.models import (
     Letter,
     LetterDelivery,
 )
+from collections_cases.signals import cases_changed
 from integrations.models import OutboxMessage
 from integrations.webhooks.models import WebhookDelivery, WebhookEndpoint
 from integrations.webhooks.tasks import deliver_webhook
 from tests.collections_cases.dunning_support import on_day
-from tests.collections_cases.factories import DebtorFactory, InvoiceFactory
+from tests.collections_cases.factories import DebtorFactory, InvoiceFactory, LedgerEntryFactory
 from tests.factories import CreditorFactory
 
 pytestmark = pytest.mark.django_db
@@ -373,6 +374,41 @@ def test_a_second_run_the_same_day_changes_nothing(queued, django_capture_on_com
         counts
     )
     assert OutboxMessage.objects.filter(kind=OutboxMessage.Kind.UPDATE_STATUS).count() == len(cases)
+
+
+def test_the_batched_status_push_queues_a_status_once_and_again_after_each_change():
+    """The dunning batch's ``cases_changed``: one status row per case whose status differs
+    from its last queued one — none for an unchanged case, a new one after A → B → A."""
+    cases = _due_cases(3)
+    ids = [case.pk for case in cases]
+
+    def changed(*case_ids):
+        cases_changed.send(sender=CollectionCase, changes=[(pk, "updated") for pk in case_ids])
+
+    def pushed():
+        return list(
+            OutboxMessage.objects.filter(kind=OutboxMessage.Kind.UPDATE_STATUS)
+            .order_by("pk")
+            .values_list("case_id", "payload")
+        )
+
+    changed(*ids, ids[0])  # a case twice in one batch
+    first = pushed()
+    assert sorted(case_id for case_id, _payload in first) == sorted(ids)
+
+    changed(*ids)  # nothing changed since
+    assert pushed() == first
+
+    LedgerEntryFactory(case=cases[1], kind=LedgerEntry.Kind.FEE, amount=Decimal("35.00"))
+    changed(*ids)
+    after_fee = pushed()
+    assert [case_id for case_id, _payload in after_fee[len(first) :]] == [ids[1]]
+
+    LedgerEntryFactory(case=cases[1], kind=LedgerEntry.Kind.REDUCTION, amount=Decimal("-35.00"))
+    changed(*ids)  # back to the first status: queued again, its last row says otherwise
+    again = pushed()
+    assert again[len(after_fee) :] == [first[[pk for pk, _p in first].index(ids[1])]]
+    assert after_fee[-1][1] != again[-1][1]
 
 
 def test_a_batch_that_fails_to_write_is_done_case_by_case(

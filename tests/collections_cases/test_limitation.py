@@ -374,6 +374,9 @@ class FakeGo:
     def __init__(self, *invoices):
         self.invoices = invoices
 
+    def dc_is_active(self):  # the sync asks first whether it may create cases
+        return True
+
     def dc_available_invoices(self, on_unreadable=None):
         return [_released(invoice) for invoice in self.invoices]
 

@@ -169,7 +169,29 @@ def test_payments_reduction_and_direct_payment_counted():
 
 
 def test_payments_direct_payment_service_unchanged():
+    """The direct-payment service (case_services) reduces only the principal, beside the
+    payments module's allocation: no Payment, fee and interest still owed, the case open."""
     case = case_owing()
-    if not hasattr(case_services, "case_register_direct_payment"):
-        pytest.skip("no direct payment service")
     assert services.case_outstanding_by_component(case)["principal"] == Decimal("1000.00")
+
+    case = case_services.case_register_direct_payment(
+        case=case, actor=UserFactory(), amount="400.00", paid_on=DAY, reference="bank 17"
+    )
+
+    entry = LedgerEntry.objects.get(case=case, kind=Kind.DIRECT_PAYMENT)
+    assert (entry.amount, entry.booked_on, entry.description) == (
+        Decimal("-400.00"),
+        DAY,
+        "bank 17",
+    )
+    assert services.case_outstanding_by_component(case) == {
+        "fee": Decimal("70.00"),
+        "salaer": Decimal("0.00"),
+        "interest": Decimal("12.50"),
+        "principal": Decimal("600.00"),
+    }
+    assert case_balance(case) == Decimal("682.50")
+    assert not Payment.objects.exists()
+    case.refresh_from_db()
+    assert case.status != CollectionCase.Status.CLOSED
+    assert CaseEvent.objects.filter(case=case, kind=CaseEvent.Kind.DIRECT_PAYMENT).count() == 1

@@ -9,6 +9,7 @@ import types
 from decimal import Decimal
 
 import pytest
+import time_machine
 from django.core.cache import cache
 from django.test import Client
 from django.urls import reverse
@@ -136,15 +137,27 @@ def test_an_address_is_refused_after_ten_failures(client, case):
     assert _lookup(Client(), case.number, code, ip="10.0.0.2").status_code == 302
 
 
-def test_the_refusal_ends_after_the_window(client, case):
+def test_the_refusal_ends_after_the_window(client, case, settings):
+    # The failures are counted in cache keys that expire after the window. The local-memory
+    # cache reads its expiry from time.time(), so the moved clock expires them through the
+    # real mechanism (a Redis cache, as with REDIS_URL, would expire in Redis's own time).
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+            "LOCATION": "test-portal-window",
+        }
+    }
     code = code_for(case)
-    for _n in range(portal_services.ADDRESS_FAILURES):
-        _lookup(client, case.number, "ABCDE-FGHJK")
-    assert _lookup(client, case.number, code).status_code == 429
+    with time_machine.travel(dt.datetime.now(tz=dt.UTC), tick=False) as clock:
+        for _n in range(portal_services.ADDRESS_FAILURES):
+            _lookup(client, case.number, "ABCDE-FGHJK")
+        assert _lookup(client, case.number, code).status_code == 429
 
-    cache.clear()  # the window's keys expire
+        clock.shift(dt.timedelta(seconds=portal_services.WINDOW_SECONDS - 1))
+        assert _lookup(client, case.number, code).status_code == 429  # not over yet
 
-    assert _lookup(client, case.number, code).status_code == 302
+        clock.shift(dt.timedelta(seconds=2))
+        assert _lookup(client, case.number, code).status_code == 302
 
 
 def test_lookup_form_is_csrf_protected(case):
@@ -233,12 +246,20 @@ def test_letters_without_the_documents_module_have_no_pdf_link(case, monkeypatch
 
 
 def test_a_tampered_session_case_id_is_not_trusted(case):
+    other = open_case(MembershipFactory().creditor, amounts=("777.00",))
     client = _logged_in(case)
+    assert client.get(CASE).status_code == 200
     session = client.session
-    session[portal_services.SESSION_KEY] = {"case_id": 999_999_999, "expires": 0}
+    data = session[portal_services.SESSION_KEY]
+    assert data["expires"] > portal_services.time.time()  # a live session: only the id changes
+    session[portal_services.SESSION_KEY] = {**data, "case_id": other.pk}
     session.save()
 
-    assert client.get(CASE).status_code == 302
+    response = client.get(CASE)
+
+    assert response.status_code == 302
+    assert other.number not in response.content.decode()
+    assert portal_services.SESSION_KEY not in client.session
 
 
 def test_the_portal_session_expires(case):

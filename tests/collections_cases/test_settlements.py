@@ -122,6 +122,44 @@ def test_commission_only_for_invoices_overdue_longer_than_the_limit():
     assert settlement.payout == Decimal("1000.00")
 
 
+@pytest.mark.parametrize(
+    ("min_days", "commission"),
+    [(29, Decimal("100.00")), (30, Decimal("0.00")), (31, Decimal("0.00"))],
+)
+def test_commission_only_when_overdue_more_than_the_limit_not_at_it(min_days, commission):
+    """«More than N days»: an invoice exactly N days overdue earns no commission."""
+    creditor = creditor_with(
+        vat_registered=False,
+        success_commission_percent=Decimal("10"),
+        success_commission_min_days_overdue=min_days,
+    )
+    case = owing(creditor)  # its invoice was 30 days overdue when the case was registered
+    pay(case, "1000.00")
+
+    settlement, _ = services.settle_creditor(creditor_id=creditor.pk, on=SETTLE)
+
+    line = settlement.lines.get()
+    assert line.days_overdue == 30
+    assert (line.commission, settlement.commission) == (commission, commission)
+    assert settlement.payout == Decimal("1000.00") - commission
+
+
+def test_the_commission_boundary_in_the_pure_arithmetic():
+    def commission(days_overdue, min_days):
+        return services.line_amounts(
+            services.CaseAmounts(principal=Decimal("500.00"), days_overdue=days_overdue),
+            interest_to_creditor=False,
+            vat_registered=False,
+            commission_percent=Decimal("10"),
+            commission_min_days=min_days,
+        )["commission"]
+
+    assert commission(14, 14) == Decimal("0.00")
+    assert commission(15, 14) == Decimal("50.00")
+    assert commission(0, 0) == Decimal("0.00")
+    assert commission(1, 0) == Decimal("50.00")
+
+
 def test_not_vat_registered_creditor_pays_no_vat_and_commission_is_gross():
     creditor = creditor_with(
         vat_registered=False,

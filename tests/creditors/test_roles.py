@@ -11,6 +11,7 @@ from django.utils import timezone
 from rest_framework.response import Response
 from rest_framework.test import APIRequestFactory, force_authenticate
 
+from api_access.api.views import ApiView
 from api_access.models import ApiKey
 from api_access.services import api_key_create
 from creditors import services
@@ -20,7 +21,6 @@ from creditors.permissions import OWNER_FIELDS, IsCreditorOwner
 from integrations.models import OnboardingAttempt, PowerOfficeConnection
 from integrations.webhooks.models import WebhookEndpoint
 from integrations.webhooks.services import webhook_endpoint_create
-from kravia_web.api.views import ApiView
 from tests.factories import CreditorFactory, MembershipFactory
 
 pytestmark = pytest.mark.django_db

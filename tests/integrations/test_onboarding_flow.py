@@ -564,3 +564,27 @@ def test_the_callback_of_another_user_is_refused(client, creditor, company, go, 
     assert_nothing_connected(creditor)
     assert Creditor.objects.count() == 1
     assert User.objects.count() == 2
+
+
+def test_connect_and_refresh_read_whether_another_agency_holds_the_company(
+    logged_in_client, creditor, company, go
+):
+    """``IsActiveDebtCollection`` is read when the connection is made (Go gives the new agency
+    the right to create cases) and again by «Hent på nytt»."""
+    from pogo_sandbox.domain.cases import set_other_agency_active
+
+    session = start(logged_in_client, creditor)
+    logged_in_client.get(callback_path(accept(session, go.user, company)), follow=True)
+    connection = PowerOfficeConnection.objects.get(creditor=creditor)
+    assert connection.debt_collection_active is True
+    assert connection.debt_collection_checked_at is not None
+
+    set_other_agency_active(company.subscriptions.get())
+    logged_in_client.post(reverse("creditor_poweroffice_refresh", args=[creditor.pk]))
+
+    connection.refresh_from_db()
+    assert connection.debt_collection_active is False
+    page = logged_in_client.get(reverse("creditor_poweroffice", args=[creditor.pk]))
+    assert "Et annet inkassobyrå er aktivt for dette selskapet i PowerOffice Go" in (
+        page.content.decode()
+    )

@@ -176,6 +176,7 @@ def test_admin_lists_sync_runs_with_counts_and_errors(go, client):
 def test_a_failed_case_creation_is_retried_and_its_status_waits_for_it(go):
     domain.set_fault_rule("/pogo/v1/DebtCollection", error_rate=1, faults=["503"])
     for still_working in (
+        "/pogo/v1/DebtCollection/IsActiveDebtCollection",
         "/pogo/v1/DebtCollection/Invoices",
         "/pogo/v1/DebtCollection/GetAllMatchedItems",
     ):

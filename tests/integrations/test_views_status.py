@@ -227,7 +227,7 @@ def test_the_sync_table_speaks_the_users_language(logged_in_client, creditor):
         connection=connection,
         finished_at=timezone.now(),
         status=SyncRun.Status.OK,
-        counts={"customers": {"fetched": 7}, "released_invoices": {"fetched": 1}},
+        counts={"customers": {"fetched": 7}, "released": {"fetched": 1}},
     )
     logged_in_client.post(reverse("set_language"), {"language": "en", "next": "/"})
 

@@ -47,3 +47,23 @@ def test_bar_chart_empty_and_filled():
     }
     assert bar_chart(values=[0, 0], **common) is None
     assert "<svg" in bar_chart(values=[2, 0], **common)
+
+
+def test_labels_titles_and_values_are_escaped_in_both_charts():
+    """The SVG is a template: a label, a title or a formatted value holding markup is text."""
+    script = '<script>alert("x")</script>'
+    common = {
+        "chart_id": "c",
+        "title": script,
+        "desc": script,
+        "labels": [script, "B & C"],
+        "values": [2, 1],
+        "x_label": script,
+        "y_label": script,
+        "fmt": lambda v: f"{v} <b>",
+    }
+    for svg in (column_chart(**common), bar_chart(**common)):
+        assert "<script>" not in svg and "<b>" not in svg
+        assert "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;" in svg
+        assert "B &amp; C" in svg and "2 &lt;b&gt;" in svg
+        assert svg.startswith('<svg class="chart chart-wide" id="c"') and svg.endswith("</svg>")

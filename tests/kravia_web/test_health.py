@@ -24,9 +24,11 @@ def test_healthz_is_503_when_the_broker_is_down(client, monkeypatch):
     from kravia_web.celery import app
 
     unreachable = "redis://127.0.0.1:1/0"  # nothing listens on port 1
-    # Celery lets the CELERY_BROKER_URL environment variable win over its config.
-    monkeypatch.setenv("CELERY_BROKER_URL", unreachable)
+    # Celery lets the CELERY_BROKER_URL environment variable win over its config. The config
+    # first: monkeypatch keeps what it read to put back, and once the variable is set, reading
+    # app.conf.broker_url gives the unreachable one (the tests after this one would get it).
     monkeypatch.setattr(app.conf, "broker_url", unreachable)
+    monkeypatch.setenv("CELERY_BROKER_URL", unreachable)
 
     response = client.get(reverse("healthz"))
 

@@ -15,7 +15,7 @@ from pogo_sandbox.models import (
     GoUser,
 )
 
-APP_KEY = "app-key-0001"
+APP_KEY = "5b0c6c1e-3f7d-4d7e-9f1a-0a1b2c3d4e01"  # PowerOffice application keys are guids
 SUB_KEY = "sub-key-0001"
 
 

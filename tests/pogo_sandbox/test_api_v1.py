@@ -6,7 +6,7 @@ from decimal import Decimal
 import pytest
 
 from pogo_sandbox import domain
-from pogo_sandbox.models import OutgoingInvoice
+from pogo_sandbox.models import DebtCollectionCase, OutgoingInvoice
 from tests.pogo_sandbox.test_api_support import (
     Api,
     make_application,
@@ -47,7 +47,8 @@ def _create_case(api, invoices, code="K-1001"):
         "DebtCollection/",
         {
             "code": code,
-            "invoiceIds": [str(i.id) for i in invoices],
+            # DebtCollectionCase.Invoices (PowerOffice's v1 reference): invoices by id.
+            "invoices": [{"id": str(i.id)} for i in invoices],
             "externalCaseUrl": "https://kundeweb.example/saker/1001/",
         },
     ).json()
@@ -128,7 +129,9 @@ def test_update_status_and_get(api, overdue):
     fetched = api.get(f"DebtCollection/{case_id}").json()
     listed = api.get("DebtCollection/").json()
 
-    assert updated["data"]["statusText"] == "Inkassovarsel sendt"
+    # DebtCollectionCase has no statusText (v1 reference): Go shows it, the API does not echo it.
+    assert updated["success"] is True and "statusText" not in updated["data"]
+    assert DebtCollectionCase.objects.get(pk=case_id).status_text == "Inkassovarsel sendt"
     assert fetched["data"]["balanceAgency"] == 2350.5
     assert fetched["data"]["status"] == 0
     assert listed["count"] == 1

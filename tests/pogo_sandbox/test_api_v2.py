@@ -216,7 +216,8 @@ def test_open_items_and_entries_by_match_id(api, company):
     before_payment = api.get("Customerledger/OpenItems", {"date": "2026-01-19"}).json()
     entries = api.get("Customerledger/EntriesByMatchId", {"matchId": invoice.match_id}).json()
 
-    assert [(i["InvoiceNo"], i["Balance"]) for i in items] == [(1, 600)]
+    # CustomerLedgerEntryDto.InvoiceNo is a string in PowerOffice's spec.
+    assert [(i["InvoiceNo"], i["Balance"]) for i in items] == [("1", 600)]
     assert before_payment[0]["Balance"] == 1000
     assert sorted(e["Amount"] for e in entries) == [-400, 1000]
     assert {e["MatchId"] for e in entries} == {invoice.match_id}

@@ -118,6 +118,11 @@ def serve(customers: list, invoices: list, released: list | None = None) -> Powe
     for path in ("/v2/GeneralLedgerAccounts", "/v2/VatCodes"):
         fake.handle("GET", path, lambda sent: response(204))
     fake.handle("GET", "/v1/DebtCollection/GetAllMatchedItems", lambda sent: response(204))
+    fake.handle(  # the sync asks first whether it may create cases
+        "GET",
+        "/v1/DebtCollection/IsActiveDebtCollection",
+        lambda sent: response(200, {"success": True, "data": True}),
+    )
     fake.handle(
         "GET",
         "/v1/DebtCollection/Invoices/AvailableInvoices",

@@ -4,6 +4,11 @@ Register with ``pytest_plugins = ["tests.support.pogo_http"]`` in ``tests/confte
 test that asks for ``pogo_wsgi`` gets every ``PowerOfficeClient`` it builds (through
 ``integrations.clients.poweroffice_client`` or directly) talking to the Django app in this
 process through real HTTP handling: URL routing, middleware, status codes, headers, bodies.
+
+Every exchange is also a contract check: the sandbox validates each request and (with
+``POGO_SANDBOX_VALIDATE_RESPONSES``, on in test settings) each response against PowerOffice's
+published spec (``pogo_sandbox/contract``). A response that breaks it fails the test at
+teardown, naming the violation; ``operations()`` lists the spec operations the test exercised.
 """
 
 from __future__ import annotations
@@ -15,13 +20,15 @@ import requests
 from django.conf import settings
 from django.core.handlers.wsgi import WSGIHandler
 
-from integrations.poweroffice.auth import default_token_cache
+from integrations.poweroffice.auth import clear_token_caches
 from tests.support.wsgi_transport import WSGIAdapter
 
 try:  # the sandbox's "drop" fault, raised where no socket exists to shut down
+    from pogo_sandbox.api import conformance
     from pogo_sandbox.api.faults import ConnectionDropped
 except ImportError:  # pragma: no cover - sandbox not installed
     ConnectionDropped = None  # type: ignore[assignment,misc]
+    conformance = None  # type: ignore[assignment]
 
 
 @dataclass(frozen=True)
@@ -74,6 +81,22 @@ class PogoWSGI:
         """Statuses answered on ``path`` (e.g. ``/pogo/v2/Customers``), in order."""
         return [e.status for e in self.exchanges if e.path.lower() == path.lower()]
 
+    def operations(self) -> set[tuple[str, str, str]]:
+        """``(api, METHOD, spec path)`` of every operation validated against the contract since
+        the test began, e.g. ``("v2", "GET", "/Customers/{id}")``."""
+        if conformance is None:  # pragma: no cover - sandbox not installed
+            return set()
+        return {(op.api, op.method, op.path) for op in conformance.validated_operations}
+
+    def violations(self) -> list:
+        """Responses the sandbox found non-conforming (each answered as a 500 instead)."""
+        return [] if conformance is None else list(conformance.response_violations)
+
+    def forget_violations(self) -> None:
+        """For a test that plants a non-conforming response on purpose."""
+        if conformance is not None:
+            conformance.response_violations.clear()
+
 
 @pytest.fixture
 def pogo_wsgi(db, monkeypatch) -> PogoWSGI:
@@ -89,6 +112,15 @@ def pogo_wsgi(db, monkeypatch) -> PogoWSGI:
     # A fresh process-wide limiter per test, so one test's burst does not slow the next.
     monkeypatch.setattr(integrations.poweroffice.ratelimit, "_shared", {})
     # Tokens cached by an earlier test name rows that test's transaction rolled back.
-    default_token_cache.clear()
+    clear_token_caches(settings.REDIS_URL)
+    if conformance is not None:
+        conformance.reset()
     yield state
-    default_token_cache.clear()
+    clear_token_caches(settings.REDIS_URL)
+    violations = state.violations()
+    if violations:
+        pytest.fail(
+            "The PoGo sandbox sent responses that break PowerOffice's contract:\n"
+            + "\n".join(f"  {v}" for v in violations),
+            pytrace=False,
+        )

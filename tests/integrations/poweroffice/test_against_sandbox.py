@@ -418,7 +418,7 @@ def test_vouchers_proposal_and_idempotent_posting(company, client):
                     "DebitAccountId": bank.pk,
                     "CreditAccountId": receivable.pk,
                     "CurrencyAmount": Decimal("1234.10"),
-                    "InvoiceNo": 501,
+                    "InvoiceNo": "501",  # a string in PowerOffice's spec
                 }
             ],
         }
@@ -432,11 +432,13 @@ def test_vouchers_proposal_and_idempotent_posting(company, client):
                 "AccountId": bank.pk,
                 "PostingDate": "2026-11-27",
                 "CurrencyAmount": Decimal("100.50"),
+                "VatId": None,  # required on every line by PowerOffice's spec
             },
             {
                 "AccountId": receivable.pk,
                 "PostingDate": "2026-11-27",
                 "CurrencyAmount": Decimal("-100.50"),
+                "VatId": None,
             },
         ],
     }

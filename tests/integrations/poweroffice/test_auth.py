@@ -1,13 +1,15 @@
 """OAuth client credentials, the token cache and the one-retry-on-401 rule."""
 
 import base64
+import json
 import threading
 from types import SimpleNamespace
+from urllib.parse import parse_qs
 
 import pytest
 
 from integrations.poweroffice import PowerOfficeConfig, Unauthorized
-from integrations.poweroffice.auth import TokenCache, TokenKey
+from integrations.poweroffice.auth import TokenCache, TokenKey, request_token
 
 from .fakes import APP_KEY, CLIENT_KEY, CONFIG, SUBSCRIPTION_KEY, FakePoGo, make_client, response
 
@@ -208,3 +210,131 @@ def test_short_lived_tokens_renew_at_half_life(pogo, clock):
     client.organization_settings()
 
     assert len(fake.token_calls()) == 2
+
+
+# --- v1: refresh tokens ------------------------------------------------------------------------
+
+IS_ACTIVE = "/v1/DebtCollection/IsActiveDebtCollection"
+
+
+class RefreshingPoGo(FakePoGo):
+    """v1 as PowerOffice documents it: 600 s tokens with a single-use refresh token."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.refresh_tokens: set[str] = set()
+
+    def _token(self, sent):
+        if not sent.path.startswith("/v1/"):
+            return super()._token(sent)
+        form = parse_qs(sent.body.decode())
+        if form["grant_type"] == ["refresh_token"]:
+            presented = form.get("refresh_token", [""])[0]
+            if presented not in self.refresh_tokens:
+                return response(400, {"error": "invalid_grant", "error_description": "used"})
+            self.refresh_tokens.discard(presented)
+        answer = super()._token(sent)
+        if answer.status_code == 200:
+            number = len(self.issued)
+            self.refresh_tokens.add(f"refresh-{number}")
+            body = {**json.loads(answer.content), "expires_in": 600}
+            answer = response(200, {**body, "refresh_token": f"refresh-{number}"})
+        return answer
+
+
+@pytest.fixture
+def v1_fake():
+    fake = RefreshingPoGo()
+    fake.handle("GET", IS_ACTIVE, lambda sent: response(200, {"data": True, "success": True}))
+    return fake
+
+
+def _grants(fake):
+    return [parse_qs(call.body.decode()) for call in fake.token_calls()]
+
+
+def test_v1_uses_the_refresh_token_in_the_last_minute(v1_fake, clock):
+    client = make_client(v1_fake, clock=clock)
+    client.dc_is_active()
+
+    clock.advance(600 - 61)
+    client.dc_is_active()
+    clock.advance(2)
+    client.dc_is_active()
+    clock.advance(600 - 59)
+    client.dc_is_active()
+
+    assert _grants(v1_fake) == [
+        {"grant_type": ["client_credentials"]},
+        {"grant_type": ["refresh_token"], "refresh_token": ["refresh-1"]},
+        {"grant_type": ["refresh_token"], "refresh_token": ["refresh-2"]},  # the rotated one
+    ]
+    expected = base64.b64encode(f"{APP_KEY}:{CLIENT_KEY}".encode()).decode()
+    assert all(c.headers["Authorization"] == f"Basic {expected}" for c in v1_fake.token_calls())
+    assert [c.headers["Authorization"] for c in v1_fake.api_calls()][-1] == "Bearer tok-3"
+
+
+def test_a_refused_refresh_token_falls_back_to_client_credentials(v1_fake, clock):
+    client = make_client(v1_fake, clock=clock)
+    client.dc_is_active()
+    v1_fake.refresh_tokens.clear()  # PoGo no longer knows it
+
+    clock.advance(570)
+    assert client.dc_is_active() is True
+
+    assert [g["grant_type"] for g in _grants(v1_fake)] == [
+        ["client_credentials"],
+        ["refresh_token"],
+        ["client_credentials"],
+    ]
+
+
+def test_an_expired_v1_token_is_not_refreshed(v1_fake, clock):
+    client = make_client(v1_fake, clock=clock)
+    client.dc_is_active()
+
+    clock.advance(601)  # idle past the access token's life: we no longer rely on its refresh token
+    client.dc_is_active()
+
+    assert [g["grant_type"] for g in _grants(v1_fake)] == [
+        ["client_credentials"],
+        ["client_credentials"],
+    ]
+
+
+def test_a_401_on_v1_renews_with_the_keys_not_the_rejected_tokens_refresh_token(v1_fake, clock):
+    client = make_client(v1_fake, clock=clock)
+    client.dc_is_active()
+    v1_fake.revoke_tokens()
+
+    assert client.dc_is_active() is True
+
+    assert [g["grant_type"] for g in _grants(v1_fake)] == [
+        ["client_credentials"],
+        ["client_credentials"],
+    ]
+
+
+def test_a_refresh_error_echoing_the_refresh_token_is_redacted(v1_fake):
+    client = make_client(v1_fake)
+    v1_fake.token_answers.append(
+        response(400, {"error": "invalid_grant", "error_description": "refresh-77 is spent"})
+    )
+
+    with pytest.raises(Unauthorized) as caught:
+        request_token(
+            client.transport,
+            token_url=CONFIG.v1_token_url,
+            application_key=APP_KEY,
+            client_key=CLIENT_KEY,
+            subscription_key=None,
+            refresh_token="refresh-77",
+        )
+
+    assert "refresh-77" not in str(caught.value)
+    assert "invalid_grant" in str(caught.value)
+    (call,) = v1_fake.token_calls()
+    assert parse_qs(call.body.decode()) == {
+        "grant_type": ["refresh_token"],
+        "refresh_token": ["refresh-77"],
+    }

@@ -389,3 +389,36 @@ def test_dc_is_active_needs_a_boolean(fake, pogo):
 
     with pytest.raises(ValidationError):
         pogo.dc_is_active()
+
+
+@pytest.mark.parametrize("balance", ["1500.50", Decimal("1500.50"), 1500.5])
+def test_dc_update_status_sends_the_balance_as_a_json_number_never_a_string(fake, pogo, balance):
+    """PowerOffice documents ``updatedBalanceAgency: number``; the outbox stores it as text."""
+    fake.script("POST", "/v1/DebtCollection/UpdateStatus", _v1(None))
+
+    pogo.dc_update_status(
+        case_id=CASE_ID, status_text="Betalt", is_case_closed=True, updated_balance_agency=balance
+    )
+
+    raw = fake.api_calls()[0].body
+    raw = raw.decode() if isinstance(raw, bytes) else raw
+    assert '"updatedBalanceAgency":1500.5' in raw  # a bare number, not "1500.50"
+    assert json.loads(raw, parse_float=Decimal)["updatedBalanceAgency"] == Decimal("1500.50")
+
+
+def test_dc_create_case_sends_balance_agency_as_a_number_and_refuses_text(fake, pogo):
+    fake.script("POST", "/v1/DebtCollection", _v1(CASE))
+
+    pogo.dc_create_case(
+        code="K-1001",
+        invoice_ids=[INVOICE_ID],
+        external_case_url="https://k.test/1",
+        balance_agency="2350.05",
+    )
+
+    sent = json.loads(fake.api_calls()[0].body, parse_float=Decimal)
+    assert sent["balanceAgency"] == Decimal("2350.05")
+    with pytest.raises(ValueError):
+        pogo.dc_update_status(
+            case_id=CASE_ID, status_text="x", is_case_closed=False, updated_balance_agency="ti"
+        )

@@ -1,8 +1,5 @@
 """The global limiter: at most N requests in any one-second window, in-process or via Redis."""
 
-import shutil
-import socket
-import subprocess
 import threading
 import time
 
@@ -15,6 +12,7 @@ from integrations.poweroffice.ratelimit import (
     RedisRateLimiter,
     shared_rate_limiter,
 )
+from tests.reliability.processes import free_port, private_redis
 
 from .fakes import FakeClock, FakePoGo, make_client, response
 
@@ -104,34 +102,12 @@ def test_shared_limiter_is_one_per_subscription_key():
 # --- Redis -----------------------------------------------------------------------------------
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def redis_url():
-    server = shutil.which("redis-server")
-    if server is None:
-        pytest.skip("redis-server is not installed")
-    port = _free_port()
-    proc = subprocess.Popen(
-        [server, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    url = f"redis://127.0.0.1:{port}/0"
-    client = redis.Redis.from_url(url)
-    for _ in range(100):
-        try:
-            client.ping()
-            break
-        except redis.ConnectionError:
-            time.sleep(0.02)
-    yield url
-    proc.terminate()
-    proc.wait(timeout=5)
+    """A private redis-server on a free port. Without redis-server the tests skip locally but
+    fail in CI (``CI`` set: .ci/run installs it); a server that never answers fails them."""
+    with private_redis() as server:
+        yield server.url
 
 
 def test_redis_limiter_is_shared_between_processes(redis_url):
@@ -163,7 +139,7 @@ def test_redis_limiter_keys_by_subscription_key_without_storing_it(redis_url):
 
 
 def test_redis_outage_falls_back_to_limiting_in_process():
-    dead = redis.Redis.from_url(f"redis://127.0.0.1:{_free_port()}/0", socket_connect_timeout=0.2)
+    dead = redis.Redis.from_url(f"redis://127.0.0.1:{free_port()}/0", socket_connect_timeout=0.2)
     limiter = RedisRateLimiter(dead, "sub", 2, sleep=lambda s: None)
 
     limiter.acquire()  # no exception: the PoGo call goes ahead

@@ -3,7 +3,7 @@
 from django.conf import settings
 from rest_framework.throttling import SimpleRateThrottle
 
-from kravia_web.api.context import api_owner
+from api_access.api.context import api_owner
 
 
 class PerKeyRateThrottle(SimpleRateThrottle):

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from rest_framework.generics import GenericAPIView
 
-from kravia_web.api.context import api_actor, api_creditor
-from kravia_web.api.idempotency import (
+from api_access.api.context import api_actor, api_creditor
+from api_access.api.idempotency import (
     Replay,
     idempotency_claim,
     idempotency_finish,

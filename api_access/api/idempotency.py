@@ -13,10 +13,10 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 from rest_framework.utils.encoders import JSONEncoder
 
+from api_access.api.context import api_owner
+from api_access.api.errors import IdempotencyKeyInProgress, IdempotencyKeyReused
 from api_access.models import IdempotencyRecord
 from api_access.services import idempotency_begin, idempotency_complete, idempotency_release
-from kravia_web.api.context import api_owner
-from kravia_web.api.errors import IdempotencyKeyInProgress, IdempotencyKeyReused
 
 HEADER = "Idempotency-Key"
 MAX_KEY_LENGTH = 255

@@ -5,10 +5,10 @@ from __future__ import annotations
 from django.utils.translation import gettext as _
 from rest_framework.exceptions import PermissionDenied
 
+from api_access.api.authentication import actor_label
 from api_access.models import ApiKey
 from creditors.models import Creditor
 from creditors.selectors import creditor_active_for_request
-from kravia_web.api.authentication import actor_label
 
 
 def api_creditor(request) -> Creditor:
