@@ -364,8 +364,8 @@ def scenario_fanout(args, meta):
 
 
 def _due_ids(on):
+    from collections_cases.dunning.services import due_q
     from collections_cases.models import CollectionCase
-    from collections_cases.services.dunning import due_q
 
     return list(
         CollectionCase.objects.filter(due_q(on)).order_by("pk").values_list("pk", flat=True)
@@ -373,8 +373,8 @@ def _due_ids(on):
 
 
 def scenario_dunning(args, meta):
+    from collections_cases.dunning.services import dunning_run
     from collections_cases.models import Letter
-    from collections_cases.services.dunning import dunning_run
 
     on = dt.date.fromisoformat(meta["on"])
     due = len(_due_ids(on))
@@ -414,7 +414,7 @@ def scenario_dunning(args, meta):
 
 def scenario_dunning_part(args, meta):
     """One of several dunning runs side by side (see ``dunning_parallel``)."""
-    from collections_cases.services.dunning import dunning_run
+    from collections_cases.dunning.services import dunning_run
 
     result = dunning_run(on=dt.date.fromisoformat(meta["on"]))
     return {"processed": result.processed}
@@ -490,9 +490,9 @@ def scenario_letters(args, meta):
     from django.db import transaction
 
     from bench.data import sizes
-    from collections_cases.documents.letters import letter_render
+    from collections_cases.dunning.services import _step_one
+    from collections_cases.letters.documents.letters import letter_render
     from collections_cases.models import Letter
-    from collections_cases.services.dunning import _step_one
 
     on = dt.date.fromisoformat(meta["on"])
     n = sizes(args.scale)["letters"]

@@ -7,19 +7,25 @@ class CollectionsCasesConfig(AppConfig):
     verbose_name = _("Inkassosaker")
 
     def ready(self):
-        # SQLite's ledger-total triggers live outside the migrations (ledger_totals.py).
+        # SQLite's ledger-total triggers live outside the migrations (ledger/totals.py).
         from django.db.models.signals import post_migrate, pre_migrate
 
-        from collections_cases import (
-            admin_delivery,  # noqa: F401  (deliveries, print queue, notifications)
-            admin_letters,  # noqa: F401  (registers the Letter admin)
-            admin_payments,  # noqa: F401  (payments, queue, imports)
-            admin_plans,  # noqa: F401  (payment-plan admin)
-            admin_settlements,  # noqa: F401  (settlements, payout file)
-            ledger_totals,
-            receivers,  # noqa: F401  (letter delivery, creditor notifications)
-        )
-        from collections_cases.portal import tasks  # noqa: F401  (payment-plan check task)
+        # Admin registrations, signal receivers and Celery tasks of the subdomain packages
+        # (Django's and Celery's discovery look only at top-level ``admin``/``tasks`` modules).
+        from collections_cases.cases import admin as _cases_admin  # noqa: F401
+        from collections_cases.dunning import tasks as _dunning_tasks  # noqa: F401
+        from collections_cases.ledger import totals as ledger_totals
+        from collections_cases.letters import admin as _letters_admin  # noqa: F401
+        from collections_cases.letters import receivers as _letters_receivers  # noqa: F401
+        from collections_cases.letters import tasks as _letters_tasks  # noqa: F401
+        from collections_cases.notifications import admin as _notifications_admin  # noqa: F401
+        from collections_cases.notifications import receivers as _notes_receivers  # noqa: F401
+        from collections_cases.notifications import tasks as _notifications_tasks  # noqa: F401
+        from collections_cases.payments import admin as _payments_admin  # noqa: F401
+        from collections_cases.plans import admin as _plans_admin  # noqa: F401
+        from collections_cases.plans import tasks as _plans_tasks  # noqa: F401
+        from collections_cases.settlements import admin as _settlements_admin  # noqa: F401
+        from collections_cases.settlements import tasks as _settlements_tasks  # noqa: F401
 
         pre_migrate.connect(ledger_totals.before_migrate, sender=self)
         post_migrate.connect(ledger_totals.after_migrate, sender=self)

@@ -1,7 +1,7 @@
 from django.urls import path
 
-from collections_cases import views
-from creditors import debtor_views
+from collections_cases.cases import views
+from collections_cases.debtors import views as debtor_views
 
 urlpatterns = [
     path("saker/", views.case_list, name="case_list"),

@@ -5,7 +5,6 @@ from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.template.response import TemplateResponse
 from django.utils.translation import gettext_lazy as _
 
-from collections_cases.staff_queue import StaffQueueFilter
 from creditors.models import Creditor, Debtor, Membership, User
 from kravia_web.errors import ApplicationError
 
@@ -69,8 +68,9 @@ class CreditorAdmin(admin.ModelAdmin):
         "bookkeeping_mode",
         "vat_display",
     ]
+    # The case app's work-queue filter («arbeidskø») is put first by collections_cases.cases.admin
+    # (creditors does not import the case app).
     list_filter = [
-        StaffQueueFilter,
         VerifiedFilter,
         "bookkeeping_mode",
         "vat_registered",

@@ -415,6 +415,12 @@ class Debtor(models.Model):
     """The creditor's customer: a mirror of PowerOffice Go's Customer, filled by the sync.
 
     A debtor created by hand (not from PowerOffice Go) has no ``pogo_id``.
+
+    Its services, pages, form and API live with the cases (``collections_cases/debtors/``);
+    the model stays here (issue 18 point 3): moving it to the case app by a state-only
+    migration would also move its app label, so the admin URLs, the permissions
+    (``creditors.*_debtor``) and the content type would change, and the migrations of two
+    apps would have to land together. ``creditors`` itself does not import the case app.
     """
 
     creditor = models.ForeignKey(

@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 
 from creditors.models import AuditEntry, Creditor, Membership
 from creditors.permissions import owner_fields_changed, require_owner
-from creditors.team_services import audit_record
+from creditors.team.services import audit_record
 from creditors.validators import normalize_org_number
 from kravia_web.errors import ApplicationError
 

@@ -2,8 +2,9 @@ from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_not_required
 from django.urls import path
 
-from creditors import team_views, views
+from creditors import views
 from creditors.forms import EmailAuthenticationForm
+from creditors.team import views as team_views
 
 urlpatterns = [
     path("", views.home, name="home"),

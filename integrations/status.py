@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, override
 
 from creditors.models import AuditEntry, Creditor
-from creditors.team_services import audit_record
+from creditors.team.services import audit_record
 from integrations.models import (
     MatchedItem,
     OutboxMessage,

@@ -8,8 +8,8 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, Spec
 
 from api_access.api import schema  # noqa: F401  (registers the API key scheme)
 from api_access.api.errors import not_found_view
-from collections_cases import api as case_api
-from creditors import api as creditor_api
+from collections_cases.cases import api as case_api
+from collections_cases.debtors import api as creditor_api
 from kravia_web.security_headers import DOCS_CSP_UPDATE
 
 #: Swagger UI and Redoc start their viewers inline (and Redoc a blob: worker).

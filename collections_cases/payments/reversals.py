@@ -31,6 +31,9 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from collections_cases import rules
+from collections_cases.cases import changes
+from collections_cases.cases import services as case_services
+from collections_cases.cases.selectors import case_balance
 from collections_cases.models import (
     CaseEvent,
     CollectionCase,
@@ -42,8 +45,6 @@ from collections_cases.models import (
     SettlementLine,
 )
 from collections_cases.payments.parsers import ParsedPayment
-from collections_cases.selectors import case_balance
-from collections_cases.services import cases as case_services
 from creditors.models import Creditor
 from kravia_web.errors import ApplicationError
 from kravia_web.money import format_nok, to_ore
@@ -226,7 +227,7 @@ def payment_reverse(
             message += " " + _(
                 "Beløpet var utbetalt til kreditor; %(amount)s trekkes i neste utbetaling."
             ) % {"amount": format_nok(claim.amount)}
-        case_services._record(
+        changes.record_event(
             case,
             kind=CaseEvent.Kind.PAYMENT_REVERSED,
             actor=actor,

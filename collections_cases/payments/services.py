@@ -18,6 +18,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from collections_cases import rules
+from collections_cases.cases import changes
+from collections_cases.cases import services as case_services
+from collections_cases.cases.selectors import case_balance, case_principal_outstanding
+from collections_cases.ledger import interest
 from collections_cases.models import (
     CaseEvent,
     CollectionCase,
@@ -25,9 +29,6 @@ from collections_cases.models import (
     Payment,
     PaymentAllocation,
 )
-from collections_cases.selectors import case_balance, case_principal_outstanding
-from collections_cases.services import cases as case_services
-from collections_cases.services import interest
 from kravia_web.errors import ApplicationError
 from kravia_web.money import format_nok, to_ore
 
@@ -241,7 +242,7 @@ def payment_allocate(*, payment: Payment, case: CollectionCase, actor=None) -> P
         payment.save(update_fields=["case", "status", "matched_by"])
         if interest_cap is not None:
             _after_split(case, today)
-        case_services._record(
+        changes.record_event(
             case,
             kind=CaseEvent.Kind.PAYMENT,
             actor=actor,
@@ -256,7 +257,7 @@ def payment_allocate(*, payment: Payment, case: CollectionCase, actor=None) -> P
         )
         balance = case_balance(case)
         if case.is_open and balance > 0:
-            from collections_cases.services.limitation import case_limitation_interrupt
+            from collections_cases.cases.limitation import case_limitation_interrupt
 
             case_limitation_interrupt(
                 case=case,
@@ -271,7 +272,7 @@ def payment_allocate(*, payment: Payment, case: CollectionCase, actor=None) -> P
                 balance_after=balance,
                 case=case,
             ):
-                from collections_cases.services.remainder import remainder_statement_send
+                from collections_cases.dunning.remainder import remainder_statement_send
 
                 try:
                     with transaction.atomic():
@@ -305,7 +306,7 @@ def payment_mark_refunded(*, payment: Payment, actor, note: str = "") -> Payment
         payment.status = Payment.Status.REFUNDED
         payment.save(update_fields=["status"])
         case = case_services.case_lock(case_id=payment.case_id)
-        case_services._record(
+        changes.record_event(
             case,
             kind=CaseEvent.Kind.PAYMENT,
             actor=actor,

@@ -26,7 +26,7 @@ Link
 
 Which codes are valid (several at once)
     Each letter gets its own code when its PDF is first rendered
-    (:func:`collections_cases.documents.letters.letter_pdf`). A debtor keeps the letter they
+    (:func:`collections_cases.letters.documents.letters.letter_pdf`). A debtor keeps the letter they
     have, not necessarily the newest, so the newest :data:`KEEP_VALID` codes of a case stay
     valid; issuing a newer one revokes the rest. A **re-sent** letter gets a new code on a
     copy of its own and the letter's earlier code is revoked (a letter is re-sent because it
@@ -48,6 +48,7 @@ from django.utils import timezone
 from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext as _
 
+from collections_cases.cases import changes
 from collections_cases.models import CaseEvent, CollectionCase, Letter, LetterDelivery, PortalAccess
 
 #: No 0/O, 1/I/L: nothing a reader can mistake on paper or hear wrong on the phone.
@@ -164,12 +165,12 @@ def access_discard(access: PortalAccess) -> None:
 def access_revoke_case(*, case: CollectionCase, actor, reason: str) -> int:
     """A case handler closes Min side for the case: every valid code and link stops working
     (open sessions too: each page checks its access). A case event records who and why."""
-    from collections_cases.services import cases as case_services
+    from collections_cases.cases import services as case_services
 
     with transaction.atomic():
         case = case_services.case_lock(case_id=case.pk)
         count = _revoke(case.portal_accesses.all(), reason=reason, actor=actor)
-        case_services._record(
+        changes.record_event(
             case,
             kind=CaseEvent.Kind.PORTAL_ACCESS,
             actor=actor,
@@ -183,7 +184,7 @@ def access_revoke_case(*, case: CollectionCase, actor, reason: str) -> int:
 def access_issue_by_handler(*, case: CollectionCase, actor, reason: str = "") -> IssuedCode:
     """A case handler makes a new code (to read out on the phone); shown once, recorded as a
     case event without the code."""
-    from collections_cases.services import cases as case_services
+    from collections_cases.cases import services as case_services
 
     with transaction.atomic():
         case = case_services.case_lock(case_id=case.pk)
@@ -191,7 +192,7 @@ def access_issue_by_handler(*, case: CollectionCase, actor, reason: str = "") ->
         message = _("Ny Min side-kode laget av saksbehandler.")
         if reason:
             message = f"{message} {reason}"
-        case_services._record(
+        changes.record_event(
             case,
             kind=CaseEvent.Kind.PORTAL_ACCESS,
             actor=actor,

@@ -3,7 +3,7 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from collections_cases.services.payment_plans import MAX_INSTALMENTS, MIN_INSTALMENTS
+from collections_cases.plans.services import MAX_INSTALMENTS, MIN_INSTALMENTS
 
 MIN_OBJECTION_LENGTH = 20
 

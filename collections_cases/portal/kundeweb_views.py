@@ -8,10 +8,10 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from collections_cases import page_selectors
+from collections_cases.cases import page_selectors
+from collections_cases.plans import services as plan_services
 from collections_cases.portal.forms import PaymentPlanDecisionForm
 from collections_cases.portal.views import plan_confirmation_response
-from collections_cases.services import payment_plans as plan_services
 from kravia_web.errors import ApplicationError
 
 DECISIONS = {

@@ -21,11 +21,11 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
-from collections_cases import page_selectors
+from collections_cases.cases import page_selectors
+from collections_cases.cases import services as case_services
 from collections_cases.models import CollectionCase, PaymentPlan
+from collections_cases.plans import services as plan_services
 from collections_cases.portal import forms, selectors, services
-from collections_cases.services import cases as case_services
-from collections_cases.services import payment_plans as plan_services
 from kravia_web.client_address import client_ip
 from kravia_web.errors import ApplicationError
 
@@ -55,19 +55,19 @@ OBJECTION_STATUSES = (
 
 
 def letter_pdf_renderer():
-    """``collections_cases.documents.letter_pdf`` once the letter documents exist, else None
+    """``collections_cases.letters.documents.letter_pdf`` once the letter documents exist, else None
     (then Min side lists letters without a PDF link)."""
     try:
-        from collections_cases.documents import letter_pdf
+        from collections_cases.letters.documents import letter_pdf
     except ImportError:
         return None
     return letter_pdf
 
 
 def plan_pdf_renderer():
-    """``collections_cases.documents.document_payment_plan_pdf`` when it exists, else None."""
+    """``collections_cases.letters.documents.document_payment_plan_pdf`` when it exists, else None."""
     try:
-        from collections_cases.documents import document_payment_plan_pdf
+        from collections_cases.letters.documents import document_payment_plan_pdf
     except ImportError:
         return None
     return document_payment_plan_pdf

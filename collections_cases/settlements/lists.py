@@ -6,7 +6,7 @@ import django_filters
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from collections_cases.filters import _amount_filter, _date_filter, _digits, _search_filter
+from collections_cases.cases.filters import amount_filter, date_filter, digits_only, search_filter
 from collections_cases.models import Settlement
 from kravia_web.listing import Column, ExportColumn, ListFilterSet, ListSpec, attr, display
 
@@ -15,17 +15,17 @@ class SettlementFilter(ListFilterSet):
     primary = ("q", "payout_status", "voucher_status")
     ranges = (("settled_from", "settled_to"), ("payout_min", "payout_max"))
 
-    q = _search_filter(_("Oppgjørsnummer eller saksnummer"))
+    q = search_filter(_("Oppgjørsnummer eller saksnummer"))
     payout_status = django_filters.ChoiceFilter(
         label=_("Utbetaling"), choices=Settlement.PayoutStatus.choices, empty_label=_("Alle")
     )
     voucher_status = django_filters.ChoiceFilter(
         label=_("Bokføring"), choices=Settlement.VoucherStatus.choices, empty_label=_("Alle")
     )
-    settled_from = _date_filter(_("Dato fra"), "settled_on", "gte")
-    settled_to = _date_filter(_("Dato til"), "settled_on", "lte")
-    payout_min = _amount_filter(_("Utbetalt fra"), "payout", "gte")
-    payout_max = _amount_filter(_("Utbetalt til"), "payout", "lte")
+    settled_from = date_filter(_("Dato fra"), "settled_on", "gte")
+    settled_to = date_filter(_("Dato til"), "settled_on", "lte")
+    payout_min = amount_filter(_("Utbetalt fra"), "payout", "gte")
+    payout_max = amount_filter(_("Utbetalt til"), "payout", "lte")
 
     class Meta:
         model = Settlement
@@ -38,7 +38,7 @@ class SettlementFilter(ListFilterSet):
         if not term:
             return queryset
         match = Q(lines__case__number__iexact=term)
-        tail = _digits(term.rsplit("-", 1)[-1])
+        tail = digits_only(term.rsplit("-", 1)[-1])
         if tail.isdigit() and len(tail) <= 12:
             match |= Q(pk=int(tail))
         return queryset.filter(match).distinct()

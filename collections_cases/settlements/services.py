@@ -269,7 +269,7 @@ def _refresh_plans_as_tables_grow() -> None:
 
 def settlement_render_statement(*, settlement: Settlement) -> Settlement:
     """Render and store the statement PDF (once; it reflects the settlement's fixed rows)."""
-    from collections_cases.documents.statements import document_settlement_pdf
+    from collections_cases.letters.documents.statements import document_settlement_pdf
 
     if settlement.statement_pdf:
         return settlement

@@ -16,7 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from creditors.models import AuditEntry, Creditor
-from creditors.team_services import audit_record
+from creditors.team.services import audit_record
 from integrations.clients import poweroffice_client
 from integrations.models import PowerOfficeConnection, PowerOfficeConnectionEvent
 from integrations.poweroffice import errors as pogo_errors

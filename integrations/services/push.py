@@ -12,8 +12,8 @@ from django.urls import NoReverseMatch, reverse
 from django.utils import translation
 from django.utils.translation import gettext as _
 
+from collections_cases.cases.selectors import case_balance
 from collections_cases.models import CollectionCase
-from collections_cases.selectors import case_balance
 
 Status = CollectionCase.Status
 

@@ -19,14 +19,14 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from collections_cases.models import CollectionCase, Invoice
-from collections_cases.services.cases import (
+from collections_cases.cases.limitation import case_hold_time_barred, claim_is_time_barred
+from collections_cases.cases.services import (
     case_add_invoices,
     case_create,
     case_lock,
     case_take_out_invoices,
 )
-from collections_cases.services.limitation import case_hold_time_barred, claim_is_time_barred
+from collections_cases.models import CollectionCase, Invoice
 from integrations.models import OutboxMessage, PogoInvoiceState, PowerOfficeConnection
 from integrations.poweroffice import PowerOfficeClient
 from integrations.services.outbox import outbox_add_invoices, outbox_create_case, outbox_retry

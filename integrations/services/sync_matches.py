@@ -30,6 +30,8 @@ from django.db.models import Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from collections_cases.cases.selectors import case_balance
+from collections_cases.cases.services import case_close, case_lock
 from collections_cases.models import (
     CaseEvent,
     CollectionCase,
@@ -37,8 +39,6 @@ from collections_cases.models import (
     LedgerEntry,
     SettlementInvoicePart,
 )
-from collections_cases.selectors import case_balance
-from collections_cases.services.cases import case_close, case_lock
 from collections_cases.signals import case_changed
 from integrations.models import MatchedItem, PogoInvoiceState, PowerOfficeConnection
 from integrations.poweroffice import PowerOfficeClient

@@ -29,6 +29,7 @@ from collections_cases.models import CaseEvent, CollectionCase, Settlement
 from creditors.models import Creditor
 from integrations.webhooks import sender
 from integrations.webhooks.models import EventType, WebhookDelivery, WebhookEndpoint
+from kravia_web.enqueue import enqueue
 from kravia_web.errors import ApplicationError
 
 logger = logging.getLogger(__name__)
@@ -127,10 +128,10 @@ def _save_and_queue(deliveries: list[WebhookDelivery]) -> list[WebhookDelivery]:
 
 
 def _queue(deliveries: list[WebhookDelivery]) -> None:
-    from integrations.webhooks.tasks import deliver_webhook
-
     ids = [d.pk for d in deliveries]
-    transaction.on_commit(lambda: [deliver_webhook.delay(pk) for pk in ids])
+    transaction.on_commit(
+        lambda: [enqueue("integrations.webhooks.tasks.deliver_webhook", pk) for pk in ids]
+    )
 
 
 def _event_deliveries(

@@ -4,30 +4,29 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('pogo_sandbox', '0003_voucher_pages'),
+        ("pogo_sandbox", "0003_voucher_pages"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='accesstoken',
-            name='refresh_expires_at',
+            model_name="accesstoken",
+            name="refresh_expires_at",
             field=models.DateTimeField(blank=True, null=True),
         ),
         migrations.AddField(
-            model_name='accesstoken',
-            name='refresh_token',
+            model_name="accesstoken",
+            name="refresh_token",
             field=models.CharField(blank=True, max_length=128, null=True, unique=True),
         ),
         migrations.AddField(
-            model_name='accesstoken',
-            name='refresh_used_at',
+            model_name="accesstoken",
+            name="refresh_used_at",
             field=models.DateTimeField(blank=True, null=True),
         ),
         migrations.AddField(
-            model_name='accesstoken',
-            name='revoked_at',
+            model_name="accesstoken",
+            name="revoked_at",
             field=models.DateTimeField(blank=True, null=True),
         ),
     ]

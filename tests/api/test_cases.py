@@ -221,8 +221,8 @@ def test_principal_outstanding_is_less_the_principal_part_of_a_payment(api, cred
     import datetime as dt
     from decimal import Decimal
 
+    from collections_cases.cases import services as case_services
     from collections_cases.payments.services import payment_register
-    from collections_cases.services import cases as case_services
     from tests.collections_cases.dunning_support import on_day, run
     from tests.collections_cases.factories import DebtorFactory, InvoiceFactory
 

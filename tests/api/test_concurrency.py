@@ -10,8 +10,8 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from api_access.services import api_key_create
+from collections_cases.cases import services as case_services
 from collections_cases.models import LedgerEntry
-from collections_cases.services import cases as case_services
 from tests.api.conftest import make_case
 from tests.factories import MembershipFactory
 

@@ -14,8 +14,8 @@ from django.db import connection
 from django.test import override_settings
 from django.utils import timezone
 
+from collections_cases.cases import services as case_services
 from collections_cases.models import Settlement
-from collections_cases.services import cases as case_services
 from collections_cases.signals import settlement_committed
 from integrations.webhooks import sender
 from integrations.webhooks.models import WebhookDelivery, WebhookEndpoint

@@ -14,10 +14,10 @@ from django.contrib import admin
 from django.urls import reverse
 from django.utils import timezone
 
+from collections_cases.cases import services as case_services
+from collections_cases.cases.staff_queue import staff_queue
+from collections_cases.dunning import services as dunning
 from collections_cases.models import CaseEvent, CollectionCase, PaymentImport
-from collections_cases.services import cases as case_services
-from collections_cases.services import dunning
-from collections_cases.staff_queue import staff_queue
 from tests.collections_cases.dunning_support import open_case
 from tests.collections_cases.factories import CollectionCaseFactory, InvoiceFactory
 from tests.collections_cases.test_admin_queue import waiting  # noqa: F401 (a fixture)

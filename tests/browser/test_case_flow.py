@@ -14,7 +14,7 @@ import pytest
 from django.core.management import call_command
 from django.utils import timezone
 
-from collections_cases.documents import letter_pdf
+from collections_cases.letters.documents import letter_pdf
 from collections_cases.models import CollectionCase, Letter
 from pogo_sandbox.models import DebtCollectionCase, OutgoingInvoice
 from tests.browser.test_connect_flow import sign_up_and_add_creditor, through_go_to_consent

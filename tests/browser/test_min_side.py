@@ -11,8 +11,8 @@ import re
 import pytest
 from django.core.cache import cache
 
+from collections_cases.plans.services import payment_plan_accept, payment_plan_request
 from collections_cases.portal import access as portal_access
-from collections_cases.services.payment_plans import payment_plan_accept, payment_plan_request
 from tests.collections_cases.factories_pages import open_case
 from tests.factories import MembershipFactory
 

@@ -8,7 +8,7 @@ import pytest
 from django.utils import timezone
 
 from collections_cases.models import CollectionCase, PaymentPlan
-from collections_cases.services import payment_plans as plan_services
+from collections_cases.plans import services as plan_services
 from creditors.models import Debtor
 from tests.browser.test_dashboard import SCREENSHOTS, log_in
 from tests.dashboard.builders import case

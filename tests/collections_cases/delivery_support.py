@@ -6,7 +6,7 @@ import io
 
 from pypdf import PdfWriter
 
-from collections_cases import documents
+from collections_cases.letters import documents
 from tests.collections_cases.dunning_support import open_case, run
 
 OPENED = dt.date(2025, 12, 1)  # Monday; the invoice fell due on Friday 14.11.2025

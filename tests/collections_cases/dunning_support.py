@@ -7,9 +7,9 @@ from zoneinfo import ZoneInfo
 
 import time_machine
 
+from collections_cases.cases import services
+from collections_cases.dunning.services import dunning_run
 from collections_cases.models import CaseEvent, CollectionCase, LedgerEntry, Letter
-from collections_cases.services import cases as services
-from collections_cases.services.dunning import dunning_run
 from tests.collections_cases.factories import DebtorFactory, InvoiceFactory
 
 OSLO = ZoneInfo("Europe/Oslo")

@@ -6,7 +6,7 @@ from decimal import Decimal
 
 from django.utils import timezone
 
-from collections_cases.services.cases import case_create
+from collections_cases.cases.services import case_create
 from tests.collections_cases.factories import DebtorFactory, InvoiceFactory
 
 

@@ -6,8 +6,9 @@ import time_machine
 from django.contrib.messages import get_messages
 from django.urls import reverse
 
+from collections_cases.dunning import batch as dunning_batch
+from collections_cases.dunning import services as dunning
 from collections_cases.models import CaseEvent, CollectionCase, Letter
-from collections_cases.services import dunning, dunning_batch
 from kravia_web.errors import ApplicationError
 from tests.collections_cases.dunning_support import on_day, open_case
 from tests.collections_cases.factories import (

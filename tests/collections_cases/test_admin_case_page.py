@@ -8,7 +8,7 @@ from django.contrib.messages import get_messages
 from django.urls import reverse
 from django.utils import timezone
 
-from collections_cases.admin import InterruptionForm
+from collections_cases.cases.admin_forms import InterruptionForm
 from collections_cases.models import CaseEvent, CollectionCase, Letter
 from tests.collections_cases.factories import CollectionCaseFactory, LedgerEntryFactory
 from tests.collections_cases.test_admin_queue import settlement as queue_settlement

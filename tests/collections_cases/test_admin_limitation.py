@@ -10,8 +10,8 @@ import time_machine
 from django.contrib.messages import get_messages
 from django.urls import reverse
 
+from collections_cases.cases import services as case_services
 from collections_cases.models import CaseEvent, CollectionCase
-from collections_cases.services import cases as case_services
 from tests.collections_cases.factories import CollectionCaseFactory, InvoiceFactory
 from tests.collections_cases.factories_pages import collectable_debtor
 from tests.factories import MembershipFactory, UserFactory

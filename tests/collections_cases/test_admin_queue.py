@@ -8,6 +8,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from collections_cases.cases.staff_queue import BY_KEY, QUEUES, staff_queue
 from collections_cases.models import (
     CollectionCase,
     Letter,
@@ -17,7 +18,6 @@ from collections_cases.models import (
     Settlement,
 )
 from collections_cases.settlements import services as settlement_services
-from collections_cases.staff_queue import BY_KEY, QUEUES, staff_queue
 from tests.collections_cases.factories import CollectionCaseFactory
 from tests.factories import CreditorFactory, UserFactory
 

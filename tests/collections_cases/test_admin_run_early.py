@@ -7,8 +7,8 @@ import pytest
 from django.contrib.messages import get_messages
 from django.urls import reverse
 
+from collections_cases.dunning import services as dunning
 from collections_cases.models import CaseEvent, CollectionCase, Letter
-from collections_cases.services import dunning
 from tests.collections_cases.dunning_support import on_day, open_case
 from tests.factories import UserFactory
 

@@ -6,7 +6,7 @@ from decimal import Decimal
 import pytest
 from django import forms
 
-from collections_cases.forms import NokAmountField
+from collections_cases.cases.forms import NokAmountField
 
 
 @pytest.mark.parametrize(

@@ -7,10 +7,10 @@ from decimal import Decimal
 
 import pytest
 
-from collections_cases import filters
-from collections_cases.lists import CASE_LIST
+from collections_cases.cases import filters
+from collections_cases.cases.lists import CASE_LIST
+from collections_cases.cases.page_selectors import case_page_list
 from collections_cases.models import CollectionCase, LedgerEntry
-from collections_cases.page_selectors import case_page_list
 from kravia_web import listing
 from tests.collections_cases.factories import CollectionCaseFactory, LedgerEntryFactory
 from tests.collections_cases.factories_pages import open_case

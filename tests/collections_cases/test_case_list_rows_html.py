@@ -9,9 +9,9 @@ from django.db import connection
 from django.template import engines
 from django.test.utils import CaptureQueriesContext
 
+from collections_cases.cases.page_selectors import CaseRow
+from collections_cases.cases.views import case_rows_html
 from collections_cases.models import CollectionCase
-from collections_cases.page_selectors import CaseRow
-from collections_cases.views import case_rows_html
 from tests.collections_cases.factories import CollectionCaseFactory
 from tests.collections_cases.factories_pages import open_case
 

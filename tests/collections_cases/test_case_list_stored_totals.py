@@ -12,13 +12,13 @@ from django.db import connection
 from django.db.models import Q, Sum
 from django.utils import timezone
 
-from collections_cases.ledger_totals import ledger_totals_recompute
+from collections_cases.cases import services as case_services
+from collections_cases.cases.credit_notes import case_register_credit_note
+from collections_cases.dunning import services as dunning
+from collections_cases.ledger.totals import ledger_totals_recompute
 from collections_cases.models import CollectionCase, LedgerEntry
 from collections_cases.payments import services as payments
 from collections_cases.payments.reversals import payment_reverse
-from collections_cases.services import cases as case_services
-from collections_cases.services import dunning
-from collections_cases.services.credit_notes import case_register_credit_note
 from tests.collections_cases import dunning_support
 from tests.collections_cases.factories import LedgerEntryFactory
 from tests.collections_cases.factories_pages import open_case

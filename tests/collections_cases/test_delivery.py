@@ -8,11 +8,10 @@ import pytest
 from django.core import mail
 from django.utils import timezone
 
-from collections_cases import documents
+from collections_cases.dunning.services import dunning_run
+from collections_cases.dunning.tasks import dunning_run_task  # noqa: F401  (tasks import the delivery tasks)
+from collections_cases.letters import documents, services
 from collections_cases.models import CaseEvent, Letter, LetterDelivery
-from collections_cases.services import delivery as services
-from collections_cases.services.dunning import dunning_run
-from collections_cases.tasks import dunning_run_task  # noqa: F401  (tasks import the delivery tasks)
 from kravia_web.errors import ApplicationError
 from tests.collections_cases.delivery_support import (
     OPENED,
@@ -125,7 +124,7 @@ def test_the_real_letter_pdf_is_attached(django_capture_on_commit_callbacks, set
 
 
 def test_running_the_task_again_sends_nothing_more(django_capture_on_commit_callbacks, renderer):
-    from collections_cases.delivery_tasks import deliver_letter_task, delivery_sweep_task
+    from collections_cases.letters.tasks import deliver_letter_task, delivery_sweep_task
 
     case = iv_case(django_capture_on_commit_callbacks)
     delivery = LetterDelivery.objects.get(letter__case=case)

@@ -21,16 +21,16 @@ from pypdf import PdfReader
 from stdnum import luhn
 
 from collections_cases import rules
-from collections_cases.documents import (
+from collections_cases.cases.selectors import case_amounts
+from collections_cases.letters.documents import (
     document_payment_plan_pdf,
     letter_filename,
     letter_pdf,
     letter_render,
 )
-from collections_cases.documents import letters as letter_documents
+from collections_cases.letters.documents import letters as letter_documents
 from collections_cases.models import CollectionCase, Letter
 from collections_cases.portal import access as portal_access
-from collections_cases.selectors import case_amounts
 from tests.collections_cases.dunning_support import open_case, run
 
 pytestmark = pytest.mark.django_db

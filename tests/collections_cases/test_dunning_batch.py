@@ -19,7 +19,10 @@ from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 from django.utils import translation
 
-from collections_cases.delivery_tasks import deliver_letter_task
+from collections_cases.cases import services
+from collections_cases.dunning import batch as dunning_batch
+from collections_cases.dunning import services as dunning
+from collections_cases.letters.tasks import deliver_letter_task
 from collections_cases.models import (
     CaseEvent,
     CollectionCase,
@@ -29,8 +32,6 @@ from collections_cases.models import (
     Letter,
     LetterDelivery,
 )
-from collections_cases.services import cases as services
-from collections_cases.services import dunning, dunning_batch
 from collections_cases.signals import cases_changed
 from integrations.models import OutboxMessage
 from integrations.webhooks.models import WebhookDelivery, WebhookEndpoint

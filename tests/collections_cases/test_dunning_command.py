@@ -7,8 +7,8 @@ import pytest
 from django.core.management import CommandError, call_command
 from django_celery_beat.models import PeriodicTask
 
+from collections_cases.dunning.tasks import dunning_run_task
 from collections_cases.models import Letter
-from collections_cases.tasks import dunning_run_task
 from tests.collections_cases.dunning_support import on_day, open_case
 
 pytestmark = pytest.mark.django_db

@@ -8,8 +8,8 @@ import threading
 import pytest
 from django.db import connection
 
+from collections_cases.dunning.services import dunning_run
 from collections_cases.models import CaseEvent, LedgerEntry, Letter
-from collections_cases.services.dunning import dunning_run
 from tests.collections_cases.dunning_support import open_case
 
 pytestmark = [

@@ -6,9 +6,9 @@ from decimal import Decimal
 
 import pytest
 
+from collections_cases.cases import services
+from collections_cases.ledger.interest import accruals_from, case_interest_facts
 from collections_cases.models import LedgerEntry
-from collections_cases.services import cases as services
-from collections_cases.services.interest import accruals_from, case_interest_facts
 from tests.collections_cases.dunning_support import on_day, run
 from tests.collections_cases.factories import DebtorFactory, InvoiceFactory
 

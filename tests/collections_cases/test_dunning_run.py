@@ -11,10 +11,11 @@ from pathlib import Path
 
 import pytest
 
+from collections_cases.cases import services
+from collections_cases.cases.selectors import case_balance
+from collections_cases.dunning import batch as dunning_batch
+from collections_cases.dunning import services as dunning
 from collections_cases.models import CaseEvent, CollectionCase, LedgerEntry, Letter
-from collections_cases.selectors import case_balance
-from collections_cases.services import cases as services
-from collections_cases.services import dunning, dunning_batch
 from tests.collections_cases.dunning_support import (
     costs,
     letters,

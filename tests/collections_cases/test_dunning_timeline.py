@@ -9,8 +9,8 @@ from decimal import Decimal
 
 import pytest
 
+from collections_cases.cases.selectors import case_balance
 from collections_cases.models import CollectionCase, LedgerEntry, Letter
-from collections_cases.selectors import case_balance
 from tests.collections_cases.dunning_support import costs, letters, open_case, run, snapshot
 
 pytestmark = pytest.mark.django_db

@@ -5,9 +5,9 @@ import datetime as dt
 
 import pytest
 
+from collections_cases.cases import services
+from collections_cases.cases.staff_queue import BY_KEY
 from collections_cases.models import CaseEvent, CollectionCase
-from collections_cases.services import cases as services
-from collections_cases.staff_queue import BY_KEY
 from kravia_web.errors import ApplicationError
 from tests.collections_cases.dunning_support import on_day, open_case
 

@@ -14,8 +14,8 @@ import threading
 import pytest
 from pypdf import PdfReader
 
-from collections_cases.documents import document_payment_plan_pdf, letter_render, rendering
-from collections_cases.documents import letters as letter_documents
+from collections_cases.letters.documents import document_payment_plan_pdf, letter_render, rendering
+from collections_cases.letters.documents import letters as letter_documents
 from collections_cases.models import Letter
 from tests.collections_cases.test_documents import case_until
 

@@ -24,8 +24,11 @@ import pytest
 from django.db import transaction
 
 from collections_cases import rules
-from collections_cases.documents import letter_filename, letter_pdf, letter_render
-from collections_cases.documents import letters as letter_documents
+from collections_cases.cases.services import case_lock
+from collections_cases.dunning import remainder
+from collections_cases.dunning.services import after_grace
+from collections_cases.letters.documents import letter_filename, letter_pdf, letter_render
+from collections_cases.letters.documents import letters as letter_documents
 from collections_cases.models import (
     CaseEvent,
     CollectionCase,
@@ -35,9 +38,6 @@ from collections_cases.models import (
     Payment,
 )
 from collections_cases.payments.services import payment_register
-from collections_cases.services import remainder
-from collections_cases.services.cases import case_lock
-from collections_cases.services.dunning import after_grace
 from tests.collections_cases.dunning_support import on_day, open_case, run
 from tests.collections_cases.test_documents import case_until, day, keep, nok, pdf_text
 

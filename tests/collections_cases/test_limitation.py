@@ -12,9 +12,9 @@ import time_machine
 from django.db import transaction
 from django.urls import reverse
 
+from collections_cases.cases import limitation
+from collections_cases.cases import services as case_services
 from collections_cases.models import CaseEvent, CollectionCase, Invoice, LedgerEntry, Letter
-from collections_cases.services import cases as case_services
-from collections_cases.services import limitation
 from creditors.models import Debtor
 from kravia_web.errors import ApplicationError
 from tests.collections_cases.factories import InvoiceFactory
@@ -421,7 +421,7 @@ def test_the_sync_holds_a_released_time_barred_invoice_for_a_case_handler(credit
     assert log.counts["released"]["cases_created"] == 1
 
     # The dunning run sends nothing for the held case: it is not due for any step.
-    from collections_cases.services.dunning import dunning_run
+    from collections_cases.dunning.services import dunning_run
 
     dunning_run(on=TODAY)
     assert not Letter.objects.filter(case=held).exists()
@@ -432,7 +432,7 @@ def test_the_sync_holds_a_released_time_barred_invoice_for_a_case_handler(credit
 def test_the_daily_task_holds_time_barred_cases_before_the_dunning_run_and_the_command_too():
     from django.core.management import call_command
 
-    from collections_cases.tasks import dunning_run_task
+    from collections_cases.dunning.tasks import dunning_run_task
 
     case = make_case(due=dt.date(2023, 4, 1))
     CollectionCase.objects.filter(pk=case.pk).update(limitation_date=TODAY)

@@ -7,8 +7,8 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.django import TestCase as HypothesisTestCase
 
+from collections_cases.cases.selectors import case_amounts, case_balance
 from collections_cases.models import AppendOnlyError, CaseEvent, CollectionCase, LedgerEntry
-from collections_cases.selectors import case_amounts, case_balance
 from creditors.models import Creditor
 from tests.collections_cases.factories import (
     CollectionCaseFactory,

@@ -1,8 +1,8 @@
 import pytest
 from django.http import Http404
 
+from collections_cases.cases.selectors import case_get_for_user, case_list_for_user
 from collections_cases.models import CollectionCase
-from collections_cases.selectors import case_get_for_user, case_list_for_user
 from tests.collections_cases.factories import (
     CollectionCaseFactory,
     DebtorFactory,

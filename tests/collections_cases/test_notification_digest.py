@@ -6,9 +6,9 @@ import datetime as dt
 import pytest
 from django.core import mail
 
+from collections_cases.cases import services as case_services
 from collections_cases.models import CollectionCase, CreditorNotification
-from collections_cases.services import cases as case_services
-from collections_cases.services import notifications as services
+from collections_cases.notifications import services
 from creditors.models import Creditor
 from creditors.services import creditor_create
 from tests.collections_cases.factories import CollectionCaseFactory, DebtorFactory
@@ -166,7 +166,7 @@ def test_a_member_may_change_the_frequency_for_the_creditor():
 def plan_request(capture, **creditor_fields):
     from django.utils import timezone
 
-    from collections_cases.services import payment_plans as plan_services
+    from collections_cases.plans import services as plan_services
     from tests.dashboard.builders import case
 
     creditor = CreditorFactory(email="post@bedrift.no", **creditor_fields)

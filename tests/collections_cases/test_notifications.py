@@ -7,9 +7,9 @@ from decimal import Decimal
 import pytest
 from django.core import mail
 
+from collections_cases.cases import services as case_services
 from collections_cases.models import CollectionCase, CreditorNotification, LedgerEntry
-from collections_cases.services import cases as case_services
-from collections_cases.services import notifications as services
+from collections_cases.notifications import services
 from collections_cases.signals import case_changed
 from tests.collections_cases.delivery_support import (
     DUE,

@@ -10,14 +10,14 @@ from django.core.management import call_command
 from django.db import IntegrityError
 from django.urls import reverse
 
+from collections_cases.cases import services as case_services
 from collections_cases.models import (
     CaseEvent,
     CollectionCase,
     LedgerEntry,
     PaymentPlan,
 )
-from collections_cases.services import cases as case_services
-from collections_cases.services import payment_plans as plans
+from collections_cases.plans import services as plans
 from kravia_web.errors import ApplicationError
 from tests.collections_cases.dunning_support import on_day
 from tests.collections_cases.factories_pages import open_case
@@ -434,7 +434,7 @@ def test_the_check_is_idempotent_and_skips_plans_not_accepted():
 
 
 def test_the_command_and_the_task_run_the_check(capsys):
-    from collections_cases.portal.tasks import payment_plans_check_task
+    from collections_cases.plans.tasks import payment_plans_check_task
 
     case = _case()
     plan = _accepted(case)
@@ -462,7 +462,7 @@ def test_kundeweb_confirmation_pdf_is_scoped(logged_in_client, creditor, monkeyp
 
     monkeypatch.setitem(
         sys.modules,
-        "collections_cases.documents",
+        "collections_cases.letters.documents",
         types.SimpleNamespace(document_payment_plan_pdf=lambda **kwargs: b"%PDF-plan"),
     )
     mine = _case(creditor=creditor)

@@ -11,9 +11,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.django import TestCase as HypothesisTestCase
 
+from collections_cases.cases.selectors import case_balance
 from collections_cases.models import LedgerEntry, Payment, PaymentAllocation
 from collections_cases.payments import services
-from collections_cases.selectors import case_balance
 from tests.collections_cases.factories import CollectionCaseFactory, LedgerEntryFactory
 
 Kind = LedgerEntry.Kind

@@ -9,7 +9,8 @@ from decimal import Decimal
 import pytest
 from django.urls import reverse
 
-from collections_cases.documents.statements import document_settlement_pdf
+from collections_cases.cases.selectors import case_balance
+from collections_cases.letters.documents.statements import document_settlement_pdf
 from collections_cases.models import (
     CaseEvent,
     CollectionCase,
@@ -22,7 +23,6 @@ from collections_cases.models import (
 from collections_cases.payments import reversals
 from collections_cases.payments.imports import payments_import_file
 from collections_cases.payments.services import case_outstanding_by_component
-from collections_cases.selectors import case_balance
 from collections_cases.settlements import services as settlements
 from collections_cases.settlements.vouchers import lines_balance
 from kravia_web.errors import ApplicationError

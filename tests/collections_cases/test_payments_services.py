@@ -4,10 +4,10 @@ from decimal import Decimal
 import pytest
 from django.test import override_settings
 
+from collections_cases.cases import services as case_services
+from collections_cases.cases.selectors import case_balance
 from collections_cases.models import CaseEvent, CollectionCase, LedgerEntry, Payment
 from collections_cases.payments import services
-from collections_cases.selectors import case_balance
-from collections_cases.services import cases as case_services
 from kravia_web.errors import ApplicationError
 from tests.collections_cases.factories import CollectionCaseFactory, LedgerEntryFactory
 from tests.factories import UserFactory

@@ -14,10 +14,10 @@ from django.core.cache import cache
 from django.test import Client
 from django.urls import reverse
 
+from collections_cases.cases import services as case_services
 from collections_cases.models import CaseEvent, CollectionCase, LedgerEntry, Letter, PaymentPlan
 from collections_cases.portal import access as portal_access
 from collections_cases.portal import services as portal_services
-from collections_cases.services import cases as case_services
 from tests.collections_cases.dunning_support import on_day, run, snapshot
 from tests.collections_cases.dunning_support import open_case as open_dunning_case
 from tests.collections_cases.factories import InvoiceFactory
@@ -197,7 +197,7 @@ def test_the_session_shows_only_its_own_case(case):
 def test_another_cases_letter_is_a_404(case, monkeypatch):
     monkeypatch.setitem(
         sys.modules,
-        "collections_cases.documents",
+        "collections_cases.letters.documents",
         types.SimpleNamespace(letter_pdf=lambda letter: b"%PDF-" + letter.case.number.encode()),
     )
     other = open_case(MembershipFactory().creditor)
@@ -228,7 +228,7 @@ def test_another_cases_letter_is_a_404(case, monkeypatch):
 
 
 def test_letters_without_the_documents_module_have_no_pdf_link(case, monkeypatch):
-    monkeypatch.setitem(sys.modules, "collections_cases.documents", None)  # import fails
+    monkeypatch.setitem(sys.modules, "collections_cases.letters.documents", None)  # import fails
     letter = Letter.objects.create(
         case=case,
         kind="inkassovarsel",
@@ -394,7 +394,7 @@ def test_a_payment_plan_starting_too_late_shows_the_error(case):
 
 
 def test_the_debtor_sees_the_decision(case):
-    from collections_cases.services.payment_plans import payment_plan_decline
+    from collections_cases.plans.services import payment_plan_decline
 
     client = _logged_in(case)
     client.post(reverse("portal_payment_plan"), _plan_data())
@@ -422,7 +422,7 @@ def _fake_documents(monkeypatch, calls):
 
     monkeypatch.setitem(
         sys.modules,
-        "collections_cases.documents",
+        "collections_cases.letters.documents",
         types.SimpleNamespace(
             letter_pdf=lambda letter: b"%PDF-", document_payment_plan_pdf=document_payment_plan_pdf
         ),
@@ -430,7 +430,7 @@ def _fake_documents(monkeypatch, calls):
 
 
 def test_the_confirmation_of_an_accepted_plan_is_offered(case, monkeypatch):
-    from collections_cases.services.payment_plans import payment_plan_accept
+    from collections_cases.plans.services import payment_plan_accept
 
     calls = []
     _fake_documents(monkeypatch, calls)

@@ -22,12 +22,12 @@ from django.test import Client
 from django.urls import reverse
 from pypdf import PdfReader
 
-from collections_cases import documents
+from collections_cases.dunning.tasks import dunning_run_task  # noqa: F401  (registers the tasks)
+from collections_cases.letters import documents
+from collections_cases.letters import services as delivery_services
 from collections_cases.models import CaseEvent, Letter, LetterDelivery, PortalAccess
 from collections_cases.portal import access as portal_access
 from collections_cases.portal import services as portal_services
-from collections_cases.services import delivery as delivery_services
-from collections_cases.tasks import dunning_run_task  # noqa: F401  (registers the tasks)
 from kravia_web.log_redaction import redact
 from tests.collections_cases.delivery_support import fake_renderer, iv_case, small_pdf
 from tests.collections_cases.factories_pages import open_case

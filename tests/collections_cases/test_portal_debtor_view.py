@@ -13,9 +13,9 @@ from django.test import Client
 from django.urls import reverse
 
 from collections_cases.models import CollectionCase, PaymentPlan
+from collections_cases.plans.services import payment_plan_accept, payment_plan_request
 from collections_cases.portal import access as portal_access
 from collections_cases.portal.selectors import DEBTOR_STATUS, debtor_status
-from collections_cases.services.payment_plans import payment_plan_accept, payment_plan_request
 from tests.collections_cases.factories_pages import open_case
 from tests.factories import MembershipFactory
 

@@ -14,10 +14,14 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from collections_cases import rules
+from collections_cases.cases.credit_notes import case_register_credit_note
+from collections_cases.cases.selectors import (
+    case_amounts,
+    case_balance,
+    case_principal_outstanding,
+)
 from collections_cases.models import LedgerEntry, Letter, Payment, PaymentAllocation
 from collections_cases.payments.services import payment_register
-from collections_cases.selectors import case_amounts, case_balance, case_principal_outstanding
-from collections_cases.services.credit_notes import case_register_credit_note
 from tests.collections_cases.dunning_support import on_day, open_case, run
 
 pytestmark = pytest.mark.django_db
@@ -285,7 +289,7 @@ def test_any_sequence_of_payments_allocates_exactly_what_was_paid(payments):
     principal or overpayment), and the interest booked never exceeds the interest of the
     principal still outstanding day by day."""
     from collections_cases import rules
-    from collections_cases.services.interest import case_interest_facts
+    from collections_cases.ledger.interest import case_interest_facts
 
     iv_day = D(2026, 3, 2)
     case = open_case(opened_on=iv_day, due=D(2026, 2, 13), amount="5000.00")

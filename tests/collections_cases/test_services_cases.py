@@ -7,9 +7,9 @@ import time_machine
 from stdnum import luhn
 
 from collections_cases import rules
+from collections_cases.cases import services
+from collections_cases.cases.selectors import case_amounts, case_balance
 from collections_cases.models import CaseEvent, CollectionCase, Invoice, LedgerEntry, Letter
-from collections_cases.selectors import case_amounts, case_balance
-from collections_cases.services import cases as services
 from collections_cases.signals import case_changed
 from creditors.models import Creditor
 from kravia_web.errors import ApplicationError

@@ -7,8 +7,8 @@ from decimal import Decimal
 import pytest
 from django.db import connection
 
+from collections_cases.cases import services
 from collections_cases.models import CaseEvent, CollectionCase
-from collections_cases.services import cases as services
 from kravia_web.errors import ApplicationError
 from tests.collections_cases.factories import (
     CollectionCaseFactory,

@@ -6,9 +6,9 @@ from zoneinfo import ZoneInfo
 import pytest
 import time_machine
 
+from collections_cases.cases import services
+from collections_cases.cases.states import RETURN, TRANSITIONS
 from collections_cases.models import CaseEvent, CollectionCase
-from collections_cases.services import cases as services
-from collections_cases.states import RETURN, TRANSITIONS
 from kravia_web.errors import ApplicationError
 from tests.collections_cases.factories import CollectionCaseFactory, LedgerEntryFactory
 

@@ -324,7 +324,7 @@ def test_sql_per_batch_does_not_grow_with_creditors_or_cases(django_capture_on_c
 
 
 def test_settle_task_fans_batches_out_to_tasks(monkeypatch):
-    from collections_cases import tasks
+    from collections_cases.settlements import tasks
 
     creditor_ids = _creditors_with_cases(3, 1)
     monkeypatch.setattr(services, "SETTLE_BATCH_SIZE", 2)

@@ -439,7 +439,7 @@ def test_settle_command_refuses_bad_input():
 
 
 def test_settle_task_settles_then_renders_each_statement_in_its_own_task(monkeypatch):
-    from collections_cases import tasks
+    from collections_cases.settlements import tasks
 
     first, second = creditor_with(vat_registered=False), creditor_with(vat_registered=False)
     pay(owing(first), "1000.00")

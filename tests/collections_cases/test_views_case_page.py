@@ -8,8 +8,8 @@ import pytest
 from django.template.loader import render_to_string
 from django.utils import translation
 
-from collections_cases import views
-from collections_cases.forms import PauseForm
+from collections_cases.cases import views
+from collections_cases.cases.forms import PauseForm
 from tests.collections_cases.factories_pages import open_case
 
 pytestmark = pytest.mark.django_db

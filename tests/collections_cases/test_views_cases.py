@@ -7,8 +7,8 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from collections_cases.cases.services import case_pause
 from collections_cases.models import CaseEvent, CollectionCase, LedgerEntry
-from collections_cases.services.cases import case_pause
 from tests.collections_cases.factories import InvoiceFactory
 from tests.collections_cases.factories_pages import collectable_debtor, open_case
 from tests.factories import MembershipFactory
@@ -85,7 +85,7 @@ def test_the_case_list_filters_by_status_and_only_open(logged_in_client, credito
 
 
 def closed_case_withdrawn(case):
-    from collections_cases.services.cases import case_withdraw
+    from collections_cases.cases.services import case_withdraw
 
     case_withdraw(case=case, actor=None, reason="Feil sendt")
 
@@ -453,7 +453,7 @@ def test_the_case_page_runs_a_constant_number_of_queries(
 
 
 def test_approve_legal_steps_when_the_case_asks_for_them(logged_in_client, creditor):
-    from collections_cases.services.cases import case_request_legal_approval
+    from collections_cases.cases.services import case_request_legal_approval
 
     case = open_case(creditor)
     CollectionCase.objects.filter(pk=case.pk).update(stage=CollectionCase.Stage.VARSEL_RETTSLIG)
@@ -470,7 +470,7 @@ def test_approve_legal_steps_when_the_case_asks_for_them(logged_in_client, credi
 
 
 def test_approve_releases_a_payment_demand_waiting_for_the_creditor(logged_in_client, creditor):
-    from collections_cases.services.cases import case_request_payment_demand_approval
+    from collections_cases.cases.services import case_request_payment_demand_approval
 
     case = open_case(creditor)
     case_request_payment_demand_approval(case=case, actor=None)
@@ -488,7 +488,7 @@ def test_approve_releases_a_payment_demand_waiting_for_the_creditor(logged_in_cl
 
 
 def test_the_case_page_lists_the_letters_sent(logged_in_client, creditor):
-    from collections_cases.services.dunning import dunning_case_step
+    from collections_cases.dunning.services import dunning_case_step
 
     case = open_case(creditor)
     dunning_case_step(case=case, on=timezone.localdate())

@@ -172,7 +172,7 @@ def test_list_pages_need_a_login(client, name):
 
 
 def test_debtor_update_refuses_fields_it_does_not_own(creditor, user):
-    from creditors.debtor_services import debtor_update
+    from collections_cases.debtors.services import debtor_update
     from kravia_web.errors import ApplicationError
 
     debtor = DebtorFactory(creditor=creditor, name="Ola")
@@ -184,7 +184,7 @@ def test_debtor_update_refuses_fields_it_does_not_own(creditor, user):
 
 
 def test_debtor_update_validates_like_the_model(creditor, user):
-    from creditors.debtor_services import debtor_update
+    from collections_cases.debtors.services import debtor_update
     from kravia_web.errors import ApplicationError
 
     debtor = DebtorFactory(creditor=creditor, email="ok@example.no")

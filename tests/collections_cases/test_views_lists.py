@@ -65,7 +65,7 @@ def three_cases(creditor):
         amounts=("9000.00", "1234.50"),
     )
     closed = open_case(creditor, amounts=("100.00",))
-    from collections_cases.services.cases import case_withdraw
+    from collections_cases.cases.services import case_withdraw
 
     case_withdraw(case=closed, actor=None, reason="Feil sendt")
     CollectionCase.objects.filter(pk=business.pk).update(

@@ -11,8 +11,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from collections_cases.models import CaseEvent
-from creditors import team_services
 from creditors.models import AuditEntry, Invitation, Membership
+from creditors.team import services as team_services
 from tests.collections_cases.factories import CollectionCaseFactory
 from tests.conftest import PASSWORD
 from tests.factories import MembershipFactory, UserFactory

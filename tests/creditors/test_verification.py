@@ -11,9 +11,9 @@ from django.core import mail
 from django.db import IntegrityError, transaction
 from django.urls import reverse
 
+from collections_cases.letters import services as delivery_services
 from collections_cases.models import LedgerEntry, Letter, LetterDelivery, Settlement
 from collections_cases.payments import services as payments
-from collections_cases.services import delivery as delivery_services
 from collections_cases.settlements import services as settlement_services
 from creditors import services
 from creditors.models import AuditEntry, Creditor, Membership

@@ -9,9 +9,9 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from collections_cases import dashboard_selectors as sel
+from collections_cases.dashboard import selectors as sel
 from collections_cases.models import CollectionCase, PaymentPlan, Settlement
-from collections_cases.services import payment_plans as plan_services
+from collections_cases.plans import services as plan_services
 from tests.dashboard.builders import case, settlement
 from tests.factories import MembershipFactory
 

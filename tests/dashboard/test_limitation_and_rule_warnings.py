@@ -8,7 +8,7 @@ import pytest
 import time_machine
 from django.urls import reverse
 
-from collections_cases import dashboard_selectors as sel
+from collections_cases.dashboard import selectors as sel
 from collections_cases.models import CollectionCase
 from tests.dashboard.builders import case
 from tests.factories import MembershipFactory

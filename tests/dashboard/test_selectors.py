@@ -5,7 +5,7 @@ from decimal import Decimal
 
 import pytest
 
-from collections_cases import dashboard_selectors as sel
+from collections_cases.dashboard import selectors as sel
 from collections_cases.models import CollectionCase, LedgerEntry, Letter, Settlement
 from collections_cases.models import PaymentAllocation as Alloc
 from tests.dashboard.builders import case, close, entry, letter, payment, settlement

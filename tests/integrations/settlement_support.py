@@ -32,8 +32,8 @@ Component = PaymentAllocation.Component
 def owed_on(case: CollectionCase, day: dt.date) -> Decimal:
     """What the debtor owes on ``day``: the balance and the interest accrued up to that day
     (which a payment on ``day`` books first)."""
-    from collections_cases.selectors import case_balance
-    from collections_cases.services.interest import accruals_from, case_interest_facts
+    from collections_cases.cases.selectors import case_balance
+    from collections_cases.ledger.interest import accruals_from, case_interest_facts
 
     accrued = sum((a.amount for a in accruals_from(case_interest_facts(case), on=day)), Decimal(0))
     return case_balance(case) + accrued

@@ -15,8 +15,8 @@ import pytest
 import requests
 from django.utils import timezone
 
+from collections_cases.cases.selectors import case_principal_outstanding
 from collections_cases.models import CaseEvent, CollectionCase, Invoice
-from collections_cases.selectors import case_principal_outstanding
 from integrations.models import OutboxMessage
 from integrations.services.outbox import deliver_outbox
 from pogo_sandbox import domain

@@ -13,8 +13,8 @@ import pytest
 from django.core.cache import cache
 from django.urls import reverse
 
+from collections_cases.cases.services import case_create
 from collections_cases.models import CollectionCase, Invoice
-from collections_cases.services.cases import case_create
 from integrations.models import OutboxMessage, PowerOfficeConnectionEvent, SyncRun
 from integrations.services.outbox import deliver_outbox
 from pogo_sandbox.domain.cases import set_other_agency_active

@@ -11,7 +11,7 @@ import pytest
 from django.utils import timezone
 from pypdf import PdfReader
 
-from collections_cases.documents import letter_pdf
+from collections_cases.letters.documents import letter_pdf
 from collections_cases.models import Letter
 from integrations.clients import poweroffice_config
 from integrations.models import PowerOfficeConnection
@@ -150,7 +150,7 @@ def test_pogo_unavailable_gives_none_and_a_later_call_tries_again(go, caplog):
 
 def _two_letters(go):
     """A case of the connected creditor with its inkassovarsel and betalingsoppfordring."""
-    from collections_cases.services import cases as services
+    from collections_cases.cases import services
 
     invoice = sandbox_invoice(go)
     with on_day(OPENED, hour=10):

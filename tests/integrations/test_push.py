@@ -11,9 +11,9 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from collections_cases.cases.selectors import case_balance
+from collections_cases.cases.services import case_add_note, case_pause
 from collections_cases.models import CollectionCase
-from collections_cases.selectors import case_balance
-from collections_cases.services.cases import case_add_note, case_pause
 from integrations.models import OutboxMessage, SyncRun
 from integrations.services.outbox import backoff, deliver_outbox, outbox_status
 from integrations.services.push import case_status_text
@@ -136,7 +136,7 @@ def test_an_older_status_never_overwrites_a_newer_one(go, case):
     case_pause(case=case, actor="Saksbehandler", reason="Avtale", until=None)
     deliver_outbox()  # fails: stays pending
     domain.clear_faults()
-    from collections_cases.services.cases import case_resume
+    from collections_cases.cases.services import case_resume
 
     case_resume(case=case, actor="Saksbehandler")
     OutboxMessage.objects.update(next_attempt_at=timezone.now())
@@ -148,7 +148,7 @@ def test_an_older_status_never_overwrites_a_newer_one(go, case):
 
 
 def test_a_closed_case_is_pushed_closed_with_its_reason(go, case):
-    from collections_cases.services.cases import case_withdraw
+    from collections_cases.cases.services import case_withdraw
 
     case_withdraw(case=case, actor="Kreditor", reason="Ordnet selv")
     deliver_outbox()
@@ -245,7 +245,7 @@ def test_status_text_says_what_the_creditor_must_approve(db, kind, sentence):
 
 
 def test_the_dunning_run_pushes_the_letter_and_the_next_step_to_go(go, case):
-    from collections_cases.services.dunning import dunning_run
+    from collections_cases.dunning.services import dunning_run
 
     dunning_run(on=timezone.localdate())
     deliver_outbox()

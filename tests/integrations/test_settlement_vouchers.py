@@ -13,8 +13,8 @@ from django.core.files.base import ContentFile
 from django.db import connection as db_connection
 from django.utils import timezone
 
+from collections_cases.cases.selectors import case_balance
 from collections_cases.models import CollectionCase, LedgerEntry, Settlement
-from collections_cases.selectors import case_balance
 from creditors.models import Creditor, Debtor
 from integrations.clients import poweroffice_config
 from integrations.models import MatchedItem, OutboxMessage, PowerOfficeConnection

@@ -15,8 +15,8 @@ import pytest
 from django.core.management import call_command
 from django.utils import timezone
 
+from collections_cases.cases.selectors import case_principal_outstanding
 from collections_cases.models import CaseEvent, CollectionCase, Invoice, LedgerEntry
-from collections_cases.selectors import case_principal_outstanding
 from creditors.models import Creditor, Debtor
 from integrations.clients import poweroffice_config
 from integrations.models import (
@@ -365,7 +365,7 @@ def test_without_automatic_start_released_invoices_wait_for_the_creditor(go):
 
 
 def test_a_case_started_by_hand_from_released_invoices_is_created_in_go(go):
-    from collections_cases.services.cases import case_create
+    from collections_cases.cases.services import case_create
 
     Creditor.objects.filter(pk=go.creditor.pk).update(auto_start_released_invoices=False)
     go.invoice(go.customer())

@@ -8,6 +8,8 @@ from __future__ import annotations
 import pytest
 from django.db import connection
 
+from collections_cases.cases.services import case_pause
+from collections_cases.dunning.services import dunning_run
 from collections_cases.models import (
     CaseEvent,
     CollectionCase,
@@ -16,8 +18,6 @@ from collections_cases.models import (
     Settlement,
     SettlementLine,
 )
-from collections_cases.services.cases import case_pause
-from collections_cases.services.dunning import dunning_run
 from collections_cases.settlements.services import settle
 from tests.collections_cases.dunning_support import open_case as open_dunning_case
 from tests.collections_cases.test_dunning_concurrency import DUE, OPENED, run_together

@@ -21,10 +21,10 @@ from django.core import mail
 from rest_framework.test import APIClient
 
 from api_access.models import ApiKey
+from collections_cases.dunning.services import dunning_run
+from collections_cases.letters.services import delivery_sweep
 from collections_cases.models import LedgerEntry, Letter, LetterDelivery, Settlement
 from collections_cases.payments import services as payments
-from collections_cases.services.delivery import delivery_sweep
-from collections_cases.services.dunning import dunning_run
 from collections_cases.settlements.services import settle
 from creditors.models import Creditor, Invitation, Membership
 from creditors.permissions import OWNER_FIELDS

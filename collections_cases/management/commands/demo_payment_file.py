@@ -11,9 +11,9 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
+from collections_cases.cases.selectors import case_balance
 from collections_cases.models import CollectionCase
 from collections_cases.payments.camt054_writer import camt054_credit_notification
-from collections_cases.selectors import case_balance
 
 
 class Command(BaseCommand):

@@ -4,7 +4,7 @@ from collections import Counter
 
 from django.core.management.base import BaseCommand, CommandError
 
-from collections_cases.services.dunning import dunning_run
+from collections_cases.dunning.services import dunning_run
 from kravia_web.commands import add_date_argument, date_option
 
 

@@ -3,7 +3,7 @@ limitation date has come (the beat's dunning task does this first every day)."""
 
 from django.core.management.base import BaseCommand
 
-from collections_cases.services.limitation import limitation_hold_due
+from collections_cases.cases.limitation import limitation_hold_due
 from kravia_web.commands import add_date_argument, date_option
 
 

@@ -2,7 +2,7 @@
 
 from django.core.management.base import BaseCommand, CommandError
 
-from collections_cases.services.payment_plans import payment_plans_check
+from collections_cases.plans.services import payment_plans_check
 from kravia_web.commands import add_date_argument, date_option
 
 

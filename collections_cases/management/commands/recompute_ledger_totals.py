@@ -8,7 +8,7 @@ triggers disabled. Only wrong rows are written; running it again changes nothing
 
 from django.core.management.base import BaseCommand
 
-from collections_cases.ledger_totals import ledger_totals_recompute
+from collections_cases.ledger.totals import ledger_totals_recompute
 
 
 class Command(BaseCommand):

@@ -1,0 +1,503 @@
+"""Letters to the debtor as PDF: inkassovarsel, betalingsoppfordring, varsel om rettslig
+inndriving, the new betalingsoppfordring and the statement of what is left after a payment
+(templates in ``templates/letters/``).
+
+:func:`letter_render` is pure: it draws the letter from what the dunning run recorded on the
+:class:`~collections_cases.models.Letter` (its date, deadline, fee and ``amounts``) plus the
+case, debtor, creditor and the agency settings — never from today's ledger. :func:`letter_pdf`
+renders once, stores the file on ``letter.pdf`` and from then on answers the stored bytes, so
+the document a debtor received never changes. The first letter of a case carries the original
+invoice(s) from PowerOffice Go when the creditor asked for it.
+
+What a letter says is true as of the moment it was recorded (``letter.created_at``):
+
+* The amounts are what is left per component: the principal outstanding (``amounts
+  ["principal"]``; labelled «Hovedstol som gjenstår», with the original principal beside it,
+  when part of it was paid, credited or paid directly), and the interest, fees and salær
+  booked less the parts of earlier payments that covered them.
+* Every earlier payment with its split (fees, salær, interest, principal): the
+  :class:`~collections_cases.models.PaymentAllocation` rows written before the letter, of
+  payments not reversed; credit notes and direct payments to the creditor beside them.
+* Forsinkelsesrente one line per period with its own rate or base (dates, base, rate, amount),
+  from :func:`collections_cases.ledger.interest.interest_periods` up to the letter's date
+  with what was known when the letter was recorded, and the total interest booked.
+* The Min side box prints the letter's own access code (issued when the PDF is first
+  rendered, stored only as an HMAC) and says in one sentence how to log in; the KID is the
+  payment reference only.
+* The varsel om rettslig inndriving says the creditor *may* ask for enforcement, unless the
+  creditor approved legal steps before the letter was recorded (``case.legal_approved_at``):
+  only then does it say enforcement will be requested without further notice.
+
+Nothing here builds HTML: the wording lives in the templates (``_amounts.html``,
+``_interest.html``, ``_earlier_payments.html``, ``_enforcement.html``).
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
+
+from django.core.files.base import ContentFile
+from django.db.models import Sum
+from django.utils import timezone
+from django.utils.dateparse import parse_date
+
+from collections_cases import rules
+from collections_cases.cases.selectors import PRINCIPAL_KINDS
+from collections_cases.letters.documents import formatting as fmt
+from collections_cases.letters.documents.rendering import html_to_pdf, pdf_merge
+from collections_cases.models import LedgerEntry, LedgerKind, Letter, Payment, PaymentAllocation
+from kravia_web.money import to_ore
+
+logger = logging.getLogger(__name__)
+
+Kind = Letter.Kind
+
+TEMPLATES = {
+    Kind.INKASSOVARSEL: "letters/inkassovarsel.html",
+    Kind.BETALINGSOPPFORDRING: "letters/betalingsoppfordring.html",
+    Kind.VARSEL_RETTSLIG: "letters/varsel_rettslig.html",
+    Kind.NEW_BETALINGSOPPFORDRING: "letters/new_betalingsoppfordring.html",
+    Kind.REMAINDER_STATEMENT: "letters/remainder_statement.html",
+}
+
+#: File name stems, e.g. ``inkassovarsel-K-2026-000001.pdf``.
+FILE_STEMS = {
+    Kind.INKASSOVARSEL: "inkassovarsel",
+    Kind.BETALINGSOPPFORDRING: "betalingsoppfordring",
+    Kind.VARSEL_RETTSLIG: "varsel-om-rettslig-inndriving",
+    Kind.NEW_BETALINGSOPPFORDRING: "ny-betalingsoppfordring",
+    Kind.REMAINDER_STATEMENT: "oppgave-over-restbelop",
+}
+
+#: Finansklagenemnda (INKL § 10 f): where a debtor can complain about the agency.
+FINANSKLAGENEMNDA = {
+    "name": "Finansklagenemnda",
+    "address": "Postboks 53 Skøyen, 0212 Oslo",
+    "website": "www.finkn.no",
+}
+
+ZERO = Decimal("0.00")
+
+
+def letter_filename(letter: Letter) -> str:
+    return f"{FILE_STEMS.get(letter.kind, letter.kind)}-{letter.case.number}.pdf"
+
+
+def _decimal(amounts: dict, key: str) -> Decimal:
+    try:
+        return Decimal(str(amounts.get(key) or "0"))
+    except ArithmeticError:
+        return ZERO
+
+
+def _known_at(letter: Letter) -> datetime:
+    """The moment the letter's view of the case was taken: when it was recorded."""
+    return letter.created_at or timezone.now()
+
+
+# --- earlier payments -----------------------------------------------------------------------
+
+Component = PaymentAllocation.Component
+#: The components of a payment's split, in the order the letters print them.
+SPLIT_COMPONENTS = (Component.FEE, Component.SALAER, Component.INTEREST, Component.PRINCIPAL)
+#: Credits to the principal that are not payments to the agency (shown beside the payments).
+OTHER_PRINCIPAL_CREDITS = tuple(kind for kind in PRINCIPAL_KINDS if kind != LedgerKind.PRINCIPAL)
+
+
+@dataclass
+class PaymentSplit:
+    """One earlier payment (or a credit to the principal) and how it was split."""
+
+    on: date
+    what: str
+    amount: Decimal
+    parts: dict[str, Decimal] = field(default_factory=dict)
+    payment_id: int | None = None
+
+    def row(self) -> dict:
+        return {
+            "date": fmt.day(self.on),
+            "what": self.what,
+            "amount": fmt.amount(self.amount),
+            "payment_id": self.payment_id,
+            **{
+                str(component): fmt.amount(self.parts[component])
+                if self.parts.get(component)
+                else ""
+                for component in (*SPLIT_COMPONENTS, Component.OVERPAYMENT)
+            },
+        }
+
+
+def earlier_payments(letter: Letter) -> list[PaymentSplit]:
+    """The payments allocated on the case before the letter was recorded (not reversed), each
+    with its split, and the credit notes and direct payments to the creditor, by date."""
+    known_at = _known_at(letter)
+    splits: dict[int, PaymentSplit] = {}
+    allocations = (
+        PaymentAllocation.objects.filter(case=letter.case, created_at__lte=known_at)
+        .exclude(payment__status=Payment.Status.REVERSED)
+        .select_related("payment")
+        .order_by("payment__paid_on", "payment_id", "id")
+    )
+    for allocation in allocations:
+        payment = allocation.payment
+        split = splits.get(payment.pk)
+        if split is None:
+            split = splits[payment.pk] = PaymentSplit(
+                on=payment.paid_on,
+                what="Innbetaling",
+                amount=payment.amount,
+                payment_id=payment.pk,
+            )
+        split.parts[allocation.component] = (
+            split.parts.get(allocation.component, ZERO) + allocation.amount
+        )
+    rows = list(splits.values())
+    labels = dict(LedgerKind.choices)
+    credits = LedgerEntry.objects.filter(
+        case=letter.case, kind__in=OTHER_PRINCIPAL_CREDITS, created_at__lte=known_at
+    ).order_by("booked_on", "id")
+    for entry in credits:
+        amount = -entry.amount
+        rows.append(
+            PaymentSplit(
+                on=entry.booked_on,
+                what=str(labels.get(entry.kind, entry.kind)),
+                amount=amount,
+                parts={Component.PRINCIPAL: amount},
+            )
+        )
+    rows.sort(key=lambda split: (split.on, split.payment_id is None, split.payment_id or 0))
+    return rows
+
+
+def _paid_by_component(splits: list[PaymentSplit]) -> dict[str, Decimal]:
+    """What the payments to the agency covered, per component (credits to the principal are
+    already in the recorded principal)."""
+    paid = dict.fromkeys((str(c) for c in SPLIT_COMPONENTS), ZERO)
+    for split in splits:
+        if split.payment_id is None:
+            continue
+        for component in SPLIT_COMPONENTS:
+            paid[str(component)] += split.parts.get(component, ZERO)
+    return paid
+
+
+# --- amounts --------------------------------------------------------------------------------
+
+
+def _principal_original(letter: Letter) -> Decimal:
+    """The principal before anything was paid or credited: recorded on the letter when the
+    snapshot has it, else the case's principal entries as known when the letter was made."""
+    amounts = letter.amounts or {}
+    if "principal_original" in amounts:
+        return _decimal(amounts, "principal_original")
+    total = LedgerEntry.objects.filter(
+        case=letter.case, kind=LedgerKind.PRINCIPAL, created_at__lte=_known_at(letter)
+    ).aggregate(total=Sum("amount"))["total"]
+    return to_ore(total or 0)
+
+
+def _amount_lines(
+    letter: Letter, paid: dict[str, Decimal] | None = None
+) -> tuple[list[dict], Decimal]:
+    """What is left to pay per component as recorded on the letter, and its total.
+
+    The principal is the recorded principal outstanding; interest, fees and salær are the
+    recorded amounts booked less what earlier payments (``paid``, per component) covered.
+    A difference to the recorded total (a write-off, a reduction) is a line of its own.
+    """
+    amounts = letter.amounts or {}
+    paid = paid or {}
+    principal = _decimal(amounts, "principal")
+    interest = _decimal(amounts, "interest") - paid.get("interest", ZERO)
+    fees = _decimal(amounts, "fees") - paid.get("fee", ZERO)
+    salaer = _decimal(amounts, "salaer") - paid.get("salaer", ZERO)
+    total = _decimal(amounts, "total") if "total" in amounts else None
+    fee_label = "Gebyr for inkassovarsel" if letter.kind == Kind.INKASSOVARSEL else "Gebyrer"
+    original = _principal_original(letter)
+    principal_label = (
+        "Hovedstol som gjenstår" if original and original != principal else "Hovedstol"
+    )
+    rows = [
+        ("principal", principal_label, principal),
+        ("interest", "Forsinkelsesrente", interest),
+        ("fees", fee_label, fees),
+        ("salaer", "Inkassosalær", salaer),
+    ]
+    lines = [
+        {"key": key, "label": label, "amount": value, "display": fmt.amount(value)}
+        for key, label, value in rows
+        if value or key == "principal"
+    ]
+    shown = principal + interest + fees + salaer
+    if total is None:
+        total = shown
+    elif total != shown:
+        other = total - shown
+        lines.append(
+            {
+                "key": "other",
+                "label": "Andre tillegg og fradrag",
+                "amount": other,
+                "display": fmt.amount(other),
+            }
+        )
+    return lines, total
+
+
+# --- interest -------------------------------------------------------------------------------
+
+
+def interest_lines(letter: Letter) -> list[dict]:
+    """One line per invoice and period with its own rate or base, from the invoice's due
+    date up to the letter's date, as known when the letter was recorded."""
+    from collections_cases.ledger.interest import interest_periods
+
+    lines = []
+    for invoice, periods in interest_periods(
+        letter.case, until=letter.sent_on, known_at=_known_at(letter)
+    ):
+        for period in periods:
+            amount = rules.round_ore(period.exact)
+            lines.append(
+                {
+                    "invoice": invoice.invoice_no,
+                    "first": fmt.day(period.first),
+                    "last": fmt.day(period.last),
+                    "days": period.days,
+                    "base": fmt.amount(period.base),
+                    "rate": fmt.percent(period.rate),
+                    "amount": fmt.amount(amount),
+                    "value": amount,
+                }
+            )
+    return lines
+
+
+def _interest(letter: Letter, booked: Decimal, invoice_count: int) -> dict:
+    """The interest section: its period lines and the total booked (``booked``)."""
+    if booked <= 0:
+        return {"charged": False, "show": False, "lines": [], "total": fmt.amount(booked)}
+    lines = interest_lines(letter)
+    return {
+        "charged": True,
+        "show": bool(lines),
+        "lines": lines,
+        "per_invoice": invoice_count > 1,
+        "total": fmt.amount(booked),
+        "rounded_apart": sum((line["value"] for line in lines), start=ZERO) != booked,
+        "until": fmt.day(letter.sent_on),
+    }
+
+
+def legal_steps_pre_approved(letter: Letter) -> bool:
+    """Whether the creditor approved legal steps before the letter was recorded: only then
+    may a varsel om rettslig inndriving say they will be taken without further notice.
+    (Creditors have no standing pre-approval setting; the case's approval is the only one.)"""
+    approved_at = letter.case.legal_approved_at
+    return approved_at is not None and approved_at <= _known_at(letter)
+
+
+def _invoices(letter: Letter) -> list[dict]:
+    rows = []
+    for invoice in letter.case.invoices.order_by("invoice_no"):
+        rows.append(
+            {
+                "number": invoice.invoice_no,
+                "date": fmt.day(invoice.invoice_date),
+                "due_date": fmt.day(invoice.due_date),
+                "amount": fmt.amount(invoice.total_amount),
+            }
+        )
+    return rows
+
+
+def _statement_payment(letter: Letter, splits: list[PaymentSplit]) -> dict | None:
+    """The payment an «Oppgave over restbeløp» is about, with its split."""
+    payment_id = (letter.amounts or {}).get("payment_id")
+    for split in splits:
+        if split.payment_id is not None and split.payment_id == payment_id:
+            row = split.row()
+            row["parts"] = [
+                {"label": str(component.label), "amount": fmt.amount(split.parts[component])}
+                for component in (*SPLIT_COMPONENTS, Component.OVERPAYMENT)
+                if split.parts.get(component)
+            ]
+            return row
+    return None
+
+
+def letter_context(letter: Letter) -> dict:
+    case = letter.case
+    amounts = letter.amounts or {}
+    splits = earlier_payments(letter)
+    paid = _paid_by_component(splits)
+    lines, total = _amount_lines(letter, paid)
+    invoices = _invoices(letter)
+    principal = _decimal(amounts, "principal")
+    original = _principal_original(letter)
+    interest_from = parse_date(str(amounts.get("interest_from") or ""))
+    is_bo = letter.kind in (Kind.BETALINGSOPPFORDRING, Kind.NEW_BETALINGSOPPFORDRING)
+    statement_payment = _statement_payment(letter, splits)
+    return {
+        "letter": letter,
+        "kind": letter.kind,
+        "is_bo": is_bo,
+        "case": case,
+        "debtor": case.debtor,
+        "creditor": case.creditor,
+        "agency": fmt.agency(),
+        "sent_on": fmt.day(letter.sent_on),
+        "deadline": fmt.day(letter.deadline),
+        "fee": fmt.amount(letter.fee),
+        "invoices": invoices,
+        "lines": lines,
+        "total": fmt.amount(total),
+        "principal_original": fmt.amount(original) if original and original != principal else "",
+        "principal_left": principal > 0,
+        "interest": _interest(letter, _decimal(amounts, "interest"), len(invoices)),
+        "earlier_payments": [split.row() for split in splits],
+        "has_overpayment": any(split.parts.get(Component.OVERPAYMENT) for split in splits),
+        # The table of earlier payments, unless its one row is the statement's own payment.
+        "show_earlier_payments": bool(splits)
+        and not (statement_payment is not None and len(splits) == 1),
+        "statement_payment": statement_payment,
+        "legal_pre_approved": legal_steps_pre_approved(letter),
+        "has_interest_rate": "interest_rate" in amounts,
+        "interest_rate": fmt.percent(amounts.get("interest_rate")),
+        "interest_from": fmt.day(interest_from),
+        "kid": case.kid,
+        "min_side_url": fmt.min_side_url(),
+        "nemnd": FINANSKLAGENEMNDA,
+        "title": letter.get_kind_display(),
+    }
+
+
+def letter_render(letter: Letter, *, access_code: str = "") -> bytes:
+    """The letter as PDF, drawn from its recorded amounts and dates (no attachment).
+    ``access_code`` is the Min side code to print (plaintext, never stored); without it the
+    Min side box only says how to log in."""
+    from collections_cases.portal.access import code_display
+
+    template = TEMPLATES.get(letter.kind)
+    if template is None:
+        raise ValueError(f"No letter template for kind {letter.kind!r}")
+    context = letter_context(letter)
+    context["access_code"] = code_display(access_code) if access_code else ""
+    return html_to_pdf(template, context)
+
+
+def letter_document(letter: Letter, *, access_code: str) -> bytes:
+    """The letter with ``access_code`` printed and the original invoices behind it (the case's
+    first letter, when the creditor wants them): what the debtor receives."""
+    data = letter_render(letter, access_code=access_code)
+    attachments = _attachments(letter)
+    if attachments:
+        data = pdf_merge(data, attachments)
+    return data
+
+
+def letter_is_first(letter: Letter) -> bool:
+    first = letter.case.letters.order_by("sent_on", "id").values_list("pk", flat=True).first()
+    return first == letter.pk
+
+
+def _attachments(letter: Letter) -> list[bytes]:
+    """The original invoices for the case's first letter (when the creditor wants them)."""
+    if not letter.case.creditor.attach_original_invoice or not letter_is_first(letter):
+        return []
+    from integrations.services.invoice_pdf import invoice_original_pdf
+
+    pdfs = []
+    for invoice in letter.case.invoices.order_by("invoice_no"):
+        data = invoice_original_pdf(invoice=invoice)
+        if data:
+            pdfs.append(data)
+    return pdfs
+
+
+#: Delivery statuses (``letter.deliveries``) after which the letter has left the agency.
+SENT_DELIVERY_STATUSES = ("sending", "sent", "print_queued", "posted", "bounced")
+
+
+def letter_is_sent(letter: Letter) -> bool:
+    """Whether the letter was handed to the debtor's channel (its document is then final)."""
+    if letter.status != Letter.Status.RECORDED:
+        return True
+    deliveries = getattr(letter, "deliveries", None)
+    if deliveries is None:
+        return False
+    return deliveries.filter(status__in=SENT_DELIVERY_STATUSES).exists()
+
+
+def _read_stored(letter: Letter) -> bytes | None:
+    if not letter.pdf:
+        return None
+    try:
+        with letter.pdf.open("rb") as handle:
+            return handle.read()
+    except OSError:
+        logger.exception("Letter %s: stored PDF %s is unreadable", letter.pk, letter.pdf.name)
+        return None
+
+
+def letter_pdf(letter: Letter, *, rerender: bool = False) -> bytes:
+    """The letter's PDF: the stored one, or rendered now (with the original invoices on the
+    case's first letter) and stored. Call it outside a database transaction (it may fetch the
+    original invoice from PowerOffice Go).
+
+    ``rerender=True`` throws the stored PDF away and renders again — only for a letter not yet
+    sent (:func:`letter_is_sent`), e.g. to try the original invoice once more after
+    PowerOffice Go was unavailable; a sent letter raises ``ValueError``.
+
+    The first render issues the letter's Min side access code
+    (:func:`collections_cases.portal.access.access_issue`) and prints it; the stored PDF is
+    the copy the first delivery sends. A re-render replaces the letter's code.
+    """
+    if rerender:
+        if letter_is_sent(letter):
+            raise ValueError("Only a letter not yet sent can be rendered again")
+        if letter.pdf:
+            old = letter.pdf.name
+            Letter.objects.filter(pk=letter.pk).update(pdf="", rendered_at=None)
+            letter.pdf.storage.delete(old)
+            letter.pdf.name = ""
+            letter.rendered_at = None
+    else:
+        stored = _read_stored(letter)
+        if stored is not None:
+            return stored
+
+    # The letter's Min side code: issued now, printed on this render, only its HMAC stored
+    # (collections_cases.portal.access). A render that is thrown away discards its code.
+    from collections_cases.portal import access as portal_access
+
+    issued = portal_access.access_issue(
+        case=letter.case, letter=letter, replaces_letter_codes=rerender
+    )
+    try:
+        data = letter_document(letter, access_code=issued.code)
+    except BaseException:
+        portal_access.access_discard(issued.access)
+        raise
+
+    field = letter.pdf.field
+    name = field.storage.save(
+        field.generate_filename(letter, letter_filename(letter)), ContentFile(data)
+    )
+    rendered_at = timezone.now()
+    # Only the first render to finish is kept: a concurrent one answers the stored bytes.
+    updated = Letter.objects.filter(pk=letter.pk, pdf="").update(pdf=name, rendered_at=rendered_at)
+    if not updated:
+        portal_access.access_discard(issued.access)
+        field.storage.delete(name)
+        letter.refresh_from_db(fields=["pdf", "rendered_at"])
+        return _read_stored(letter) or data
+    letter.pdf.name = name
+    letter.rendered_at = rendered_at
+    return data

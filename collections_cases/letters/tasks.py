@@ -1,0 +1,33 @@
+"""Celery tasks for letter delivery: id in, one service call (the sweep also retries due creditor notifications).
+
+Queued on commit by the services (a new letter, a resend, a notification); the beat rows from
+migration ``0010_delivery_beat_schedule`` run the sweep every five minutes (retries, and rows
+whose task never ran) and the weekly summary on Mondays at 07:00 Europe/Oslo. Each send claims
+its row first, so a duplicate or retried task never mails twice.
+"""
+
+from celery import shared_task
+
+from collections_cases.letters.services import delivery_send, delivery_sweep
+from collections_cases.notifications.services import notification_sweep
+
+
+@shared_task(name="collections_cases.delivery_tasks.deliver_letter_task", acks_late=True)
+def deliver_letter_task(delivery_id: int) -> str:
+    return delivery_send(delivery_id=delivery_id)
+
+
+@shared_task(name="collections_cases.delivery_tasks.deliver_letters_task", acks_late=True)
+def deliver_letters_task(delivery_ids: list[int]) -> int:
+    """The deliveries of a batch of new letters (the dunning run's): one
+    :func:`deliver_letter_task` each, queued from a worker, so the run sends one message per
+    batch. Lost, the sweep sends them (they are *queued* rows)."""
+    for delivery_id in delivery_ids:
+        deliver_letter_task.delay(delivery_id)
+    return len(delivery_ids)
+
+
+@shared_task(name="collections_cases.delivery_tasks.delivery_sweep_task")
+def delivery_sweep_task() -> dict:
+    """Beat: retry the letter deliveries and creditor notifications that are due."""
+    return {"letters": delivery_sweep(), "notifications": notification_sweep()}
