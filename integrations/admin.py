@@ -11,7 +11,7 @@ from integrations.models import (
     SyncCursor,
     SyncRun,
 )
-from integrations.services.outbox import outbox_retry
+from integrations.services.queue import outbox_retry
 
 
 class ConnectionEventInline(admin.TabularInline):

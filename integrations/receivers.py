@@ -13,7 +13,7 @@ from collections_cases.signals import (
     settlements_committed,
     settlements_created,
 )
-from integrations.services.outbox import outbox_case_changed, outbox_cases_changed, outbox_status
+from integrations.services.queue import outbox_case_changed, outbox_cases_changed, outbox_status
 
 logger = logging.getLogger(__name__)
 

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from integrations import settlement_views, views
+from integrations import views
 
 urlpatterns = [
     path(
@@ -35,7 +35,7 @@ urlpatterns = [
     ),
     path(
         "utbetalinger/<int:settlement_id>/send-bilag/",
-        settlement_views.settlement_voucher_retry_view,
+        views.settlement_voucher_retry_view,
         name="settlement_voucher_retry",
     ),
     path("integrasjon/", views.integration_status, name="integration_status"),

@@ -7,12 +7,15 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
+from collections_cases.settlements.selectors import settlement_get_for_creditor
 from creditors import selectors as creditor_selectors
 from creditors import services as creditor_services
 from creditors.permissions import is_owner, require_owner
 from integrations import selectors, status
 from integrations.forms import ConnectionReviewForm, GiTilgangForm
 from integrations.services import connections, onboarding
+from integrations.services.vouchers import settlement_voucher_retry
+from integrations.tasks import deliver_outbox_task
 from kravia_web.errors import ApplicationError
 
 PUBLIC_RESULT_SESSION_KEY = "integrations_pogo_public_result"
@@ -275,3 +278,22 @@ def poweroffice_connect_public_done(request):
     if result is None:
         return redirect("poweroffice_connect_public")
     return render(request, "integrations/connect_public_done.html", {"result": result})
+
+
+@require_POST
+def settlement_voucher_retry_view(request, settlement_id: int):
+    """«Send bilaget på nytt» on a settlement page: queue the settlement's voucher to PowerOffice
+    Go again after the creditor fixed what blocked it (the page itself is in
+    ``collections_cases.settlements.views``; this app owns the push)."""
+    creditor = creditor_selectors.creditor_active_for_request(request)
+    if creditor is None:
+        return redirect("creditor_add")
+    settlement = settlement_get_for_creditor(creditor=creditor, settlement_id=settlement_id)
+    try:
+        settlement_voucher_retry(settlement=settlement)
+    except ApplicationError as exc:
+        messages.error(request, str(exc))
+    else:
+        deliver_outbox_task.delay()
+        messages.success(request, _("Bilaget sendes til PowerOffice Go på nytt."))
+    return redirect("settlement_detail", settlement_id=settlement.pk)

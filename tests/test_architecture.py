@@ -57,27 +57,11 @@ KRAVIA_WEB_MAY_IMPORT_APPS = ("kravia_web.urls", "kravia_web.settings", "kravia_
 
 #: Circles that close only through an import inside a function (the module-level graph has
 #: none), as the sorted tuple of their modules.
-ALLOWED_LAZY_CYCLES: set[tuple[str, ...]] = {
-    # issue 18: broken after merge (outbox ↔ vouchers, sync ↔ sync_cases/sync_matches, and
-    # since main's latest work one circle through all five)
-    (
-        "integrations.services.outbox",
-        "integrations.services.sync",
-        "integrations.services.sync_cases",
-        "integrations.services.sync_matches",
-        "integrations.services.vouchers",
-    ),
-    # issue 18: payments.services re-exports payments_import_file for the tests that call it
-    # there; after the merge they import it from payments.imports and the re-export goes.
-    ("collections_cases.payments.imports", "collections_cases.payments.services"),
-}
+ALLOWED_LAZY_CYCLES: set[tuple[str, ...]] = set()
 #: kravia_web modules that still import an app.
 KRAVIA_WEB_OFFENDERS: set[str] = set()  # issue 18 point 4: the API plumbing is in api_access
 #: Top-level modules still named <thing>_<layer>.py.
-LAYER_NAMED = {
-    # issue 18: integrations is being edited on main; becomes a package after the merge
-    "integrations.settlement_views",
-}
+LAYER_NAMED: set[str] = set()
 #: Modules still over MAX_LINES.
 TOO_LONG: set[str] = set()  # issue 18 point 8: settlements/services.py was split on main
 

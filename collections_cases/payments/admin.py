@@ -26,6 +26,7 @@ from collections_cases.models import (
 )
 from collections_cases.payments import reversals
 from collections_cases.payments import services as payment_services
+from collections_cases.payments.imports import payments_import_file
 from kravia_web.errors import ApplicationError
 
 
@@ -280,7 +281,7 @@ class PaymentImportAdmin(admin.ModelAdmin):
         if request.method == "POST" and form.is_valid():
             upload = form.cleaned_data["file"]
             try:
-                batch = payment_services.payments_import_file(
+                batch = payments_import_file(
                     content=upload.read(), file_name=upload.name, actor=request.user
                 )
             except ApplicationError as exc:

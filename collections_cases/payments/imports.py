@@ -16,15 +16,13 @@ from django.utils.translation import gettext as _
 
 from collections_cases.models import Payment, PaymentImport, PaymentReversal
 from collections_cases.payments import parsers, reversals
+from collections_cases.payments.services import payment_match
 from kravia_web.errors import ApplicationError
 
 
 def payments_import_file(*, content: bytes, file_name: str, actor=None) -> PaymentImport:
     """Import a camt.054 or OCR giro file, all or nothing. Raises :class:`ApplicationError`
     for a malformed file (naming the line or element) or a file already imported."""
-    # Imported here: services imports this module for its re-export.
-    from collections_cases.payments.services import payment_match
-
     digest = hashlib.sha256(content).hexdigest()
     earlier = PaymentImport.objects.filter(sha256=digest).first()
     if earlier is not None:

@@ -405,8 +405,3 @@ def payment_register(
 
 
 # --- Import ---------------------------------------------------------------------------
-
-# Moved to collections_cases.payments.imports (with the reversals); kept importable here.
-from collections_cases.payments.imports import payments_import_file  # noqa: E402
-
-__all__ = ["payments_import_file"]

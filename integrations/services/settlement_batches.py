@@ -17,7 +17,7 @@ from django.db.models import Q
 from collections_cases.models import CollectionCase, Settlement, SettlementLine
 from creditors.models import Creditor
 from integrations.models import OutboxMessage, PowerOfficeConnection
-from integrations.services.outbox import outbox_status
+from integrations.services.queue import outbox_status
 from integrations.services.vouchers import not_connected_error
 from integrations.webhooks.models import WebhookEndpoint
 from integrations.webhooks.services import webhook_settlement_created

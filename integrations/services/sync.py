@@ -48,13 +48,22 @@ from integrations.poweroffice import PowerOfficeClient
 from integrations.poweroffice import errors as pogo_errors
 from integrations.services import bulk
 from integrations.services.connections import error_message
+from integrations.services.cursors import (  # noqa: F401 (the sync's own use and callers)
+    BATCH_SIZE,
+    cursor_advance,
+    cursor_get,
+    cursor_since,
+    read_started,
+)
+from integrations.services.outbox import deliver_outbox
+from integrations.services.sync_cases import sync_released_invoices
+from integrations.services.sync_matches import sync_matched_items
 from kravia_web.crashpoints import crash_point
 from kravia_web.errors import ApplicationError
 from kravia_web.money import MONEY_DECIMAL_PLACES, MONEY_MAX_DIGITS
 
 logger = logging.getLogger(__name__)
 
-BATCH_SIZE = 500
 #: Rows read from PoGo per write transaction: one default page (the client reads lazily).
 STREAM_CHUNK = 5000
 CREDIT_NOTE = "OutgoingCreditNote"
@@ -79,44 +88,6 @@ class SyncLog:
     def skip(self, resource: str, record: str, reason: str) -> None:
         self.count(resource, "skipped")
         self.errors.append({"resource": resource, "record": record, "reason": reason})
-
-
-def overlap() -> dt.timedelta:
-    return dt.timedelta(seconds=getattr(settings, "POWEROFFICE_SYNC_OVERLAP_SECONDS", 5))
-
-
-def cursor_get(connection: PowerOfficeConnection, resource: str) -> dt.datetime | None:
-    return (
-        SyncCursor.objects.filter(connection=connection, resource=resource)
-        .values_list("value", flat=True)
-        .first()
-    )
-
-
-def cursor_since(connection: PowerOfficeConnection, resource: str) -> dt.datetime | None:
-    """Where to read from (exclusive); ``None``: read everything."""
-    return cursor_get(connection, resource)
-
-
-def read_started() -> dt.datetime:
-    """Call just before a read: the cursor's next value.
-
-    Everything changed before the read began is in the answer, except what PoGo's replica had
-    not caught up with: the cursor is set an overlap window earlier than the read's start, so
-    the next read asks again for the last few seconds. (This trusts our clock to be within
-    that window of PoGo's; both run NTP.)
-    """
-    return timezone.now() - overlap()
-
-
-def cursor_advance(connection: PowerOfficeConnection, resource: str, value) -> None:
-    """Move the cursor forward to ``value`` (never back)."""
-    current = cursor_get(connection, resource)
-    if current is not None and current >= value:
-        return
-    SyncCursor.objects.update_or_create(
-        connection=connection, resource=resource, defaults={"value": value}
-    )
 
 
 def _batches(items: list, size: int = BATCH_SIZE) -> Iterable[list]:
@@ -516,10 +487,6 @@ def sync_connection(*, connection_id: int, client: PowerOfficeClient | None = No
     A PoGo failure ends the run (status *failed*, its reason in ``errors``); what earlier steps
     wrote stays, and the cursors make the next run continue from there.
     """
-    from integrations.services.outbox import deliver_outbox
-    from integrations.services.sync_cases import sync_released_invoices
-    from integrations.services.sync_matches import sync_matched_items
-
     connection = PowerOfficeConnection.objects.select_related("creditor").get(pk=connection_id)
     if not connection.is_connected:
         raise ApplicationError(

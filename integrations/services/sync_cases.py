@@ -29,8 +29,8 @@ from collections_cases.cases.services import (
 from collections_cases.models import CollectionCase, Invoice
 from integrations.models import OutboxMessage, PogoInvoiceState, PowerOfficeConnection
 from integrations.poweroffice import PowerOfficeClient
-from integrations.services.outbox import outbox_add_invoices, outbox_create_case, outbox_retry
-from integrations.services.sync import BATCH_SIZE
+from integrations.services.cursors import BATCH_SIZE
+from integrations.services.queue import outbox_add_invoices, outbox_create_case, outbox_retry
 from kravia_web.errors import ApplicationError
 
 logger = logging.getLogger(__name__)

@@ -46,8 +46,6 @@ from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 
 from collections_cases.models import (
-    CollectionCase,
-    PaymentAllocation,
     Settlement,
     SettlementInvoicePart,
     SettlementLine,
@@ -56,6 +54,12 @@ from creditors.models import Creditor, Debtor
 from integrations.models import OutboxMessage, PowerOfficeConnection
 from integrations.poweroffice import PowerOfficeClient
 from integrations.poweroffice import errors as pogo_errors
+from integrations.services.queue import Deferred, get_or_create, outbox_status
+from integrations.services.settlement_wait import (  # noqa: F401 (re-exported)
+    DELIVERED,
+    ECHOED_STATES,
+    case_awaits_settlement_voucher,
+)
 from kravia_web.crashpoints import crash_point
 from kravia_web.errors import ApplicationError
 from kravia_web.money import format_nok
@@ -63,6 +67,7 @@ from kravia_web.money import format_nok
 logger = logging.getLogger(__name__)
 
 VoucherStatus = Settlement.VoucherStatus
+Status = OutboxMessage.Status
 Mode = Creditor.BookkeepingMode
 DEBIT = "debit"
 CREDIT = "credit"
@@ -71,10 +76,6 @@ CREDIT = "credit"
 PDF_WAIT = dt.timedelta(hours=6)
 #: How far before our recorded attempt to look for a proposal Go may have made (clock skew).
 LOOKUP_MARGIN = dt.timedelta(minutes=5)
-#: Voucher states in which the money of a settlement is (or will be, by hand) in the
-#: creditor's books: Go's echo of such a posting is ours, not a new payment.
-DELIVERED = (VoucherStatus.SENT, VoucherStatus.POSTED)
-ECHOED_STATES = (VoucherStatus.SENT, VoucherStatus.POSTED, VoucherStatus.MANUAL)
 
 
 def settlement_reference(settlement: Settlement) -> str:
@@ -104,8 +105,6 @@ def not_connected_error() -> str:
 def outbox_settlement_voucher(*, settlement: Settlement) -> OutboxMessage | None:
     """Queue the voucher of a new settlement (called inside the transaction that wrote it).
     Nothing for bookkeeping mode *none*: the statement lists the lines to post by hand."""
-    from integrations.services.outbox import _get_or_create
-
     if settlement.bookkeeping_mode == Mode.NONE:
         return None
     connection = PowerOfficeConnection.objects.filter(creditor_id=settlement.creditor_id).first()
@@ -114,7 +113,7 @@ def outbox_settlement_voucher(*, settlement: Settlement) -> OutboxMessage | None
         # outbox): it waits, saying why, until the creditor connects and sends it again.
         Settlement.objects.filter(pk=settlement.pk).update(voucher_error=not_connected_error())
         return None
-    message, _created = _get_or_create(
+    message, _created = get_or_create(
         dedupe_key=f"settlement_voucher:{settlement.pk}",
         kind=OutboxMessage.Kind.SETTLEMENT_VOUCHER,
         creditor_id=settlement.creditor_id,
@@ -127,8 +126,6 @@ def outbox_settlement_voucher(*, settlement: Settlement) -> OutboxMessage | None
 def settlement_voucher_retry(*, settlement: Settlement) -> OutboxMessage:
     """«Send bilaget på nytt»: after the creditor fixed what blocked it (or the agency what
     failed), queue the voucher again; the next delivery resolves the accounts afresh."""
-    from integrations.services.outbox import Status
-
     settlement.refresh_from_db()
     if settlement.voucher_status in DELIVERED:
         raise ApplicationError(_("Bilaget for dette oppgjøret er allerede sendt."))
@@ -402,8 +399,6 @@ def posted_payload(settlement: Settlement, lines: list[ResolvedLine]) -> dict:
 
 def send_settlement_voucher(client: PowerOfficeClient, message: OutboxMessage) -> str | None:
     """The outbox sender of a ``settlement_voucher`` row (claimed; no transaction open)."""
-    from integrations.services.outbox import Deferred, Status
-
     settlement = Settlement.objects.select_related("creditor").get(pk=message.settlement_id)
     if settlement.voucher_status in DELIVERED:
         return None
@@ -515,8 +510,6 @@ def _find_proposal(client, settlement: Settlement, *, since) -> str:
 def _delivered(settlement: Settlement, status: str, *, voucher_id: str, note: str = "") -> None:
     """Record the delivery, then queue the closing status of the settlement's closed cases
     (it waited for this voucher, see :func:`case_awaits_settlement_voucher`)."""
-    from integrations.services.outbox import outbox_status
-
     fields = {
         "voucher_status": status,
         "voucher_sent_at": timezone.now(),
@@ -533,42 +526,6 @@ def _delivered(settlement: Settlement, status: str, *, voucher_id: str, note: st
 
 
 # --- the closing status waits for the voucher -----------------------------------------------
-
-
-def case_awaits_settlement_voucher(case: CollectionCase) -> bool:
-    """Whether the closing ``UpdateStatus`` of a case closed as *paid* (to the agency) must
-    wait: Go closes the case in its Inkasso menu on that status, and the creditor should see
-    the invoice settled by our voucher by then.
-
-    It waits while money the creditor gets (principal, or interest when the creditor keeps
-    it) is not settled yet, or is in a settlement whose voucher is not delivered. It does not
-    wait when the creditor posts by hand (mode *none*) or nothing is paid out to them.
-
-    Waiting writes no outbox row at all, so nothing is retried while it waits: the voucher's
-    delivery (:func:`_delivered`) and a settlement made in mode *none*
-    (``integrations.receivers``) queue the status then.
-    """
-    if case.status != CollectionCase.Status.CLOSED or case.close_reason != (
-        CollectionCase.CloseReason.PAID
-    ):
-        return False
-    creditor = case.creditor
-    if creditor.bookkeeping_mode == Mode.NONE:
-        return False
-    Component = PaymentAllocation.Component
-    paid_out = [Component.PRINCIPAL]
-    if creditor.interest_to == Creditor.InterestTo.CREDITOR:
-        paid_out.append(Component.INTEREST)
-    allocations = PaymentAllocation.objects.filter(case=case, component__in=paid_out)
-    if allocations.filter(settlement_line__isnull=True).exists():
-        return True
-    return (
-        allocations.filter(
-            settlement_line__settlement__bookkeeping_mode__in=[Mode.UNPOSTED, Mode.POSTED]
-        )
-        .exclude(settlement_line__settlement__voucher_status__in=ECHOED_STATES)
-        .exists()
-    )
 
 
 # --- the voucher posted in Go ----------------------------------------------------------------

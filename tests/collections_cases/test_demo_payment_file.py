@@ -8,7 +8,7 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 
 from collections_cases.models import CollectionCase, Payment
-from collections_cases.payments import services
+from collections_cases.payments import imports
 from tests.collections_cases.test_payments_import import owing
 
 pytestmark = pytest.mark.django_db
@@ -22,7 +22,7 @@ def test_the_file_pays_the_cases_in_full_through_the_import(tmp_path):
     call_command(
         "demo_payment_file", first.number, second.number, "-o", str(target), stdout=StringIO()
     )
-    batch = services.payments_import_file(content=target.read_bytes(), file_name="b.xml")
+    batch = imports.payments_import_file(content=target.read_bytes(), file_name="b.xml")
 
     assert (batch.created_count, batch.matched_count) == (2, 2)
     assert Payment.objects.get(kid="209900000016").amount == Decimal("99.50")
@@ -37,7 +37,7 @@ def test_partial_amount_and_bad_input(tmp_path):
     call_command(
         "demo_payment_file", case.number, "--amount", "100", "-o", str(target), stdout=StringIO()
     )
-    services.payments_import_file(content=target.read_bytes(), file_name="b.xml")
+    imports.payments_import_file(content=target.read_bytes(), file_name="b.xml")
     assert Payment.objects.get().amount == Decimal("100.00")
 
     with pytest.raises(CommandError, match="No case"):

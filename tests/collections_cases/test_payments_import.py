@@ -6,7 +6,7 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from collections_cases.models import CollectionCase, LedgerEntry, Payment, PaymentImport
-from collections_cases.payments import parsers, services
+from collections_cases.payments import imports, parsers
 from kravia_web.errors import ApplicationError
 from tests.collections_cases.factories import CollectionCaseFactory, LedgerEntryFactory
 
@@ -39,7 +39,7 @@ def test_payments_detect_format():
 def test_payments_camt054_import():
     paid = owing("123456782")
     closed = owing("209900000016", status=CollectionCase.Status.CLOSED)
-    batch = services.payments_import_file(
+    batch = imports.payments_import_file(
         content=fixture("camt054_payments.xml"), file_name="camt054_payments.xml"
     )
     assert (batch.format, batch.transactions_count, batch.created_count) == ("camt054", 4, 4)
@@ -69,7 +69,7 @@ def test_payments_camt054_import():
 def test_payments_ocr_import():
     mod11 = owing("76543216", amount="1000.00")
     over = owing("55555551", amount="1000.00")
-    batch = services.payments_import_file(
+    batch = imports.payments_import_file(
         content=fixture("ocr_payments.txt"), file_name="ocr_payments.txt"
     )
     assert (batch.format, batch.transactions_count, batch.created_count) == ("ocr", 3, 3)
@@ -103,7 +103,7 @@ def test_payments_malformed_file_imports_nothing(name, expected):
     owing("123456782")
     owing("76543216")
     with pytest.raises(ApplicationError) as excinfo:
-        services.payments_import_file(content=fixture(name), file_name=name)
+        imports.payments_import_file(content=fixture(name), file_name=name)
     assert expected in excinfo.value.message
     assert "Ingenting er importert" in excinfo.value.message
     assert not Payment.objects.exists()
@@ -114,9 +114,9 @@ def test_payments_malformed_file_imports_nothing(name, expected):
 def test_payments_same_file_twice_refused():
     owing("123456782")
     content = fixture("camt054_payments.xml")
-    services.payments_import_file(content=content, file_name="a.xml")
+    imports.payments_import_file(content=content, file_name="a.xml")
     with pytest.raises(ApplicationError) as excinfo:
-        services.payments_import_file(content=content, file_name="a.xml")
+        imports.payments_import_file(content=content, file_name="a.xml")
     assert "allerede importert" in excinfo.value.message
     assert Payment.objects.count() == 4
 
@@ -124,8 +124,8 @@ def test_payments_same_file_twice_refused():
 def test_payments_same_transactions_in_another_file_import_nothing_new():
     owing("123456782")
     content = fixture("camt054_payments.xml")
-    services.payments_import_file(content=content, file_name="a.xml")
-    again = services.payments_import_file(content=content + b"\n<!-- resent -->\n", file_name="b")
+    imports.payments_import_file(content=content, file_name="a.xml")
+    again = imports.payments_import_file(content=content + b"\n<!-- resent -->\n", file_name="b")
     assert (again.created_count, again.duplicate_count) == (0, 4)
     assert Payment.objects.count() == 4
     assert LedgerEntry.objects.filter(kind=LedgerEntry.Kind.PAYMENT).count() == 1

@@ -15,8 +15,9 @@ from collections_cases.cases.selectors import case_balance
 from collections_cases.cases.services import case_add_note, case_pause
 from collections_cases.models import CollectionCase
 from integrations.models import OutboxMessage, SyncRun
-from integrations.services.outbox import backoff, deliver_outbox, outbox_status
+from integrations.services.outbox import backoff, deliver_outbox
 from integrations.services.push import case_status_text
+from integrations.services.queue import outbox_status
 from pogo_sandbox import domain
 from pogo_sandbox.models import DebtCollectionCase as PogoCase
 from tests.factories import UserFactory

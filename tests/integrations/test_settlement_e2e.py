@@ -11,7 +11,7 @@ from decimal import Decimal
 import pytest
 
 from collections_cases.models import CollectionCase, LedgerEntry, Settlement
-from collections_cases.payments.services import payments_import_file
+from collections_cases.payments.imports import payments_import_file
 from collections_cases.settlements.services import settle
 from integrations.models import MatchedItem
 from integrations.services.outbox import deliver_outbox

@@ -18,7 +18,7 @@ from rest_framework.test import APIClient
 from api_access.services import api_key_create
 from collections_cases.cases.views import ACTIONS
 from collections_cases.models import Payment
-from collections_cases.payments.services import payments_import_file
+from collections_cases.payments.imports import payments_import_file
 from creditors.models import Membership
 from kravia_web.errors import ApplicationError
 from tests.collections_cases.factories_pages import open_case

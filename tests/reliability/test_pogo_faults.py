@@ -24,7 +24,7 @@ from django.utils import timezone
 from collections_cases.cases.selectors import case_balance
 from collections_cases.dunning.services import dunning_run
 from collections_cases.models import CaseEvent, CollectionCase, LedgerEntry, Letter, Settlement
-from collections_cases.payments.services import payments_import_file
+from collections_cases.payments.imports import payments_import_file
 from collections_cases.settlements.services import settle
 from integrations.models import OutboxMessage, SyncRun
 from integrations.services.outbox import deliver_outbox

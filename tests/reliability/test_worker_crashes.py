@@ -28,7 +28,7 @@ from django.db import connection
 from django.utils import timezone
 
 from collections_cases.models import CollectionCase, LedgerEntry, Letter, Settlement
-from collections_cases.payments.services import payments_import_file
+from collections_cases.payments.imports import payments_import_file
 from collections_cases.settlements.services import settle
 from integrations.models import OutboxMessage, SyncRun
 from integrations.services.sync import sync_connection

@@ -4,7 +4,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from collections_cases.payments.services import payments_import_file
+from collections_cases.payments.imports import payments_import_file
 from kravia_web.errors import ApplicationError
 
 
