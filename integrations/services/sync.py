@@ -289,6 +289,8 @@ def _analyze_after_load(log, resource: str, *models) -> None:
 
 
 MAX_AMOUNT = Decimal(10) ** (MONEY_MAX_DIGITS - MONEY_DECIMAL_PLACES)
+#: ``Invoice.invoice_no`` is a PositiveBigIntegerField: 0 … 2**63 - 1.
+MAX_INVOICE_NO = 2**63 - 1
 
 
 def _invoice_values(invoice, debtor_id: int) -> dict:
@@ -301,6 +303,8 @@ def _invoice_values(invoice, debtor_id: int) -> dict:
             raise ApplicationError(_("Beløpet er for stort til å være en faktura."))
     if invoice.total_amount <= 0:
         raise ApplicationError(_("Fakturaen har ikke et positivt beløp."))
+    if not isinstance(invoice.invoice_no, int) or not 0 <= invoice.invoice_no <= MAX_INVOICE_NO:
+        raise ApplicationError(_("Ugyldig fakturanummer."))
     return {
         "debtor_id": debtor_id,
         "invoice_no": invoice.invoice_no,
