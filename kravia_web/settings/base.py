@@ -221,7 +221,7 @@ vars().update(_email)
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="Kravia Kundeweb <kundeweb@kravia.example>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
-# The agency as it appears on letters to debtors (collections_cases.documents): letterhead,
+# The agency as it appears on letters to debtors (collections_cases.letters.documents): letterhead,
 # the account debtors pay to (11-digit kontonummer, MOD11-valid) and contact details.
 # The defaults are fictional; production sets the real ones.
 AGENCY_NAME = env("AGENCY_NAME", default="Kravia Inkasso AS")
@@ -278,7 +278,7 @@ CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 # kravia_web.crashpoints: off everywhere but the test settings (never from the environment).
 CRASH_POINTS_ENABLED = False
 
-# The daily dunning run (collections_cases.services.dunning). DUNNING_RUN_TIME ("HH:MM",
+# The daily dunning run (collections_cases.dunning.services). DUNNING_RUN_TIME ("HH:MM",
 # Europe/Oslo) is the time of the beat row the migration creates (later edited in the admin);
 # DUNNING_GRACE_DAYS are the banking days after a payment deadline before the next step
 # (a payment made on the last day needs a few banking days to arrive).

@@ -1,4 +1,4 @@
-"""How letters are drawn (``collections_cases.documents.rendering``): the stylesheet and the
+"""How letters are drawn (``collections_cases.letters.documents.rendering``): the stylesheet and the
 font configuration are made once per process (per thread) and shared by every document, and
 what that must not change — every page numbered «Side X av Y» on one-, two- and three-page
 documents, the running header from page 2, the footer on every page, the address block where

@@ -1,6 +1,6 @@
 """Limitation (foreldelse), acted on: registration refuses or holds a time-barred claim, an
 interruption moves the date, a time-barred case is held and cannot be resumed, the 60-day
-flag (reference § 5; collections_cases/services/limitation.py)."""
+flag (reference § 5; collections_cases/cases/limitation.py)."""
 
 import datetime as dt
 from decimal import Decimal
