@@ -235,7 +235,7 @@ def scenario_sync_floor(args, meta):
             (
                 "/OutgoingInvoices",
                 "floor_invoice",
-                {"OnlyUnpaid": "true"},
+                {"onlyUnpaidInvoices": "true"},  # the spec's name (the sandbox refuses others)
                 lambda i: (
                     i["Id"],
                     i["CustomerId"],
