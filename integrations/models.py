@@ -271,7 +271,7 @@ class SyncRun(models.Model):
 
 class SyncCursor(models.Model):
     """How far a resource of one connection has been read: the next read asks PoGo for what
-    changed after ``value`` (see :func:`integrations.services.sync.read_started`)."""
+    changed after ``value`` (see :func:`integrations.services.cursors.read_started`)."""
 
     class Resource(models.TextChoices):
         CUSTOMERS = "customers", _("Kunder")

@@ -48,7 +48,7 @@ from integrations.poweroffice import PowerOfficeClient
 from integrations.poweroffice import errors as pogo_errors
 from integrations.services import bulk
 from integrations.services.connections import error_message
-from integrations.services.cursors import (  # noqa: F401 (the sync's own use and callers)
+from integrations.services.cursors import (
     BATCH_SIZE,
     cursor_advance,
     cursor_get,

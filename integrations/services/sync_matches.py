@@ -43,7 +43,8 @@ from collections_cases.signals import case_changed
 from integrations.models import MatchedItem, PogoInvoiceState, PowerOfficeConnection
 from integrations.poweroffice import PowerOfficeClient
 from integrations.services.cursors import cursor_advance, cursor_since, read_started
-from integrations.services.vouchers import ECHOED_STATES, settlements_booked_in_go
+from integrations.services.settlement_wait import ECHOED_STATES
+from integrations.services.vouchers import settlements_booked_in_go
 from kravia_web.money import format_nok, to_ore
 
 RESOURCE = "matched_items"

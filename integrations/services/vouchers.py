@@ -55,11 +55,7 @@ from integrations.models import OutboxMessage, PowerOfficeConnection
 from integrations.poweroffice import PowerOfficeClient
 from integrations.poweroffice import errors as pogo_errors
 from integrations.services.queue import Deferred, get_or_create, outbox_status
-from integrations.services.settlement_wait import (  # noqa: F401 (re-exported)
-    DELIVERED,
-    ECHOED_STATES,
-    case_awaits_settlement_voucher,
-)
+from integrations.services.settlement_wait import DELIVERED
 from kravia_web.crashpoints import crash_point
 from kravia_web.errors import ApplicationError
 from kravia_web.money import format_nok
@@ -509,7 +505,7 @@ def _find_proposal(client, settlement: Settlement, *, since) -> str:
 
 def _delivered(settlement: Settlement, status: str, *, voucher_id: str, note: str = "") -> None:
     """Record the delivery, then queue the closing status of the settlement's closed cases
-    (it waited for this voucher, see :func:`case_awaits_settlement_voucher`)."""
+    (it waited for this voucher, see :func:`.settlement_wait.case_awaits_settlement_voucher`)."""
     fields = {
         "voucher_status": status,
         "voucher_sent_at": timezone.now(),
