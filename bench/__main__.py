@@ -32,6 +32,9 @@ OUT = ROOT / "var" / "bench"
 PG = {"host": "127.0.0.1", "user": "postgres", "dbname": "postgres"}
 REDIS_DB = 11  # and 12 (the broker); --slot N uses two others (redis_db)
 SLOT = 0  # set by --slot: several harnesses side by side (own run database, Redis dbs, output)
+#: The base databases' name prefix: ``BENCH_DB=bench_mine`` gives a checkout (a git worktree with
+#: migrations of its own) base databases of its own, built without touching the others'.
+PREFIX = os.environ.get("BENCH_DB", "bench_kravia")
 HTTP_SCENARIOS = {"sync", "sync_floor", "fanout", "pages"}
 ORDER = [
     "sync",
@@ -181,7 +184,8 @@ def base_lock(scale: float):
 
 
 def build(args, base: str) -> dict:
-    meta_file = ROOT / "var" / "bench" / f"meta_{tag(args.scale)}.json"  # shared by the slots
+    # Shared by the slots of one prefix.
+    meta_file = ROOT / "var" / "bench" / f"meta_{PREFIX}_{tag(args.scale)}.json"
     if database_exists(base) and meta_file.exists() and not args.rebuild:
         # Migrations added since the build (a schema change, a stored column's backfill) are
         # applied to the base once; a lock keeps harnesses side by side from racing.
@@ -193,7 +197,7 @@ def build(args, base: str) -> dict:
                 check=True,
             )
         return json.loads(meta_file.read_text())
-    if SLOT:
+    if SLOT and PREFIX == "bench_kravia":
         raise SystemExit(
             f"build {base} first without --slot (python -m bench --scale {args.scale})"
         )
@@ -254,7 +258,7 @@ def main(argv=None) -> int:
     if args.slot:
         SLOT, OUT = args.slot, OUT / f"slot{args.slot}"
     OUT.mkdir(parents=True, exist_ok=True)
-    base = f"bench_kravia_{tag(args.scale)}"
+    base = f"{PREFIX}_{tag(args.scale)}"
     meta = build(args, base)
     scenarios = [s for s in ORDER if not args.only or s in args.only.split(",")]
     # Long by nature: the rate limit sets the fan-out's pace; the floor is a reference (one run).
