@@ -7,9 +7,21 @@ rebuilding it (new table, copy, drop, rename), and a trigger on the ledger that 
 case table makes that rename fail (``error in trigger …: no such table``). After creating
 them the totals are recomputed from the ledger, so rows written while the triggers were
 absent (during the migrations) are counted too.
+
+A writer of many entries may keep the totals itself instead (the dunning batch, issue 19):
+on PostgreSQL :func:`trigger_skipped` turns the trigger off for the statements inside it
+(the transaction-local setting ``kravia.ledger_totals``, migration 0024) and the writer adds
+:func:`deltas` of the same rows to ``stored_*`` in its own ``UPDATE`` of the cases — one
+rewrite of each case row instead of two. Everything outside the block is counted by the
+trigger. SQLite has no such setting: there the trigger counts the writer's rows too, and the
+writer must not add them (``trigger_skipped`` yields ``False``).
 """
 
 from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from decimal import ROUND_HALF_UP, Decimal
 
 from django.db import connections
 
@@ -18,6 +30,10 @@ LEDGER = "collections_cases_ledgerentry"
 #: What the debtor has paid: payments (less the bank's reversals of them, migration 0021) and
 #: direct payments to the creditor.
 PAID_KINDS = "('payment', 'direct_payment', 'payment_reversal')"
+#: The same kinds for Python (:func:`deltas`).
+PAID_KIND_VALUES = frozenset(("payment", "direct_payment", "payment_reversal"))
+SETTING = "kravia.ledger_totals"
+ORE = Decimal("0.01")
 SQLITE_TRIGGERS = ("ledger_totals_insert", "ledger_totals_update", "ledger_totals_delete")
 
 
@@ -88,6 +104,42 @@ def ledger_totals_recompute(*, using: str = "default") -> int:
             POSTGRESQL_RECOMPUTE if connection.vendor == "postgresql" else SQLITE_RECOMPUTE
         )
         return cursor.rowcount
+
+
+@contextmanager
+def trigger_skipped(*, using: str = "default") -> Iterator[bool]:
+    """Inside: on PostgreSQL the ledger trigger skips the statements (yields ``True``; the
+    caller must add their :func:`deltas` to the cases itself, in the same transaction).
+    Elsewhere yields ``False`` and changes nothing. Needs a transaction: the setting is
+    transaction-local, so an error that rolls the transaction (or savepoint) back also
+    undoes it; it is not reset in a ``finally`` (an aborted transaction refuses statements)."""
+    connection = connections[using]
+    if connection.vendor != "postgresql":
+        yield False
+        return
+    if not connection.in_atomic_block:
+        raise RuntimeError("trigger_skipped needs a transaction")
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT set_config(%s, 'batch', true)", [SETTING])
+    yield True
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT set_config(%s, '', true)", [SETTING])
+
+
+def deltas(rows: Iterable[tuple[str, Decimal]]) -> tuple[Decimal, Decimal, Decimal]:
+    """What ``(kind, amount)`` ledger rows add to ``(stored_balance, stored_principal,
+    stored_paid)``, as the trigger counts them."""
+    balance = principal = paid = Decimal("0.00")
+    for kind, amount in rows:
+        kind = str(kind)  # noqa: PLW2901 (a Kind member or its value)
+        # As the column stores it (numeric(_, 2) rounds half away from zero)
+        amount = Decimal(amount).quantize(ORE, rounding=ROUND_HALF_UP)  # noqa: PLW2901
+        balance += amount
+        if kind == "principal":
+            principal += amount
+        elif kind in PAID_KIND_VALUES:
+            paid += amount
+    return balance, principal, paid
 
 
 def _tables(connection) -> set[str]:
