@@ -6,7 +6,9 @@ Two worlds, both sized by ``scale`` (1 = the issue's full scale):
   100 000 open invoices) for the initial and incremental sync, and 1 000 small companies
   (3 customers, 3 invoices each) connected to 1 000 creditors for the fan-out;
 * ours: creditors with 200 000 active cases (100 000 of them one creditor's, for the pages;
-  40 000 due for the dunning run) and 50 000 paid, unsettled cases over 1 000 creditors.
+  40 000 due for the dunning run, a mix of every step over creditors of their own too,
+  some connected to Go: :mod:`bench.dunning_mix`) and 50 000 paid, unsettled cases over
+  1 000 creditors.
 
 Every row is what the services would have written (a case: its invoice, principal ledger
 entry, a *created* event; a paid case: payment, allocation, payment entry, closed as paid).
@@ -24,6 +26,7 @@ from django.db.models import F
 from django.utils import timezone
 from stdnum.no import orgnr
 
+from bench import dunning_mix
 from collections_cases import rules
 from collections_cases.models import (
     CaseEvent,
@@ -251,13 +254,7 @@ def _cases(creditors, count, *, kind, today, now, rng, start_serial, log) -> int
                 "stage": Stage.INKASSOVARSEL,
                 "limitation_date": rules.limitation_date(dues[i]),
             }
-            if kind == "due":
-                fields.update(
-                    status=Status.ACTIVE,
-                    next_action=CollectionCase.NextAction.SEND_INKASSOVARSEL,
-                    next_action_date=today,
-                )
-            elif kind == "active":
+            if kind == "active":
                 fields.update(
                     status=Status.ACTIVE,
                     next_action=CollectionCase.NextAction.SEND_INKASSOVARSEL,
@@ -363,26 +360,31 @@ def _cases(creditors, count, *, kind, today, now, rng, start_serial, log) -> int
     return serial
 
 
+def _make_creditors(count: int, name: str, first: int) -> list[Creditor]:
+    """``count`` verified creditors, org numbers from index ``first``."""
+    return _bulk(
+        Creditor,
+        [
+            Creditor(
+                org_number=_org_number(first + i),
+                name=f"{name} {i} AS",
+                email=f"{name.lower()}{i}@bench.example",
+                bank_account="86011117947",
+                verified_at=timezone.now(),
+                verification_method=Creditor.VerificationMethod.CASE_HANDLER,
+            )
+            for i in range(count)
+        ],
+    )
+
+
 def build_cases(scale: float, *, log=print) -> dict:
     size = sizes(scale)
     rng = random.Random(10)  # noqa: S311 - test data
     today = timezone.localdate()
     now = timezone.now()
     with transaction.atomic():
-        creditors = _bulk(
-            Creditor,
-            [
-                Creditor(
-                    org_number=_org_number(5_000 + i),
-                    name=f"Kreditor {i} AS",
-                    email=f"k{i}@bench.example",
-                    bank_account="86011117947",
-                    verified_at=timezone.now(),
-                    verification_method=Creditor.VerificationMethod.CASE_HANDLER,
-                )
-                for i in range(size["settle_creditors"])
-            ],
-        )
+        creditors = _make_creditors(size["settle_creditors"], "Kreditor", 5_000)
         big = creditors[0]
         user = User.objects.create_user(email="bench@bench.example", password=PASSWORD)
         Membership.objects.create(user=user, creditor=big, role=Membership.Role.OWNER)
@@ -398,14 +400,15 @@ def build_cases(scale: float, *, log=print) -> dict:
             log=log,
         )
         others = creditors[1:]
-        serial = _cases(
+        serial = dunning_mix.build_due_cases(
             others,
             size["due_cases"],
-            kind="due",
             today=today,
             now=now,
             rng=rng,
-            start_serial=serial,
+            serial=serial,
+            bulk=_bulk,
+            make_creditors=_make_creditors,
             log=log,
         )
         rest = size["active_cases"] - size["big_creditor_cases"] - size["due_cases"]
@@ -424,4 +427,9 @@ def build_cases(scale: float, *, log=print) -> dict:
         )
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE")
-    return {"big_creditor_id": big.pk, "user_email": user.email, "on": today.isoformat()}
+    return {
+        "big_creditor_id": big.pk,
+        "user_email": user.email,
+        "on": today.isoformat(),
+        "dunning_expected": dunning_mix.expected(size["due_cases"]),
+    }

@@ -13,68 +13,26 @@ import io
 import json
 import os
 import random
-import resource
 import statistics
 import sys
 import threading
 import time
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
 from urllib.parse import urlsplit
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "kravia_web.settings.base")
 
 
-class CheckFailed(Exception):
-    pass
-
-
-def check(condition: bool, message: str) -> None:
-    if not condition:
-        raise CheckFailed(message)
-
-
-def peak_rss_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-
-
-def cpu_seconds() -> float:
-    usage = resource.getrusage(resource.RUSAGE_SELF)
-    return usage.ru_utime + usage.ru_stime
-
-
-@contextmanager
-def count_sql():
-    """Count the SQL statements this process sends (every connection, every thread)."""
-    from django.db import connections
-    from django.db.backends.signals import connection_created
-
-    counter = {"n": 0}
-    lock = threading.Lock()
-
-    def wrapper(execute, sql, params, many, context):
-        with lock:
-            counter["n"] += 1
-        return execute(sql, params, many, context)
-
-    def install(connection, **_kwargs):
-        # The wrapper list belongs to Django's connection object, which outlives the database
-        # connection it opens: add it once (a reconnect would otherwise count every statement
-        # twice).
-        if wrapper not in connection.execute_wrappers:
-            connection.execute_wrappers.append(wrapper)
-
-    for conn in connections.all():
-        conn.execute_wrappers.append(wrapper)
-    connection_created.connect(install)
-    try:
-        yield counter
-    finally:
-        connection_created.disconnect(install)
-        for conn in connections.all():
-            if wrapper in conn.execute_wrappers:
-                conn.execute_wrappers.remove(wrapper)
+from bench.dunning_scenarios import (  # noqa: E402
+    DUNNING_SCENARIOS,
+    _due_ids,
+    scenario_dunning,
+    scenario_dunning_floor,
+    scenario_dunning_parallel,
+    scenario_dunning_part,
+)
+from bench.measure import CheckFailed, check, count_sql, cpu_seconds, peak_rss_mb  # noqa: E402
 
 
 class HttpLog:
@@ -363,129 +321,6 @@ def scenario_fanout(args, meta):
     }
 
 
-def _due_ids(on):
-    from collections_cases.dunning.services import due_q
-    from collections_cases.models import CollectionCase
-
-    return list(
-        CollectionCase.objects.filter(due_q(on)).order_by("pk").values_list("pk", flat=True)
-    )
-
-
-def scenario_dunning(args, meta):
-    from collections_cases.dunning.services import dunning_run
-    from collections_cases.models import Letter
-
-    on = dt.date.fromisoformat(meta["on"])
-    due = len(_due_ids(on))
-    from django.db import connection as _conn
-
-    def _pg_cpu():
-        with _conn.cursor() as cur:
-            cur.execute("SELECT pg_backend_pid()")
-            pid = cur.fetchone()[0]
-        try:
-            with open(f"/proc/{pid}/stat") as fh:
-                parts = fh.read().rsplit(")", 1)[1].split()
-            return (int(parts[11]) + int(parts[12])) / os.sysconf("SC_CLK_TCK")
-        except OSError:
-            return 0.0
-
-    pg0 = _pg_cpu()
-    with count_sql() as sql:
-        started, cpu0 = time.monotonic(), time.process_time()
-        result = dunning_run(on=on)
-        seconds = time.monotonic() - started
-        cpu = time.process_time() - cpu0
-    pg = _pg_cpu() - pg0
-    letters = Letter.objects.filter(sent_on=on).count()
-    check(letters == due, f"dunning: {letters} letters for {due} due cases ({result.as_dict()})")
-    check(not _due_ids(on), "dunning: cases still due after the run")
-    return {
-        "seconds": seconds,
-        "cases": due,
-        "sql": sql["n"],
-        "cpu_py_s": cpu,
-        "cpu_pg_s": pg,
-        "cpu_ms_per_case": 1000 * (cpu + pg) / max(due, 1),
-        "peak_rss_mb": peak_rss_mb(),
-    }
-
-
-def scenario_dunning_part(args, meta):
-    """One of several dunning runs side by side (see ``dunning_parallel``)."""
-    from collections_cases.dunning.services import dunning_run
-
-    result = dunning_run(on=dt.date.fromisoformat(meta["on"]))
-    return {"processed": result.processed}
-
-
-def scenario_dunning_parallel(args, meta):
-    """``--procs`` dunning runs at once, as several Celery workers would run the daily task:
-    each locks a case with ``SKIP LOCKED`` and re-checks that it is due, so they share the
-    cases without waiting for each other and none is stepped twice."""
-    import subprocess
-
-    from collections_cases.models import Letter
-
-    on = dt.date.fromisoformat(meta["on"])
-    due = len(_due_ids(on))
-    command = [sys.executable, "-m", "bench.worker", "dunning_part", "--scale", str(args.scale)]
-    command += ["--meta", json.dumps(meta)]
-    started = time.monotonic()
-    children = [
-        subprocess.Popen(command, stdout=subprocess.PIPE, text=True)  # noqa: S603
-        for _ in range(args.procs)
-    ]
-    processed = []
-    for child in children:
-        out, _err = child.communicate()
-        check(child.returncode == 0, f"dunning part failed: {out[-500:]}")
-        line = next(x for x in out.splitlines() if x.startswith("BENCH "))
-        processed.append(json.loads(line[6:])["processed"])
-    seconds = time.monotonic() - started
-    letters = Letter.objects.filter(sent_on=on).count()
-    check(letters == due, f"dunning parallel: {letters} letters for {due} due cases")
-    check(sum(processed) == due, f"dunning parallel: processed {processed} for {due}")
-    check(not _due_ids(on), "dunning parallel: cases still due")
-    return {"seconds": seconds, "cases": due, "processes": args.procs, "split": processed}
-
-
-def scenario_dunning_floor(args, meta):
-    """A plain per-case ORM loop doing the same writes: lock the case, a letter, a fee
-    entry, an event, the next step — one transaction per case, no rules."""
-    from django.db import transaction
-
-    from collections_cases.models import CaseEvent, CollectionCase, LedgerEntry, Letter
-
-    on = dt.date.fromisoformat(meta["on"])
-    ids = _due_ids(on)
-    started = time.monotonic()
-    with count_sql() as sql:
-        for case_id in ids:
-            with transaction.atomic():
-                case = CollectionCase.objects.select_for_update().get(pk=case_id)
-                Letter.objects.create(
-                    case=case,
-                    kind=Letter.Kind.INKASSOVARSEL,
-                    step="inkassovarsel",
-                    sent_on=on,
-                    deadline=on + dt.timedelta(days=14),
-                    fee="35.00",
-                    amounts={"principal": "1000.00"},
-                )
-                LedgerEntry.objects.create(
-                    case=case, kind=LedgerEntry.Kind.FEE, amount="35.00", booked_on=on
-                )
-                CaseEvent.objects.create(case=case, kind=CaseEvent.Kind.LETTER, message="IV")
-                case.next_action = CollectionCase.NextAction.SEND_BETALINGSOPPFORDRING
-                case.next_action_date = on + dt.timedelta(days=17)
-                case.save(update_fields=["next_action", "next_action_date", "updated_at"])
-    seconds = time.monotonic() - started
-    check(Letter.objects.filter(sent_on=on).count() == len(ids), "floor: letters")
-    return {"seconds": seconds, "cases": len(ids), "sql": sql["n"]}
-
-
 def scenario_letters(args, meta):
     from django.db import transaction
 
@@ -716,7 +551,8 @@ SCENARIOS = {
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser()
-    parser.add_argument("scenario", choices=sorted(SCENARIOS))
+    scenarios = {**SCENARIOS, **DUNNING_SCENARIOS}
+    parser.add_argument("scenario", choices=sorted(scenarios))
     parser.add_argument("--scale", type=float, required=True)
     parser.add_argument("--meta", default="{}")
     parser.add_argument("--workers", type=int, default=4)
@@ -736,7 +572,7 @@ def main(argv=None) -> int:
         profiler = cProfile.Profile()
         profiler.enable()
     try:
-        result = SCENARIOS[args.scenario](args, meta)
+        result = scenarios[args.scenario](args, meta)
     except CheckFailed as exc:
         print(f"BENCH-CHECK-FAILED {args.scenario}: {exc}", flush=True)
         return 2
