@@ -71,3 +71,42 @@ def test_scaling_table_gives_cost_per_unit_at_each_scale(tmp_path, capsys):
     printed = capsys.readouterr().out
     assert "Scale 0.1 ·" in printed and "Scale 1 ·" in printed  # both files found
     assert "| Cost per unit | 10 % | 100 % |" in printed
+
+
+def test_the_dunning_rows_say_floor_or_baseline_and_report_the_letters_end_to_end():
+    info = {
+        "scale": 0.1,
+        "cores": 2,
+        "machine": "x",
+        "python": "3.11",
+        "runs": 1,
+        "load_averages": ["1", "2"],
+        "at": "now",
+    }
+    results = _results(0.1)
+    results["dunning_floor"] = [{"seconds": 20.0, "cases": 4000, "sql": 1}]
+    text = report.table(results, info)
+    row = next(line for line in text.splitlines() if line.startswith("| Daily dunning"))
+    assert "baseline 20.00 s (per-case ORM loop)" in row and "floor" not in row
+
+    results["dunning_bound"] = [{"seconds": 0.8, "cases": 4000}]
+    results["dunning_letters"] = [
+        {
+            "seconds": 2.0,
+            "letters_seconds": 85.0,
+            "total_seconds": 87.0,
+            "letters": 3400,
+            "letters_cpu_s": 170.0,
+            "processes": 2,
+            "cases": 4000,
+            "peak_rss_mb": 120,
+        }
+    ]
+    text = report.table(results, info)
+    row = next(line for line in text.splitlines() if line.startswith("| Daily dunning"))
+    assert "floor 0.80 s (set-based SQL); baseline 20.00 s (ORM loop)" in row
+    assert "| 3.00 |" in row  # 2.40 s ÷ the floor's 0.80 s
+    letters = next(line for line in text.splitlines() if line.startswith("| Dunning incl."))
+    assert "87.0 s end to end (run 2.0 s + letters 85.0 s: 40.0 letters/s" in letters
+    assert "CPU 50 ms/letter" in letters and "| **no** |" in letters  # 20 per process
+    assert "| Scenario | Size | Ours (median) | Floor or baseline | Ours ÷ it |" in text
