@@ -44,6 +44,7 @@ ORDER = [
     "dunning_floor",
     "dunning_parallel",
     "letters",
+    "letters_engines",
     "settle",
     "pages",
 ]

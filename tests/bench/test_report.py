@@ -71,3 +71,30 @@ def test_scaling_table_gives_cost_per_unit_at_each_scale(tmp_path, capsys):
     printed = capsys.readouterr().out
     assert "Scale 0.1 ·" in printed and "Scale 1 ·" in printed  # both files found
     assert "| Cost per unit | 10 % | 100 % |" in printed
+
+
+def test_the_letter_engines_table_gives_each_engine_its_rates():
+    engine = {
+        "per_second": 30.0,
+        "per_cpu_second": 40.0,
+        "render_per_second": 200.0,
+        "render_per_cpu_second": 250.0,
+        "bytes_per_letter": 52149.0,
+        "same_text": 100,
+    }
+    results = {
+        "letters_engines": [
+            {
+                "letters": 100,
+                "engines": {"typst": engine, "weasyprint": {**engine, "per_second": 8.0}},
+            }
+        ]
+    }
+
+    text = report.engines_table(results)
+
+    typst = next(line for line in text.splitlines() if line.startswith("| typst"))
+    assert "| 30.0 | 40.0 | 200.0 | 250.0 | 52,149 | 100/100 |" in typst
+    weasyprint = next(line for line in text.splitlines() if line.startswith("| weasyprint"))
+    assert weasyprint.startswith("| weasyprint | 8.0 |")
+    assert report.engines_table({}) == ""
