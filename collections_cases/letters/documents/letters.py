@@ -204,7 +204,7 @@ def _principal_original(letter: Letter) -> Decimal:
 
 
 def _amount_lines(
-    letter: Letter, paid: dict[str, Decimal] | None = None
+    letter: Letter, paid: dict[str, Decimal] | None = None, original: Decimal | None = None
 ) -> tuple[list[dict], Decimal]:
     """What is left to pay per component as recorded on the letter, and its total.
 
@@ -220,7 +220,8 @@ def _amount_lines(
     salaer = _decimal(amounts, "salaer") - paid.get("salaer", ZERO)
     total = _decimal(amounts, "total") if "total" in amounts else None
     fee_label = "Gebyr for inkassovarsel" if letter.kind == Kind.INKASSOVARSEL else "Gebyrer"
-    original = _principal_original(letter)
+    if original is None:
+        original = _principal_original(letter)
     principal_label = (
         "Hovedstol som gjenstår" if original and original != principal else "Hovedstol"
     )
@@ -338,10 +339,10 @@ def letter_context(letter: Letter) -> dict:
     amounts = letter.amounts or {}
     splits = earlier_payments(letter)
     paid = _paid_by_component(splits)
-    lines, total = _amount_lines(letter, paid)
+    original = _principal_original(letter)
+    lines, total = _amount_lines(letter, paid, original)
     invoices = _invoices(letter)
     principal = _decimal(amounts, "principal")
-    original = _principal_original(letter)
     interest_from = parse_date(str(amounts.get("interest_from") or ""))
     is_bo = letter.kind in (Kind.BETALINGSOPPFORDRING, Kind.NEW_BETALINGSOPPFORDRING)
     statement_payment = _statement_payment(letter, splits)
