@@ -1,6 +1,6 @@
 """Letters to the debtor as PDF: inkassovarsel, betalingsoppfordring, varsel om rettslig
 inndriving, the new betalingsoppfordring and the statement of what is left after a payment
-(templates in ``templates/letters/``).
+(Typst templates in ``templates/letters/``: one per kind, shared parts in ``_letter.typ``).
 
 :func:`letter_render` is pure: it draws the letter from what the dunning run recorded on the
 :class:`~collections_cases.models.Letter` (its date, deadline, fee and ``amounts``) plus the
@@ -28,8 +28,9 @@ What a letter says is true as of the moment it was recorded (``letter.created_at
   creditor approved legal steps before the letter was recorded (``case.legal_approved_at``):
   only then does it say enforcement will be requested without further notice.
 
-Nothing here builds HTML: the wording lives in the templates (``_amounts.html``,
-``_interest.html``, ``_earlier_payments.html``, ``_enforcement.html``).
+Nothing here builds markup: the wording lives in the templates (``_letter.typ``'s partials:
+the amounts, interest, earlier payments, enforcement warning, payment box, Min side; each
+kind's own text in its template). :func:`letter_data` hands them plain strings as JSON.
 """
 
 from __future__ import annotations
