@@ -69,6 +69,12 @@ def _lines(words: list[tuple[float, float, str]]) -> list[str]:
 def reading_text(data: bytes) -> str:
     """The words of the letter in reading order (see the module's docstring), one space
     between them; non-breaking spaces are spaces."""
+    return " ".join(part for part in reading_parts(data) if part)
+
+
+def reading_parts(data: bytes) -> tuple[str, str, str]:
+    """``(head, body, furniture)``: page 1's head, the body across pages, the pages' running
+    headers and footers, each in reading order (one space between words)."""
     pages = pdf_words(data)
     head: list[str] = []
     body: list[str] = []
@@ -83,5 +89,6 @@ def reading_text(data: bytes) -> str:
             head += _lines([w for w in top if w[0] >= COLUMN_SPLIT])
         body += _lines(inside)
         furniture += _lines(margins)
-    text = " ".join(head + body + furniture)
-    return " ".join(text.replace("\xa0", " ").split())
+    return tuple(
+        " ".join(" ".join(part).replace("\xa0", " ").split()) for part in (head, body, furniture)
+    )

@@ -224,7 +224,8 @@ def engines_table(results: dict[str, list[dict]]) -> str:
     lines = [
         "",
         f"Letter engines, the same {runs[0]['letters']} letters, one process"
-        " (end to end: context from the database + drawing; render only: contexts built before)",
+        " (end to end: contexts built from the database + drawing; render only: the drawing;"
+        " each letter drawn once)",
         "",
         "| Engine | Letters/s end to end | Per CPU s end to end | Letters/s render only |"
         " Per CPU s render only | Bytes per letter | Text checked | What is cached |",
