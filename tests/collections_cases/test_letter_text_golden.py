@@ -2,18 +2,18 @@
 the wording did not).
 
 The golden files in ``fixtures/letters_text/`` were captured from the WeasyPrint letters
-(the HTML templates) before the letters moved to Typst: each fixture below is a letter built
-through the dunning run on frozen dates with fixed names and amounts, rendered with
-``letter_render``, its words read with their positions by poppler's ``pdftotext -bbox`` and put
-in reading order (:func:`bench.letter_text.reading_text`: the head
-of page 1 column by column, the body line by line across pages, then each page's header and
-footer), so that the order is the reader's and not the engine's.
+(the HTML templates, since deleted) before the letters moved to Typst: each fixture below is
+a letter built through the dunning run on frozen dates with fixed names and amounts, drawn,
+its words read with their positions by poppler's ``pdftotext -bbox`` and put in reading order
+(:func:`bench.letter_text.reading_text`: the head of page 1 column by column, the body line by
+line across pages, then each page's header and footer), so that the order is the reader's
+and not the engine's. The test draws each with ``letter_render`` (Typst) and compares.
 A changed, added or dropped word of legal text fails the comparison, and so does a word in
 another order. Numbers that depend on the database's sequences (the case number, the KID)
 are replaced by placeholders first.
 
-``LETTERS_GOLDEN_WRITE=1`` writes the files instead of comparing (only to capture a deliberate
-change of wording; say so in the commit).
+``LETTERS_GOLDEN_WRITE=1`` writes the files from the letters as drawn now (only to capture a
+deliberate change of wording; say so in the commit).
 """
 
 from __future__ import annotations
