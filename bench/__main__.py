@@ -46,6 +46,7 @@ ORDER = [
     "dunning_parallel",
     "dunning_letters",
     "letters",
+    "letters_engines",
     "settle",
     "pages",
 ]

@@ -166,7 +166,50 @@ def table(results: dict[str, list[dict]], info: dict) -> str:
         "|---|---|---|---|---|---|---|---|",
     ]
     lines += ["| " + " | ".join(str(c) for c in row) + " |" for row in rows]
-    return head + "\n".join(lines) + "\n"
+    return head + "\n".join(lines) + "\n" + engines_table(results)
+
+
+#: What each engine of ``letters_engines`` keeps from one letter to the next.
+ENGINE_CACHES = {
+    "weasyprint": "font configuration and parsed stylesheet per thread",
+    "weasyprint_cached_letterhead": "as weasyprint, and the letterhead drawn once (stamped)",
+    "typst": "one Typst compiler per thread: fonts, parsed templates, its memoised layout",
+    "reportlab": "fonts registered once",
+}
+
+
+def _text_checked(engine: dict) -> int:
+    """Letters whose text passed the check: ``text_checked`` (facts found), or in runs from
+    before the HTML letters were removed ``same_text`` (the same words as WeasyPrint's)."""
+    return engine.get("text_checked", engine.get("same_text", 0))
+
+
+def engines_table(results: dict[str, list[dict]]) -> str:
+    """The ``letters_engines`` comparison: each engine on the same letters (medians)."""
+    if "letters_engines" not in results:
+        return ""
+    runs = results["letters_engines"]
+    lines = [
+        "",
+        f"Letter engines, the same {runs[0]['letters']} letters, one process"
+        " (end to end: contexts built from the database + drawing; render only: the drawing;"
+        " each letter drawn once)",
+        "",
+        "| Engine | Letters/s end to end | Per CPU s end to end | Letters/s render only |"
+        " Per CPU s render only | Bytes per letter | Text checked | What is cached |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for name in runs[0]["engines"]:
+        lines.append(
+            f"| {name} | {_median(runs, 'engines', name, 'per_second'):.1f}"
+            f" | {_median(runs, 'engines', name, 'per_cpu_second'):.1f}"
+            f" | {_median(runs, 'engines', name, 'render_per_second'):.1f}"
+            f" | {_median(runs, 'engines', name, 'render_per_cpu_second'):.1f}"
+            f" | {_median(runs, 'engines', name, 'bytes_per_letter'):,.0f}"
+            f" | {_text_checked(runs[-1]['engines'][name])}/{runs[-1]['letters']}"
+            f" | {ENGINE_CACHES.get(name, '')} |"
+        )
+    return "\n".join(lines) + "\n"
 
 
 def _dunning_reference(results) -> tuple[float | None, str]:

@@ -23,7 +23,6 @@ from urllib.parse import urlsplit
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "kravia_web.settings.base")
 
-
 from bench.dunning_scenarios import (  # noqa: E402
     DUNNING_SCENARIOS,
     _due_ids,
@@ -32,6 +31,7 @@ from bench.dunning_scenarios import (  # noqa: E402
     scenario_dunning_parallel,
     scenario_dunning_part,
 )
+from bench.letter_engines import scenario_letters_engines  # noqa: E402 (Django settings first)
 from bench.measure import CheckFailed, check, count_sql, cpu_seconds, peak_rss_mb  # noqa: E402
 
 
@@ -321,21 +321,29 @@ def scenario_fanout(args, meta):
     }
 
 
-def scenario_letters(args, meta):
+def _bench_letters(scale, on):
+    """The letters scenarios' letters: the dunning step recorded for the first due cases."""
     from django.db import transaction
 
     from bench.data import sizes
     from collections_cases.dunning.services import _step_one
-    from collections_cases.letters.documents.letters import letter_render
     from collections_cases.models import Letter
 
-    on = dt.date.fromisoformat(meta["on"])
-    n = sizes(args.scale)["letters"]
+    n = sizes(scale)["letters"]
     for case_id in _due_ids(on)[:n]:
         with transaction.atomic():
             _step_one(case_id, on)
     letters = list(Letter.objects.filter(sent_on=on).select_related("case").order_by("pk"))
     check(len(letters) == n, f"letters: {len(letters)} != {n}")
+    return letters
+
+
+def scenario_letters(args, meta):
+    from collections_cases.letters.documents.letters import letter_render
+
+    on = dt.date.fromisoformat(meta["on"])
+    letters = _bench_letters(args.scale, on)
+    n = len(letters)
     letter_render(letters[0])  # fonts and templates loaded once per worker process
     started, cpu_started = time.monotonic(), time.process_time()
     total = 0
@@ -544,6 +552,9 @@ SCENARIOS = {
     "dunning_part": scenario_dunning_part,
     "dunning_parallel": scenario_dunning_parallel,
     "letters": scenario_letters,
+    "letters_engines": lambda args, meta: scenario_letters_engines(
+        args, meta, prepare_letters=_bench_letters, check=check
+    ),
     "settle": scenario_settle,
     "pages": scenario_pages,
 }

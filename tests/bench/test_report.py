@@ -110,3 +110,38 @@ def test_the_dunning_rows_say_floor_or_baseline_and_report_the_letters_end_to_en
     assert "87.0 s end to end (run 2.0 s + letters 85.0 s: 40.0 letters/s" in letters
     assert "CPU 50 ms/letter" in letters and "| **no** |" in letters  # 20 per process
     assert "| Scenario | Size | Ours (median) | Floor or baseline | Ours ÷ it |" in text
+
+
+def test_the_letter_engines_table_gives_each_engine_its_rates():
+    engine = {
+        "per_second": 30.0,
+        "per_cpu_second": 40.0,
+        "render_per_second": 200.0,
+        "render_per_cpu_second": 250.0,
+        "bytes_per_letter": 52149.0,
+        "text_checked": 100,
+    }
+    results = {
+        "letters_engines": [
+            {
+                "letters": 100,
+                "engines": {
+                    "typst": engine,
+                    # a run from before the HTML letters were removed: same_text
+                    "weasyprint": {
+                        **{key: value for key, value in engine.items() if key != "text_checked"},
+                        "per_second": 8.0,
+                        "same_text": 99,
+                    },
+                },
+            }
+        ]
+    }
+
+    text = report.engines_table(results)
+
+    typst = next(line for line in text.splitlines() if line.startswith("| typst"))
+    assert "| 30.0 | 40.0 | 200.0 | 250.0 | 52,149 | 100/100 |" in typst
+    weasyprint = next(line for line in text.splitlines() if line.startswith("| weasyprint"))
+    assert weasyprint.startswith("| weasyprint | 8.0 |") and "| 99/100 |" in weasyprint
+    assert report.engines_table({}) == ""

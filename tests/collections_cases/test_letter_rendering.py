@@ -1,5 +1,6 @@
-"""How letters are drawn (``collections_cases.letters.documents.rendering``): the stylesheet and the
-font configuration are made once per process (per thread) and shared by every document, and
+"""How letters are drawn (``collections_cases.letters.documents.rendering``): the Typst compiler
+(letters) and the WeasyPrint stylesheet and font configuration (statements) are made once per
+process (per thread) and shared by every document, the letters are in DejaVu Sans, and
 what that must not change — every page numbered «Side X av Y» on one-, two- and three-page
 documents, the running header from page 2, the footer on every page, the address block where
 the window envelope shows it, the text extractable.
@@ -130,7 +131,8 @@ def test_the_shared_stylesheet_places_the_letterhead_and_the_window_address():
 
 
 def test_the_stylesheet_and_fonts_are_made_once_per_thread(monkeypatch):
-    case, letter, _totals = case_until(Letter.Kind.INKASSOVARSEL)
+    """The statements (WeasyPrint): one parsed stylesheet and font configuration per thread."""
+    case, _letter, _totals = case_until(Letter.Kind.INKASSOVARSEL)
     monkeypatch.setattr(rendering, "_local", threading.local())
     reads = []
     real_get_template = rendering.get_template
@@ -140,10 +142,11 @@ def test_the_stylesheet_and_fonts_are_made_once_per_thread(monkeypatch):
         return real_get_template(name, *args, **kwargs)
 
     monkeypatch.setattr(rendering, "get_template", counting_get_template)
+    plan = {"case": case, "instalments": [(dt.date(2026, 1, 15), "500.00")]}
 
-    first = letter_render(letter)
+    first = document_payment_plan_pdf(**plan, agreed_on=dt.date(2026, 1, 2))
     setup = rendering._setup()
-    second = letter_render(letter)
+    second = document_payment_plan_pdf(**plan, agreed_on=dt.date(2026, 1, 2))
 
     assert reads == [rendering.STYLESHEET]
     assert rendering._setup() is setup
@@ -154,3 +157,43 @@ def test_the_stylesheet_and_fonts_are_made_once_per_thread(monkeypatch):
     worker.start()
     worker.join()
     assert other[0] is not setup and reads == [rendering.STYLESHEET] * 2
+
+
+def test_the_typst_compiler_is_made_once_per_thread(monkeypatch):
+    """The letters (Typst): one compiler per thread keeps the fonts and parsed templates."""
+    import typst
+
+    _case, letter, _totals = case_until(Letter.Kind.INKASSOVARSEL)
+    monkeypatch.setattr(rendering, "_local", threading.local())
+    made = []
+    real_compiler = typst.Compiler
+
+    def counting_compiler(*args, **kwargs):
+        made.append(kwargs)
+        return real_compiler(*args, **kwargs)
+
+    monkeypatch.setattr(typst, "Compiler", counting_compiler)
+
+    first = letter_render(letter)
+    compiler = rendering._compiler()
+    second = letter_render(letter)
+
+    assert len(made) == 1 and rendering._compiler() is compiler
+    assert pages_text(first) == pages_text(second)
+    other = []
+    worker = threading.Thread(target=lambda: other.append(rendering._compiler()))
+    worker.start()
+    worker.join()
+    assert other[0] is not compiler and len(made) == 2
+
+
+def test_the_letters_are_drawn_in_dejavu_sans():
+    _case, letter, _totals = case_until(Letter.Kind.INKASSOVARSEL)
+
+    reader = PdfReader(io.BytesIO(letter_render(letter)))
+
+    fonts = set()
+    for page in reader.pages:
+        for font in page["/Resources"]["/Font"].values():
+            fonts.add(str(font.get_object()["/BaseFont"]).split("+")[-1])
+    assert fonts and all(name.startswith("DejaVuSans") for name in fonts), fonts

@@ -1,5 +1,6 @@
 """Documents as PDF: the letters to debtors, the payment plan confirmation and the creditor's
-settlement statement. Templates live in ``templates/letters/`` (Norwegian, A4, WeasyPrint).
+settlement statement. Templates live in ``templates/letters/`` (Norwegian, A4): the letters in
+Typst (``*.typ``), the two statements in HTML drawn with WeasyPrint.
 
 Public API::
 

@@ -1,6 +1,6 @@
 """Letters to the debtor as PDF: inkassovarsel, betalingsoppfordring, varsel om rettslig
 inndriving, the new betalingsoppfordring and the statement of what is left after a payment
-(templates in ``templates/letters/``).
+(Typst templates in ``templates/letters/``: one per kind, shared parts in ``_letter.typ``).
 
 :func:`letter_render` is pure: it draws the letter from what the dunning run recorded on the
 :class:`~collections_cases.models.Letter` (its date, deadline, fee and ``amounts``) plus the
@@ -28,8 +28,9 @@ What a letter says is true as of the moment it was recorded (``letter.created_at
   creditor approved legal steps before the letter was recorded (``case.legal_approved_at``):
   only then does it say enforcement will be requested without further notice.
 
-Nothing here builds HTML: the wording lives in the templates (``_amounts.html``,
-``_interest.html``, ``_earlier_payments.html``, ``_enforcement.html``).
+Nothing here builds markup: the wording lives in the templates (``_letter.typ``'s partials:
+the amounts, interest, earlier payments, enforcement warning, payment box, Min side; each
+kind's own text in its template). :func:`letter_data` hands them plain strings as JSON.
 """
 
 from __future__ import annotations
@@ -47,7 +48,7 @@ from django.utils.dateparse import parse_date
 from collections_cases import rules
 from collections_cases.cases.selectors import PRINCIPAL_KINDS
 from collections_cases.letters.documents import formatting as fmt
-from collections_cases.letters.documents.rendering import html_to_pdf, pdf_merge
+from collections_cases.letters.documents.rendering import pdf_merge, typst_to_pdf
 from collections_cases.models import LedgerEntry, LedgerKind, Letter, Payment, PaymentAllocation
 from kravia_web.money import to_ore
 
@@ -55,12 +56,13 @@ logger = logging.getLogger(__name__)
 
 Kind = Letter.Kind
 
+#: One Typst template per kind in ``templates/letters/`` (shared parts in ``_letter.typ``).
 TEMPLATES = {
-    Kind.INKASSOVARSEL: "letters/inkassovarsel.html",
-    Kind.BETALINGSOPPFORDRING: "letters/betalingsoppfordring.html",
-    Kind.VARSEL_RETTSLIG: "letters/varsel_rettslig.html",
-    Kind.NEW_BETALINGSOPPFORDRING: "letters/new_betalingsoppfordring.html",
-    Kind.REMAINDER_STATEMENT: "letters/remainder_statement.html",
+    Kind.INKASSOVARSEL: "inkassovarsel.typ",
+    Kind.BETALINGSOPPFORDRING: "betalingsoppfordring.typ",
+    Kind.VARSEL_RETTSLIG: "varsel_rettslig.typ",
+    Kind.NEW_BETALINGSOPPFORDRING: "new_betalingsoppfordring.typ",
+    Kind.REMAINDER_STATEMENT: "remainder_statement.typ",
 }
 
 #: File name stems, e.g. ``inkassovarsel-K-2026-000001.pdf``.
@@ -203,7 +205,7 @@ def _principal_original(letter: Letter) -> Decimal:
 
 
 def _amount_lines(
-    letter: Letter, paid: dict[str, Decimal] | None = None
+    letter: Letter, paid: dict[str, Decimal] | None = None, original: Decimal | None = None
 ) -> tuple[list[dict], Decimal]:
     """What is left to pay per component as recorded on the letter, and its total.
 
@@ -219,7 +221,8 @@ def _amount_lines(
     salaer = _decimal(amounts, "salaer") - paid.get("salaer", ZERO)
     total = _decimal(amounts, "total") if "total" in amounts else None
     fee_label = "Gebyr for inkassovarsel" if letter.kind == Kind.INKASSOVARSEL else "Gebyrer"
-    original = _principal_original(letter)
+    if original is None:
+        original = _principal_original(letter)
     principal_label = (
         "Hovedstol som gjenstår" if original and original != principal else "Hovedstol"
     )
@@ -337,10 +340,10 @@ def letter_context(letter: Letter) -> dict:
     amounts = letter.amounts or {}
     splits = earlier_payments(letter)
     paid = _paid_by_component(splits)
-    lines, total = _amount_lines(letter, paid)
+    original = _principal_original(letter)
+    lines, total = _amount_lines(letter, paid, original)
     invoices = _invoices(letter)
     principal = _decimal(amounts, "principal")
-    original = _principal_original(letter)
     interest_from = parse_date(str(amounts.get("interest_from") or ""))
     is_bo = letter.kind in (Kind.BETALINGSOPPFORDRING, Kind.NEW_BETALINGSOPPFORDRING)
     statement_payment = _statement_payment(letter, splits)
@@ -378,6 +381,78 @@ def letter_context(letter: Letter) -> dict:
     }
 
 
+def _recipient_lines(debtor) -> list[str]:
+    """The window envelope's address lines under the debtor's name."""
+    lines = []
+    if debtor.address_line:
+        lines.append(debtor.address_line)
+    if debtor.postal_code or debtor.postal_city:
+        lines.append(f"{debtor.postal_code} {debtor.postal_city}".strip())
+    if debtor.country_code and debtor.country_code != "NO":
+        lines.append(debtor.country_code)
+    return lines
+
+
+def letter_data(context: dict) -> dict:
+    """What the Typst templates print, as JSON-ready strings, lists and flags (from
+    :func:`letter_context`): the templates never see a model."""
+    case, debtor, creditor = context["case"], context["debtor"], context["creditor"]
+    meta = [
+        ("Dato", context["sent_on"]),
+        ("Saksnummer", case.number),
+        ("KID", context["kid"]),
+        ("Kreditor", creditor.name),
+    ]
+    if context["deadline"]:
+        meta.append(("Betalingsfrist", context["deadline"]))
+    interest = {
+        key: value
+        for key, value in context["interest"].items()
+        if key != "lines"  # each line's Decimal "value" stays in Python
+    }
+    interest["lines"] = [
+        {key: str(value) for key, value in line.items() if key != "value"}
+        for line in context["interest"]["lines"]
+    ]
+    interest.setdefault("per_invoice", False)
+    interest.setdefault("rounded_apart", False)
+    interest.setdefault("until", "")
+    return {
+        "title": str(context["title"]),
+        "case_number": case.number,
+        "kid": context["kid"],
+        "agency": context["agency"],
+        "creditor": {"name": creditor.name, "org_number": creditor.org_number},
+        "recipient": {"name": debtor.name, "lines": _recipient_lines(debtor)},
+        "meta": meta,
+        "sent_on": context["sent_on"],
+        "deadline": context["deadline"],
+        "fee": context["fee"],
+        "has_fee": bool(context["letter"].fee),
+        "invoices": [
+            {key: str(value) for key, value in invoice.items()} for invoice in context["invoices"]
+        ],
+        "lines": [
+            {"label": line["label"], "display": line["display"]} for line in context["lines"]
+        ],
+        "total": context["total"],
+        "principal_original": context["principal_original"],
+        "principal_left": context["principal_left"],
+        "interest": interest,
+        "earlier_payments": context["earlier_payments"],
+        "has_overpayment": bool(context["has_overpayment"]),
+        "show_earlier_payments": context["show_earlier_payments"],
+        "statement_payment": context["statement_payment"],
+        "legal_pre_approved": context["legal_pre_approved"],
+        "has_interest_rate": context["has_interest_rate"],
+        "interest_rate": context["interest_rate"],
+        "interest_from": context["interest_from"],
+        "min_side_url": context["min_side_url"],
+        "nemnd": context["nemnd"],
+        "access_code": context.get("access_code", ""),
+    }
+
+
 def letter_render(letter: Letter, *, access_code: str = "") -> bytes:
     """The letter as PDF, drawn from its recorded amounts and dates (no attachment).
     ``access_code`` is the Min side code to print (plaintext, never stored); without it the
@@ -389,7 +464,7 @@ def letter_render(letter: Letter, *, access_code: str = "") -> bytes:
         raise ValueError(f"No letter template for kind {letter.kind!r}")
     context = letter_context(letter)
     context["access_code"] = code_display(access_code) if access_code else ""
-    return html_to_pdf(template, context)
+    return typst_to_pdf(template, letter_data(context))
 
 
 def letter_document(letter: Letter, *, access_code: str) -> bytes:

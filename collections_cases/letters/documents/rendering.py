@@ -1,6 +1,13 @@
-"""HTML templates (``templates/letters/``) to PDF with WeasyPrint, and PDFs merged with pypdf.
+"""Documents to PDF: the letters to debtors from Typst templates (``templates/letters/*.typ``),
+the statements from HTML templates with WeasyPrint, and PDFs merged with pypdf.
 
-What does not change between documents is made once per process (per thread: Pango's font
+Typst: one compiler per thread, made on first use, holds the fonts (DejaVu Sans from the
+system's fonts-dejavu-core, looked up once) and its caches of the parsed templates; each
+letter is one compile with its data as JSON in ``sys.inputs`` (never spliced into markup, so
+a debtor's name prints literally). A warning from Typst (a font not found, say) is an error:
+a letter is never drawn in a fallback font.
+
+WeasyPrint: what does not change between documents is made once per process (per thread: Pango's font
 map is not shared across threads) and reused: the font configuration, whose Pango caches
 (font lookup, metrics, shaping) warm up on the first document, and the letters' stylesheet
 ``templates/letters/letters.css``, parsed once. Each document then parses only its own small
@@ -10,9 +17,11 @@ map is not shared across threads) and reused: the font configuration, whose Pang
 from __future__ import annotations
 
 import io
+import json
 import logging
 import threading
 from collections.abc import Iterable
+from pathlib import Path
 
 from django.conf import settings
 from django.template.loader import get_template, render_to_string
@@ -49,6 +58,45 @@ def html_to_pdf(template_name: str, context: dict) -> bytes:
     font_config, stylesheet = _setup()
     document = weasyprint.HTML(string=html, base_url=str(settings.BASE_DIR))
     return document.write_pdf(stylesheets=[stylesheet], font_config=font_config)
+
+
+def typst_root() -> Path:
+    """Where the letters' Typst templates are (the compiler's root: they import each other)."""
+    return Path(settings.BASE_DIR) / "templates" / "letters"
+
+
+#: Fonts the letters use, besides the system's (Debian: fonts-dejavu-core).
+FONT_PATHS = ("/usr/share/fonts/truetype/dejavu",)
+
+
+class RenderError(RuntimeError):
+    """Typst could not draw a letter as its template says (an error or a warning)."""
+
+
+def _compiler():
+    compiler = getattr(_local, "typst", None)
+    if compiler is None:
+        import typst
+
+        font_paths = [path for path in FONT_PATHS if Path(path).is_dir()]
+        compiler = _local.typst = typst.Compiler(root=str(typst_root()), font_paths=font_paths)
+    return compiler
+
+
+def typst_to_pdf(template_name: str, data: dict) -> bytes:
+    """Compile ``templates/letters/<template_name>`` with ``data`` (JSON) to an A4 PDF."""
+    import typst
+
+    source = typst_root() / template_name
+    try:
+        pdf, warnings = _compiler().compile_with_warnings(
+            input=str(source), sys_inputs={"data": json.dumps(data, ensure_ascii=False)}
+        )
+    except typst.TypstError as error:
+        raise RenderError(f"{template_name}: {error}") from error
+    if warnings:
+        raise RenderError(f"{template_name}: {'; '.join(str(w) for w in warnings)}")
+    return pdf
 
 
 def pdf_merge(first: bytes, others: Iterable[bytes]) -> bytes:
