@@ -70,13 +70,19 @@ def case_balance(case: CollectionCase) -> Decimal:
     return _sum(LedgerEntry.objects.filter(case=case))
 
 
+def principal_paid_allocations() -> QuerySet[PaymentAllocation]:
+    """The allocations that count as principal paid: principal parts of payments the bank
+    did not reverse (filter them by case)."""
+    return PaymentAllocation.objects.filter(
+        component=PaymentAllocation.Component.PRINCIPAL
+    ).exclude(payment__status=Payment.Status.REVERSED)
+
+
 def principal_paid_by_payments(case_ids) -> dict[int, Decimal]:
     """Per case, the principal parts of its payments the bank did not reverse (positive)."""
     rows = (
-        PaymentAllocation.objects.filter(
-            case_id__in=case_ids, component=PaymentAllocation.Component.PRINCIPAL
-        )
-        .exclude(payment__status=Payment.Status.REVERSED)
+        principal_paid_allocations()
+        .filter(case_id__in=case_ids)
         .order_by()
         .values_list("case_id")
         .annotate(total=Sum("amount"))
@@ -91,9 +97,15 @@ def case_principal_outstanding(case: CollectionCase) -> Decimal:
     return _sum(LedgerEntry.objects.filter(case=case, kind__in=PRINCIPAL_KINDS)) - paid
 
 
-def case_amounts(case: CollectionCase) -> dict[str, Decimal]:
+def case_amounts(
+    case: CollectionCase, *, principal_paid: Decimal | None = None
+) -> dict[str, Decimal]:
     """The balance broken down: one signed total per ledger kind (0 when none), the
-    outstanding principal and the balance."""
+    outstanding principal and the balance. ``principal_paid``: the case's
+    ``principal_paid_by_payments`` when the caller read it already (the case page reads it
+    with the case, ``page_selectors.case_page_detail``)."""
+    if principal_paid is None:
+        principal_paid = principal_paid_by_payments([case.pk]).get(case.pk, Decimal("0.00"))
     totals = dict.fromkeys(Kind.values, Decimal("0.00"))
     rows = (
         LedgerEntry.objects.filter(case=case)
@@ -103,9 +115,9 @@ def case_amounts(case: CollectionCase) -> dict[str, Decimal]:
     )
     for row in rows:
         totals[row["kind"]] = to_ore(row["total"])
-    totals["principal_outstanding"] = sum(
-        (totals[k] for k in PRINCIPAL_KINDS), start=Decimal("0.00")
-    ) - principal_paid_by_payments([case.pk]).get(case.pk, Decimal("0.00"))
+    totals["principal_outstanding"] = (
+        sum((totals[k] for k in PRINCIPAL_KINDS), start=Decimal("0.00")) - principal_paid
+    )
     #: Interest net of corrections (what the debtor owes as interest before payments).
     totals["interest_net"] = totals[Kind.INTEREST] + totals[Kind.INTEREST_CORRECTION]
     totals["balance"] = sum((totals[k] for k in Kind.values), start=Decimal("0.00"))

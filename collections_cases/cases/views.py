@@ -29,7 +29,6 @@ from collections_cases.cases import services as case_services
 from collections_cases.cases.limitation import claim_is_time_barred, time_barred_message
 from collections_cases.models import CollectionCase
 from creditors.selectors import ACTIVE_CREDITOR_SESSION_KEY, creditor_choices_for_request
-from integrations.selectors import case_pogo_refusal
 from kravia_web.errors import ApplicationError
 from kravia_web.listing import list_from_request
 
@@ -44,8 +43,13 @@ def _active_creditor(request):
 
 def make_active(request, creditor) -> None:
     """Show the pages of ``creditor`` (one the user is a member of) from now on."""
-    if request.session.get(ACTIVE_CREDITOR_SESSION_KEY) != creditor.pk:
-        request.session[ACTIVE_CREDITOR_SESSION_KEY] = creditor.pk
+    make_active_id(request, creditor.pk)
+
+
+def make_active_id(request, creditor_id: int) -> None:
+    """``make_active`` by the creditor's id (the case page reads no creditor row)."""
+    if request.session.get(ACTIVE_CREDITOR_SESSION_KEY) != creditor_id:
+        request.session[ACTIVE_CREDITOR_SESSION_KEY] = creditor_id
 
 
 # --------------------------------------------------------------------------------------------
@@ -184,26 +188,36 @@ def _action_form(action: str, breakdown: dict, data=None) -> django_forms.Form:
 _FIELDS_HTML: dict[tuple[str, str], SafeString] = {}
 
 
-def _fields_html(action: str, form: django_forms.Form) -> SafeString | None:
-    """The fields of an unbound action form as HTML. Unbound, they depend on nothing but the
+def _fields_html(action: str, bound: django_forms.Form | None) -> SafeString:
+    """The fields of an action's form as HTML. Unbound, they depend on nothing but the
     form's class, its prefix (the action) and the language — no case data, no amounts — so
-    they are rendered once per process: the widgets were a large part of the case page's
-    CPU (docs/performance.md). A bound form (a POST with errors) is rendered as usual."""
-    if form.is_bound:
-        return None
+    they are rendered once per process, and no form is even made for them: the widgets were
+    a large part of the case page's CPU (docs/performance.md). A bound form (a POST with
+    errors) is rendered as usual, with its values and errors."""
+    if bound is not None:
+        return render_to_string("form_fields.html", {"fields": bound})
     key = (action, get_language() or "")
     html = _FIELDS_HTML.get(key)
     if html is None:
+        form = ACTIONS[action].form_class(prefix=action)
         html = _FIELDS_HTML[key] = render_to_string("form_fields.html", {"fields": form})
     return html  # the template engine's output, a SafeString (escaped there)
 
 
+def _pogo_refusal(case: CollectionCase) -> dict | None:
+    """``integrations.selectors.case_pogo_refusal`` from the annotations of
+    ``page_selectors.case_page_detail`` (no query of its own)."""
+    if case.pogo_case_id is not None or case.pogo_refusal_id is None:
+        return None
+    return {"last_error": case.pogo_refusal_error}
+
+
 def _render_case(request, case: CollectionCase, *, bound: dict | None = None):
+    """The case page for a case from ``page_selectors.case_page_detail``; ``bound``: the
+    action form of a POST with errors, shown with its values and errors."""
+    bound = bound or {}
     breakdown = page_selectors.case_breakdown(case)
     allowed = page_selectors.case_allowed_actions(case)
-    action_forms = {action: _action_form(action, breakdown) for action in allowed}
-    action_forms.update(bound or {})
-    fields_html = {action: _fields_html(action, form) for action, form in action_forms.items()}
     return render(
         request,
         "collections_cases/case_detail.html",
@@ -213,16 +227,17 @@ def _render_case(request, case: CollectionCase, *, bound: dict | None = None):
             "invoices": page_selectors.case_invoices(case),
             "letters": page_selectors.case_letters(case),
             "events": page_selectors.case_timeline(case),
-            "pogo_refusal": case_pogo_refusal(case=case),
-            "forms": action_forms,
-            "fields_html": fields_html,
+            "pogo_refusal": _pogo_refusal(case),
+            "actions": dict.fromkeys(allowed, True),
+            "bound_forms": bound,
+            "fields_html": {action: _fields_html(action, bound.get(action)) for action in allowed},
         },
     )
 
 
 def case_detail(request, case_id: int):
-    case = page_selectors.case_page_get(user=request.user, case_id=case_id)
-    make_active(request, case.creditor)
+    case = page_selectors.case_page_detail(user=request.user, case_id=case_id)
+    make_active_id(request, case.creditor_id)
     return _render_case(request, case)
 
 
@@ -234,7 +249,8 @@ def case_action(request, case_id: int, action: str):
     form = _action_form(action, page_selectors.case_breakdown(case), request.POST)
     if not form.is_valid():
         messages.error(request, _("Ikke lagret. Rett feltene som er merket."))
-        return _render_case(request, case, bound={action: form})
+        page_case = page_selectors.case_page_detail(user=request.user, case_id=case.pk)
+        return _render_case(request, page_case, bound={action: form})
     try:
         ACTIONS[action].run(case, request.user, form.cleaned_data)
     except ApplicationError as exc:
