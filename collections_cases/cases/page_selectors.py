@@ -7,14 +7,30 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import TypedDict
 
-from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, QuerySet, Subquery, Sum
+from django.db.models import (
+    Count,
+    Exists,
+    F,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+    prefetch_related_objects,
+)
 from django.db.models.functions import Coalesce
 from django.http import Http404
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import get_language
 
-from collections_cases.cases.selectors import case_amounts, principal_paid_allocations
+from collections_cases.cases.prepared import PreparedQuery
+from collections_cases.cases.selectors import (
+    case_amounts,
+    case_kind_totals,
+    principal_paid_allocations,
+)
 from collections_cases.cases.states import OPEN_STATUSES, TRANSITIONS
 from collections_cases.models import (
     ZERO,
@@ -158,7 +174,7 @@ def case_page_get(*, user, case_id: int) -> CollectionCase:
 #: compiles and converts in a fraction of the time of the whole row (docs/performance.md).
 CASE_PAGE_FIELDS = (
     "creditor_id",
-    "debtor__name",
+    "debtor_id",
     "number",
     "kid",
     "status",
@@ -178,18 +194,7 @@ CASE_PAGE_FIELDS = (
 )
 
 
-def case_page_detail(*, user, case_id: int) -> CollectionCase:
-    """The case page's case in one query: scoped as ``case_page_get`` (Http404 for anyone
-    else's case), only the columns the page shows (``CASE_PAGE_FIELDS``, the debtor's name
-    joined), and annotated with what would otherwise each be a query of its own:
-
-    - ``principal_paid``: ``principal_paid_by_payments`` of the case (for ``case_breakdown``);
-    - ``has_payments`` / ``has_payment_plans``: whether the page's payments and payment-plan
-      sections have rows to read at all (most cases have neither);
-    - ``pogo_refusal_id`` / ``pogo_refusal_error``: ``integrations.selectors.case_pogo_refusal``
-      (the newest failed creation in PoGo; it counts only while the case has no PoGo id).
-
-    Meant for rendering the page; actions load the whole case with ``case_page_get``."""
+def _case_page_query(*, user_id: int, case_id: int) -> QuerySet[CollectionCase]:
     refusals = OutboxMessage.objects.filter(
         case=OuterRef("pk"),
         kind=OutboxMessage.Kind.CREATE_CASE,
@@ -203,13 +208,14 @@ def case_page_detail(*, user, case_id: int) -> CollectionCase:
         .annotate(total=Sum("amount"))
         .values("total")
     )
-    qs = (
+    return (
         CollectionCase.objects.filter(
-            creditor__in=Creditor.objects.filter(memberships__user=user).values("pk")
+            creditor__in=Creditor.objects.filter(memberships__user_id=user_id).values("pk"),
+            pk=case_id,
         )
-        .select_related("debtor")
         .only(*CASE_PAGE_FIELDS)
         .annotate(
+            debtor_name=F("debtor__name"),
             principal_paid=Coalesce(Subquery(paid), ZERO),
             has_payments=Exists(
                 Payment.objects.filter(
@@ -222,18 +228,109 @@ def case_page_detail(*, user, case_id: int) -> CollectionCase:
             pogo_refusal_error=Subquery(refusals.values("last_error")[:1]),
         )
     )
+
+
+def _case_page_invoices(*, case_id: int) -> QuerySet[Invoice]:
+    return (
+        Invoice.objects.filter(case_id=case_id)
+        .only("invoice_no", "invoice_date", "due_date", "total_amount", "balance")
+        .order_by("due_date", "invoice_no")
+    )
+
+
+def _case_page_letters(*, case_id: int) -> QuerySet[Letter]:
+    return (
+        Letter.objects.filter(case_id=case_id)
+        .only("case_id", "kind", "sent_on", "deadline", "fee", "amounts")
+        .order_by("-sent_on", "-id")
+    )
+
+
+def _case_page_events(*, case_id: int) -> QuerySet[CaseEvent]:
+    return (
+        CaseEvent.objects.filter(case_id=case_id)
+        .only("at", "actor_id", "actor_label", "kind", "message", "status_from", "status_to")
+        .annotate(
+            actor_first_name=F("actor__first_name"),
+            actor_last_name=F("actor__last_name"),
+            actor_email=F("actor__email"),
+        )
+        .order_by("-at", "-id")
+    )
+
+
+#: The case page's queries, compiled once per process (``collections_cases.cases.prepared``):
+#: the ORM's building and compiling was most of the page's CPU.
+_CASE_PAGE = PreparedQuery(_case_page_query, "user_id", "case_id")
+_CASE_PAGE_INVOICES = PreparedQuery(_case_page_invoices, "case_id")
+_CASE_PAGE_LETTERS = PreparedQuery(_case_page_letters, "case_id")
+_CASE_PAGE_EVENTS = PreparedQuery(_case_page_events, "case_id")
+_CASE_KIND_TOTALS = PreparedQuery(case_kind_totals, "case_id")
+
+
+def case_page_detail(*, user, case_id: int) -> CollectionCase:
+    """The case page's case in one query: scoped as ``case_page_get`` (Http404 for anyone
+    else's case), only the columns the page shows (``CASE_PAGE_FIELDS``; other fields load
+    on access), and annotated with what would otherwise each be a query of its own:
+
+    - ``debtor_name``;
+    - ``principal_paid``: ``principal_paid_by_payments`` of the case (for ``case_breakdown``);
+    - ``has_payments`` / ``has_payment_plans``: whether the page's payments and payment-plan
+      sections have rows to read at all (most cases have neither);
+    - ``pogo_refusal_id`` / ``pogo_refusal_error``: ``integrations.selectors.case_pogo_refusal``
+      (the newest failed creation in PoGo; it counts only while the case has no PoGo id).
+
+    Meant for rendering the page; actions load the whole case with ``case_page_get``."""
     try:
-        return qs.get(pk=case_id)
-    except CollectionCase.DoesNotExist:
+        case_id = int(case_id)
+    except (TypeError, ValueError):
         raise Http404 from None
+    case = next(iter(_CASE_PAGE.raw(user_id=user.pk, case_id=case_id)), None)
+    if case is None:
+        raise Http404
+    # Annotations come back as the database gives them (``Manager.raw`` converts fields only).
+    case.principal_paid = to_ore(str(case.principal_paid))
+    case.has_payments = bool(case.has_payments)
+    case.has_payment_plans = bool(case.has_payment_plans)
+    return case
+
+
+def case_page_invoices(case: CollectionCase) -> list[Invoice]:
+    """``case_invoices`` with the columns the case page shows."""
+    return list(_CASE_PAGE_INVOICES.raw(case_id=case.pk))
+
+
+def case_page_letters(case: CollectionCase) -> list[Letter]:
+    """``case_letters`` with the columns the case page shows, deliveries prefetched."""
+    letters = list(_CASE_PAGE_LETTERS.raw(case_id=case.pk))
+    if letters:
+        prefetch_related_objects(letters, _deliveries())
+    return letters
+
+
+def case_page_timeline(case: CollectionCase) -> list[CaseEvent]:
+    """``case_timeline`` with the columns the case page shows; ``actor_name`` is the acting
+    user's full name (``get_full_name``), their e-mail address when they have none."""
+    events = list(_CASE_PAGE_EVENTS.raw(case_id=case.pk))
+    for event in events:
+        full_name = f"{event.actor_first_name or ''} {event.actor_last_name or ''}".strip()
+        event.actor_name = full_name or event.actor_email or ""
+    return events
 
 
 def case_breakdown(case: CollectionCase) -> dict[str, Decimal]:
     """The balance broken down the way the case page shows it: what was claimed
     (principal, interest, fees, salær) and what came off it (payments, reductions).
-    A case from ``case_page_detail`` brings its ``principal_paid`` (one query less)."""
+    A case from ``case_page_detail`` brings its ``principal_paid``, and its totals per kind
+    are read by a query compiled once per process (``prepared``)."""
     paid = getattr(case, "principal_paid", None)
-    totals = case_amounts(case, principal_paid=None if paid is None else to_ore(paid))
+    if paid is None:
+        totals = case_amounts(case)
+    else:
+        # The driver's sums, unconverted: exact decimals from PostgreSQL, SQLite's floats
+        # through their shortest repr (amounts in øre), as Django's converter would.
+        rows = [(kind, str(total)) for kind, total in _CASE_KIND_TOTALS.rows(case_id=case.pk)]
+        totals = case_amounts(case, principal_paid=paid, kind_totals=rows)
     return {
         "principal": totals[Kind.PRINCIPAL],
         "interest": totals["interest_net"],
@@ -254,9 +351,11 @@ def case_invoices(case: CollectionCase) -> QuerySet[Invoice]:
 
 def case_letters(case: CollectionCase) -> QuerySet[Letter]:
     """The letters the dunning run recorded, newest first, with their deliveries (one query)."""
-    return case.letters.order_by("-sent_on", "-id").prefetch_related(
-        Prefetch("deliveries", queryset=LetterDelivery.objects.order_by("created_at", "id"))
-    )
+    return case.letters.order_by("-sent_on", "-id").prefetch_related(_deliveries())
+
+
+def _deliveries() -> Prefetch:
+    return Prefetch("deliveries", queryset=LetterDelivery.objects.order_by("created_at", "id"))
 
 
 def case_timeline(case: CollectionCase) -> QuerySet[CaseEvent]:

@@ -224,9 +224,9 @@ def _render_case(request, case: CollectionCase, *, bound: dict | None = None):
         {
             "case": case,
             "amounts": breakdown,
-            "invoices": page_selectors.case_invoices(case),
-            "letters": page_selectors.case_letters(case),
-            "events": page_selectors.case_timeline(case),
+            "invoices": page_selectors.case_page_invoices(case),
+            "letters": page_selectors.case_page_letters(case),
+            "events": page_selectors.case_page_timeline(case),
             "pogo_refusal": _pogo_refusal(case),
             "actions": dict.fromkeys(allowed, True),
             "bound_forms": bound,
