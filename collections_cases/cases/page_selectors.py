@@ -308,6 +308,14 @@ def case_page_letters(case: CollectionCase) -> list[Letter]:
     return letters
 
 
+def case_page_payment_plans(case: CollectionCase) -> None:
+    """Read the payment plans of a case from ``case_page_detail`` that has any, with their
+    instalments and deciding users, into ``case.payment_plans.all`` (two queries)."""
+    if case.has_payment_plans:
+        plans = PaymentPlan.objects.select_related("decided_by").prefetch_related("instalments")
+        prefetch_related_objects([case], Prefetch("payment_plans", queryset=plans))
+
+
 def case_page_timeline(case: CollectionCase) -> list[CaseEvent]:
     """``case_timeline`` with the columns the case page shows; ``actor_name`` is the acting
     user's full name (``get_full_name``), their e-mail address when they have none."""

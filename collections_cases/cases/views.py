@@ -24,7 +24,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 from markupsafe import Markup
 
-from collections_cases.cases import forms, lists, page_selectors
+from collections_cases.cases import case_page, forms, lists, page_selectors
 from collections_cases.cases import services as case_services
 from collections_cases.cases.limitation import claim_is_time_barred, time_barred_message
 from collections_cases.models import CollectionCase
@@ -212,27 +212,43 @@ def _pogo_refusal(case: CollectionCase) -> dict | None:
     return {"last_error": case.pogo_refusal_error}
 
 
+#: The case page's body, a Jinja2 template (autoescaped): through the Django template
+#: language it was a quarter of the page's CPU (docs/performance.md).
+CASE_PAGE_TEMPLATE = "collections_cases/case_page.html"
+
+
 def _render_case(request, case: CollectionCase, *, bound: dict | None = None):
     """The case page for a case from ``page_selectors.case_page_detail``; ``bound``: the
     action form of a POST with errors, shown with its values and errors."""
     bound = bound or {}
-    breakdown = page_selectors.case_breakdown(case)
     allowed = page_selectors.case_allowed_actions(case)
-    return render(
+    page_selectors.case_page_payment_plans(case)
+    context = {
+        "case": case,
+        "amounts": page_selectors.case_breakdown(case),
+        "invoices": page_selectors.case_page_invoices(case),
+        "letters": page_selectors.case_page_letters(case),
+        "events": page_selectors.case_page_timeline(case),
+        "pogo_refusal": _pogo_refusal(case),
+        "fields_html": {action: _fields_html(action, bound.get(action)) for action in allowed},
+    }
+    direct_payment = bound.get("direct_payment")
+    body = case_page.case_page_body_context(
         request,
-        "collections_cases/case_detail.html",
-        {
-            "case": case,
-            "amounts": breakdown,
-            "invoices": page_selectors.case_page_invoices(case),
-            "letters": page_selectors.case_page_letters(case),
-            "events": page_selectors.case_page_timeline(case),
-            "pogo_refusal": _pogo_refusal(case),
-            "actions": dict.fromkeys(allowed, True),
-            "bound_forms": bound,
-            "fields_html": {action: _fields_html(action, bound.get(action)) for action in allowed},
-        },
+        **context,
+        direct_payment_errors=direct_payment.non_field_errors() if direct_payment else (),
     )
+    context.update(actions=dict.fromkeys(allowed, True), bound_forms=bound)
+    context["body"] = _case_page_html(request, body)
+    return render(request, "collections_cases/case_detail.html", context)
+
+
+def _case_page_html(request, context: dict) -> Markup:
+    """``CASE_PAGE_TEMPLATE`` rendered, every value escaped by Jinja2's autoescaping (the
+    forms' fields and the payment sections are Django templates' output, escaped there).
+    ``Markup`` says it is HTML already, as ``case_rows_html``; nothing else is put into it."""
+    html = render_to_string(CASE_PAGE_TEMPLATE, context, request=request, using="jinja2")
+    return Markup(html)  # noqa: S704  (Jinja2's autoescaped output, nothing added)
 
 
 def case_detail(request, case_id: int):
