@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+from django.template.backends.utils import csrf_input
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
@@ -126,6 +127,21 @@ def labels() -> dict[str, str]:
     return found
 
 
+_CHOICE_LABELS: dict[tuple[str, type, str], dict] = {}
+
+
+def display(instance, field: str) -> str:
+    """``instance.get_<field>_display()``, with the choices' labels translated once per
+    process and language (Django's rebuilds and translates them on every call)."""
+    key = (get_language() or "", type(instance), field)
+    labels = _CHOICE_LABELS.get(key)
+    if labels is None:
+        choices = instance._meta.get_field(field).flatchoices
+        labels = _CHOICE_LABELS[key] = {value: str(label) for value, label in choices}
+    value = getattr(instance, field)
+    return labels.get(value, value)
+
+
 def date(value) -> str:
     """``d.m.Y`` as the Django template's ``date`` filter: datetimes in local time."""
     if not value:
@@ -183,6 +199,11 @@ def case_page_body_context(
     return {
         "t": labels(),
         "case": case,
+        "case_labels": {
+            field: display(case, field)
+            for field in ("status", "stage", "close_reason", "next_action")
+        },
+        "csrf_field": csrf_input(request),
         "closed": case.status == Status.CLOSED,
         "status_badge": STATUS_BADGES.get(case.status, "badge"),
         "urls": {
@@ -224,9 +245,9 @@ def case_page_body_context(
                     else ("Kravia" if event.actor_label == "system" else event.actor_label)
                     or "Kravia"
                 ),
-                "kind": event.get_kind_display(),
+                "kind": display(event, "kind"),
                 "change": (
-                    (event.get_status_from_display(), event.get_status_to_display())
+                    (display(event, "status_from"), display(event, "status_to"))
                     if event.status_to
                     and event.status_from
                     and event.status_to != event.status_from
@@ -242,7 +263,7 @@ def case_page_body_context(
 def _letter_row(case, letter, language: str) -> dict:
     total = (letter.amounts or {}).get("total") if isinstance(letter.amounts, dict) else None
     return {
-        "kind": letter.get_kind_display(),
+        "kind": display(letter, "kind"),
         "sent": date(letter.sent_on),
         "deadline": date(letter.deadline),
         "fee": format_nok(letter.fee, language),
@@ -250,8 +271,8 @@ def _letter_row(case, letter, language: str) -> dict:
         "deliveries": [
             {
                 "badge": DELIVERY_BADGES.get(delivery.status, "badge warn"),
-                "status": delivery.get_status_display(),
-                "channel": delivery.get_channel_display(),
+                "status": display(delivery, "status"),
+                "channel": display(delivery, "channel"),
                 "error": (
                     Truncator(delivery.last_error).chars(80)
                     if delivery.last_error and delivery.status != "sent"
