@@ -165,6 +165,11 @@ DELIVERY_BADGES = {
 }
 
 
+#: Stand-ins for an action and a letter id: the addresses resolved with them are the
+#: addresses of every action and letter with the stand-in replaced.
+_ACTION = "x-action"
+_URL_ID = 987654321
+
 #: The actions with a form in the page's *Handlinger* section.
 SECTION_ACTIONS = ("pause", "resume", "mark_disputed", "resolve_dispute", "direct_payment")
 SECTION_ACTIONS += ("withdraw", "note")
@@ -186,7 +191,17 @@ def case_page_body_context(
     HTML): amounts formatted, dates in local time, addresses resolved."""
     language = get_language() or "nb"
     allowed = fields_html.keys()
-    action_urls = {a: reverse("case_action", args=[case.pk, a]) for a in allowed}
+    # One address resolved per page, not one per action (``reverse`` is ~0.1 ms a call).
+    action_url = reverse("case_action", args=[case.pk, _ACTION])
+    action_urls = {a: action_url.replace(f"/{_ACTION}/", f"/{a}/") for a in allowed}
+    letter_urls = (
+        {
+            "preview": reverse("letter_preview", args=[case.pk, _URL_ID]),
+            "download": reverse("letter_download", args=[case.pk, _URL_ID]),
+        }
+        if letters
+        else {}
+    )
     sections = {}
     if case.has_payment_plans:
         sections["payment_plan"] = render_to_string(
@@ -235,7 +250,7 @@ def case_page_body_context(
             }
             for invoice in invoices
         ],
-        "letters": [_letter_row(case, letter, language) for letter in letters],
+        "letters": [_letter_row(letter, letter_urls, language) for letter in letters],
         "events": [
             {
                 "when": date_time(event.at),
@@ -260,7 +275,7 @@ def case_page_body_context(
     }
 
 
-def _letter_row(case, letter, language: str) -> dict:
+def _letter_row(letter, urls: dict[str, str], language: str) -> dict:
     total = (letter.amounts or {}).get("total") if isinstance(letter.amounts, dict) else None
     return {
         "kind": display(letter, "kind"),
@@ -281,6 +296,6 @@ def _letter_row(case, letter, language: str) -> dict:
             }
             for delivery in letter.deliveries.all()
         ],
-        "preview": reverse("letter_preview", args=[case.pk, letter.pk]),
-        "download": reverse("letter_download", args=[case.pk, letter.pk]),
+        "preview": urls["preview"].replace(f"/{_URL_ID}/", f"/{int(letter.pk)}/"),
+        "download": urls["download"].replace(f"/{_URL_ID}/", f"/{int(letter.pk)}/"),
     }

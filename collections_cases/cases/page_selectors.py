@@ -224,6 +224,7 @@ def _case_page_query(*, user_id: int, case_id: int) -> QuerySet[CollectionCase]:
                 )
             ),
             has_payment_plans=Exists(PaymentPlan.objects.filter(case=OuterRef("pk"))),
+            has_letters=Exists(Letter.objects.filter(case=OuterRef("pk"))),
             pogo_refusal_id=Subquery(refusals.values("pk")[:1]),
             pogo_refusal_error=Subquery(refusals.values("last_error")[:1]),
         )
@@ -275,8 +276,9 @@ def case_page_detail(*, user, case_id: int) -> CollectionCase:
 
     - ``debtor_name``;
     - ``principal_paid``: ``principal_paid_by_payments`` of the case (for ``case_breakdown``);
-    - ``has_payments`` / ``has_payment_plans``: whether the page's payments and payment-plan
-      sections have rows to read at all (most cases have neither);
+    - ``has_payments`` / ``has_payment_plans`` / ``has_letters``: whether the page's payments,
+      payment-plan and letters sections have rows to read at all (most cases have no
+      payments or plans, a new case no letters);
     - ``pogo_refusal_id`` / ``pogo_refusal_error``: ``integrations.selectors.case_pogo_refusal``
       (the newest failed creation in PoGo; it counts only while the case has no PoGo id).
 
@@ -292,6 +294,7 @@ def case_page_detail(*, user, case_id: int) -> CollectionCase:
     case.principal_paid = to_ore(str(case.principal_paid))
     case.has_payments = bool(case.has_payments)
     case.has_payment_plans = bool(case.has_payment_plans)
+    case.has_letters = bool(case.has_letters)
     return case
 
 
@@ -302,6 +305,8 @@ def case_page_invoices(case: CollectionCase) -> list[Invoice]:
 
 def case_page_letters(case: CollectionCase) -> list[Letter]:
     """``case_letters`` with the columns the case page shows, deliveries prefetched."""
+    if not case.has_letters:
+        return []
     letters = list(_CASE_PAGE_LETTERS.raw(case_id=case.pk))
     if letters:
         prefetch_related_objects(letters, _deliveries())

@@ -72,6 +72,9 @@ def test_the_queries_do_not_grow_with_what_the_case_holds(logged_in_client, cred
     html, more = _page(logged_in_client, case)
 
     assert "Ringte igjen." in html and "Ringte skyldner." in html
+    letter = case.letters.get()
+    assert f'href="{reverse("letter_preview", args=[case.pk, letter.pk])}"' in html
+    assert f'href="{reverse("letter_download", args=[case.pk, letter.pk])}"' in html
     assert more == one_each
     # 8 (session, user, case, ledger, invoices, letters, events, the header's creditors), plus
     # the deliveries, payments + allocations, plans + instalments: one query per table.
@@ -108,6 +111,8 @@ def test_what_an_action_changes_shows_on_the_page_at_once(logged_in_client, cred
 
     assert "Avtalt ny frist." not in before and "Avtalt ny frist." in after
     assert "Venter på svar." in after
+    for action in ("resume", "note", "withdraw", "direct_payment", "mark_disputed"):
+        assert f'action="{reverse("case_action", args=[case.pk, action])}"' in after
     assert f"/saker/{case.pk}/resume/" in after and f"/saker/{case.pk}/pause/" not in after
 
 
