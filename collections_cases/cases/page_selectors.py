@@ -44,7 +44,7 @@ from collections_cases.models import (
     Payment,
     PaymentPlan,
 )
-from creditors.models import Creditor, Debtor
+from creditors.models import Creditor, Debtor, Membership
 from creditors.selectors import creditor_list_for_user
 from integrations.models import OutboxMessage
 from kravia_web.money import format_nok, to_ore
@@ -210,7 +210,8 @@ def _case_page_query(*, user_id: int, case_id: int) -> QuerySet[CollectionCase]:
     )
     return (
         CollectionCase.objects.filter(
-            creditor__in=Creditor.objects.filter(memberships__user_id=user_id).values("pk"),
+            # The same scope as ``case_page_get``, one table less to plan.
+            creditor_id__in=Membership.objects.filter(user_id=user_id).values("creditor_id"),
             pk=case_id,
         )
         .only(*CASE_PAGE_FIELDS)
@@ -225,9 +226,10 @@ def _case_page_query(*, user_id: int, case_id: int) -> QuerySet[CollectionCase]:
             ),
             has_payment_plans=Exists(PaymentPlan.objects.filter(case=OuterRef("pk"))),
             has_letters=Exists(Letter.objects.filter(case=OuterRef("pk"))),
-            pogo_refusal_id=Subquery(refusals.values("pk")[:1]),
+            # NULL without a failed creation (``last_error`` itself is never NULL).
             pogo_refusal_error=Subquery(refusals.values("last_error")[:1]),
         )
+        .order_by()  # one row: no sort by the model's ordering
     )
 
 
@@ -279,8 +281,9 @@ def case_page_detail(*, user, case_id: int) -> CollectionCase:
     - ``has_payments`` / ``has_payment_plans`` / ``has_letters``: whether the page's payments,
       payment-plan and letters sections have rows to read at all (most cases have no
       payments or plans, a new case no letters);
-    - ``pogo_refusal_id`` / ``pogo_refusal_error``: ``integrations.selectors.case_pogo_refusal``
-      (the newest failed creation in PoGo; it counts only while the case has no PoGo id).
+    - ``pogo_refusal_error``: the ``last_error`` of ``integrations.selectors.case_pogo_refusal``
+      (the newest failed creation in PoGo; it counts only while the case has no PoGo id),
+      None when there is none.
 
     Meant for rendering the page; actions load the whole case with ``case_page_get``."""
     try:

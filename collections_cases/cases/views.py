@@ -207,7 +207,7 @@ def _fields_html(action: str, bound: django_forms.Form | None) -> SafeString:
 def _pogo_refusal(case: CollectionCase) -> dict | None:
     """``integrations.selectors.case_pogo_refusal`` from the annotations of
     ``page_selectors.case_page_detail`` (no query of its own)."""
-    if case.pogo_case_id is not None or case.pogo_refusal_id is None:
+    if case.pogo_case_id is not None or case.pogo_refusal_error is None:
         return None
     return {"last_error": case.pogo_refusal_error}
 
