@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import datetime as dt
 
-from django.template.backends.utils import csrf_input
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
@@ -185,6 +184,7 @@ def case_page_body_context(
     events,
     pogo_refusal,
     fields_html,
+    csrf_token: str,
     direct_payment_errors=(),
 ) -> dict:
     """What ``case_page.html`` shows, every value display text (or a Django template's
@@ -218,7 +218,7 @@ def case_page_body_context(
             field: display(case, field)
             for field in ("status", "stage", "close_reason", "next_action")
         },
-        "csrf_field": csrf_input(request),
+        "csrf_token_value": csrf_token,
         "closed": case.status == Status.CLOSED,
         "status_badge": STATUS_BADGES.get(case.status, "badge"),
         "urls": {

@@ -14,6 +14,7 @@ from typing import Any
 from django import forms as django_forms
 from django.contrib import messages
 from django.http import Http404
+from django.middleware.csrf import get_token
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -233,12 +234,16 @@ def _render_case(request, case: CollectionCase, *, bound: dict | None = None):
         "fields_html": {action: _fields_html(action, bound.get(action)) for action in allowed},
     }
     direct_payment = bound.get("direct_payment")
+    # One masked CSRF token for the page's forms and the layout's (masking it is ~0.3 ms);
+    # the view's ``csrf_token`` takes the place of the context processor's.
+    csrf_token = get_token(request)
     body = case_page.case_page_body_context(
         request,
         **context,
+        csrf_token=csrf_token,
         direct_payment_errors=direct_payment.non_field_errors() if direct_payment else (),
     )
-    context.update(actions=dict.fromkeys(allowed, True), bound_forms=bound)
+    context.update(actions=dict.fromkeys(allowed, True), bound_forms=bound, csrf_token=csrf_token)
     context["body"] = _case_page_html(request, body)
     return render(request, "collections_cases/case_detail.html", context)
 

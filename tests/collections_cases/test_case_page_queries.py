@@ -2,6 +2,7 @@
 process (``collections_cases.cases.prepared``), and the same amounts and rows as the ORM's
 selectors — never stale after a write."""
 
+import re
 import uuid
 from decimal import Decimal
 
@@ -179,3 +180,22 @@ def test_a_prepared_query_refuses_ids_it_cannot_pass_on(creditor):
         list(ignores_the_id.raw(case_id=case.pk))
     with pytest.raises(TypeError):
         PreparedQuery(lambda *, case_id: CollectionCase.objects.all(), "case_id").raw(pk=1)
+
+
+def test_the_pages_forms_share_one_csrf_token_that_is_accepted(creditor, user):
+    from django.test import Client
+
+    case = open_case(creditor)
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(user)
+
+    html, _ = _page(client, case)
+    tokens = set(re.findall(r'name="csrfmiddlewaretoken" value="([^"]+)"', html))
+    response = client.post(
+        reverse("case_action", args=[case.pk, "note"]),
+        {"csrfmiddlewaretoken": tokens.pop(), "note-text": "Med riktig token."},
+    )
+
+    assert not tokens  # the layout's forms and the case's: one token
+    assert response.status_code == 302
+    assert case.events.filter(message__contains="Med riktig token.").exists()
