@@ -70,13 +70,19 @@ def case_balance(case: CollectionCase) -> Decimal:
     return _sum(LedgerEntry.objects.filter(case=case))
 
 
+def principal_paid_allocations() -> QuerySet[PaymentAllocation]:
+    """The allocations that count as principal paid: principal parts of payments the bank
+    did not reverse (filter them by case)."""
+    return PaymentAllocation.objects.filter(
+        component=PaymentAllocation.Component.PRINCIPAL
+    ).exclude(payment__status=Payment.Status.REVERSED)
+
+
 def principal_paid_by_payments(case_ids) -> dict[int, Decimal]:
     """Per case, the principal parts of its payments the bank did not reverse (positive)."""
     rows = (
-        PaymentAllocation.objects.filter(
-            case_id__in=case_ids, component=PaymentAllocation.Component.PRINCIPAL
-        )
-        .exclude(payment__status=Payment.Status.REVERSED)
+        principal_paid_allocations()
+        .filter(case_id__in=case_ids)
         .order_by()
         .values_list("case_id")
         .annotate(total=Sum("amount"))
@@ -91,21 +97,36 @@ def case_principal_outstanding(case: CollectionCase) -> Decimal:
     return _sum(LedgerEntry.objects.filter(case=case, kind__in=PRINCIPAL_KINDS)) - paid
 
 
-def case_amounts(case: CollectionCase) -> dict[str, Decimal]:
-    """The balance broken down: one signed total per ledger kind (0 when none), the
-    outstanding principal and the balance."""
-    totals = dict.fromkeys(Kind.values, Decimal("0.00"))
-    rows = (
-        LedgerEntry.objects.filter(case=case)
+def case_kind_totals(*, case_id: int) -> QuerySet:
+    """``(kind, total)`` of the case's ledger entries, one row per kind it has."""
+    return (
+        LedgerEntry.objects.filter(case_id=case_id)
         .order_by()
-        .values("kind")
+        .values_list("kind")
         .annotate(total=Sum("amount"))
     )
-    for row in rows:
-        totals[row["kind"]] = to_ore(row["total"])
-    totals["principal_outstanding"] = sum(
-        (totals[k] for k in PRINCIPAL_KINDS), start=Decimal("0.00")
-    ) - principal_paid_by_payments([case.pk]).get(case.pk, Decimal("0.00"))
+
+
+def case_amounts(
+    case: CollectionCase,
+    *,
+    principal_paid: Decimal | None = None,
+    kind_totals: list[tuple[str, Decimal]] | None = None,
+) -> dict[str, Decimal]:
+    """The balance broken down: one signed total per ledger kind (0 when none), the
+    outstanding principal and the balance. The case page reads its parts its own way
+    (``page_selectors.case_breakdown``) and passes them: ``principal_paid``, the case's
+    ``principal_paid_by_payments``, and ``kind_totals``, the rows of ``case_kind_totals``."""
+    if principal_paid is None:
+        principal_paid = principal_paid_by_payments([case.pk]).get(case.pk, Decimal("0.00"))
+    if kind_totals is None:
+        kind_totals = list(case_kind_totals(case_id=case.pk))
+    totals = dict.fromkeys(Kind.values, Decimal("0.00"))
+    for kind, total in kind_totals:
+        totals[kind] = to_ore(total)
+    totals["principal_outstanding"] = (
+        sum((totals[k] for k in PRINCIPAL_KINDS), start=Decimal("0.00")) - principal_paid
+    )
     #: Interest net of corrections (what the debtor owes as interest before payments).
     totals["interest_net"] = totals[Kind.INTEREST] + totals[Kind.INTEREST_CORRECTION]
     totals["balance"] = sum((totals[k] for k in Kind.values), start=Decimal("0.00"))

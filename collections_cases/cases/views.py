@@ -14,6 +14,7 @@ from typing import Any
 from django import forms as django_forms
 from django.contrib import messages
 from django.http import Http404
+from django.middleware.csrf import get_token
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -24,12 +25,11 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 from markupsafe import Markup
 
-from collections_cases.cases import forms, lists, page_selectors
+from collections_cases.cases import case_page, forms, lists, page_selectors
 from collections_cases.cases import services as case_services
 from collections_cases.cases.limitation import claim_is_time_barred, time_barred_message
 from collections_cases.models import CollectionCase
 from creditors.selectors import ACTIVE_CREDITOR_SESSION_KEY, creditor_choices_for_request
-from integrations.selectors import case_pogo_refusal
 from kravia_web.errors import ApplicationError
 from kravia_web.listing import list_from_request
 
@@ -44,8 +44,13 @@ def _active_creditor(request):
 
 def make_active(request, creditor) -> None:
     """Show the pages of ``creditor`` (one the user is a member of) from now on."""
-    if request.session.get(ACTIVE_CREDITOR_SESSION_KEY) != creditor.pk:
-        request.session[ACTIVE_CREDITOR_SESSION_KEY] = creditor.pk
+    make_active_id(request, creditor.pk)
+
+
+def make_active_id(request, creditor_id: int) -> None:
+    """``make_active`` by the creditor's id (the case page reads no creditor row)."""
+    if request.session.get(ACTIVE_CREDITOR_SESSION_KEY) != creditor_id:
+        request.session[ACTIVE_CREDITOR_SESSION_KEY] = creditor_id
 
 
 # --------------------------------------------------------------------------------------------
@@ -184,45 +189,76 @@ def _action_form(action: str, breakdown: dict, data=None) -> django_forms.Form:
 _FIELDS_HTML: dict[tuple[str, str], SafeString] = {}
 
 
-def _fields_html(action: str, form: django_forms.Form) -> SafeString | None:
-    """The fields of an unbound action form as HTML. Unbound, they depend on nothing but the
+def _fields_html(action: str, bound: django_forms.Form | None) -> SafeString:
+    """The fields of an action's form as HTML. Unbound, they depend on nothing but the
     form's class, its prefix (the action) and the language — no case data, no amounts — so
-    they are rendered once per process: the widgets were a large part of the case page's
-    CPU (docs/performance.md). A bound form (a POST with errors) is rendered as usual."""
-    if form.is_bound:
-        return None
+    they are rendered once per process, and no form is even made for them: the widgets were
+    a large part of the case page's CPU (docs/performance.md). A bound form (a POST with
+    errors) is rendered as usual, with its values and errors."""
+    if bound is not None:
+        return render_to_string("form_fields.html", {"fields": bound})
     key = (action, get_language() or "")
     html = _FIELDS_HTML.get(key)
     if html is None:
+        form = ACTIONS[action].form_class(prefix=action)
         html = _FIELDS_HTML[key] = render_to_string("form_fields.html", {"fields": form})
     return html  # the template engine's output, a SafeString (escaped there)
 
 
+def _pogo_refusal(case: CollectionCase) -> dict | None:
+    """``integrations.selectors.case_pogo_refusal`` from the annotations of
+    ``page_selectors.case_page_detail`` (no query of its own)."""
+    if case.pogo_case_id is not None or case.pogo_refusal_error is None:
+        return None
+    return {"last_error": case.pogo_refusal_error}
+
+
+#: The case page's body, a Jinja2 template (autoescaped): through the Django template
+#: language it was a quarter of the page's CPU (docs/performance.md).
+CASE_PAGE_TEMPLATE = "collections_cases/case_page.html"
+
+
 def _render_case(request, case: CollectionCase, *, bound: dict | None = None):
-    breakdown = page_selectors.case_breakdown(case)
+    """The case page for a case from ``page_selectors.case_page_detail``; ``bound``: the
+    action form of a POST with errors, shown with its values and errors."""
+    bound = bound or {}
     allowed = page_selectors.case_allowed_actions(case)
-    action_forms = {action: _action_form(action, breakdown) for action in allowed}
-    action_forms.update(bound or {})
-    fields_html = {action: _fields_html(action, form) for action, form in action_forms.items()}
-    return render(
+    page_selectors.case_page_payment_plans(case)
+    context = {
+        "case": case,
+        "amounts": page_selectors.case_breakdown(case),
+        "invoices": page_selectors.case_page_invoices(case),
+        "letters": page_selectors.case_page_letters(case),
+        "events": page_selectors.case_page_timeline(case),
+        "pogo_refusal": _pogo_refusal(case),
+        "fields_html": {action: _fields_html(action, bound.get(action)) for action in allowed},
+    }
+    direct_payment = bound.get("direct_payment")
+    # One masked CSRF token for the page's forms and the layout's (masking it is ~0.3 ms);
+    # the view's ``csrf_token`` takes the place of the context processor's.
+    csrf_token = get_token(request)
+    body = case_page.case_page_body_context(
         request,
-        "collections_cases/case_detail.html",
-        {
-            "case": case,
-            "amounts": breakdown,
-            "invoices": page_selectors.case_invoices(case),
-            "letters": page_selectors.case_letters(case),
-            "events": page_selectors.case_timeline(case),
-            "pogo_refusal": case_pogo_refusal(case=case),
-            "forms": action_forms,
-            "fields_html": fields_html,
-        },
+        **context,
+        csrf_token=csrf_token,
+        direct_payment_errors=direct_payment.non_field_errors() if direct_payment else (),
     )
+    context.update(actions=dict.fromkeys(allowed, True), bound_forms=bound, csrf_token=csrf_token)
+    context["body"] = _case_page_html(request, body)
+    return render(request, "collections_cases/case_detail.html", context)
+
+
+def _case_page_html(request, context: dict) -> Markup:
+    """``CASE_PAGE_TEMPLATE`` rendered, every value escaped by Jinja2's autoescaping (the
+    forms' fields and the payment sections are Django templates' output, escaped there).
+    ``Markup`` says it is HTML already, as ``case_rows_html``; nothing else is put into it."""
+    html = render_to_string(CASE_PAGE_TEMPLATE, context, request=request, using="jinja2")
+    return Markup(html)  # noqa: S704  (Jinja2's autoescaped output, nothing added)
 
 
 def case_detail(request, case_id: int):
-    case = page_selectors.case_page_get(user=request.user, case_id=case_id)
-    make_active(request, case.creditor)
+    case = page_selectors.case_page_detail(user=request.user, case_id=case_id)
+    make_active_id(request, case.creditor_id)
     return _render_case(request, case)
 
 
@@ -234,7 +270,8 @@ def case_action(request, case_id: int, action: str):
     form = _action_form(action, page_selectors.case_breakdown(case), request.POST)
     if not form.is_valid():
         messages.error(request, _("Ikke lagret. Rett feltene som er merket."))
-        return _render_case(request, case, bound={action: form})
+        page_case = page_selectors.case_page_detail(user=request.user, case_id=case.pk)
+        return _render_case(request, page_case, bound={action: form})
     try:
         ACTIONS[action].run(case, request.user, form.cleaned_data)
     except ApplicationError as exc:

@@ -9,4 +9,8 @@ register = template.Library()
 
 @register.simple_tag
 def case_payments_with_allocations(case):
-    return _select(case) if case is not None and case.pk else []
+    # A case from ``page_selectors.case_page_detail`` says whether it has any (``has_payments``,
+    # read with the case): most have none, and then the section costs no query.
+    if case is None or not case.pk or getattr(case, "has_payments", True) is False:
+        return []
+    return _select(case)

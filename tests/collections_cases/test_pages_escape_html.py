@@ -1,7 +1,7 @@
 """A debtor's name comes from the creditor's accounting system (and a case number from us;
 an invoice number is a number in the database, so it cannot carry markup): whatever they
-hold, every page shows it as text. The Saker rows are a
-Jinja2 fragment, the rest Django templates; each page is checked, so a ``|safe``, a
+hold, every page shows it as text. The Saker rows and the case page's body are
+Jinja2 fragments, the rest Django templates; each page is checked, so a ``|safe``, a
 ``mark_safe`` or an engine without autoescaping on any of them fails here."""
 
 import markupsafe
@@ -48,7 +48,8 @@ def test_the_saker_search_for_a_script_is_shown_as_text(logged_in_client, hostil
 
 def test_the_case_page_escapes_the_debtor_name_and_case_number(logged_in_client, hostile_case):
     html = _assert_shown_as_text(logged_in_client.get(f"/saker/{hostile_case.pk}/"), NAME, CASE)
-    assert "&lt;script&gt;alert(&quot;debtor&quot;)&lt;/script&gt;" in html
+    assert "&lt;script&gt;alert(&#34;debtor&#34;)&lt;/script&gt;" in html  # the Jinja2 body
+    assert "<title>Sak &lt;script&gt;K1&lt;/script&gt;" in html  # the Django layout
 
 
 def test_the_debtor_list_and_page_escape_the_name(logged_in_client, hostile_case):

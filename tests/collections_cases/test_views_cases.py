@@ -180,8 +180,10 @@ def test_the_case_page_offers_only_the_actions_the_status_allows(logged_in_clien
     waiting = open_case(creditor, needs_approval=True)
     active = open_case(creditor)
 
-    waiting_forms = logged_in_client.get(reverse("case_detail", args=[waiting.pk])).context["forms"]
-    active_forms = logged_in_client.get(reverse("case_detail", args=[active.pk])).context["forms"]
+    waiting_forms = logged_in_client.get(reverse("case_detail", args=[waiting.pk])).context[
+        "actions"
+    ]
+    active_forms = logged_in_client.get(reverse("case_detail", args=[active.pk])).context["actions"]
 
     assert "approve" in waiting_forms
     assert "resume" not in waiting_forms
@@ -282,7 +284,7 @@ def test_pause_without_a_reason_is_an_inline_error(logged_in_client, creditor):
     response = _action(logged_in_client, case, "pause", {"pause-reason": " "})
 
     assert response.status_code == 200
-    assert response.context["forms"]["pause"].errors["reason"]
+    assert response.context["bound_forms"]["pause"].errors["reason"]
     assert _refresh(case).status == Status.ACTIVE
 
 
@@ -301,7 +303,7 @@ def test_withdraw_needs_a_reason_and_a_confirmation(logged_in_client, creditor):
     case = open_case(creditor)
 
     unconfirmed = _action(logged_in_client, case, "withdraw", {"withdraw-reason": "Feil"})
-    assert unconfirmed.context["forms"]["withdraw"].errors["confirm"]
+    assert unconfirmed.context["bound_forms"]["withdraw"].errors["confirm"]
     assert _refresh(case).status == Status.ACTIVE
 
     _action(
@@ -414,7 +416,7 @@ def test_an_invalid_direct_payment_is_an_inline_error_and_changes_nothing(
     )
 
     assert response.status_code == 200
-    assert response.context["forms"]["direct_payment"].errors[field]
+    assert response.context["bound_forms"]["direct_payment"].errors[field]
     assert not LedgerEntry.objects.filter(case=case, kind=LedgerEntry.Kind.DIRECT_PAYMENT).exists()
     assert _events(case, CaseEvent.Kind.DIRECT_PAYMENT) == 0
 
@@ -459,7 +461,7 @@ def test_approve_legal_steps_when_the_case_asks_for_them(logged_in_client, credi
     CollectionCase.objects.filter(pk=case.pk).update(stage=CollectionCase.Stage.VARSEL_RETTSLIG)
     case_request_legal_approval(case=_refresh(case), actor=None)
 
-    forms = logged_in_client.get(reverse("case_detail", args=[case.pk])).context["forms"]
+    forms = logged_in_client.get(reverse("case_detail", args=[case.pk])).context["actions"]
     assert "approve_legal" in forms
     assert "approve" not in forms
 
@@ -475,7 +477,7 @@ def test_approve_releases_a_payment_demand_waiting_for_the_creditor(logged_in_cl
     case = open_case(creditor)
     case_request_payment_demand_approval(case=case, actor=None)
 
-    forms = logged_in_client.get(reverse("case_detail", args=[case.pk])).context["forms"]
+    forms = logged_in_client.get(reverse("case_detail", args=[case.pk])).context["actions"]
     assert "approve" in forms
     assert "approve_legal" not in forms
 
