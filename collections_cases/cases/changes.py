@@ -10,6 +10,9 @@ into another module's private helpers.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import date
 from decimal import Decimal, InvalidOperation
 
@@ -56,6 +59,25 @@ def actor_fields(actor) -> dict:
     return {"actor": actor, "actor_label": str(actor)[:100]}
 
 
+#: While :func:`changes_collected` runs: the ``(case_id, kind)`` of every event recorded, which
+#: the collector sends in one :data:`~collections_cases.signals.cases_changed` itself.
+_collected: ContextVar[list[tuple[int, str]] | None] = ContextVar("case_changes", default=None)
+
+
+@contextmanager
+def changes_collected() -> Iterator[list[tuple[int, str]]]:
+    """Within: :func:`record_event` adds each change to the list yielded instead of sending
+    ``case_changed`` for it after the commit. For a batch (the dunning run) that sends them
+    with its own changes in one ``cases_changed``: the receivers do a batch in a few queries,
+    one change at a time in several each. The caller must send them, after the commit."""
+    collected: list[tuple[int, str]] = []
+    token = _collected.set(collected)
+    try:
+        yield collected
+    finally:
+        _collected.reset(token)
+
+
 def record_event(
     case: CollectionCase,
     *,
@@ -76,9 +98,13 @@ def record_event(
         **actor_fields(actor),
     )
     case_id = case.pk
-    transaction.on_commit(
-        lambda: case_changed.send(sender=CollectionCase, case_id=case_id, kind=kind)
-    )
+    collected = _collected.get()
+    if collected is not None:
+        collected.append((case_id, kind))
+    else:
+        transaction.on_commit(
+            lambda: case_changed.send(sender=CollectionCase, case_id=case_id, kind=kind)
+        )
     return event
 
 

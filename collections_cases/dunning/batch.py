@@ -683,6 +683,9 @@ def _step_batch(ids: list[int], on: date, result: d.DunningResult, *, strict=Fal
         return
     facts = _load(cases)
     plans = []
+    # The status moves' changes, added on their savepoint's commit (a move that rolled back
+    # adds nothing), sent with the batch's own in one ``cases_changed``.
+    moved: list[tuple[int, str]] = []
     texts = {}  # the batch's translations (one language)
     for case in cases:
         try:
@@ -705,20 +708,27 @@ def _step_batch(ids: list[int], on: date, result: d.DunningResult, *, strict=Fal
         # A move of the status, through the case services (in a savepoint)
         if strict:
             with transaction.atomic():
-                _make_move(plan)
+                _make_move(plan, moved)
             result.steps[plan.outcome] += 1
         else:
-            d.guarded(result, case.pk, lambda plan=plan: _make_move(plan))
-    changes = _write(plans)
+            d.guarded(result, case.pk, lambda plan=plan: _make_move(plan, moved))
+    written = _write(plans)
     crash_point("dunning.batch_written")  # a crash here (before the commit) leaves none of it
-    if changes:
-        transaction.on_commit(
-            lambda: cases_changed.send(sender=CollectionCase, changes=changes), robust=True
-        )
+    transaction.on_commit(lambda: _announce(moved + written), robust=True)
 
 
-def _make_move(plan: Plan) -> str:
-    plan.move()
+def _announce(batch_changes: list[tuple[int, str]]) -> None:
+    if batch_changes:
+        cases_changed.send(sender=CollectionCase, changes=batch_changes)
+
+
+def _make_move(plan: Plan, moved: list[tuple[int, str]]) -> str:
+    """The move through the case services; its changes join the batch's ``cases_changed``
+    once the move's savepoint is part of the commit (an ``on_commit`` made inside the
+    savepoint: dropped with it if it rolls back)."""
+    with changes.changes_collected() as collected:
+        plan.move()
+    transaction.on_commit(lambda: moved.extend(collected))
     return plan.outcome
 
 

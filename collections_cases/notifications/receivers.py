@@ -4,7 +4,10 @@ import logging
 
 from django.dispatch import receiver
 
-from collections_cases.notifications.services import EVENT_NOTIFICATIONS, notification_case_changed
+from collections_cases.notifications.services import (
+    notification_case_changed,
+    notification_cases_changed,
+)
 from collections_cases.signals import case_changed, cases_changed
 
 logger = logging.getLogger(__name__)
@@ -22,7 +25,9 @@ def notify_creditor(sender, case_id, kind, **kwargs):
 
 @receiver(cases_changed, dispatch_uid="collections_cases.creditor_notifications_batch")
 def notify_creditor_batch(sender, changes, **kwargs):
-    """:func:`notify_creditor` for each change of a batch (most kinds notify nobody)."""
-    for case_id, kind in changes:
-        if kind in EVENT_NOTIFICATIONS:
-            notify_creditor(sender, case_id=case_id, kind=kind)
+    """:func:`notify_creditor` for a batch of changes (most kinds notify nobody), reading
+    the batch's cases and events at once. Runs after the commit: a failure is logged."""
+    try:
+        notification_cases_changed(changes=changes)
+    except Exception:
+        logger.exception("Could not queue creditor notifications for %d changes", len(changes))

@@ -87,12 +87,21 @@ def _create(
     template: str,
     context: dict,
     held: bool = False,
+    recipients: list[str] | None = None,
+    taken_keys: set[str] | None = None,
 ):
-    recipients = creditor_recipients(creditor)
+    """The notification's row, rendered; ``None`` without recipients or when its ``key`` is
+    taken already. A batch passes the creditor's ``recipients`` and the ``taken_keys`` it
+    read for all its notifications at once."""
+    if recipients is None:
+        recipients = creditor_recipients(creditor)
     if not recipients:
         logger.info("Creditor %s has no e-mail for notification %s", creditor.pk, key)
         return None
-    if CreditorNotification.objects.filter(key=key).exists():
+    if taken_keys is None:
+        if CreditorNotification.objects.filter(key=key).exists():
+            return None
+    elif key in taken_keys:
         return None
     context = {"creditor": creditor, "case": case, "site_url": settings.SITE_URL, **context}
     with translation.override("nb"):
@@ -124,32 +133,81 @@ def notification_case_changed(*, case_id: int, kind: str) -> CreditorNotificatio
     to hear about (a case waiting for approval, a dispute, a legal-approval request)."""
     if kind not in EVENT_NOTIFICATIONS:
         return None
-    notification_kind, switch = EVENT_NOTIFICATIONS[kind]
     case = CollectionCase.objects.select_related("creditor", "debtor").filter(pk=case_id).first()
-    if case is None or not getattr(case.creditor, switch):
-        return None
-    frequency = case.creditor.notification_frequency
-    if frequency == Frequency.OFF:
+    if case is None:
         return None
     event = CaseEvent.objects.filter(case=case, kind=kind).order_by("-id").first()
-    if event is None:
+    spec = _event_notification(case, kind, event)
+    return _create(**spec) if spec else None
+
+
+def notification_cases_changed(*, changes) -> list[CreditorNotification]:
+    """:func:`notification_case_changed` for a batch of ``(case_id, kind)`` changes (the
+    dunning run's approval requests): the cases, their events, the creditors' recipients and
+    the keys already taken read once for the batch, then each notification written as one
+    would be."""
+    wanted = list(dict.fromkeys((c, k) for c, k in changes if k in EVENT_NOTIFICATIONS))
+    if not wanted:
+        return []
+    case_ids = {case_id for case_id, _kind in wanted}
+    cases = CollectionCase.objects.select_related("creditor", "debtor").in_bulk(case_ids)
+    events: dict[tuple[int, str], CaseEvent] = {}
+    for event in CaseEvent.objects.filter(
+        case_id__in=case_ids, kind__in={kind for _case, kind in wanted}
+    ).order_by("-id"):
+        events.setdefault((event.case_id, event.kind), event)
+    specs = []
+    for case_id, kind in wanted:
+        case = cases.get(case_id)
+        spec = case and _event_notification(case, kind, events.get((case_id, kind)))
+        if spec:
+            specs.append(spec)
+    taken = set(
+        CreditorNotification.objects.filter(key__in=[spec["key"] for spec in specs]).values_list(
+            "key", flat=True
+        )
+    )
+    recipients: dict[int, list[str]] = {}
+    created = []
+    for spec in specs:
+        creditor = spec["creditor"]
+        if creditor.pk not in recipients:
+            recipients[creditor.pk] = creditor_recipients(creditor)
+        try:
+            notification = _create(**spec, recipients=recipients[creditor.pk], taken_keys=taken)
+        except Exception:  # one case's notification must not keep the others from theirs
+            logger.exception("Could not queue the notification %s", spec["key"])
+            continue
+        if notification is not None:
+            created.append(notification)
+    return created
+
+
+def _event_notification(case, kind: str, event: CaseEvent | None) -> dict | None:
+    """What :func:`_create` needs for the notification of ``case``'s ``event``, or ``None``
+    when the creditor does not want it (switch off, frequency off) or there is none."""
+    notification_kind, switch = EVENT_NOTIFICATIONS[kind]
+    if not getattr(case.creditor, switch):
+        return None
+    frequency = case.creditor.notification_frequency
+    if frequency == Frequency.OFF or event is None:
         return None
     if kind == EventKind.CREATED and event.status_to != CollectionCase.Status.AWAITING_APPROVAL:
         return None
-    return _create(
-        creditor=case.creditor,
-        case=case,
-        kind=notification_kind,
-        key=f"{notification_kind}:{case.pk}:{event.pk}",
-        template=f"creditor_{notification_kind}",
-        context={
+    return {
+        "creditor": case.creditor,
+        "case": case,
+        "kind": notification_kind,
+        "key": f"{notification_kind}:{case.pk}:{event.pk}",
+        "template": f"creditor_{notification_kind}",
+        "context": {
             "event": event,
             "debtor": case.debtor,
             "case_url": settings.SITE_URL + reverse("case_detail", args=[case.pk]),
             "reason": case.dispute_reason,
         },
-        held=frequency == Frequency.DAILY,
-    )
+        "held": frequency == Frequency.DAILY,
+    }
 
 
 def notification_plan_requested(*, plan_id: int) -> CreditorNotification | None:

@@ -477,3 +477,76 @@ def test_the_array_insert_keeps_every_character_and_refuses_too_long_a_text():
             ("case_id", "kind", "amount", "booked_on", "description"),
             [(case.pk, "fee", Decimal("1.00"), OPENED, "x" * 201)],
         )
+
+
+def test_the_runs_status_moves_reach_the_receivers_in_the_batchs_one_signal(
+    queued, django_capture_on_commit_callbacks
+):
+    """A move of the run (closing as paid, asking the creditor's approval) is made through
+    the case services, and its change goes out with the batch's own in ``cases_changed``,
+    not as a ``case_changed`` of its own: the creditor is still notified and the status
+    still pushed, from the batch's few queries (issue 19)."""
+    from collections_cases.signals import case_changed
+
+    moves = {
+        CaseEvent.Kind.DEMAND_APPROVAL_REQUESTED,
+        CaseEvent.Kind.LEGAL_APPROVAL_REQUESTED,
+    }
+    one, batched = [], []
+
+    def on_one(sender, case_id, kind, **kwargs):
+        one.append(kind)
+
+    def on_batch(sender, changes, **kwargs):
+        batched.extend(kind for _case_id, kind in changes)
+
+    case_changed.connect(on_one, dispatch_uid="test-one")
+    cases_changed.connect(on_batch, dispatch_uid="test-batch")
+    try:
+        _results, found = _run_and_capture(
+            dunning_batch.dunning_run_batched, 500, queued, django_capture_on_commit_callbacks
+        )
+    finally:
+        case_changed.disconnect(dispatch_uid="test-one")
+        cases_changed.disconnect(dispatch_uid="test-batch")
+
+    assert moves <= set(batched)
+    assert not moves & set(one)
+    kinds = {kind for _case, kind, _subject in found["notifications"]}
+    assert {
+        CreditorNotification.Kind.PAYMENT_DEMAND_APPROVAL,
+        CreditorNotification.Kind.LEGAL_APPROVAL,
+    } <= kinds
+
+
+def test_a_move_that_rolls_back_sends_nothing(queued, django_capture_on_commit_callbacks):
+    """The move was made, then its savepoint rolled back (as ``guarded`` does when the step
+    fails after it): its change is not announced with the batch; a kept move's is."""
+    batched = []
+    cases_changed.connect(
+        lambda sender, changes, **kw: batched.extend(changes), dispatch_uid="test-rb", weak=False
+    )
+    kept, dropped = _due_cases(2, start=900)
+
+    def plan(case):
+        class Plan:
+            outcome = "paused"
+
+            @staticmethod
+            def move():
+                services.case_pause(case=case, actor="Saksbehandler", reason="Avtale")
+
+        return Plan
+
+    try:
+        with django_capture_on_commit_callbacks(execute=True):
+            with transaction.atomic():
+                moved: list = []
+                dunning_batch._make_move(plan(kept), moved)
+                with pytest.raises(_Rollback), transaction.atomic():
+                    dunning_batch._make_move(plan(dropped), moved)
+                    raise _Rollback
+                transaction.on_commit(lambda: dunning_batch._announce(moved))
+    finally:
+        cases_changed.disconnect(dispatch_uid="test-rb")
+    assert batched == [(kept.pk, CaseEvent.Kind.PAUSED)]
