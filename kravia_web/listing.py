@@ -227,6 +227,14 @@ class Header:
     next_direction: str  # what a click does, for the screen-reader hint
 
 
+class KnownCountPaginator(Paginator):
+    """A paginator told its number of rows instead of counting them."""
+
+    def __init__(self, object_list, per_page, *, count: int, **kwargs):
+        super().__init__(object_list, per_page, **kwargs)
+        self.__dict__["count"] = count  # Paginator.count is a cached_property
+
+
 @dataclass
 class Listing:
     spec: ListSpec
@@ -236,6 +244,9 @@ class Listing:
     sort: str
     page_size: int
     export_format: str | None = None
+    #: The number of rows of ``queryset`` when the caller knows it without counting them
+    #: (e.g. from counts a trigger keeps): the pager then sends no ``COUNT``.
+    known_count: int | None = None
     _page: Page | None = field(default=None, repr=False)
 
     # -- filters ---------------------------------------------------------------------------
@@ -345,7 +356,10 @@ class Listing:
             queryset = self.queryset
             if self.spec.page_fields:
                 queryset = queryset.only(*self.spec.page_fields)
-            paginator = Paginator(queryset, self.page_size)
+            if self.known_count is None:
+                paginator = Paginator(queryset, self.page_size)
+            else:
+                paginator = KnownCountPaginator(queryset, self.page_size, count=self.known_count)
             page = paginator.get_page(self.params.get(PAGE_PARAM))
             if self.spec.deep_pages_by_id and page.number > 1:
                 page.object_list = self._rows_by_id(page)

@@ -97,7 +97,8 @@ class CaseFilter(_DebtorTypeMixin, ListFilterSet):
     stage = django_filters.ChoiceFilter(
         label=_("Steg"), choices=CollectionCase.Stage.choices, empty_label=_("Alle steg")
     )
-    debtor_kind = _debtor_type_filter("debtor__is_person")
+    # The debtor's type stored on the case (kept by triggers): no join of the debtors.
+    debtor_kind = _debtor_type_filter("debtor_is_person")
     created_from = date_filter(_("Opprettet fra"), "created_at__date", "gte")
     created_to = date_filter(_("Opprettet til"), "created_at__date", "lte")
     next_from = date_filter(_("Neste steg fra"), "next_action_date", "gte")
@@ -114,6 +115,20 @@ class CaseFilter(_DebtorTypeMixin, ListFilterSet):
         super().__init__(*args, **kwargs)
         #: The creditor whose cases are listed: the search's id lookups stay within it.
         self.creditor = creditor
+        #: How many cases the search matched, when it filtered by their ids (else None).
+        self.search_matches: int | None = None
+
+    def active_filters(self) -> dict[str, object] | None:
+        """The filters that narrow the list, by name, or None when the form is wrong."""
+        if not self.is_bound:
+            return {}
+        if not self.is_valid():
+            return None
+        return {
+            name: value
+            for name, value in self.form.cleaned_data.items()
+            if value not in (None, "", [], (), False)
+        }
 
     def search(self, queryset, name, value):
         """Case number (part of it), KID, debtor name or org number; a whole number may also
@@ -156,6 +171,7 @@ class CaseFilter(_DebtorTypeMixin, ListFilterSet):
         first, *rest = (lookup.values_list("pk", flat=True) for lookup in lookups)
         ids = set(first.union(*rest, all=True)[: SEARCH_IDS_MAX + 1])
         if len(ids) <= SEARCH_IDS_MAX:
+            self.search_matches = len(ids)
             return queryset.filter(pk__in=sorted(ids))
         match = (
             Q(number__icontains=term)

@@ -14,6 +14,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import get_language
 
+from collections_cases.cases.counts import case_counts
 from collections_cases.cases.selectors import case_amounts
 from collections_cases.cases.states import OPEN_STATUSES, TRANSITIONS
 from collections_cases.models import (
@@ -59,6 +60,26 @@ def case_page_list(*, user, creditor: Creditor) -> QuerySet[CollectionCase]:
             paid=F("stored_paid"),
         )
     )
+
+
+def case_page_count(*, creditor: Creditor, filterset) -> int | None:
+    """The number of cases the Saker list shows for ``filterset`` (a ``CaseFilter`` over
+    ``case_page_list``) when it is known without counting them: the whole list or a status
+    (``CaseCount``, kept by triggers), or a search that found its cases' ids. None when
+    another filter narrows the list (the pager counts)."""
+    active = filterset.active_filters()
+    if active is None:
+        return None
+    if set(active) == {"q"} and filterset.search_matches is not None:
+        return filterset.search_matches
+    if not set(active) <= {"status", "only_open"}:
+        return None
+    statuses = set(Status.values)
+    if "status" in active:
+        statuses &= {active["status"]}
+    if active.get("only_open"):
+        statuses &= set(OPEN_STATUSES)
+    return case_counts(creditor_id=creditor.pk).of(statuses)
 
 
 class CaseRow(TypedDict):
