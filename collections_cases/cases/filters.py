@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import django_filters
 from django import forms
-from django.db.models import Q
+from django.db.models import CharField, Q, Value
+from django.db.models.functions import Concat
 from django.utils.translation import gettext_lazy as _
 
 from collections_cases.cases.forms import DATE_INPUT_FORMATS, NokAmountField
@@ -66,6 +67,15 @@ def _debtor_type_filter(field_name):
         method="debtor_type",
         field_name=field_name,
     )
+
+
+def telling_word(term: str) -> str | None:
+    """The word of a several-word search term most likely to be rare among names: one with
+    digits, else the longest (at least 3 characters, a trigram). None for a one-word term."""
+    words = [word for word in term.split() if len(word) >= 3]
+    if len(term.split()) < 2 or not words:
+        return None
+    return max(words, key=lambda word: (any(c.isdigit() for c in word), len(word)))
 
 
 def digits_only(text: str) -> str:
@@ -158,9 +168,7 @@ class CaseFilter(_DebtorTypeMixin, ListFilterSet):
             cases = cases.filter(creditor=self.creditor)
         lookups = [
             cases.filter(number__icontains=term),
-            cases.filter(
-                debtor__in=Debtor.objects.order_by().filter(name__icontains=term).values("pk")
-            ),
+            cases.filter(debtor__in=self._debtors_named(term).values("pk")),
             cases.filter(kid=digits),
             cases.filter(
                 debtor__in=Debtor.objects.order_by().filter(org_number=digits).values("pk")
@@ -182,6 +190,26 @@ class CaseFilter(_DebtorTypeMixin, ListFilterSet):
         if invoice_cases is not None:
             match |= Q(pk__in=invoice_cases)
         return queryset.filter(match)
+
+    def _debtors_named(self, term: str):
+        """The debtors (of the creditor) whose name contains ``term``. The trigram index is
+        asked for the term's most telling word only, the whole term tested on the rows it
+        finds: an index lookup of every trigram of ``Skyldner 91928`` (or ``Hansen AS``)
+        walks the long lists of the common ones (9 ms at 140 000 debtors against 0.3 ms for
+        ``91928``); the word is part of the term, so the matches are the same."""
+        debtors = Debtor.objects.order_by()
+        if self.creditor is not None:
+            debtors = debtors.filter(creditor=self.creditor)
+        word = telling_word(term)
+        if word is None:
+            return debtors.filter(name__icontains=term)
+        # ``name || ''`` is not the indexed expression: a filter on the found rows.
+        whole = Concat("name", Value(""), output_field=CharField())
+        return (
+            debtors.filter(name__icontains=word)
+            .alias(whole_name=whole)
+            .filter(whole_name__icontains=term)
+        )
 
     def open_only(self, queryset, name, value):
         return queryset.filter(status__in=OPEN_STATUSES) if value else queryset

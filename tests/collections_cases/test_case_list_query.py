@@ -167,3 +167,31 @@ def test_the_sort_headers_are_kept_per_query_string_and_language(creditor, logge
     assert english == fresh_english and english != first
     assert 'aria-sort="descending"' in first[1] and 'aria-sort="descending"' not in first[0]
     assert "q=Ola" in first[2] and "q=Ola" not in first[3]
+
+
+@pytest.mark.parametrize(
+    ("term", "word"),
+    [
+        ("Skyldner 91928", "91928"),
+        ("Ola Hansen AS", "Hansen"),
+        ("Hansen", None),
+        ("AS AB", None),
+    ],
+)
+def test_a_several_word_search_asks_the_index_for_its_most_telling_word(term, word):
+    assert filters.telling_word(term) == word
+
+
+def test_a_name_search_by_its_telling_word_still_matches_the_whole_term(logged_in_client, creditor):
+    from tests.collections_cases.factories import DebtorFactory
+
+    names = ["Ola Hansen AS", "Kari Hansen", "Hansen Ola AS", "Ola  Hansen", "OLA HANSEN ASA"]
+    cases = {
+        name: open_case(creditor, debtor=DebtorFactory(creditor=creditor, name=name))
+        for name in names
+    }
+
+    html = logged_in_client.get("/saker/", {"q": "ola hansen as"}).content.decode()
+
+    shown = {name for name, case in cases.items() if case.number in html}
+    assert shown == {"Ola Hansen AS", "OLA HANSEN ASA"}
