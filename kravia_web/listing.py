@@ -164,9 +164,11 @@ class ListSpec:
     #: own index), then those rows with their joins: with ``OFFSET n`` the database would
     #: otherwise join every one of the n skipped rows (side 150 of 100 000 cases: 60 ms).
     deep_pages_by_id: bool = False
-    #: The fields the page's table shows (``QuerySet.only``; the export reads every field):
-    #: a page of the Saker list built 100 model instances of ~55 columns for 8 of them.
-    page_fields: tuple[str, ...] = ()
+    #: The values the page's table shows: the page's rows are dicts of them
+    #: (``QuerySet.values``, "pk" first; the export reads model instances of every field).
+    #: 50 Saker rows as model instances with their debtors took 2.8 ms of CPU, as dicts
+    #: 1.0 ms (docs/performance.md).
+    page_values: tuple[str, ...] = ()
 
     def __post_init__(self):
         if self.parse_sort(self.default_sort) is None:
@@ -354,8 +356,8 @@ class Listing:
         past the end the last (Django's ``get_page``)."""
         if self._page is None:
             queryset = self.queryset
-            if self.spec.page_fields:
-                queryset = queryset.only(*self.spec.page_fields)
+            if self.spec.page_values:
+                queryset = queryset.values(*self.spec.page_values)
             if self.known_count is None:
                 paginator = Paginator(queryset, self.page_size)
             else:
@@ -370,7 +372,10 @@ class Listing:
         queryset = page.paginator.object_list
         bottom = (page.number - 1) * self.page_size
         ids = list(queryset.values_list("pk", flat=True)[bottom : bottom + self.page_size])
-        rows = queryset.order_by().in_bulk(ids)
+        if self.spec.page_values:
+            rows = {row["pk"]: row for row in queryset.order_by().filter(pk__in=ids)}
+        else:
+            rows = queryset.order_by().in_bulk(ids)
         return [rows[pk] for pk in ids if pk in rows]
 
     def _url(self, **changes) -> str:

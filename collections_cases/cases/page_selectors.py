@@ -122,7 +122,8 @@ _URL_PK = 987654321
 
 
 def case_page_rows(cases) -> list[CaseRow]:
-    """Display rows for a page of ``case_page_list``, in the current language."""
+    """Display rows for a page of ``case_page_list`` read as dicts of
+    ``CASE_LIST.page_values`` (``kravia_web.listing``), in the current language."""
     language = get_language() or "nb"
     statuses = _labels(Status.choices)
     stages = _labels(CollectionCase.Stage.choices)
@@ -132,24 +133,25 @@ def case_page_rows(cases) -> list[CaseRow]:
     url_head, _, url_tail = reverse("case_detail", args=[_URL_PK]).partition(str(_URL_PK))
     rows = []
     for case in cases:
-        closed = case.status == Status.CLOSED
+        status = case["status"]
+        closed = status == Status.CLOSED
         rows.append(
             CaseRow(
-                url=f"{url_head}{int(case.pk)}{url_tail}",
-                number=case.number,
-                debtor_name=case.debtor.name,
-                status_badge=STATUS_BADGES.get(case.status, "badge"),
-                status_label=statuses.get(case.status, case.status),
+                url=f"{url_head}{int(case['pk'])}{url_tail}",
+                number=case["number"],
+                debtor_name=case["debtor__name"],
+                status_badge=STATUS_BADGES.get(status, "badge"),
+                status_label=statuses.get(status, status),
                 detail_label=(
-                    reasons.get(case.close_reason, case.close_reason)
+                    reasons.get(case["close_reason"], case["close_reason"])
                     if closed
-                    else stages.get(case.stage, case.stage)
+                    else stages.get(case["stage"], case["stage"])
                 ),
                 closed=closed,
-                balance=format_nok(case.balance, language),
-                next_action_label=actions.get(case.next_action, case.next_action),
-                next_action_date=_date(case.next_action_date),
-                created=_date(timezone.localtime(case.created_at)),
+                balance=format_nok(case["balance"], language),
+                next_action_label=actions.get(case["next_action"], case["next_action"]),
+                next_action_date=_date(case["next_action_date"]),
+                created=_date(timezone.localtime(case["created_at"])),
             )
         )
     return rows
