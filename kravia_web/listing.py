@@ -358,10 +358,14 @@ class Listing:
             queryset = self.queryset
             if self.spec.page_values:
                 queryset = queryset.values(*self.spec.page_values)
-            if self.known_count is None:
-                paginator = Paginator(queryset, self.page_size)
-            else:
+            if self.known_count is not None:
                 paginator = KnownCountPaginator(queryset, self.page_size, count=self.known_count)
+            elif self.spec.page_values:
+                # Counted without the page's values: those join the debtor for every row.
+                count = self.queryset.count()
+                paginator = KnownCountPaginator(queryset, self.page_size, count=count)
+            else:
+                paginator = Paginator(queryset, self.page_size)
             page = paginator.get_page(self.params.get(PAGE_PARAM))
             if self.spec.deep_pages_by_id and page.number > 1:
                 page.object_list = self._rows_by_id(page)
@@ -371,7 +375,9 @@ class Listing:
     def _rows_by_id(self, page: Page) -> list:
         queryset = page.paginator.object_list
         bottom = (page.number - 1) * self.page_size
-        ids = list(queryset.values_list("pk", flat=True)[bottom : bottom + self.page_size])
+        # The ids from the list without the page's values: those join the debtor, which the
+        # ids' walk of the sort's index must not do for every skipped row.
+        ids = list(self.queryset.values_list("pk", flat=True)[bottom : bottom + self.page_size])
         if self.spec.page_values:
             rows = {row["pk"]: row for row in queryset.order_by().filter(pk__in=ids)}
         else:

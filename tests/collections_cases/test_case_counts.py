@@ -234,6 +234,8 @@ def test_the_list_counts_what_other_filters_narrow(logged_in_client, creditor, u
     html, statements, counts = _saker(logged_in_client, "?debtor_kind=business&sort=next_action")
 
     assert len(counts) == 1 and statements <= 12
+    # The stored type: no join of the debtors (neither for the filter nor the page's values).
+    assert "creditors_debtor" not in counts[0]
     assert "2 treff" in html
     html, _statements, _counts = _saker(logged_in_client, "?debtor_kind=person")
     assert "1 treff" in html and person.name in html
