@@ -10,6 +10,7 @@ from django.db.models.functions import Concat
 from django.utils.translation import gettext_lazy as _
 
 from collections_cases.cases.forms import DATE_INPUT_FORMATS, NokAmountField
+from collections_cases.cases.page_selectors import case_search_ids
 from collections_cases.cases.states import OPEN_STATUSES
 from collections_cases.models import CollectionCase, Invoice
 from creditors.models import Debtor
@@ -163,21 +164,30 @@ class CaseFilter(_DebtorTypeMixin, ListFilterSet):
                 .filter(invoice_no=int(digits), case__isnull=False)
                 .values("case_id")
             )
-        cases = CollectionCase.objects.order_by()
         if self.creditor is not None:
-            cases = cases.filter(creditor=self.creditor)
-        lookups = [
-            cases.filter(number__icontains=term),
-            cases.filter(debtor__in=self._debtors_named(term).values("pk")),
-            cases.filter(kid=digits),
-            cases.filter(
-                debtor__in=Debtor.objects.order_by().filter(org_number=digits).values("pk")
-            ),
-        ]
-        if invoice_cases is not None:
-            lookups.append(cases.filter(pk__in=invoice_cases))
-        first, *rest = (lookup.values_list("pk", flat=True) for lookup in lookups)
-        ids = set(first.union(*rest, all=True)[: SEARCH_IDS_MAX + 1])
+            ids = set(
+                case_search_ids(
+                    creditor_id=self.creditor.pk,
+                    term=term,
+                    word=telling_word(term),
+                    digits=digits,
+                    limit=SEARCH_IDS_MAX + 1,
+                )
+            )
+        else:
+            cases = CollectionCase.objects.order_by()
+            lookups = [
+                cases.filter(number__icontains=term),
+                cases.filter(debtor__in=self._debtors_named(term).values("pk")),
+                cases.filter(kid=digits),
+                cases.filter(
+                    debtor__in=Debtor.objects.order_by().filter(org_number=digits).values("pk")
+                ),
+            ]
+            if invoice_cases is not None:
+                lookups.append(cases.filter(pk__in=invoice_cases))
+            first, *rest = (lookup.values_list("pk", flat=True) for lookup in lookups)
+            ids = set(first.union(*rest, all=True)[: SEARCH_IDS_MAX + 1])
         if len(ids) <= SEARCH_IDS_MAX:
             self.search_matches = len(ids)
             return queryset.filter(pk__in=sorted(ids))

@@ -195,3 +195,16 @@ def test_a_name_search_by_its_telling_word_still_matches_the_whole_term(logged_i
 
     shown = {name for name, case in cases.items() if case.number in html}
     assert shown == {"Ola Hansen AS", "OLA HANSEN ASA"}
+
+
+@pytest.mark.parametrize("term", ["%", "_", "\\", "50%", "a_b"])
+def test_like_wildcards_in_a_search_are_plain_characters(logged_in_client, creditor, term):
+    from tests.collections_cases.factories import DebtorFactory
+
+    plain = open_case(creditor, debtor=DebtorFactory(creditor=creditor, name="Vanlig Navn AS"))
+    odd = open_case(creditor, debtor=DebtorFactory(creditor=creditor, name=f"Rabatt {term} AS"))
+
+    html = logged_in_client.get("/saker/", {"q": term}).content.decode()
+
+    assert odd.number in html
+    assert plain.number not in html
