@@ -95,6 +95,7 @@ class _DebtorTypeMixin:
 
 class CaseFilter(_DebtorTypeMixin, ListFilterSet):
     primary = ("q", "status", "only_open")
+    static_form = True  # fixed choices only
     ranges = (
         ("created_from", "created_to"),
         ("next_from", "next_to"),

@@ -208,3 +208,18 @@ def test_like_wildcards_in_a_search_are_plain_characters(logged_in_client, credi
 
     assert odd.number in html
     assert plain.number not in html
+
+
+def test_the_case_filter_form_class_is_made_once_and_still_checks_each_request():
+    from django.utils import translation
+
+    first = filters.CaseFilter({"balance_min": "500", "balance_max": "100"})
+    second = filters.CaseFilter({"balance_min": "100", "balance_max": "500"})
+
+    assert type(first.form) is type(second.form)
+    assert not first.is_valid() and "balance_max" in first.form.errors
+    assert second.is_valid()
+    with translation.override("en"):
+        label = str(filters.CaseFilter().form["only_open"].label)
+    with translation.override("nb"):
+        assert str(filters.CaseFilter().form["only_open"].label) != label
