@@ -13,6 +13,15 @@ from django.db import migrations, models
 CASE = "collections_cases_collectioncase"
 COUNT = "collections_cases_casecount"
 DEBTOR = "creditors_debtor"
+#: The SQLite triggers (collections_cases.cases.counts.SQLITE_TRIGGERS, named here so the
+#: migration does not import the app's code).
+SQLITE_TRIGGERS = (
+    "case_counts_insert",
+    "case_counts_update",
+    "case_counts_delete",
+    "case_debtor_kind_update",
+    "debtor_kind_update",
+)
 #: Rows of one creditor's counts: two sessions writing side by side seldom share one.
 SLOTS = 16
 
@@ -122,12 +131,19 @@ def backward(apps, schema_editor):
     if schema_editor.connection.vendor == "postgresql":
         for sql in POSTGRESQL_BACKWARD:
             schema_editor.execute(sql)
+    else:
+        # SQLite's triggers come from post_migrate (collections_cases.cases.counts) and name
+        # the count table this migration drops: gone first, or rebuilding a table fails.
+        for name in SQLITE_TRIGGERS:
+            schema_editor.execute(f"DROP TRIGGER IF EXISTS {name}")
 
 
 class Migration(migrations.Migration):
     dependencies = [
         ("collections_cases", "0023_notification_digest"),
-        ("creditors", "0010_notification_digest_frequency"),
+        # Only the creditor model (since creditors' first migration): a later dependency would
+        # make unapplying those creditors migrations unapply this one (and its counts).
+        ("creditors", "0001_initial"),
     ]
 
     operations = [

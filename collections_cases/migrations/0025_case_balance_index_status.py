@@ -7,7 +7,6 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
     dependencies = [
         ("collections_cases", "0024_case_counts_debtor_is_person"),
-        ("creditors", "0010_notification_digest_frequency"),
     ]
 
     operations = [
