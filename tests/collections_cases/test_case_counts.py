@@ -171,6 +171,33 @@ def test_the_stored_debtor_type_follows_the_debtor(creditor):
     assert_kinds_exact()
 
 
+def test_the_recompute_command_corrects_counts_and_types_and_bumps_the_version(creditor):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    person = DebtorFactory(creditor=creditor, is_person=True)
+    case = open_case(creditor, debtor=person)
+    open_case(creditor)
+    before = case_counts(creditor_id=creditor.pk).version
+    # Counts set wrong by hand (as a loaded dump would); a stored type cannot be: the case's
+    # trigger copies the debtor's over whatever an UPDATE writes.
+    CaseCount.objects.filter(creditor=creditor).update(cases=9)
+    table = CollectionCase._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {table} SET debtor_is_person = %s WHERE id = %s",  # noqa: S608
+            [False, case.pk],
+        )
+    assert CollectionCase.objects.get(pk=case.pk).debtor_is_person is True
+
+    call_command("recompute_case_counts", stdout=StringIO())
+
+    assert_counts_exact()
+    assert_kinds_exact()
+    assert case_counts(creditor_id=creditor.pk).version > before
+
+
 @pytest.mark.skipif(connection.vendor != "sqlite", reason="SQLite's triggers are made here")
 def test_sqlite_recompute_corrects_counts_and_never_reuses_a_version(creditor):
     open_case(creditor)
