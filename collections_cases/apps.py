@@ -7,12 +7,14 @@ class CollectionsCasesConfig(AppConfig):
     verbose_name = _("Inkassosaker")
 
     def ready(self):
-        # SQLite's ledger-total triggers live outside the migrations (ledger/totals.py).
+        # SQLite's ledger-total and case-count triggers live outside the migrations
+        # (ledger/totals.py, cases/counts.py).
         from django.db.models.signals import post_migrate, pre_migrate
 
         # Admin registrations, signal receivers and Celery tasks of the subdomain packages
         # (Django's and Celery's discovery look only at top-level ``admin``/``tasks`` modules).
         from collections_cases.cases import admin as _cases_admin  # noqa: F401
+        from collections_cases.cases import counts as case_counts
         from collections_cases.dunning import tasks as _dunning_tasks  # noqa: F401
         from collections_cases.ledger import totals as ledger_totals
         from collections_cases.letters import admin as _letters_admin  # noqa: F401
@@ -29,3 +31,5 @@ class CollectionsCasesConfig(AppConfig):
 
         pre_migrate.connect(ledger_totals.before_migrate, sender=self)
         post_migrate.connect(ledger_totals.after_migrate, sender=self)
+        pre_migrate.connect(case_counts.before_migrate, sender=self)
+        post_migrate.connect(case_counts.after_migrate, sender=self)

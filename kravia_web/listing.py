@@ -58,6 +58,8 @@ PAGE_SIZES = (25, 50, 100)
 FILTERS_HTML_MAX = 1000
 _FILTERS_HTML: dict[tuple, SafeString] = {}
 _HEADERS_HTML: dict[tuple, SafeString] = {}
+#: Form classes of the filter sets with ``static_form`` (``ListFilterSet.get_form_class``).
+_FORM_CLASSES: dict[type, type] = {}
 #: Rows fetched per round trip while exporting (one query, read in chunks).
 EXPORT_CHUNK_SIZE = 2000
 #: Cells starting with these are formulas to a spreadsheet (CSV injection); they get a quote.
@@ -125,8 +127,20 @@ class ListFilterSet(django_filters.FilterSet):
     ranges: tuple[tuple[str, str], ...] = ()
     #: Fields shown at once; the others fold under "Flere filtre" unless one of them is set.
     primary: tuple[str, ...] = ("q",)
+    #: The form's fields depend on nothing but the class (no choices or querysets read per
+    #: request): its form class is made once per process, not per request (two classes
+    #: built each time were ≈ 0.4 ms of a Saker page's CPU, docs/performance.md).
+    static_form: bool = False
 
     def get_form_class(self):
+        if not self.static_form:
+            return self._range_checked_form_class()
+        cls = _FORM_CLASSES.get(type(self))
+        if cls is None:
+            cls = _FORM_CLASSES[type(self)] = self._range_checked_form_class()
+        return cls
+
+    def _range_checked_form_class(self):
         base = super().get_form_class()
         ranges = self.ranges
 
@@ -164,9 +178,11 @@ class ListSpec:
     #: own index), then those rows with their joins: with ``OFFSET n`` the database would
     #: otherwise join every one of the n skipped rows (side 150 of 100 000 cases: 60 ms).
     deep_pages_by_id: bool = False
-    #: The fields the page's table shows (``QuerySet.only``; the export reads every field):
-    #: a page of the Saker list built 100 model instances of ~55 columns for 8 of them.
-    page_fields: tuple[str, ...] = ()
+    #: The values the page's table shows: the page's rows are dicts of them
+    #: (``QuerySet.values``, "pk" first; the export reads model instances of every field).
+    #: 50 Saker rows as model instances with their debtors took 2.8 ms of CPU, as dicts
+    #: 1.0 ms (docs/performance.md).
+    page_values: tuple[str, ...] = ()
 
     def __post_init__(self):
         if self.parse_sort(self.default_sort) is None:
@@ -227,6 +243,14 @@ class Header:
     next_direction: str  # what a click does, for the screen-reader hint
 
 
+class KnownCountPaginator(Paginator):
+    """A paginator told its number of rows instead of counting them."""
+
+    def __init__(self, object_list, per_page, *, count: int, **kwargs):
+        super().__init__(object_list, per_page, **kwargs)
+        self.__dict__["count"] = count  # Paginator.count is a cached_property
+
+
 @dataclass
 class Listing:
     spec: ListSpec
@@ -236,6 +260,9 @@ class Listing:
     sort: str
     page_size: int
     export_format: str | None = None
+    #: The number of rows of ``queryset`` when the caller knows it without counting them
+    #: (e.g. from counts a trigger keeps): the pager then sends no ``COUNT``.
+    known_count: int | None = None
     _page: Page | None = field(default=None, repr=False)
 
     # -- filters ---------------------------------------------------------------------------
@@ -343,9 +370,16 @@ class Listing:
         past the end the last (Django's ``get_page``)."""
         if self._page is None:
             queryset = self.queryset
-            if self.spec.page_fields:
-                queryset = queryset.only(*self.spec.page_fields)
-            paginator = Paginator(queryset, self.page_size)
+            if self.spec.page_values:
+                queryset = queryset.values(*self.spec.page_values)
+            if self.known_count is not None:
+                paginator = KnownCountPaginator(queryset, self.page_size, count=self.known_count)
+            elif self.spec.page_values:
+                # Counted without the page's values: those join the debtor for every row.
+                count = self.queryset.count()
+                paginator = KnownCountPaginator(queryset, self.page_size, count=count)
+            else:
+                paginator = Paginator(queryset, self.page_size)
             page = paginator.get_page(self.params.get(PAGE_PARAM))
             if self.spec.deep_pages_by_id and page.number > 1:
                 page.object_list = self._rows_by_id(page)
@@ -355,8 +389,13 @@ class Listing:
     def _rows_by_id(self, page: Page) -> list:
         queryset = page.paginator.object_list
         bottom = (page.number - 1) * self.page_size
-        ids = list(queryset.values_list("pk", flat=True)[bottom : bottom + self.page_size])
-        rows = queryset.order_by().in_bulk(ids)
+        # The ids from the list without the page's values: those join the debtor, which the
+        # ids' walk of the sort's index must not do for every skipped row.
+        ids = list(self.queryset.values_list("pk", flat=True)[bottom : bottom + self.page_size])
+        if self.spec.page_values:
+            rows = {row["pk"]: row for row in queryset.order_by().filter(pk__in=ids)}
+        else:
+            rows = queryset.order_by().in_bulk(ids)
         return [rows[pk] for pk in ids if pk in rows]
 
     def _url(self, **changes) -> str:

@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import django_filters
 from django import forms
-from django.db.models import Q
+from django.db.models import CharField, Q, Value
+from django.db.models.functions import Concat
 from django.utils.translation import gettext_lazy as _
 
 from collections_cases.cases.forms import DATE_INPUT_FORMATS, NokAmountField
+from collections_cases.cases.page_selectors import case_search_ids
 from collections_cases.cases.states import OPEN_STATUSES
 from collections_cases.models import CollectionCase, Invoice
 from creditors.models import Debtor
@@ -68,6 +70,15 @@ def _debtor_type_filter(field_name):
     )
 
 
+def telling_word(term: str) -> str | None:
+    """The word of a several-word search term most likely to be rare among names: one with
+    digits, else the longest (at least 3 characters, a trigram). None for a one-word term."""
+    words = [word for word in term.split() if len(word) >= 3]
+    if len(term.split()) < 2 or not words:
+        return None
+    return max(words, key=lambda word: (any(c.isdigit() for c in word), len(word)))
+
+
 def digits_only(text: str) -> str:
     return text.replace(" ", "").replace("\u00a0", "")
 
@@ -84,6 +95,7 @@ class _DebtorTypeMixin:
 
 class CaseFilter(_DebtorTypeMixin, ListFilterSet):
     primary = ("q", "status", "only_open")
+    static_form = True  # fixed choices only
     ranges = (
         ("created_from", "created_to"),
         ("next_from", "next_to"),
@@ -97,7 +109,8 @@ class CaseFilter(_DebtorTypeMixin, ListFilterSet):
     stage = django_filters.ChoiceFilter(
         label=_("Steg"), choices=CollectionCase.Stage.choices, empty_label=_("Alle steg")
     )
-    debtor_kind = _debtor_type_filter("debtor__is_person")
+    # The debtor's type stored on the case (kept by triggers): no join of the debtors.
+    debtor_kind = _debtor_type_filter("debtor_is_person")
     created_from = date_filter(_("Opprettet fra"), "created_at__date", "gte")
     created_to = date_filter(_("Opprettet til"), "created_at__date", "lte")
     next_from = date_filter(_("Neste steg fra"), "next_action_date", "gte")
@@ -114,6 +127,20 @@ class CaseFilter(_DebtorTypeMixin, ListFilterSet):
         super().__init__(*args, **kwargs)
         #: The creditor whose cases are listed: the search's id lookups stay within it.
         self.creditor = creditor
+        #: How many cases the search matched, when it filtered by their ids (else None).
+        self.search_matches: int | None = None
+
+    def active_filters(self) -> dict[str, object] | None:
+        """The filters that narrow the list, by name, or None when the form is wrong."""
+        if not self.is_bound:
+            return {}
+        if not self.is_valid():
+            return None
+        return {
+            name: value
+            for name, value in self.form.cleaned_data.items()
+            if value not in (None, "", [], (), False)
+        }
 
     def search(self, queryset, name, value):
         """Case number (part of it), KID, debtor name or org number; a whole number may also
@@ -138,24 +165,32 @@ class CaseFilter(_DebtorTypeMixin, ListFilterSet):
                 .filter(invoice_no=int(digits), case__isnull=False)
                 .values("case_id")
             )
-        cases = CollectionCase.objects.order_by()
         if self.creditor is not None:
-            cases = cases.filter(creditor=self.creditor)
-        lookups = [
-            cases.filter(number__icontains=term),
-            cases.filter(
-                debtor__in=Debtor.objects.order_by().filter(name__icontains=term).values("pk")
-            ),
-            cases.filter(kid=digits),
-            cases.filter(
-                debtor__in=Debtor.objects.order_by().filter(org_number=digits).values("pk")
-            ),
-        ]
-        if invoice_cases is not None:
-            lookups.append(cases.filter(pk__in=invoice_cases))
-        first, *rest = (lookup.values_list("pk", flat=True) for lookup in lookups)
-        ids = set(first.union(*rest, all=True)[: SEARCH_IDS_MAX + 1])
+            ids = set(
+                case_search_ids(
+                    creditor_id=self.creditor.pk,
+                    term=term,
+                    word=telling_word(term),
+                    digits=digits,
+                    limit=SEARCH_IDS_MAX + 1,
+                )
+            )
+        else:
+            cases = CollectionCase.objects.order_by()
+            lookups = [
+                cases.filter(number__icontains=term),
+                cases.filter(debtor__in=self._debtors_named(term).values("pk")),
+                cases.filter(kid=digits),
+                cases.filter(
+                    debtor__in=Debtor.objects.order_by().filter(org_number=digits).values("pk")
+                ),
+            ]
+            if invoice_cases is not None:
+                lookups.append(cases.filter(pk__in=invoice_cases))
+            first, *rest = (lookup.values_list("pk", flat=True) for lookup in lookups)
+            ids = set(first.union(*rest, all=True)[: SEARCH_IDS_MAX + 1])
         if len(ids) <= SEARCH_IDS_MAX:
+            self.search_matches = len(ids)
             return queryset.filter(pk__in=sorted(ids))
         match = (
             Q(number__icontains=term)
@@ -166,6 +201,26 @@ class CaseFilter(_DebtorTypeMixin, ListFilterSet):
         if invoice_cases is not None:
             match |= Q(pk__in=invoice_cases)
         return queryset.filter(match)
+
+    def _debtors_named(self, term: str):
+        """The debtors (of the creditor) whose name contains ``term``. The trigram index is
+        asked for the term's most telling word only, the whole term tested on the rows it
+        finds: an index lookup of every trigram of ``Skyldner 91928`` (or ``Hansen AS``)
+        walks the long lists of the common ones (9 ms at 140 000 debtors against 0.3 ms for
+        ``91928``); the word is part of the term, so the matches are the same."""
+        debtors = Debtor.objects.order_by()
+        if self.creditor is not None:
+            debtors = debtors.filter(creditor=self.creditor)
+        word = telling_word(term)
+        if word is None:
+            return debtors.filter(name__icontains=term)
+        # ``name || ''`` is not the indexed expression: a filter on the found rows.
+        whole = Concat("name", Value(""), output_field=CharField())
+        return (
+            debtors.filter(name__icontains=word)
+            .alias(whole_name=whole)
+            .filter(whole_name__icontains=term)
+        )
 
     def open_only(self, queryset, name, value):
         return queryset.filter(status__in=OPEN_STATUSES) if value else queryset

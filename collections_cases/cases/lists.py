@@ -32,8 +32,9 @@ CASE_LIST = ListSpec(
     default_sort="next_action",
     deep_pages_by_id=True,
     static_filters=True,
-    # What page_selectors.case_page_rows reads (balance is an annotation, always read).
-    page_fields=(
+    # What page_selectors.case_page_rows reads.
+    page_values=(
+        "pk",
         "number",
         "status",
         "stage",
@@ -41,8 +42,8 @@ CASE_LIST = ListSpec(
         "next_action",
         "next_action_date",
         "created_at",
-        "debtor",
         "debtor__name",
+        "balance",
     ),
     columns=(
         Column("number", _("Saksnummer"), sort=("number",), nullable=False),

@@ -70,6 +70,9 @@ def case_list(request):
     )
     if listing.export_format:
         return listing.export_response()
+    listing.known_count = page_selectors.case_page_count(
+        creditor=creditor, filterset=listing.filterset
+    )
     rows = page_selectors.case_page_rows(listing.page.object_list)
     return render(
         request,

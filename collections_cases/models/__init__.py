@@ -8,6 +8,8 @@ tables are unchanged: a model moving between modules of one app needs no migrati
 
 from collections_cases.cases.models import (
     LEDGER_TOTAL_FIELDS,
+    TRIGGER_KEPT_FIELDS,
+    CaseCount,
     CaseEvent,
     CaseNumberSequence,
     CaseQuerySet,
@@ -56,8 +58,10 @@ __all__ = [
     "LEDGER_CREDIT_KINDS",
     "LEDGER_DEBIT_KINDS",
     "LEDGER_TOTAL_FIELDS",
+    "TRIGGER_KEPT_FIELDS",
     "ZERO",
     "AppendOnlyError",
+    "CaseCount",
     "AppendOnlyModel",
     "AppendOnlyQuerySet",
     "CaseEvent",

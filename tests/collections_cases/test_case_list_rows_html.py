@@ -112,7 +112,7 @@ def test_the_page_reads_only_the_fields_its_rows_show(creditor, logged_in_client
     rows_sql = [
         q["sql"]
         for q in queries
-        if q["sql"].startswith('SELECT "collections_cases_collectioncase"."id", ')
+        if q["sql"].startswith('SELECT "collections_cases_collectioncase"."id"')
         and '"creditors_debtor"."name"' in q["sql"]
     ]
     assert len(rows_sql) == 1

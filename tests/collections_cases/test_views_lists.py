@@ -23,7 +23,9 @@ TODAY = timezone.localdate
 
 
 def _pks(response):
-    return [row.pk for row in response.context["page"].object_list]
+    # The Saker list's rows are dicts of values (CASE_LIST.page_values), the others models.
+    rows = response.context["page"].object_list
+    return [row["pk"] if isinstance(row, dict) else row.pk for row in rows]
 
 
 def _csv(response):
