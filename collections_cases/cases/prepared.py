@@ -9,7 +9,8 @@ with stand-in ids, keeps the SQL and its parameters, and runs it with the real i
 itself stays ORM code, written once in the selector that uses it.
 
 Only what the ORM puts in the parameters can vary: ids given as keyword arguments. Everything
-else (statuses, kinds) is fixed when the query is first compiled. Annotations come back as
+else (statuses, kinds) is fixed when the query is first compiled, so a query with any other
+kind of parameter (a date: "today" would go stale) is refused. Annotations come back as
 the database returns them (no converters): a selector that annotates money or booleans
 converts them itself.
 """
@@ -17,6 +18,7 @@ converts them itself.
 from __future__ import annotations
 
 from collections.abc import Callable
+from decimal import Decimal
 from itertools import count
 
 from django.db import connections
@@ -43,6 +45,13 @@ class PreparedQuery:
         slots = {
             i: by_value[p] for i, p in enumerate(params) if isinstance(p, int) and p in by_value
         }
+        # Every other parameter is fixed for the life of the process: only constants of the
+        # query's own text (statuses, kinds, amounts) may be. A date, a time or anything else
+        # computed when the query was built ("today") would go stale silently.
+        fixed = [p for i, p in enumerate(params) if i not in slots]
+        unsafe = [p for p in fixed if p is not None and not isinstance(p, (str, int, Decimal))]
+        if unsafe:
+            raise ValueError(f"parameters other than ids would be kept for good: {unsafe!r}")
         missing = set(self._stand_ins) - set(slots.values())
         if missing:  # an id the ORM put into the SQL text, or not at all: never run it wrong
             raise ValueError(f"ids not among the query's parameters: {sorted(missing)}")

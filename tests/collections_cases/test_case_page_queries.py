@@ -182,6 +182,29 @@ def test_a_prepared_query_refuses_ids_it_cannot_pass_on(creditor):
         PreparedQuery(lambda *, case_id: CollectionCase.objects.all(), "case_id").raw(pk=1)
 
 
+def test_a_prepared_query_refuses_a_parameter_that_would_go_stale(creditor):
+    """A date computed when the query is built would be kept for the life of the process.
+    PostgreSQL's (production's) parameters carry the date as a date; SQLite's backend turns it
+    into text before the check can see it."""
+    import datetime as dt
+
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("SQLite's parameters carry dates as text")
+
+    case = open_case(creditor)
+    with_a_date = PreparedQuery(
+        lambda *, case_id: CollectionCase.objects.filter(
+            pk=case_id, created_at__date__lte=dt.date(2030, 1, 1)
+        ),
+        "case_id",
+    )
+
+    with pytest.raises(ValueError, match="kept for good"):
+        list(with_a_date.raw(case_id=case.pk))
+
+
 def test_the_pages_forms_share_one_csrf_token_that_is_accepted(creditor, user):
     from django.test import Client
 
