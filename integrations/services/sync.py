@@ -220,6 +220,11 @@ def _email(value, what: str) -> str:
     return value
 
 
+#: ``Invoice.invoice_no`` and ``Debtor.customer_number`` are PositiveBigIntegerFields:
+#: 0 … 2**63 - 1.
+MAX_NUMBER = MAX_INVOICE_NO = 2**63 - 1
+
+
 # --- customers → Debtor ---------------------------------------------------------------------
 
 
@@ -228,9 +233,13 @@ def _debtor_values(customer) -> dict:
     name = _text(customer.name, 200)
     if not name:
         raise ApplicationError(_("Kunden mangler navn."))
+    number = customer.number
+    # ``Debtor.customer_number`` is a PositiveBigIntegerField (0 … 2**63 - 1), or empty.
+    if number is not None and (not isinstance(number, int) or not 0 <= number <= MAX_NUMBER):
+        raise ApplicationError(_("Ugyldig kundenummer."))
     address = customer.mail_address
     return {
-        "customer_number": customer.number,
+        "customer_number": number,
         "name": name,
         "is_person": bool(customer.is_person),
         "org_number": _org_number(customer.organization_number),
@@ -289,8 +298,6 @@ def _analyze_after_load(log, resource: str, *models) -> None:
 
 
 MAX_AMOUNT = Decimal(10) ** (MONEY_MAX_DIGITS - MONEY_DECIMAL_PLACES)
-#: ``Invoice.invoice_no`` is a PositiveBigIntegerField: 0 … 2**63 - 1.
-MAX_INVOICE_NO = 2**63 - 1
 
 
 def _invoice_values(invoice, debtor_id: int) -> dict:

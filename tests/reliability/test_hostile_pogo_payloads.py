@@ -181,6 +181,8 @@ def test_the_payload_template_syncs_whole(connection):
 @example(customer=CUSTOMER, bad_invoice={**INVOICE, "DueDate": "2026-02-30"})
 @example(customer={**CUSTOMER, "Id": "two"}, bad_invoice={**INVOICE, "InvoiceNo": None})
 @example(customer=CUSTOMER, bad_invoice={**INVOICE, "InvoiceNo": -1})
+@example(customer={**CUSTOMER, "Number": -1}, bad_invoice=INVOICE)
+@example(customer={**CUSTOMER, "Number": 2**63}, bad_invoice=INVOICE)
 @example(customer=CUSTOMER, bad_invoice={**INVOICE, "InvoiceNo": 2**63})
 @example(customer=[1, 2], bad_invoice="not an object")
 def test_a_mangled_record_never_stops_the_good_ones(connection, customer, bad_invoice):
