@@ -207,9 +207,16 @@ def engines_table(results: dict[str, list[dict]]) -> str:
             f" | {_median(runs, 'engines', name, 'render_per_cpu_second'):.1f}"
             f" | {_median(runs, 'engines', name, 'bytes_per_letter'):,.0f}"
             f" | {_text_checked(runs[-1]['engines'][name])}/{runs[-1]['letters']}"
+            f"{_not_drawn(runs[-1]['engines'][name])}"
             f" | {ENGINE_CACHES.get(name, '')} |"
         )
     return "\n".join(lines) + "\n"
+
+
+def _not_drawn(engine: dict) -> str:
+    """A candidate that lays out only some letters: how many it left (timed without them)."""
+    left = engine.get("not_drawn", 0)
+    return f" ({left} it cannot lay out, not timed)" if left else ""
 
 
 def _dunning_reference(results) -> tuple[float | None, str]:
