@@ -197,3 +197,20 @@ def test_the_letters_are_drawn_in_dejavu_sans():
         for font in page["/Resources"]["/Font"].values():
             fonts.add(str(font.get_object()["/BaseFont"]).split("+")[-1])
     assert fonts and all(name.startswith("DejaVuSans") for name in fonts), fonts
+
+
+def test_the_letters_fonts_are_the_bundled_ones_only(monkeypatch, tmp_path):
+    """Typst sees only ``templates/letters/fonts/`` (the system's fonts are ignored), so a
+    letter is the same on a machine without DejaVu: with that folder empty, no letter is drawn
+    in some other font — it is refused."""
+    _case, letter, _totals = case_until(Letter.Kind.INKASSOVARSEL)
+    assert sorted(p.name for p in rendering.font_dir().glob("*.ttf")) == [
+        "DejaVuSans-Bold.ttf",
+        "DejaVuSans.ttf",
+        "DejaVuSansMono.ttf",
+    ]
+    monkeypatch.setattr(rendering, "_local", threading.local())
+    monkeypatch.setattr(rendering, "font_dir", lambda: tmp_path)
+
+    with pytest.raises(rendering.RenderError):
+        letter_render(letter)

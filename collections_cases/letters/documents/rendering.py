@@ -1,9 +1,9 @@
 """Documents to PDF: the letters to debtors from Typst templates (``templates/letters/*.typ``),
 the statements from HTML templates with WeasyPrint, and PDFs merged with pypdf.
 
-Typst: one compiler per thread, made on first use, holds the fonts (DejaVu Sans from the
-system's fonts-dejavu-core, looked up once) and its caches of the parsed templates; each
-letter is one compile with its data as JSON in ``sys.inputs`` (never spliced into markup, so
+Typst: one compiler per thread, made on first use, holds the fonts (DejaVu Sans from
+``templates/letters/fonts/``, the system's ignored, loaded once) and its caches of the parsed
+templates; each letter is one compile with its data as JSON in ``sys.inputs`` (never spliced into markup, so
 a debtor's name prints literally). A warning from Typst (a font not found, say) is an error:
 a letter is never drawn in a fallback font.
 
@@ -65,8 +65,10 @@ def typst_root() -> Path:
     return Path(settings.BASE_DIR) / "templates" / "letters"
 
 
-#: Fonts the letters use, besides the system's (Debian: fonts-dejavu-core).
-FONT_PATHS = ("/usr/share/fonts/truetype/dejavu",)
+def font_dir() -> Path:
+    """The letters' fonts (DejaVu Sans, Sans Bold, Sans Mono; ``templates/letters/fonts/``):
+    the only fonts Typst sees, so a letter is drawn the same on every machine."""
+    return typst_root() / "fonts"
 
 
 class RenderError(RuntimeError):
@@ -78,8 +80,9 @@ def _compiler():
     if compiler is None:
         import typst
 
-        font_paths = [path for path in FONT_PATHS if Path(path).is_dir()]
-        compiler = _local.typst = typst.Compiler(root=str(typst_root()), font_paths=font_paths)
+        compiler = _local.typst = typst.Compiler(
+            root=str(typst_root()), font_paths=[str(font_dir())], ignore_system_fonts=True
+        )
     return compiler
 
 
