@@ -1,5 +1,8 @@
 """Reads, always scoped to the user's creditors."""
 
+from typing import NamedTuple
+
+from django.core.cache import cache
 from django.db.models import QuerySet
 from django.http import Http404
 
@@ -73,3 +76,76 @@ def creditor_active_for_request(request) -> Creditor | None:
         if creditor is not None:
             return creditor
     return creditors.first()
+
+
+class CreditorName(NamedTuple):
+    """What the header shows of one of the user's creditors."""
+
+    pk: int
+    name: str
+
+
+#: How long the header's names stay in the cache at most: a change the signals cannot see (a
+#: ``QuerySet.update`` of a creditor's name) shows within this many seconds.
+HEADER_NAMES_SECONDS = 300
+
+
+def _names_version_key(user_id: int) -> str:
+    return f"creditors:header-names-version:{user_id}"
+
+
+def creditor_header_names_changed(*, user_ids) -> None:
+    """After a commit that changed who is a member of which creditor, or a creditor's name:
+    the header reads those users' names from the database again. A version per user, so a
+    request that read the old names before the commit cannot put them back under the key
+    the next requests read."""
+    for user_id in set(user_ids):
+        key = _names_version_key(user_id)
+        try:
+            cache.incr(key)
+        except ValueError:  # no version yet (or evicted): a new one, unlike any used before
+            cache.set(key, _new_version(), None)
+
+
+def _new_version() -> int:
+    import time
+
+    return time.time_ns()
+
+
+def creditor_header_for_request(request) -> tuple[list, object | None]:
+    """The header's creditor switcher: ``(creditors, active)`` with ``pk`` and ``name``.
+
+    A view that read the user's creditors already (``creditor_choices_for_request``) lends
+    them; otherwise the names come from the cache (per user and version, bumped on commit by
+    ``creditors.receivers``), one query when they are not there. Only the header reads these:
+    every view checks access against the database."""
+    user = request.user
+    active_id = request.session.get(ACTIVE_CREDITOR_SESSION_KEY)
+    cached = getattr(request, "_creditor_choices", None)
+    if cached is not None and cached[0] == (user.pk, active_id):
+        return cached[1]
+    version_key = _names_version_key(user.pk)
+    version = cache.get(version_key)
+    if version is None:
+        version = _new_version()
+        cache.add(version_key, version, None)
+        version = cache.get(version_key, version)
+    key = f"creditors:header-names:{user.pk}:{version}"
+    names = cache.get(key)
+    if names is None:
+        names = [
+            CreditorName(pk, name)
+            for pk, name in creditor_list_for_user(user=user).values_list("pk", "name")
+        ]
+        cache.set(key, names, HEADER_NAMES_SECONDS)
+    active = None
+    if active_id is not None:
+        try:
+            wanted = int(active_id)
+        except (TypeError, ValueError):
+            wanted = None
+        active = next((c for c in names if c.pk == wanted), None)
+    if active is None and names:
+        active = names[0]
+    return names, active

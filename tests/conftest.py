@@ -9,6 +9,16 @@ PASSWORD = "Sterkt-passord-123"
 
 
 @pytest.fixture(autouse=True)
+def _an_empty_cache():
+    """Every test starts with an empty Django cache (local memory, or Redis in CI): a value
+    one test cached under a user's or a case's id (the header's creditor names, say) must not
+    show in another test whose rows got the same ids."""
+    from django.core.cache import cache
+
+    cache.clear()
+
+
+@pytest.fixture(autouse=True)
 def _reset_the_active_language():
     """Every test starts and ends in the default language (settings.LANGUAGE_CODE): a request
     through LocaleMiddleware, ``translation.activate`` or a command leaves its language active

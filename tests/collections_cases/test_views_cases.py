@@ -199,7 +199,7 @@ def test_a_case_of_another_of_the_users_creditors_becomes_the_active_one(
     response = logged_in_client.get(reverse("case_detail", args=[case.pk]))
 
     assert response.status_code == 200
-    assert response.context["active_creditor"] == second
+    assert response.context["active_creditor"].pk == second.pk
 
 
 def test_another_users_case_is_a_404(logged_in_client, creditor, other_case):

@@ -153,7 +153,7 @@ def test_a_debtor_of_another_of_the_users_creditors_becomes_the_active_one(
     response = logged_in_client.get(reverse("debtor_detail", args=[debtor.pk]))
 
     assert response.status_code == 200
-    assert response.context["active_creditor"] == second
+    assert response.context["active_creditor"].pk == second.pk
 
 
 @pytest.mark.parametrize("name", ["case_list", "ready_for_collection", "debtor_list"])

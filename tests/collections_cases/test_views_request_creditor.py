@@ -66,7 +66,68 @@ def test_a_case_page_of_another_creditor_shows_that_one_active_in_the_header(
 
     with CaptureQueriesContext(connection) as queries:
         response = logged_in_client.get(f"/saker/{case.pk}/")
+    with CaptureQueriesContext(connection) as again:
+        logged_in_client.get(f"/saker/{case.pk}/")
 
-    assert response.context["active_creditor"] == second
+    assert response.context["active_creditor"].pk == second.pk
     assert f'<option value="{second.pk}" selected>' in _picker(response.content.decode())
-    assert _creditor_reads(queries) == 1  # the header's list (the case joins its own)
+    assert _creditor_reads(queries) == 1  # the header's names (the case joins its own) …
+    assert _creditor_reads(again) == 0  # … then from the cache
+
+
+def test_the_headers_cached_names_follow_every_committed_change(
+    user, logged_in_client, django_capture_on_commit_callbacks
+):
+    """The names come from the cache after the first page, and a membership added or removed,
+    or a creditor renamed, shows on the next page once committed."""
+    with django_capture_on_commit_callbacks(execute=True):
+        first = MembershipFactory(user=user, creditor__name="A Kreditor").creditor
+    case = open_case(first)
+    page = f"/saker/{case.pk}/"
+
+    def picker_or_name():
+        html = logged_in_client.get(page).content.decode()
+        return html[html.index("<header") : html.index("</header>")]
+
+    assert "A Kreditor" in picker_or_name()
+    with django_capture_on_commit_callbacks(execute=True):
+        second = MembershipFactory(user=user, creditor__name="B Kreditor")
+    assert "B Kreditor" in picker_or_name()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        first.name = "A Kreditor Omdøpt"
+        first.save()
+    assert "A Kreditor Omdøpt" in picker_or_name()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        second.delete()
+    assert "B Kreditor" not in picker_or_name()
+
+
+def test_names_read_before_a_commit_are_not_read_after_it(user):
+    """A request that read the names before another's commit caches them under the version it
+    saw; the commit's new version makes the next request read the database."""
+    from django.core.cache import cache
+    from django.test import RequestFactory
+
+    from creditors.selectors import (
+        CreditorName,
+        _names_version_key,
+        creditor_header_for_request,
+        creditor_header_names_changed,
+    )
+
+    MembershipFactory(user=user, creditor__name="A Kreditor")
+    request = RequestFactory().get("/")
+    request.user, request.session = user, {}
+    names, _active = creditor_header_for_request(request)
+    assert [c.name for c in names] == ["A Kreditor"]
+    seen = cache.get(_names_version_key(user.pk))
+
+    MembershipFactory(user=user, creditor__name="B Kreditor")  # committed …
+    creditor_header_names_changed(user_ids=[user.pk])  # … and announced
+    # A request that read before that commit writes its names late, under the version it saw.
+    cache.set(f"creditors:header-names:{user.pk}:{seen}", [CreditorName(0, "Gammel")], 300)
+    names, _active = creditor_header_for_request(request)
+
+    assert [c.name for c in names] == ["A Kreditor", "B Kreditor"]
