@@ -53,18 +53,19 @@ def creditor_choices_for_request(request) -> tuple[list[Creditor], Creditor | No
     if cached is not None and cached[0] == key:
         return cached[1]
     creditors = list(creditor_list_for_user(user=user))
-    active = None
-    if active_id is not None:
-        try:
-            wanted = int(active_id)
-        except (TypeError, ValueError):
-            wanted = None
-        active = next((creditor for creditor in creditors if creditor.pk == wanted), None)
-    if active is None and creditors:
-        active = creditors[0]
-    choices = (creditors, active)
+    choices = (creditors, _active_among(creditors, active_id))
     request._creditor_choices = (key, choices)
     return choices
+
+
+def _active_among(creditors: list, active_id):
+    """The one of ``creditors`` (by name) whose id the session holds, else the first."""
+    try:
+        wanted = int(active_id) if active_id is not None else None
+    except (TypeError, ValueError):
+        wanted = None
+    active = next((creditor for creditor in creditors if creditor.pk == wanted), None)
+    return active if active is not None or not creditors else creditors[0]
 
 
 def creditor_active_for_request(request) -> Creditor | None:
@@ -139,13 +140,4 @@ def creditor_header_for_request(request) -> tuple[list, object | None]:
             for pk, name in creditor_list_for_user(user=user).values_list("pk", "name")
         ]
         cache.set(key, names, HEADER_NAMES_SECONDS)
-    active = None
-    if active_id is not None:
-        try:
-            wanted = int(active_id)
-        except (TypeError, ValueError):
-            wanted = None
-        active = next((c for c in names if c.pk == wanted), None)
-    if active is None and names:
-        active = names[0]
-    return names, active
+    return names, _active_among(names, active_id)
