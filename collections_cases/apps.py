@@ -29,7 +29,6 @@ class CollectionsCasesConfig(AppConfig):
         from collections_cases.settlements import admin as _settlements_admin  # noqa: F401
         from collections_cases.settlements import tasks as _settlements_tasks  # noqa: F401
 
-        pre_migrate.connect(ledger_totals.before_migrate, sender=self)
-        post_migrate.connect(ledger_totals.after_migrate, sender=self)
-        pre_migrate.connect(case_counts.before_migrate, sender=self)
-        post_migrate.connect(case_counts.after_migrate, sender=self)
+        for triggers in (ledger_totals.TRIGGERS, case_counts.TRIGGERS):
+            pre_migrate.connect(triggers.before_migrate, sender=self, weak=False)
+            post_migrate.connect(triggers.after_migrate, sender=self, weak=False)

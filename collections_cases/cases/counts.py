@@ -8,11 +8,10 @@ creditor changed), a row-level ``BEFORE INSERT OR UPDATE OF debtor_id`` trigger 
 debtor's ``is_person``, and a statement-level trigger on the debtor copying a changed
 ``is_person`` to its cases.
 
-SQLite: row-level triggers created here after every ``migrate`` and dropped before it (as
-``ledger/totals.py`` does, for the same reason: Django rebuilds a SQLite table to alter it,
-and a trigger that names another table makes that rebuild fail); after creating them the
-counts and the stored debtor types are recomputed, so rows written while the triggers were
-absent are counted too.
+SQLite: row-level triggers created after every ``migrate`` and dropped before it
+(:class:`collections_cases.sqlite_triggers.SqliteTriggers`, as for the ledger totals); after
+creating them the counts and the stored debtor types are recomputed, so rows written while
+the triggers were absent are counted too.
 """
 
 from __future__ import annotations
@@ -21,6 +20,8 @@ from dataclasses import dataclass
 
 from django.db import connections
 from django.db.models import Sum
+
+from collections_cases.sqlite_triggers import SqliteTriggers
 
 CASE = "collections_cases_collectioncase"
 COUNT = "collections_cases_casecount"
@@ -86,30 +87,15 @@ SQLITE_RECOMPUTE = (
 )
 
 
-def _tables(connection) -> set[str]:
-    with connection.cursor() as cursor:
-        return set(connection.introspection.table_names(cursor))
-
-
-def sqlite_drop_triggers(*, using: str = "default") -> None:
-    connection = connections[using]
-    if connection.vendor != "sqlite":
-        return
-    with connection.cursor() as cursor:
-        for name in SQLITE_TRIGGERS:
-            cursor.execute(f"DROP TRIGGER IF EXISTS {name}")
-
-
-def sqlite_create_triggers(*, using: str = "default") -> None:
-    """Create the SQLite triggers (if the tables exist) and recompute the counts."""
-    connection = connections[using]
-    if connection.vendor != "sqlite" or not {CASE, COUNT, DEBTOR} <= _tables(connection):
-        return
-    with connection.cursor() as cursor:
-        for sql in SQLITE_CREATE:
-            cursor.execute(sql)
-        for sql in SQLITE_RECOMPUTE:
-            cursor.execute(sql)
+TRIGGERS = SqliteTriggers(
+    names=SQLITE_TRIGGERS,
+    create=SQLITE_CREATE,
+    recompute=SQLITE_RECOMPUTE,
+    tables=frozenset((CASE, COUNT, DEBTOR)),
+)
+sqlite_drop_triggers = TRIGGERS.drop
+#: Create the SQLite triggers (if the tables exist) and recompute the counts.
+sqlite_create_triggers = TRIGGERS.install
 
 
 POSTGRESQL_RECOMPUTE = (
@@ -135,14 +121,6 @@ def case_counts_recompute(*, using: str = "default") -> None:
     with connection.cursor() as cursor:
         for sql in statements:
             cursor.execute(sql)
-
-
-def before_migrate(sender, using="default", **kwargs) -> None:
-    sqlite_drop_triggers(using=using)
-
-
-def after_migrate(sender, using="default", **kwargs) -> None:
-    sqlite_create_triggers(using=using)
 
 
 # --------------------------------------------------------------------------------------------

@@ -2,11 +2,11 @@
 ``stored_paid``), kept by database triggers on the ledger table.
 
 PostgreSQL: statement-level triggers created by migration 0018. SQLite: row-level triggers
-created here after every ``migrate`` and dropped before it — Django alters a SQLite table by
-rebuilding it (new table, copy, drop, rename), and a trigger on the ledger that names the
-case table makes that rename fail (``error in trigger …: no such table``). After creating
-them the totals are recomputed from the ledger, so rows written while the triggers were
-absent (during the migrations) are counted too.
+created after every ``migrate`` and dropped before it
+(:class:`collections_cases.sqlite_triggers.SqliteTriggers`: Django rebuilds a SQLite table to
+alter it, and a trigger naming another table makes that fail). After creating them the
+totals are recomputed from the ledger, so rows written while the triggers were absent (during
+the migrations) are counted too.
 
 A writer of many entries may keep the totals itself instead (the dunning batch, issue 19):
 on PostgreSQL :func:`trigger_skipped` turns the trigger off for the statements inside it
@@ -24,6 +24,8 @@ from contextlib import contextmanager
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.db import connections
+
+from collections_cases.sqlite_triggers import SqliteTriggers
 
 CASE = "collections_cases_collectioncase"
 LEDGER = "collections_cases_ledgerentry"
@@ -142,40 +144,21 @@ def deltas(rows: Iterable[tuple[str, Decimal]]) -> tuple[Decimal, Decimal, Decim
     return balance, principal, paid
 
 
-def _tables(connection) -> set[str]:
-    with connection.cursor() as cursor:
-        return set(connection.introspection.table_names(cursor))
-
-
-def sqlite_drop_triggers(*, using: str = "default") -> None:
-    connection = connections[using]
-    if connection.vendor != "sqlite":
-        return
-    with connection.cursor() as cursor:
-        for name in SQLITE_TRIGGERS:
-            cursor.execute(f"DROP TRIGGER IF EXISTS {name}")
-
-
-def sqlite_create_triggers(*, using: str = "default") -> None:
-    """Create the SQLite triggers (if the tables exist) and recompute every case's totals."""
-    connection = connections[using]
-    if connection.vendor != "sqlite" or not {CASE, LEDGER} <= _tables(connection):
-        return
+def _has_stored_totals(connection) -> bool:
     columns = {
         column.name
         for column in connection.introspection.get_table_description(connection.cursor(), CASE)
     }
-    if "stored_balance" not in columns:  # migrated backwards past 0018
-        return
-    with connection.cursor() as cursor:
-        for sql in SQLITE_CREATE:
-            cursor.execute(sql)
-        cursor.execute(SQLITE_RECOMPUTE)
+    return "stored_balance" in columns  # not when migrated backwards past 0018
 
 
-def before_migrate(sender, using="default", **kwargs) -> None:
-    sqlite_drop_triggers(using=using)
-
-
-def after_migrate(sender, using="default", **kwargs) -> None:
-    sqlite_create_triggers(using=using)
+TRIGGERS = SqliteTriggers(
+    names=SQLITE_TRIGGERS,
+    create=SQLITE_CREATE,
+    recompute=(SQLITE_RECOMPUTE,),
+    tables=frozenset((CASE, LEDGER)),
+    ready=_has_stored_totals,
+)
+sqlite_drop_triggers = TRIGGERS.drop
+#: Create the SQLite triggers (if the tables exist) and recompute every case's totals.
+sqlite_create_triggers = TRIGGERS.install
