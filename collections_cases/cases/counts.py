@@ -43,6 +43,15 @@ def _sqlite_upsert(creditor: str, status: str, change: int) -> str:
     DO UPDATE SET cases = cases + ({change}), changes = changes + 1;"""  # noqa: S608
 
 
+def _sqlite_decrement(creditor: str, status: str) -> str:
+    """One case less: an update of the row the case was counted in, never an insert — a case
+    deleted after its creditor's counts (``flush`` empties the tables one by one) must not
+    make a count row for a creditor that is gone."""
+    return f"""
+    UPDATE {COUNT} SET cases = cases - 1, changes = changes + 1
+     WHERE creditor_id = {creditor} AND slot = 0 AND status = {status};"""  # noqa: S608
+
+
 _SQLITE_KIND = f"COALESCE((SELECT d.is_person FROM {DEBTOR} AS d WHERE d.id = NEW.debtor_id), 0)"  # noqa: S608
 
 SQLITE_CREATE = (
@@ -55,11 +64,11 @@ SQLITE_CREATE = (
         ON {CASE}
         WHEN OLD.status IS NOT NEW.status OR OLD.creditor_id IS NOT NEW.creditor_id
         BEGIN
-        {_sqlite_upsert("OLD.creditor_id", "OLD.status", -1)}
+        {_sqlite_decrement("OLD.creditor_id", "OLD.status")}
         {_sqlite_upsert("NEW.creditor_id", "NEW.status", 1)}
         END;""",
     f"""CREATE TRIGGER IF NOT EXISTS case_counts_delete AFTER DELETE ON {CASE}
-        BEGIN {_sqlite_upsert("OLD.creditor_id", "OLD.status", -1)} END;""",
+        BEGIN {_sqlite_decrement("OLD.creditor_id", "OLD.status")} END;""",
     f"""CREATE TRIGGER IF NOT EXISTS case_debtor_kind_update
         AFTER UPDATE OF debtor_id, debtor_is_person ON {CASE}
         BEGIN
