@@ -20,17 +20,20 @@ def connection_event_list(
     return connection.events.select_related("actor").order_by("-created_at", "-pk")[:limit]
 
 
+def pogo_refusals(case) -> QuerySet[OutboxMessage]:
+    """The failed creations of ``case`` (a case, or ``OuterRef("pk")`` in a subquery) in
+    PoGo's Inkasso menu, newest first; each one's ``last_error`` is Go's reason."""
+    return OutboxMessage.objects.filter(
+        case=case, kind=OutboxMessage.Kind.CREATE_CASE, status=OutboxMessage.Status.FAILED
+    ).order_by("-pk")
+
+
 def case_pogo_refusal(*, case) -> OutboxMessage | None:
-    """The failed creation of ``case`` in PoGo's Inkasso menu (its ``last_error`` is Go's
-    reason), while the case does not exist there; None otherwise.
+    """The newest failed creation of ``case`` in PoGo's Inkasso menu, while the case does not
+    exist there; None otherwise. (The case page reads the same from
+    ``page_selectors.case_page_detail``'s annotation of :func:`pogo_refusals`.)
 
     ``case`` must come from a scoped selector (``case_page_get``)."""
     if case.pogo_case_id is not None:
         return None
-    return (
-        OutboxMessage.objects.filter(
-            case=case, kind=OutboxMessage.Kind.CREATE_CASE, status=OutboxMessage.Status.FAILED
-        )
-        .order_by("-pk")
-        .first()
-    )
+    return pogo_refusals(case).first()

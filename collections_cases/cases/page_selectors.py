@@ -48,7 +48,7 @@ from collections_cases.models import (
 )
 from creditors.models import Creditor, Debtor, Membership
 from creditors.selectors import creditor_list_for_user
-from integrations.models import OutboxMessage
+from integrations.selectors import pogo_refusals
 from kravia_web.money import format_nok, to_ore
 
 Status = CollectionCase.Status
@@ -269,11 +269,7 @@ CASE_PAGE_FIELDS = (
 
 
 def _case_page_query(*, user_id: int, case_id: int) -> QuerySet[CollectionCase]:
-    refusals = OutboxMessage.objects.filter(
-        case=OuterRef("pk"),
-        kind=OutboxMessage.Kind.CREATE_CASE,
-        status=OutboxMessage.Status.FAILED,
-    ).order_by("-pk")
+    refusals = pogo_refusals(OuterRef("pk"))
     paid = (
         principal_paid_allocations()
         .filter(case=OuterRef("pk"))
