@@ -333,7 +333,13 @@ def _bench_letters(scale, on):
     for case_id in _due_ids(on)[:n]:
         with transaction.atomic():
             _step_one(case_id, on)
-    letters = list(Letter.objects.filter(sent_on=on).select_related("case").order_by("pk"))
+    # Loaded as the delivery task loads its letter (letters.services._claim): with the case,
+    # its debtor and its creditor.
+    letters = list(
+        Letter.objects.filter(sent_on=on)
+        .select_related("case", "case__debtor", "case__creditor")
+        .order_by("pk")
+    )
     check(len(letters) == n, f"letters: {len(letters)} != {n}")
     return letters
 

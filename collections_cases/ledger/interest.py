@@ -183,6 +183,49 @@ def case_interest_facts(
 # --------------------------------------------------------------------------------------------
 
 
+def interest_facts_from_rows(
+    invoices, entries, principal_parts: list[tuple[date, Decimal]]
+) -> list[InvoiceInterest]:
+    """:func:`case_interest_facts` of one case from rows already read (a letter reads its
+    case's ledger once for everything it prints).
+
+    ``entries``: the case's ledger entries as ``(invoice_id, kind, amount, booked_on)`` in
+    ``booked_on, id`` order (other kinds are ignored); ``principal_parts``: ``(paid_on,
+    amount)`` of the principal allocations of payments not reversed, in ``payment, id`` order
+    within a day. Both as known at one moment, as :func:`case_interest_facts`'s ``known_at``.
+    """
+    principal_by_invoice: dict[int, Decimal] = {}
+    totals: dict[tuple, Decimal] = {}
+    latest: dict[tuple, date] = {}
+    reductions = []
+    for invoice_id, kind, amount, booked_on in entries:
+        if kind == Kind.PRINCIPAL:
+            if invoice_id is not None:
+                principal_by_invoice[invoice_id] = (
+                    principal_by_invoice.get(invoice_id, ZERO) + amount
+                )
+        elif kind in INTEREST_KINDS:
+            key = (invoice_id, kind)
+            totals[key] = totals.get(key, ZERO) + amount
+            if key not in latest or booked_on > latest[key]:
+                latest[key] = booked_on
+        elif kind in REDUCTION_KINDS:
+            reductions.append((booked_on, -to_ore(amount), invoice_id))
+    booked, last = {}, {}
+    for (invoice_id, kind), total in totals.items():
+        booked[invoice_id] = booked.get(invoice_id, ZERO) + to_ore(total)
+        if kind == Kind.INTEREST:
+            last[invoice_id] = latest[(invoice_id, kind)]
+    reductions.extend((day, to_ore(amount), None) for day, amount in principal_parts)
+    return interest_facts(
+        invoices,
+        principal_by_invoice=principal_by_invoice,
+        reductions=reductions,
+        booked_by_invoice=booked,
+        last_by_invoice=last,
+    )
+
+
 def interest_not_before(case: CollectionCase, *, on: date) -> date | None:
     """The first day whose interest may still be charged on ``on`` (limitation, reference
     § 5), or ``None`` when every day may."""
@@ -298,11 +341,18 @@ def known_accrual_day(on: date) -> date:
 
 
 def interest_periods(
-    case: CollectionCase, *, until: date, known_at: datetime | None = None
+    case: CollectionCase,
+    *,
+    until: date,
+    known_at: datetime | None = None,
+    facts: list[InvoiceInterest] | None = None,
 ) -> list[tuple[Invoice, list[rules.InterestPeriod]]]:
     """Per invoice, the periods of its interest up to ``until`` (rate and base each), as
     known at ``known_at`` (a letter's creation; ``None``: now) — what letters show.
-    Days past the rate table's end are left out (they are not charged until it is known)."""
+    Days past the rate table's end are left out (they are not charged until it is known).
+    ``facts``: the case's :func:`case_interest_facts` at ``known_at`` when already at hand."""
+    if facts is None:
+        facts = case_interest_facts(case, known_at=known_at)
     until = known_accrual_day(until)
     not_before = interest_not_before(case, on=until)
     return [
@@ -316,5 +366,5 @@ def interest_periods(
                 not_before=not_before,
             ),
         )
-        for f in case_interest_facts(case, known_at=known_at)
+        for f in facts
     ]

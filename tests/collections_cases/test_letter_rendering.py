@@ -83,7 +83,7 @@ def test_a_two_page_letter_numbers_both_pages_and_heads_the_second():
 def test_a_three_page_letter_numbers_every_page(monkeypatch):
     case, letter, _totals = case_until(Letter.Kind.BETALINGSOPPFORDRING)
     rows = letter_documents._invoices(letter)
-    monkeypatch.setattr(letter_documents, "_invoices", lambda _letter: rows * 45)
+    monkeypatch.setattr(letter_documents, "_invoices", lambda *_args: rows * 45)
 
     texts = pages_text(letter_render(letter))
 

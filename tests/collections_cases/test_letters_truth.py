@@ -22,11 +22,14 @@ from fractions import Fraction
 
 import pytest
 from django.db import transaction
+from django.db.models import Sum
 
 from collections_cases import rules
-from collections_cases.cases.services import case_lock
+from collections_cases.cases.credit_notes import case_register_credit_note
+from collections_cases.cases.services import case_lock, case_register_direct_payment
 from collections_cases.dunning import remainder
 from collections_cases.dunning.services import after_grace
+from collections_cases.ledger.interest import case_interest_facts
 from collections_cases.letters.documents import letter_filename, letter_pdf, letter_render
 from collections_cases.letters.documents import letters as letter_documents
 from collections_cases.models import (
@@ -256,6 +259,41 @@ def test_a_reversed_payment_and_a_later_one_are_not_in_the_letter():
 
     Payment.objects.filter(pk=payment.pk).update(status=Payment.Status.REVERSED)
     assert letter_documents.letter_context(letter)["earlier_payments"] == []
+
+
+def test_the_letter_reads_the_interest_facts_and_principal_the_ledger_had_when_recorded():
+    """The letter reads its case's records once (``letter_records``): the interest facts and
+    the original principal built from them are the ledger's own as known at the letter."""
+    case = case_with_iv()
+    pay(case, "2000.00")
+    with on_day(D(2026, 6, 28), hour=12):
+        case_register_credit_note(
+            case=case, actor=None, amount="300.00", credited_on=D(2026, 6, 27)
+        )
+        case_register_direct_payment(case=case, actor=None, amount="200.00", paid_on=D(2026, 6, 26))
+    bounced = pay(case, "150.00", on=D(2026, 6, 29))
+    Payment.objects.filter(pk=bounced.pk).update(status=Payment.Status.REVERSED)
+    run(D(2026, 7, 3))
+    letter = case.letters.get(kind=Kind.BETALINGSOPPFORDRING)
+    pay(case, "100.00", on=D(2026, 7, 6))  # after the letter was recorded
+    with on_day(D(2026, 7, 7), hour=12):
+        case_register_credit_note(case=case, actor=None, amount="50.00", credited_on=D(2026, 7, 1))
+
+    records = letter_documents.letter_records(letter)
+    expected = case_interest_facts(case, known_at=letter.created_at)
+    assert letter_documents.letter_interest_facts(records) == expected
+    (facts,) = expected
+    assert facts.booked > 0 and len(facts.reductions) == 3  # payment, credit note, direct
+    principal = LedgerEntry.objects.filter(
+        case=case, kind=LedgerEntry.Kind.PRINCIPAL, created_at__lte=letter.created_at
+    ).aggregate(total=Sum("amount"))["total"]
+    assert letter_documents._principal_original(letter, records) == principal
+    rows = [(split.on, split.what) for split in letter_documents.earlier_payments(letter)]
+    assert rows == [
+        (D(2026, 6, 25), "Innbetaling"),
+        (D(2026, 6, 26), "Direkte betalt til kreditor"),
+        (D(2026, 6, 27), "Kreditnota"),
+    ]
 
 
 # --- the remainder statement -----------------------------------------------------------------

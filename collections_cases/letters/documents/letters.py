@@ -41,12 +41,18 @@ from datetime import date, datetime
 from decimal import Decimal
 
 from django.core.files.base import ContentFile
-from django.db.models import Sum
 from django.utils import timezone
 from django.utils.dateparse import parse_date
 
 from collections_cases import rules
 from collections_cases.cases.selectors import PRINCIPAL_KINDS
+from collections_cases.ledger.interest import (
+    INTEREST_KINDS,
+    REDUCTION_KINDS,
+    InvoiceInterest,
+    interest_facts_from_rows,
+    interest_periods,
+)
 from collections_cases.letters.documents import formatting as fmt
 from collections_cases.letters.documents.rendering import pdf_merge, typst_to_pdf
 from collections_cases.models import LedgerEntry, LedgerKind, Letter, Payment, PaymentAllocation
@@ -100,6 +106,59 @@ def _known_at(letter: Letter) -> datetime:
     return letter.created_at or timezone.now()
 
 
+# --- what a letter reads ----------------------------------------------------------------------
+
+#: The ledger kinds a letter reads: the principal, the interest booked, the credits.
+LETTER_LEDGER_KINDS = tuple(
+    dict.fromkeys(
+        (
+            LedgerKind.PRINCIPAL,
+            *INTEREST_KINDS,
+            *REDUCTION_KINDS,
+            *PRINCIPAL_KINDS,
+        )
+    )
+)
+
+
+@dataclass
+class LetterRecords:
+    """What a letter prints from the case's records as known when it was recorded
+    (:func:`_known_at`), read in three queries and shared by every part of the letter."""
+
+    #: The case's invoices by number.
+    invoices: list
+    #: ``(id, invoice_id, kind, amount, booked_on)`` of the ledger entries of
+    #: :data:`LETTER_LEDGER_KINDS`, by ``booked_on, id``.
+    entries: list[tuple]
+    #: ``(payment_id, paid_on, payment_amount, component, amount)`` of the allocations of
+    #: payments not reversed, by ``paid_on, payment_id, id``.
+    allocations: list[tuple]
+
+
+def letter_records(letter: Letter) -> LetterRecords:
+    known_at = _known_at(letter)
+    case = letter.case
+    entries = list(
+        LedgerEntry.objects.filter(
+            case=case, kind__in=LETTER_LEDGER_KINDS, created_at__lte=known_at
+        )
+        .order_by("booked_on", "id")
+        .values_list("id", "invoice_id", "kind", "amount", "booked_on")
+    )
+    allocations = list(
+        PaymentAllocation.objects.filter(case=case, created_at__lte=known_at)
+        .exclude(payment__status=Payment.Status.REVERSED)
+        .order_by("payment__paid_on", "payment_id", "id")
+        .values_list("payment_id", "payment__paid_on", "payment__amount", "component", "amount")
+    )
+    return LetterRecords(
+        invoices=list(case.invoices.order_by("invoice_no")),
+        entries=entries,
+        allocations=allocations,
+    )
+
+
 # --- earlier payments -----------------------------------------------------------------------
 
 Component = PaymentAllocation.Component
@@ -134,41 +193,32 @@ class PaymentSplit:
         }
 
 
-def earlier_payments(letter: Letter) -> list[PaymentSplit]:
+def earlier_payments(letter: Letter, records: LetterRecords | None = None) -> list[PaymentSplit]:
     """The payments allocated on the case before the letter was recorded (not reversed), each
     with its split, and the credit notes and direct payments to the creditor, by date."""
-    known_at = _known_at(letter)
+    if records is None:
+        records = letter_records(letter)
     splits: dict[int, PaymentSplit] = {}
-    allocations = (
-        PaymentAllocation.objects.filter(case=letter.case, created_at__lte=known_at)
-        .exclude(payment__status=Payment.Status.REVERSED)
-        .select_related("payment")
-        .order_by("payment__paid_on", "payment_id", "id")
-    )
-    for allocation in allocations:
-        payment = allocation.payment
-        split = splits.get(payment.pk)
+    for payment_id, paid_on, payment_amount, component, amount in records.allocations:
+        split = splits.get(payment_id)
         if split is None:
-            split = splits[payment.pk] = PaymentSplit(
-                on=payment.paid_on,
+            split = splits[payment_id] = PaymentSplit(
+                on=paid_on,
                 what="Innbetaling",
-                amount=payment.amount,
-                payment_id=payment.pk,
+                amount=payment_amount,
+                payment_id=payment_id,
             )
-        split.parts[allocation.component] = (
-            split.parts.get(allocation.component, ZERO) + allocation.amount
-        )
+        split.parts[component] = split.parts.get(component, ZERO) + amount
     rows = list(splits.values())
     labels = dict(LedgerKind.choices)
-    credits = LedgerEntry.objects.filter(
-        case=letter.case, kind__in=OTHER_PRINCIPAL_CREDITS, created_at__lte=known_at
-    ).order_by("booked_on", "id")
-    for entry in credits:
-        amount = -entry.amount
+    for _id, _invoice_id, kind, entry_amount, booked_on in records.entries:
+        if kind not in OTHER_PRINCIPAL_CREDITS:
+            continue
+        amount = -entry_amount
         rows.append(
             PaymentSplit(
-                on=entry.booked_on,
-                what=str(labels.get(entry.kind, entry.kind)),
+                on=booked_on,
+                what=str(labels.get(kind, kind)),
                 amount=amount,
                 parts={Component.PRINCIPAL: amount},
             )
@@ -192,16 +242,16 @@ def _paid_by_component(splits: list[PaymentSplit]) -> dict[str, Decimal]:
 # --- amounts --------------------------------------------------------------------------------
 
 
-def _principal_original(letter: Letter) -> Decimal:
+def _principal_original(letter: Letter, records: LetterRecords | None = None) -> Decimal:
     """The principal before anything was paid or credited: recorded on the letter when the
     snapshot has it, else the case's principal entries as known when the letter was made."""
     amounts = letter.amounts or {}
     if "principal_original" in amounts:
         return _decimal(amounts, "principal_original")
-    total = LedgerEntry.objects.filter(
-        case=letter.case, kind=LedgerKind.PRINCIPAL, created_at__lte=_known_at(letter)
-    ).aggregate(total=Sum("amount"))["total"]
-    return to_ore(total or 0)
+    if records is None:
+        records = letter_records(letter)
+    principal = [row[3] for row in records.entries if row[2] == LedgerKind.PRINCIPAL]
+    return to_ore(sum(principal, start=ZERO) if principal else 0)
 
 
 def _amount_lines(
@@ -256,14 +306,31 @@ def _amount_lines(
 # --- interest -------------------------------------------------------------------------------
 
 
-def interest_lines(letter: Letter) -> list[dict]:
+def letter_interest_facts(records: LetterRecords) -> list[InvoiceInterest]:
+    """The case's interest facts (:func:`~collections_cases.ledger.interest.case_interest_facts`)
+    as known when the letter was recorded, from what the letter read."""
+    return interest_facts_from_rows(
+        records.invoices,
+        [(invoice_id, kind, amount, on) for _id, invoice_id, kind, amount, on in records.entries],
+        [
+            (paid_on, amount)
+            for _pid, paid_on, _total, component, amount in records.allocations
+            if component == Component.PRINCIPAL
+        ],
+    )
+
+
+def interest_lines(letter: Letter, records: LetterRecords | None = None) -> list[dict]:
     """One line per invoice and period with its own rate or base, from the invoice's due
     date up to the letter's date, as known when the letter was recorded."""
-    from collections_cases.ledger.interest import interest_periods
-
+    if records is None:
+        records = letter_records(letter)
     lines = []
     for invoice, periods in interest_periods(
-        letter.case, until=letter.sent_on, known_at=_known_at(letter)
+        letter.case,
+        until=letter.sent_on,
+        known_at=_known_at(letter),
+        facts=letter_interest_facts(records),
     ):
         for period in periods:
             amount = rules.round_ore(period.exact)
@@ -282,11 +349,13 @@ def interest_lines(letter: Letter) -> list[dict]:
     return lines
 
 
-def _interest(letter: Letter, booked: Decimal, invoice_count: int) -> dict:
+def _interest(
+    letter: Letter, booked: Decimal, invoice_count: int, records: LetterRecords | None = None
+) -> dict:
     """The interest section: its period lines and the total booked (``booked``)."""
     if booked <= 0:
         return {"charged": False, "show": False, "lines": [], "total": fmt.amount(booked)}
-    lines = interest_lines(letter)
+    lines = interest_lines(letter, records)
     return {
         "charged": True,
         "show": bool(lines),
@@ -306,9 +375,11 @@ def legal_steps_pre_approved(letter: Letter) -> bool:
     return approved_at is not None and approved_at <= _known_at(letter)
 
 
-def _invoices(letter: Letter) -> list[dict]:
+def _invoices(letter: Letter, records: LetterRecords | None = None) -> list[dict]:
+    if records is None:
+        records = letter_records(letter)
     rows = []
-    for invoice in letter.case.invoices.order_by("invoice_no"):
+    for invoice in records.invoices:
         rows.append(
             {
                 "number": invoice.invoice_no,
@@ -338,11 +409,12 @@ def _statement_payment(letter: Letter, splits: list[PaymentSplit]) -> dict | Non
 def letter_context(letter: Letter) -> dict:
     case = letter.case
     amounts = letter.amounts or {}
-    splits = earlier_payments(letter)
+    records = letter_records(letter)
+    splits = earlier_payments(letter, records)
     paid = _paid_by_component(splits)
-    original = _principal_original(letter)
+    original = _principal_original(letter, records)
     lines, total = _amount_lines(letter, paid, original)
-    invoices = _invoices(letter)
+    invoices = _invoices(letter, records)
     principal = _decimal(amounts, "principal")
     interest_from = parse_date(str(amounts.get("interest_from") or ""))
     is_bo = letter.kind in (Kind.BETALINGSOPPFORDRING, Kind.NEW_BETALINGSOPPFORDRING)
@@ -363,7 +435,7 @@ def letter_context(letter: Letter) -> dict:
         "total": fmt.amount(total),
         "principal_original": fmt.amount(original) if original and original != principal else "",
         "principal_left": principal > 0,
-        "interest": _interest(letter, _decimal(amounts, "interest"), len(invoices)),
+        "interest": _interest(letter, _decimal(amounts, "interest"), len(invoices), records),
         "earlier_payments": [split.row() for split in splits],
         "has_overpayment": any(split.parts.get(Component.OVERPAYMENT) for split in splits),
         # The table of earlier payments, unless its one row is the statement's own payment.
