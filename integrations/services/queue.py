@@ -178,10 +178,18 @@ def outbox_cases_changed(*, case_ids) -> None:
         .values_list("case_id")
         .annotate(total=Sum("amount"))
     )
-    last_letters = {}
-    letters = Letter.objects.filter(case_id__in=ids).only("case_id", "kind", "sent_on", "deadline")
-    for letter in letters.order_by("case_id", "sent_on", "pk"):
-        last_letters[letter.case_id] = letter  # the latest wins
+    latest = {}
+    for case_id, kind, sent_on, deadline in (
+        Letter.objects.filter(case_id__in=ids)
+        .order_by("case_id", "sent_on", "pk")
+        .values_list("case_id", "kind", "sent_on", "deadline")
+    ):
+        latest[case_id] = (kind, sent_on, deadline)  # the latest wins
+    # What the status text reads of a letter (an instance per case, not per letter)
+    last_letters = {
+        case_id: Letter(case_id=case_id, kind=kind, sent_on=sent_on, deadline=deadline)
+        for case_id, (kind, sent_on, deadline) in latest.items()
+    }
     last_ids = (
         OutboxMessage.objects.filter(case_id__in=ids, kind=Kind.UPDATE_STATUS)
         .exclude(status=Status.FAILED)
