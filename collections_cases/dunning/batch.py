@@ -17,12 +17,14 @@ written). How the work reaches the database:
 * ``case_changed`` becomes one :data:`~collections_cases.signals.cases_changed` per batch
   after commit; its receivers queue the same status-push outbox rows, webhooks and
   notifications per case, in a few queries per batch.
-* Steps that are moves of the case's status: waiting for the creditor's approval of the
-  payment demand and asking for approval of legal steps are checked by the case services
-  (``payment_demand_approval_move``, ``legal_approval_move``, ``changes.apply_move``) and
-  written with the batch (the next step's ``UPDATE``, an event with the statuses); closing
-  as paid (rare) is made through the case services one case at a time, in a savepoint
-  inside the batch's transaction.
+* Steps that are moves of the case's status (closing as paid, waiting for the creditor's
+  approval of the payment demand, asking for approval of legal steps) are checked by the
+  case services' move functions (``close_move``, ``payment_demand_approval_move``,
+  ``legal_approval_move``, ``changes.apply_move``) and written with the batch: the fields
+  in its one ``UPDATE``, the event (with the statuses) in its event insert, a close's
+  reduction entry in its ledger insert. Only holding a time-barred claim (rare) goes
+  through the case services one case at a time, in a savepoint inside the batch's
+  transaction.
 
 If the batch cannot be written (a concurrent run recorded one of its letters first: the
 unique (case, step) constraint), the transaction rolls back and each of its cases is done
@@ -544,8 +546,8 @@ def _write(plans: list[Plan]) -> list[tuple[int, str]]:
     The ledger entries go out with the stored-totals trigger skipped
     (:func:`~collections_cases.ledger.totals.trigger_skipped`) and that one ``UPDATE`` adds
     them to the cases' ``stored_*``: each case row is rewritten once per batch, not twice
-    (the trigger's rewrite was ≈ 20 % of the run's PostgreSQL CPU). The status moves made
-    earlier in the batch through the case services (savepoints) ran with the trigger on.
+    (the trigger's rewrite was ≈ 20 % of the run's PostgreSQL CPU). A time-barred hold made
+    earlier in the batch through the case services (a savepoint) ran with the trigger on.
     Elsewhere ``bulk_create``/``bulk_update``, the trigger counting the entries."""
     postgres = connection.vendor == "postgresql"
     entries = [entry for plan in plans for entry in plan.entries]
