@@ -17,14 +17,10 @@ written). How the work reaches the database:
 * ``case_changed`` becomes one :data:`~collections_cases.signals.cases_changed` per batch
   after commit; its receivers queue the same status-push outbox rows, webhooks and
   notifications per case, in a few queries per batch.
-* Steps that are moves of the case's status (closing as paid, waiting for the creditor's
-  approval of the payment demand, asking for approval of legal steps) are checked by the
-  case services' move functions (``close_move``, ``payment_demand_approval_move``,
-  ``legal_approval_move``, ``changes.apply_move``) and written with the batch: the fields
-  in its one ``UPDATE``, the event (with the statuses) in its event insert, a close's
-  reduction entry in its ledger insert. Only holding a time-barred claim (rare) goes
-  through the case services one case at a time, in a savepoint inside the batch's
-  transaction.
+* Moves of the case's status (closing as paid, waiting for the creditor's approval of the
+  payment demand or of legal steps) are checked by the case services' move functions
+  (``close_move`` …, ``changes.apply_move``) and written with the batch's rows. Holding a
+  time-barred claim (rare) goes through the case services, in a savepoint.
 
 If the batch cannot be written (a concurrent run recorded one of its letters first: the
 unique (case, step) constraint), the transaction rolls back and each of its cases is done
