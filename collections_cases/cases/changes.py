@@ -108,6 +108,18 @@ def record_event(
     return event
 
 
+def apply_move(case: CollectionCase, *, action: str, **changes) -> tuple[str, str]:
+    """:func:`move_case` in memory: the checked move of ``case``'s status and ``changes`` set
+    on the instance, nothing saved or recorded; returns ``(status_from, status_to)``. For a
+    batch that writes the rows and events of many moves at once (the dunning run)."""
+    status_from = case.status
+    status_to = target_status(case, action)
+    case.status = status_to
+    for field, value in changes.items():
+        setattr(case, field, value)
+    return status_from, status_to
+
+
 def move_case(
     case: CollectionCase,
     *,
@@ -119,11 +131,7 @@ def move_case(
     **changes,
 ) -> CollectionCase:
     """Move ``case`` (locked) as ``action`` says, set ``changes``, save, record one event."""
-    status_from = case.status
-    status_to = target_status(case, action)
-    case.status = status_to
-    for field, value in changes.items():
-        setattr(case, field, value)
+    status_from, status_to = apply_move(case, action=action, **changes)
     case.save(update_fields=["status", *changes, "updated_at"])
     record_event(
         case,

@@ -12,6 +12,7 @@ the transaction commits (the PowerOffice Go status push listens there).
 from __future__ import annotations
 
 from datetime import date
+from decimal import Decimal
 
 from django.db import transaction
 from django.utils import timezone
@@ -52,23 +53,6 @@ NextAction = CollectionCase.NextAction
 CloseReason = CollectionCase.CloseReason
 ApprovalKind = CollectionCase.ApprovalKind
 EventKind = CaseEvent.Kind
-
-# --------------------------------------------------------------------------------------------
-# Helpers
-# --------------------------------------------------------------------------------------------
-
-
-def _before_first_payment_demand(case: CollectionCase) -> bool:
-    """Whether the case's first betalingsoppfordring is still to come."""
-    return (
-        case.stage
-        in (
-            Stage.INKASSOVARSEL,
-            Stage.BETALINGSOPPFORDRING,
-        )
-        and not case.letters.filter(kind=Letter.Kind.BETALINGSOPPFORDRING).exists()
-    )
-
 
 # --------------------------------------------------------------------------------------------
 # Start
@@ -114,31 +98,45 @@ def case_approve(*, case: CollectionCase, actor) -> CollectionCase:
         )
 
 
+def payment_demand_approval_move(case: CollectionCase, *, had_payment_demand: bool) -> dict:
+    """The move of :func:`case_request_payment_demand_approval` (``case`` locked), checked:
+    :func:`~collections_cases.cases.changes.move_case`'s arguments but the actor.
+    ``had_payment_demand``: the case has a betalingsoppfordring letter already (a batch reads
+    it for all its cases at once)."""
+    if case.status == Status.ACTIVE and (
+        had_payment_demand or case.stage not in (Stage.INKASSOVARSEL, Stage.BETALINGSOPPFORDRING)
+    ):
+        raise ApplicationError(
+            _(
+                "Sak %(number)s har allerede fått betalingsoppfordring (steg «%(stage)s»); "
+                "bare den første betalingsoppfordringen venter på kreditors godkjenning."
+            )
+            % {"number": case.number, "stage": case.get_stage_display()}
+        )
+    return {
+        "action": "request_payment_demand_approval",
+        "kind": EventKind.DEMAND_APPROVAL_REQUESTED,
+        "message": _("Betalingsoppfordringen venter på kreditors godkjenning."),
+        "data": {"next_action_date": iso_or_none(case.next_action_date)},
+        "approval_kind": ApprovalKind.PAYMENT_DEMAND,
+        "next_action": NextAction.AWAIT_APPROVAL,
+        "next_action_date": None,
+    }
+
+
 def case_request_payment_demand_approval(*, case: CollectionCase, actor=None) -> CollectionCase:
     """Before the betalingsoppfordring, when the creditor wants to approve every payment
     demand: the case waits (*venter godkjenning*, approval kind payment demand) until
     :func:`case_approve`; no letter, no salær until then."""
     with transaction.atomic():
         case = case_lock(case_id=case.pk)
-        if case.status == Status.ACTIVE and not _before_first_payment_demand(case):
-            raise ApplicationError(
-                _(
-                    "Sak %(number)s har allerede fått betalingsoppfordring (steg «%(stage)s»); "
-                    "bare den første betalingsoppfordringen venter på kreditors godkjenning."
-                )
-                % {"number": case.number, "stage": case.get_stage_display()}
-            )
-        return move_case(
-            case,
-            action="request_payment_demand_approval",
-            actor=actor,
-            kind=EventKind.DEMAND_APPROVAL_REQUESTED,
-            message=_("Betalingsoppfordringen venter på kreditors godkjenning."),
-            data={"next_action_date": iso_or_none(case.next_action_date)},
-            approval_kind=ApprovalKind.PAYMENT_DEMAND,
-            next_action=NextAction.AWAIT_APPROVAL,
-            next_action_date=None,
+        had = (
+            case.status == Status.ACTIVE
+            and case.stage in (Stage.INKASSOVARSEL, Stage.BETALINGSOPPFORDRING)
+            and case.letters.filter(kind=Letter.Kind.BETALINGSOPPFORDRING).exists()
         )
+        move = payment_demand_approval_move(case, had_payment_demand=had)
+        return move_case(case, actor=actor, **move)
 
 
 # --------------------------------------------------------------------------------------------
@@ -146,28 +144,33 @@ def case_request_payment_demand_approval(*, case: CollectionCase, actor=None) ->
 # --------------------------------------------------------------------------------------------
 
 
+def legal_approval_move(case: CollectionCase) -> dict:
+    """The move of :func:`case_request_legal_approval` (``case`` locked), checked:
+    :func:`~collections_cases.cases.changes.move_case`'s arguments but the actor."""
+    if case.status == Status.ACTIVE and case.stage != Stage.VARSEL_RETTSLIG:
+        raise ApplicationError(
+            _(
+                "Sak %(number)s må ha fått varsel om rettslig inndriving før kreditor kan "
+                "godkjenne rettslige tiltak."
+            )
+            % {"number": case.number}
+        )
+    return {
+        "action": "request_legal_approval",
+        "kind": EventKind.LEGAL_APPROVAL_REQUESTED,
+        "message": _("Kreditor er bedt om å godkjenne rettslige tiltak."),
+        "data": None,
+        "approval_kind": CollectionCase.ApprovalKind.LEGAL,
+        "next_action": NextAction.AWAIT_APPROVAL,
+        "next_action_date": None,
+    }
+
+
 def case_request_legal_approval(*, case: CollectionCase, actor=None) -> CollectionCase:
     """After the varsel om rettslig inndriving: ask the creditor before any legal step."""
     with transaction.atomic():
         case = case_lock(case_id=case.pk)
-        if case.status == Status.ACTIVE and case.stage != Stage.VARSEL_RETTSLIG:
-            raise ApplicationError(
-                _(
-                    "Sak %(number)s må ha fått varsel om rettslig inndriving før kreditor kan "
-                    "godkjenne rettslige tiltak."
-                )
-                % {"number": case.number}
-            )
-        return move_case(
-            case,
-            action="request_legal_approval",
-            actor=actor,
-            kind=EventKind.LEGAL_APPROVAL_REQUESTED,
-            message=_("Kreditor er bedt om å godkjenne rettslige tiltak."),
-            approval_kind=CollectionCase.ApprovalKind.LEGAL,
-            next_action=NextAction.AWAIT_APPROVAL,
-            next_action_date=None,
-        )
+        return move_case(case, actor=actor, **legal_approval_move(case))
 
 
 def case_approve_legal(*, case: CollectionCase, actor) -> CollectionCase:
@@ -434,34 +437,40 @@ def case_close(*, case: CollectionCase, actor, reason: str, note: str = "") -> C
     when nothing is left to collect: a balance of 0 or less."""
     if reason not in CloseReason.values:
         raise ApplicationError(_("Ukjent avslutningsårsak: %(reason)s") % {"reason": reason})
-    note = (note or "").strip()
     with transaction.atomic():
         case = case_lock(case_id=case.pk)
         target_status(case, "close")  # an illegal move is refused as such, before the balance
-        if reason == CloseReason.PAID:
-            balance = case_balance(case)
-            if balance > 0:
-                raise ApplicationError(
-                    _(
-                        "Sak %(number)s kan ikke avsluttes som betalt: saldoen er "
-                        "%(balance)s. Registrer betalingen eller velg en annen årsak."
-                    )
-                    % {"number": case.number, "balance": format_nok(balance)},
-                    extra={"balance": str(balance)},
-                )
-        label = CloseReason(reason).label
-        message = _("Saken er avsluttet: %(reason)s.") % {"reason": label}
-        if note:
-            message = f"{message} {note}"
-        return move_case(
-            case,
-            action="close",
-            actor=actor,
-            kind=EventKind.CLOSED,
-            message=message,
-            data={"close_reason": reason, "balance": amount_text(case_balance(case))},
-            **_close_changes(reason, note),
+        move = close_move(case, reason=reason, note=note, balance=case_balance(case))
+        return move_case(case, actor=actor, **move)
+
+
+def close_move(case: CollectionCase, *, reason: str, note: str, balance: Decimal) -> dict:
+    """The move of :func:`case_close` (``case`` locked, ``balance`` its ledger's sum),
+    checked: :func:`~collections_cases.cases.changes.move_case`'s arguments but the actor."""
+    if reason not in CloseReason.values:
+        raise ApplicationError(_("Ukjent avslutningsårsak: %(reason)s") % {"reason": reason})
+    note = (note or "").strip()
+    target_status(case, "close")  # an illegal move is refused as such, before the balance
+    if reason == CloseReason.PAID and balance > 0:
+        raise ApplicationError(
+            _(
+                "Sak %(number)s kan ikke avsluttes som betalt: saldoen er "
+                "%(balance)s. Registrer betalingen eller velg en annen årsak."
+            )
+            % {"number": case.number, "balance": format_nok(balance)},
+            extra={"balance": str(balance)},
         )
+    label = CloseReason(reason).label
+    message = _("Saken er avsluttet: %(reason)s.") % {"reason": label}
+    if note:
+        message = f"{message} {note}"
+    return {
+        "action": "close",
+        "kind": EventKind.CLOSED,
+        "message": message,
+        "data": {"close_reason": reason, "balance": amount_text(balance)},
+        **_close_changes(reason, note),
+    }
 
 
 def case_withdraw(*, case: CollectionCase, actor, reason: str) -> CollectionCase:

@@ -17,10 +17,10 @@ written). How the work reaches the database:
 * ``case_changed`` becomes one :data:`~collections_cases.signals.cases_changed` per batch
   after commit; its receivers queue the same status-push outbox rows, webhooks and
   notifications per case, in a few queries per batch.
-* Steps that are moves of the case's status (closing as paid, waiting for the creditor's
-  approval of the payment demand, asking for approval of legal steps) are rare: decided
-  here like the others, they are made through the case services one case at a time, each
-  in a savepoint inside the batch's transaction.
+* Moves of the case's status (closing as paid, waiting for the creditor's approval of the
+  payment demand or of legal steps) are checked by the case services' move functions
+  (``close_move`` …, ``changes.apply_move``) and written with the batch's rows. Holding a
+  time-barred claim (rare) goes through the case services, in a savepoint.
 
 If the batch cannot be written (a concurrent run recorded one of its letters first: the
 unique (case, step) constraint), the transaction rolls back and each of its cases is done
@@ -116,6 +116,9 @@ class CaseFacts:
     #: Ids of the case's payment-demand approval requests and approvals.
     demand_requested: list[int] = field(default_factory=list)
     approved: list[int] = field(default_factory=list)
+    #: Whether the case has a betalingsoppfordring letter (read for the cases that may wait
+    #: for the creditor's approval of one).
+    had_payment_demand: bool = False
 
     @property
     def principal_outstanding(self) -> Decimal:
@@ -239,6 +242,12 @@ def _load(cases: list[CollectionCase]) -> dict[int, CaseFacts]:
                 else facts[case_id].approved
             )
             target.append(pk)
+        for case_id in (
+            Letter.objects.filter(case_id__in=needs_approval, kind=Letter.Kind.BETALINGSOPPFORDRING)
+            .values_list("case_id", flat=True)
+            .distinct()
+        ):
+            facts[case_id].had_payment_demand = True
     return facts
 
 
@@ -249,6 +258,8 @@ def _load(cases: list[CollectionCase]) -> dict[int, CaseFacts]:
 
 #: The columns of a ledger entry the run writes (a plan's entries are tuples of these).
 ENTRY_COLUMNS = ("case_id", "invoice_id", "kind", "amount", "booked_on", "description")
+#: The columns of a case event the run writes (with the actor's).
+EVENT_COLUMNS = ("case_id", "kind", "message", "data", "status_from", "status_to")
 #: The columns of a letter the run writes, after ``case_id``.
 LETTER_COLUMNS = ("kind", "step", "sent_on", "deadline", "fee", "amounts")
 
@@ -267,6 +278,9 @@ class Plan:
     #: ``(kind, message, data)``; a letter's event gets ``letter_id`` once the letter exists.
     event: tuple[str, str, dict] | None = None
     update_fields: tuple[str, ...] = ()
+    #: ``(status_from, status_to)`` of a move of the case's status written with the batch
+    #: (:func:`_status_move`), for its event.
+    status_change: tuple[str, str] = ("", "")
     #: A move of the case's status, made through the case services instead of the bulk
     #: writes (nothing else of the plan is set then).
     move: Callable[[], object] | None = None
@@ -326,6 +340,18 @@ def _set_next(plan: Plan, action: str, on: date | None, stage: str | None = None
         plan.update_fields += ("stage",)
 
 
+def _status_move(plan: Plan, move: dict) -> None:
+    """A move of the case's status as the case service checked it (``move``:
+    :func:`~collections_cases.cases.changes.move_case`'s arguments but the actor), written
+    with the batch: the case's fields set in memory, its event with the statuses."""
+    move = dict(move)
+    kind, message, data = move.pop("kind"), move.pop("message"), move.pop("data")
+    fields = tuple(name for name in move if name != "action")
+    plan.status_change = changes.apply_move(plan.case, **move)
+    plan.update_fields = ("status", *fields)
+    plan.event = (kind, message, data or {})
+
+
 def _letter(f: CaseFacts, plan: Plan, kind, on, deadline, fee, interest, message, step=None):
     """Record the letter and its event (after the next step is set); the unique (case, step)
     constraint guards the letter when it is written. The step is the letter's kind unless
@@ -359,7 +385,7 @@ def plan_step(f: CaseFacts, on: date) -> Plan:
     case = f.case
     plan = Plan(case=case)
     if f.balance <= 0 or f.principal_outstanding <= 0:
-        plan.move = lambda: _close_paid(f, on)
+        _close_paid(f, plan, on)
         plan.outcome = d.OUTCOME_CLOSED_PAID
         return plan
     if case.limitation_date is not None and case.limitation_date <= on:
@@ -390,25 +416,23 @@ def _hold_time_barred(case: CollectionCase, on: date) -> None:
     case_hold_time_barred(case=case, on=on)
 
 
-def _close_paid(f: CaseFacts, on: date) -> None:
-    """Close as paid. Costs left after the principal is paid are not pursued: a reduction
-    entry waives them first, so the case closes with a balance of 0."""
+def _close_paid(f: CaseFacts, plan: Plan, on: date) -> None:
+    """Close as paid (:func:`~collections_cases.cases.services.case_close`'s move). Costs
+    left after the principal is paid are not pursued: a reduction entry waives them first,
+    so the case closes with a balance of 0."""
     balance = f.balance
     note = ""
     if balance > 0:
         note = _("Hovedstolen er betalt; gjenstående kostnader %(amount)s kreves ikke inn.") % {
             "amount": format_nok(balance)
         }
-        LedgerEntry.objects.create(
-            case=f.case,
-            kind=Kind.REDUCTION,
-            amount=-balance,
-            booked_on=on,
-            description=_("Gjenstående kostnader frafalt: hovedstolen er betalt"),
-        )
-    case_services.case_close(
-        case=f.case, actor=None, reason=CollectionCase.CloseReason.PAID, note=note
+        description = _("Gjenstående kostnader frafalt: hovedstolen er betalt")
+        plan.entries.append((f.case.pk, None, Kind.REDUCTION, -balance, on, description[:200]))
+        f.totals[Kind.REDUCTION] -= balance
+    move = case_services.close_move(
+        f.case, reason=CollectionCase.CloseReason.PAID, note=note, balance=f.balance
     )
+    _status_move(plan, move)
 
 
 def _inkassovarsel(f: CaseFacts, plan: Plan, on: date):
@@ -440,9 +464,10 @@ def _inkassovarsel(f: CaseFacts, plan: Plan, on: date):
 def _betalingsoppfordring(f: CaseFacts, plan: Plan, on: date, *, pogo_iv_deadline=None):
     if f.case.creditor.approve_payment_demands and not f.payment_demand_approved():
         # Waits for the creditor's approval (no letter, no salær): a move of the status
-        plan.move = lambda: case_services.case_request_payment_demand_approval(
-            case=f.case, actor=None
+        move = case_services.payment_demand_approval_move(
+            f.case, had_payment_demand=f.had_payment_demand
         )
+        _status_move(plan, move)
         return d.OUTCOME_AWAITING_DEMAND_APPROVAL
     interest = _accrue_interest(f, plan, on)
     salaer = _salaer(f, on)
@@ -483,16 +508,12 @@ def _varsel_rettslig(f: CaseFacts, plan: Plan, on: date):
 def _request_legal_approval(f: CaseFacts, plan: Plan, on: date):
     """Ask the creditor to approve legal steps (a move of the status); a new BO is due
     ``rules.new_bo_due`` after the last one unless the creditor approves first."""
-
-    def move():
-        case = case_services.case_request_legal_approval(case=f.case, actor=None)
-        last_bo = f.last_bo()
-        if last_bo is not None:
-            case.next_action = NextAction.AWAIT_APPROVAL
-            case.next_action_date = max(rules.new_bo_due(last_bo[0]), on + timedelta(days=1))
-            case.save(update_fields=["next_action", "next_action_date", "updated_at"])
-
-    plan.move = move
+    _status_move(plan, case_services.legal_approval_move(f.case))
+    last_bo = f.last_bo()
+    if last_bo is not None:
+        case = f.case
+        case.next_action = NextAction.AWAIT_APPROVAL
+        case.next_action_date = max(rules.new_bo_due(last_bo[0]), on + timedelta(days=1))
     return d.OUTCOME_LEGAL_APPROVAL_REQUESTED
 
 
@@ -521,8 +542,8 @@ def _write(plans: list[Plan]) -> list[tuple[int, str]]:
     The ledger entries go out with the stored-totals trigger skipped
     (:func:`~collections_cases.ledger.totals.trigger_skipped`) and that one ``UPDATE`` adds
     them to the cases' ``stored_*``: each case row is rewritten once per batch, not twice
-    (the trigger's rewrite was ≈ 20 % of the run's PostgreSQL CPU). The status moves made
-    earlier in the batch through the case services (savepoints) ran with the trigger on.
+    (the trigger's rewrite was ≈ 20 % of the run's PostgreSQL CPU). A time-barred hold made
+    earlier in the batch through the case services (a savepoint) ran with the trigger on.
     Elsewhere ``bulk_create``/``bulk_update``, the trigger counting the entries."""
     postgres = connection.vendor == "postgresql"
     entries = [entry for plan in plans for entry in plan.entries]
@@ -575,7 +596,7 @@ def _write(plans: list[Plan]) -> list[tuple[int, str]]:
         plan.event[2]["letter_id"] = letter_ids[plan.case.pk]
     actor = changes.actor_fields(None)
     events = [
-        (plan.case.pk, kind, message, data)
+        (plan.case.pk, kind, message, data, *plan.status_change)
         for plan in plans
         if plan.event is not None
         for kind, message, data in [plan.event]
@@ -583,17 +604,16 @@ def _write(plans: list[Plan]) -> list[tuple[int, str]]:
     if postgres:
         _insert(
             CaseEvent,
-            ("case_id", "kind", "message", "data", "actor_id", "actor_label"),
+            EVENT_COLUMNS + ("actor_id", "actor_label"),
             [(*event, actor["actor"], actor["actor_label"]) for event in events],
         )
         _update_cases(plans, add_totals=True)
     else:
         CaseEvent.objects.bulk_create(
-            CaseEvent(case_id=case_id, kind=kind, message=message, data=data, **actor)
-            for case_id, kind, message, data in events
+            CaseEvent(**dict(zip(EVENT_COLUMNS, event, strict=True)), **actor) for event in events
         )
         _save_cases(plans)
-    return [(case_id, kind) for case_id, kind, _message, _data in events]
+    return [(event[0], event[1]) for event in events]
 
 
 def _queue_deliveries(ids: list[int]) -> None:

@@ -93,6 +93,42 @@ def _create(
     """The notification's row, rendered; ``None`` without recipients or when its ``key`` is
     taken already. A batch passes the creditor's ``recipients`` and the ``taken_keys`` it
     read for all its notifications at once."""
+    notification = _render(
+        creditor=creditor,
+        case=case,
+        kind=kind,
+        key=key,
+        template=template,
+        context=context,
+        held=held,
+        recipients=recipients,
+        taken_keys=taken_keys,
+    )
+    if notification is None:
+        return None
+    try:
+        with transaction.atomic():
+            notification.save()
+            if not held:
+                _queue(notification.pk)
+    except IntegrityError:  # the same event reported twice at once: one row wins
+        return None
+    return notification
+
+
+def _render(
+    *,
+    creditor: Creditor,
+    case,
+    kind: str,
+    key: str,
+    template: str,
+    context: dict,
+    held: bool = False,
+    recipients: list[str] | None = None,
+    taken_keys: set[str] | None = None,
+) -> CreditorNotification | None:
+    """:func:`_create`'s row, rendered and not saved (``None``: no recipients, key taken)."""
     if recipients is None:
         recipients = creditor_recipients(creditor)
     if not recipients:
@@ -107,25 +143,18 @@ def _create(
     with translation.override("nb"):
         subject = " ".join(render_to_string(f"emails/{template}_subject.txt", context).split())
         body = render_to_string(f"emails/{template}.txt", context)
-    try:
-        with transaction.atomic():
-            notification = CreditorNotification.objects.create(
-                creditor=creditor,
-                case=case,
-                kind=kind,
-                key=key,
-                recipients=recipients,
-                subject=subject[:200],
-                body=body,
-                # Daily mode: the row waits for the creditor's digest and is never sent alone.
-                status=Status.HELD if held else Status.QUEUED,
-                next_attempt_at=None if held else timezone.now(),
-            )
-            if not held:
-                _queue(notification.pk)
-    except IntegrityError:  # the same event reported twice at once: one row wins
-        return None
-    return notification
+    return CreditorNotification(
+        creditor=creditor,
+        case=case,
+        kind=kind,
+        key=key,
+        recipients=recipients,
+        subject=subject[:200],
+        body=body,
+        # Daily mode: the row waits for the creditor's digest and is never sent alone.
+        status=Status.HELD if held else Status.QUEUED,
+        next_attempt_at=None if held else timezone.now(),
+    )
 
 
 def notification_case_changed(*, case_id: int, kind: str) -> CreditorNotification | None:
@@ -168,18 +197,62 @@ def notification_cases_changed(*, changes) -> list[CreditorNotification]:
         )
     )
     recipients: dict[int, list[str]] = {}
-    created = []
+    rendered = []
     for spec in specs:
         creditor = spec["creditor"]
         if creditor.pk not in recipients:
             recipients[creditor.pk] = creditor_recipients(creditor)
         try:
-            notification = _create(**spec, recipients=recipients[creditor.pk], taken_keys=taken)
+            notification = _render(**spec, recipients=recipients[creditor.pk], taken_keys=taken)
         except Exception:  # one case's notification must not keep the others from theirs
             logger.exception("Could not queue the notification %s", spec["key"])
             continue
         if notification is not None:
-            created.append(notification)
+            taken.add(notification.key)  # a change reported twice in the batch: one row
+            rendered.append(notification)
+    return _save_all(rendered)
+
+
+def _save_all(rendered: list[CreditorNotification]) -> list[CreditorNotification]:
+    """The batch's rendered rows in one insert and one transaction (its commit queues the
+    send tasks); a key another process took meanwhile keeps that row (``ON CONFLICT DO
+    NOTHING``; read back with the others, its send task is queued once more, which the
+    send's claim makes harmless). If the insert fails, each row is saved on its own, as
+    :func:`_create` does."""
+    if not rendered:
+        return []
+    keys = [notification.key for notification in rendered]
+    try:
+        with transaction.atomic():
+            CreditorNotification.objects.bulk_create(rendered, ignore_conflicts=True)
+            ids = dict(CreditorNotification.objects.filter(key__in=keys).values_list("key", "pk"))
+            created = []
+            for notification in rendered:
+                notification.pk = ids.get(notification.key)
+                if notification.pk is None:
+                    continue
+                notification._state.adding = False
+                created.append(notification)
+                if notification.status == Status.QUEUED:
+                    _queue(notification.pk)
+            return created
+    except Exception:
+        logger.exception("Could not queue %s notifications at once", len(rendered))
+    created = []
+    for notification in rendered:
+        notification.pk = None
+        notification._state.adding = True
+        try:
+            with transaction.atomic():
+                notification.save()
+                if notification.status == Status.QUEUED:
+                    _queue(notification.pk)
+        except IntegrityError:  # the same event reported twice at once: one row wins
+            continue
+        except Exception:  # one case's notification must not keep the others from theirs
+            logger.exception("Could not queue the notification %s", notification.key)
+            continue
+        created.append(notification)
     return created
 
 

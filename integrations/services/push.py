@@ -31,6 +31,21 @@ def _date(value: date | None) -> str:
     return value.strftime("%d.%m.%Y") if value else ""
 
 
+_LABELS: dict[tuple, str] = {}
+
+
+def _display(instance, name: str) -> str:
+    """``instance.get_<name>_display()``, remembered per language and value (the lookup
+    through the choices' lazy labels cost more than the rest of a case's status text, which
+    a batch builds for thousands of cases)."""
+    value = getattr(instance, name)
+    key = (translation.get_language(), type(instance), name, value)
+    label = _LABELS.get(key)
+    if label is None:
+        label = _LABELS[key] = str(getattr(instance, f"get_{name}_display")())
+    return label
+
+
 #: "Not given": look it up (a batch passes what it already loaded, ``None`` included).
 _LOOK_UP = object()
 
@@ -38,7 +53,7 @@ _LOOK_UP = object()
 def _state_sentence(case: CollectionCase, last_letter=_LOOK_UP) -> str:
     if case.status == Status.CLOSED:
         return _("Saken er avsluttet: %(reason)s.") % {
-            "reason": case.get_close_reason_display().lower() or _("avsluttet")
+            "reason": _display(case, "close_reason").lower() or _("avsluttet")
         }
     if case.status == Status.AWAITING_APPROVAL:
         if case.approval_kind == CollectionCase.ApprovalKind.LEGAL:
@@ -61,11 +76,11 @@ def _state_sentence(case: CollectionCase, last_letter=_LOOK_UP) -> str:
     )
     if letter is not None:
         return _("%(letter)s sendt %(sent)s – betalingsfrist %(deadline)s.") % {
-            "letter": letter.get_kind_display(),
+            "letter": _display(letter, "kind"),
             "sent": _date(letter.sent_on),
             "deadline": _date(letter.deadline),
         }
-    return _("Pågående: %(stage)s.") % {"stage": case.get_stage_display().lower()}
+    return _("Pågående: %(stage)s.") % {"stage": _display(case, "stage").lower()}
 
 
 def case_status_text(case: CollectionCase, *, last_letter=_LOOK_UP) -> str:
@@ -74,7 +89,7 @@ def case_status_text(case: CollectionCase, *, last_letter=_LOOK_UP) -> str:
     with translation.override("nb"):
         parts = [_state_sentence(case, last_letter)]
         if case.status != Status.CLOSED and case.next_action:
-            step = case.get_next_action_display()
+            step = _display(case, "next_action")
             step = step[:1].lower() + step[1:]
             if case.next_action_date:
                 parts.append(

@@ -17,6 +17,7 @@ from django.db.models import Max, Sum
 from django.utils import timezone
 
 from collections_cases.models import CollectionCase, Invoice, LedgerEntry, Letter
+from creditors.models import Creditor
 from integrations.models import OutboxMessage
 from integrations.services.push import case_status_payload, payload_hash
 from integrations.services.settlement_wait import case_awaits_settlement_voucher
@@ -135,7 +136,8 @@ def _queue_invoices_not_in_pogo(case: CollectionCase) -> None:
 def outbox_cases_changed(*, case_ids) -> None:
     """:func:`outbox_case_changed` for many cases at once (the dunning run's batches): the
     same rows, from a few queries per batch instead of several per case. A case being
-    created in PoGo or closed goes the per-case way (rare; their rules need more rows)."""
+    created in PoGo goes the per-case way (rare; its rules need more rows); a closed case's
+    status waits for its settlement's voucher as :func:`outbox_status` says."""
     case_ids = sorted(set(case_ids))
     if not case_ids:
         return
@@ -160,12 +162,15 @@ def outbox_cases_changed(*, case_ids) -> None:
         if case.pogo_case_id is None and case.pk not in with_create:
             if case.pk in from_go:
                 outbox_case_changed(case_id=case.pk)  # to be created in PoGo first
-        elif case.status == CollectionCase.Status.CLOSED:
-            outbox_status(case_id=case.pk)
         else:
             batch.append(case)
     if not batch:
         return
+    closed = [case for case in batch if case.status == CollectionCase.Status.CLOSED]
+    if closed:  # their creditors, for the settlement's voucher (each loaded once)
+        creditors = Creditor.objects.in_bulk({case.creditor_id for case in closed})
+        for case in closed:
+            case.creditor = creditors[case.creditor_id]
     ids = [case.pk for case in batch]
     balances = dict(
         LedgerEntry.objects.filter(case_id__in=ids)
@@ -173,10 +178,18 @@ def outbox_cases_changed(*, case_ids) -> None:
         .values_list("case_id")
         .annotate(total=Sum("amount"))
     )
-    last_letters = {}
-    letters = Letter.objects.filter(case_id__in=ids).only("case_id", "kind", "sent_on", "deadline")
-    for letter in letters.order_by("case_id", "sent_on", "pk"):
-        last_letters[letter.case_id] = letter  # the latest wins
+    latest = {}
+    for case_id, kind, sent_on, deadline in (
+        Letter.objects.filter(case_id__in=ids)
+        .order_by("case_id", "sent_on", "pk")
+        .values_list("case_id", "kind", "sent_on", "deadline")
+    ):
+        latest[case_id] = (kind, sent_on, deadline)  # the latest wins
+    # What the status text reads of a letter (an instance per case, not per letter)
+    last_letters = {
+        case_id: Letter(case_id=case_id, kind=kind, sent_on=sent_on, deadline=deadline)
+        for case_id, (kind, sent_on, deadline) in latest.items()
+    }
     last_ids = (
         OutboxMessage.objects.filter(case_id__in=ids, kind=Kind.UPDATE_STATUS)
         .exclude(status=Status.FAILED)
@@ -193,6 +206,8 @@ def outbox_cases_changed(*, case_ids) -> None:
             last_letter=last_letters.get(case.pk),
             balance=to_ore(balances.get(case.pk) or 0),
         )
+        if payload["closed"] and case_awaits_settlement_voucher(case):
+            continue  # queued by the voucher's delivery (as outbox_status)
         digest = payload_hash(payload)
         last = last_rows.get(case.pk)
         if last is not None and payload_hash(last.payload) == digest:

@@ -231,3 +231,30 @@ def test_notifications_admin_lists_them(django_capture_on_commit_callbacks, clie
     page = client.get("/admin/collections_cases/creditornotification/")
 
     assert page.status_code == 200 and case.number in page.content.decode()
+
+
+def test_a_batch_of_legal_approval_requests_is_mailed_once_each(
+    django_capture_on_commit_callbacks,
+):
+    """The dunning run's batch (one ``cases_changed``): one insert for its notifications, a
+    send task per notification once it commits, nothing more when it is reported again."""
+    from collections_cases.cases import changes
+    from collections_cases.signals import cases_changed
+
+    cases = [varsel_sent_case(), varsel_sent_case(notification_frequency="daily")]
+    with changes.changes_collected() as collected:
+        for case in cases:
+            case_services.case_request_legal_approval(case=case, actor=None)
+    with django_capture_on_commit_callbacks(execute=True):
+        cases_changed.send(sender=CollectionCase, changes=collected)
+
+    # The daily creditor's row waits for its digest; the other is mailed
+    [message] = mail.outbox
+    assert message.subject == f"Sak {cases[0].number} (Per Olsen): godkjenn rettslige tiltak"
+    rows = {n.case_id: n.status for n in CreditorNotification.objects.all()}
+    assert rows == {cases[0].pk: Status.SENT, cases[1].pk: Status.HELD}
+
+    with django_capture_on_commit_callbacks(execute=True):
+        cases_changed.send(sender=CollectionCase, changes=collected)
+    assert len(mail.outbox) == 1
+    assert CreditorNotification.objects.count() == 2

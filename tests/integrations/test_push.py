@@ -261,3 +261,25 @@ def test_the_dunning_run_pushes_the_letter_and_the_next_step_to_go(go, case):
     )
     assert "Neste steg:" in pogo_case.status_text
     assert pogo_case.balance_agency == case_balance(case)
+
+
+def test_the_dunning_run_pushes_a_case_it_closes_as_paid(go, case):
+    """A case the run closes (with its batch) goes to Go closed; paid to the creditor
+    directly, it has nothing for a settlement voucher to wait for."""
+    from collections_cases.dunning.services import OUTCOME_CLOSED_PAID, dunning_run
+    from collections_cases.models import LedgerEntry
+
+    today = timezone.localdate()
+    LedgerEntry.objects.create(
+        case=case, kind=LedgerEntry.Kind.DIRECT_PAYMENT, amount="-1000.00", booked_on=today
+    )
+    result = dunning_run(on=today)
+    deliver_outbox()
+
+    assert dict(result.steps) == {OUTCOME_CLOSED_PAID: 1}
+    case.refresh_from_db()
+    assert case.status == CollectionCase.Status.CLOSED
+    assert status_rows(case).latest("pk").payload["closed"] is True
+    pogo_case = PogoCase.objects.get()
+    assert pogo_case.status == PogoCase.Status.CLOSED
+    assert pogo_case.status_text == case_status_text(case)
