@@ -74,6 +74,10 @@ def _run_checked(meta) -> dict:
         )
     )
     outbox_before = OutboxMessage.objects.order_by("-pk").values_list("pk", flat=True).first()
+    # As in a Celery worker process, which loads the URLconf when it starts.
+    from kravia_web.celery import load_urlconf
+
+    load_urlconf()
     pg0 = _pg_cpu()
     with count_sql() as sql:
         started, cpu0 = time.monotonic(), time.process_time()
