@@ -240,6 +240,11 @@ if REDIS_URL:
     CACHES = {
         "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
     }
+    # Sessions are read from the shared cache, written through to the database (a page costs
+    # one Redis GET instead of a session query; a flush deletes both). Only with a cache every
+    # process shares: with a per-process local-memory cache one worker would go on serving a
+    # session another had logged out.
+    SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
