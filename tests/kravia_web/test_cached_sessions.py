@@ -18,10 +18,13 @@ ROOT = Path(__file__).resolve().parents[2]
 CACHED_DB = "django.contrib.sessions.backends.cached_db"
 
 
-def _session_engine(**env_overrides) -> str:
+def _session_engine(**env_overrides) -> tuple[str, str]:
     env = {k: v for k, v in os.environ.items() if k != "REDIS_URL"}
     env.update(DJANGO_SETTINGS_MODULE="kravia_web.settings.base", **env_overrides)
-    code = "from django.conf import settings; print(settings.SESSION_ENGINE)"
+    code = (
+        "from django.conf import settings;"
+        "print(settings.SESSION_ENGINE, settings.CACHES['default']['BACKEND'])"
+    )
     result = subprocess.run(
         [sys.executable, "manage.py", "shell", "-c", code],
         cwd=ROOT,
@@ -31,13 +34,19 @@ def _session_engine(**env_overrides) -> str:
         timeout=120,
     )
     assert result.returncode == 0, result.stderr
-    return result.stdout.splitlines()[-1]
+    return tuple(result.stdout.splitlines()[-1].split())
 
 
 def test_sessions_are_cached_only_in_a_cache_every_process_shares():
-    assert _session_engine(REDIS_URL="redis://127.0.0.1:6379/15") == CACHED_DB
+    assert _session_engine(REDIS_URL="redis://127.0.0.1:6379/15") == (
+        CACHED_DB,
+        "kravia_web.cache.ReusedClientRedisCache",
+    )
     # A local-memory cache is per process: another worker would keep a logged-out session.
-    assert _session_engine() == "django.contrib.sessions.backends.db"
+    assert _session_engine() == (
+        "django.contrib.sessions.backends.db",
+        "django.core.cache.backends.locmem.LocMemCache",
+    )
 
 
 @pytest.fixture
