@@ -142,12 +142,19 @@ def table(results: dict[str, list[dict]], info: dict) -> str:
             sql_max = max(run["sql_max"][kind] for run in runs)
             cpu = _median(runs, f"{kind}_c{clients}", "loadgen_cpu_pct")
             met = p95 <= limit and (sql_limit is None or sql_max <= sql_limit)
+            server = ""
+            if all("server_cpu_ms" in run[f"{kind}_c{clients}"] for run in runs):
+                python_ms = _median(runs, f"{kind}_c{clients}", "server_cpu_ms")
+                database_ms = _median(runs, f"{kind}_c{clients}", "database_cpu_ms")
+                server = (
+                    f"; server CPU a request {python_ms:.1f} ms + PostgreSQL {database_ms:.1f} ms"
+                )
             rows.append(
                 (
                     label,
                     f"{clients} clients, gunicorn × {info.get('server_workers', 2)}",
                     f"p95 {p95:.0f} ms ({rps:.0f} req/s); 1 client p95 {one:.0f} ms; "
-                    f"≤ {sql_max} SQL; load generator {cpu:.0f} % CPU",
+                    f"≤ {sql_max} SQL; load generator {cpu:.0f} % CPU{server}",
                     f"baseline {1000 * clients / rps:.0f} ms (clients ÷ req/s; not a bound)",
                     f"{p95 / (1000 * clients / rps):.2f}",
                     f"p95 ≤ {limit} ms" + (f", ≤ {sql_limit} SQL" if sql_limit else ""),

@@ -32,7 +32,16 @@ from bench.dunning_scenarios import (  # noqa: E402
     scenario_dunning_part,
 )
 from bench.letter_engines import scenario_letters_engines  # noqa: E402 (Django settings first)
-from bench.measure import CheckFailed, check, count_sql, cpu_seconds, peak_rss_mb  # noqa: E402
+from bench.measure import (  # noqa: E402
+    CheckFailed,
+    ProcessCpu,
+    check,
+    count_sql,
+    cpu_seconds,
+    database_backend_pids,
+    peak_rss_mb,
+    server_pids,
+)
 
 
 class HttpLog:
@@ -523,8 +532,16 @@ def scenario_pages(args, meta):
     sql = {kind: _sql_per_page(group, cookie) for kind, group in urls.items()}
     result = {"sql_max": {k: max(n for _u, n, _b in v) for k, v in sql.items()}}
     result["sql_worst_url"] = {k: max(v, key=lambda row: row[1])[0] for k, v in sql.items()}
+    # CPU of the server's processes per request: gunicorn (master + workers) and PostgreSQL's
+    # backends of the run database. Unlike p95 on a shared machine, these do not move with the
+    # load beside the run.
+    port = urlsplit(settings.SITE_URL).port
+    server_cpu = ProcessCpu(lambda: server_pids(port))
+    database_cpu = ProcessCpu(database_backend_pids)
     for kind, group in urls.items():
         for clients in (1, args.clients):
+            server_cpu.start()
+            database_cpu.start()
             cpu0, wall0 = cpu_seconds(), time.monotonic()
             latencies, errors = _load(
                 settings.SITE_URL,
@@ -535,6 +552,8 @@ def scenario_pages(args, meta):
                 marker=b"</html>",
             )
             wall = time.monotonic() - wall0
+            loadgen_cpu = cpu_seconds() - cpu0
+            python_cpu, database_cpu_s = server_cpu.stop(), database_cpu.stop()
             check(not errors, f"{kind}: {len(errors)} errors, e.g. {errors[:3]}")
             check(len(latencies) > 0, f"{kind}: no responses")
             result[f"{kind}_c{clients}"] = {
@@ -543,7 +562,9 @@ def scenario_pages(args, meta):
                 "p50_ms": 1000 * _percentile(latencies, 50),
                 "p95_ms": 1000 * _percentile(latencies, 95),
                 "p99_ms": 1000 * _percentile(latencies, 99),
-                "loadgen_cpu_pct": 100 * (cpu_seconds() - cpu0) / wall,
+                "loadgen_cpu_pct": 100 * loadgen_cpu / wall,
+                "server_cpu_ms": 1000 * python_cpu / len(latencies),
+                "database_cpu_ms": 1000 * database_cpu_s / len(latencies),
             }
     return result
 

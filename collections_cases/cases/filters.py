@@ -136,10 +136,12 @@ class CaseFilter(_DebtorTypeMixin, ListFilterSet):
             return {}
         if not self.is_valid():
             return None
+        # ``is not False``: an amount of 0 (``balance_min=0``) narrows the list too, and
+        # ``Decimal(0) == False``.
         return {
             name: value
             for name, value in self.form.cleaned_data.items()
-            if value not in (None, "", [], (), False)
+            if value is not False and value not in (None, "", [], ())
         }
 
     def search(self, queryset, name, value):

@@ -92,14 +92,38 @@ def case_page_count(*, creditor: Creditor, filterset) -> int | None:
         return None
     if set(active) == {"q"} and filterset.search_matches is not None:
         return filterset.search_matches
-    if not set(active) <= {"status", "only_open"}:
+    if not set(active) <= {"status", "only_open", "balance_min", "balance_max"}:
         return None
     statuses = set(Status.values)
     if "status" in active:
         statuses &= {active["status"]}
     if active.get("only_open"):
         statuses &= set(OPEN_STATUSES)
-    return case_counts(creditor_id=creditor.pk).of(statuses)
+    total = case_counts(creditor_id=creditor.pk).of(statuses)
+    outside = Q()
+    if "balance_min" in active:
+        outside |= Q(stored_balance__lt=active["balance_min"])
+    if "balance_max" in active:
+        outside |= Q(stored_balance__gt=active["balance_max"])
+    if not outside or total == 0:
+        return total
+    return _count_within_by_those_outside(creditor, statuses, outside, total)
+
+
+def _count_within_by_those_outside(creditor, statuses, outside: Q, total: int) -> int | None:
+    """The cases of ``statuses`` within the balance bounds, as ``total`` (the kept counts)
+    less those outside them, when those are fewer than half: a bound most cases meet
+    (``balance_min=1000``) would otherwise count nearly every case of the creditor (97 000
+    index entries, ≈ 20 ms of PostgreSQL's CPU at full scale). None (the pager counts those
+    within) when at least half are outside; the capped count stops reading there."""
+    cap = total // 2 + 1
+    outside_count = (
+        CollectionCase.objects.filter(creditor_id=creditor.pk, status__in=statuses)
+        .filter(outside)
+        .order_by()[:cap]
+        .count()
+    )
+    return None if outside_count >= cap else total - outside_count
 
 
 _CASES = CollectionCase._meta.db_table

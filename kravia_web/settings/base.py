@@ -238,8 +238,14 @@ AGENCY_PHONE = env("AGENCY_PHONE", default="22 00 00 00")
 REDIS_URL = env("REDIS_URL", default="")
 if REDIS_URL:
     CACHES = {
-        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+        # Django's RedisCache, with one redis client per process instead of one per operation.
+        "default": {"BACKEND": "kravia_web.cache.ReusedClientRedisCache", "LOCATION": REDIS_URL}
     }
+    # Sessions are read from the shared cache, written through to the database (a page costs
+    # one Redis GET instead of a session query; a flush deletes both). Only with a cache every
+    # process shares: with a per-process local-memory cache one worker would go on serving a
+    # session another had logged out.
+    SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 

@@ -223,3 +223,65 @@ def test_the_case_filter_form_class_is_made_once_and_still_checks_each_request()
         label = str(filters.CaseFilter().form["only_open"].label)
     with translation.override("nb"):
         assert str(filters.CaseFilter().form["only_open"].label) != label
+
+
+def _shown_count(client, query: str) -> int:
+    response = client.get(f"/saker/?{query}")
+    assert response.status_code == 200
+    return response.context["page"].paginator.count
+
+
+def _rows_count(user, creditor, **lookups) -> int:
+    return case_page_list(user=user, creditor=creditor).filter(**lookups).count()
+
+
+def test_counts_with_a_balance_bound_are_the_cases_listed(user, creditor, logged_in_client):
+    low = open_case(creditor, amounts=("100.00",))
+    for _ in range(4):
+        open_case(creditor, amounts=("2000.00",))
+    overpaid = open_case(creditor, amounts=("500.00",))
+    LedgerEntryFactory(case=overpaid, kind=Kind.PAYMENT, amount=Decimal("-600.00"))  # -100
+    CollectionCase.objects.filter(pk=low.pk).update(status=CollectionCase.Status.CLOSED)
+    open_statuses = [s for s in CollectionCase.Status.values if s != "closed"]
+
+    cases = {
+        # fewer than half outside: counted as the kept count less those outside
+        "balance_min=1000": {"balance__gte": 1000},
+        "only_open=1&balance_min=1000": {"balance__gte": 1000, "status__in": open_statuses},
+        "status=active&balance_min=1000&balance_max=5000": {
+            "balance__gte": 1000,
+            "balance__lte": 5000,
+            "status": "active",
+        },
+        # an amount of 0 narrows too (the overpaid case's balance is below it)
+        "balance_min=0": {"balance__gte": 0},
+        "balance_max=0": {"balance__lte": 0},
+        # most cases outside: the pager counts those within
+        "balance_min=3000": {"balance__gte": 3000},
+        "balance_max=1000": {"balance__lte": 1000},
+        "status=disputed&balance_min=1": {"status": "disputed", "balance__gte": 1},
+    }
+    for query, lookups in cases.items():
+        assert _shown_count(logged_in_client, query) == _rows_count(user, creditor, **lookups), (
+            query
+        )
+    assert _shown_count(logged_in_client, "balance_min=1000") == 4
+    assert _shown_count(logged_in_client, "balance_min=0") == 5
+    assert _shown_count(logged_in_client, "balance_max=0") == 1
+
+
+def test_a_bound_most_cases_meet_counts_only_those_outside_it(user, creditor, logged_in_client):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    for _ in range(5):
+        open_case(creditor, amounts=("2000.00",))
+    open_case(creditor, amounts=("100.00",))
+
+    with CaptureQueriesContext(connection) as queries:
+        count = _shown_count(logged_in_client, "only_open=1&balance_min=1000")
+
+    assert count == 5
+    counts = [q["sql"] for q in queries.captured_queries if "COUNT(" in q["sql"].upper()]
+    assert len(counts) == 1
+    assert '"stored_balance" < ' in counts[0]  # the one case outside, not the five within
