@@ -37,16 +37,26 @@ def to_str(value: Any) -> str:
     return str(value)
 
 
+#: Every integer in PowerOffice Go's API is an int32 or int64 (and our columns are 64-bit).
+INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
+
+
 def to_int(value: Any) -> int:
+    """An integer of Go's, within int64: a larger one (``9.22e18`` parsed from a float, say)
+    makes the record unreadable, not a crash when it is written."""
     if isinstance(value, bool):
         raise TypeError
     if isinstance(value, int):
-        return value
-    if isinstance(value, Decimal) and value == value.to_integral_value():
-        return int(value)
-    if isinstance(value, str) and value.strip().lstrip("-").isdigit():
-        return int(value)
-    raise TypeError
+        number = value
+    elif isinstance(value, Decimal) and value.is_finite() and value == value.to_integral_value():
+        number = int(value)
+    elif isinstance(value, str) and value.strip().lstrip("-").isdigit():
+        number = int(value)
+    else:
+        raise TypeError
+    if not INT64_MIN <= number <= INT64_MAX:
+        raise TypeError
+    return number
 
 
 def to_bool(value: Any) -> bool:

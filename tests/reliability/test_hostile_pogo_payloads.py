@@ -15,13 +15,14 @@ import re
 import pytest
 import requests
 from django.utils import timezone
-from hypothesis import HealthCheck, example, given, settings
+from hypothesis import HealthCheck, assume, example, given, settings
 from hypothesis import strategies as st
 
 from collections_cases.models import Invoice
 from creditors.models import Debtor
 from integrations.models import PowerOfficeConnection, SyncCursor, SyncRun
 from integrations.poweroffice import PowerOfficeClient
+from integrations.poweroffice.types import to_int, to_uuid
 from integrations.services.sync import sync_connection
 from tests.factories import CreditorFactory
 from tests.integrations.poweroffice.fakes import BASE, CLIENT_KEY, CONFIG, FakePoGo, response
@@ -140,6 +141,16 @@ def sync_with(connection, customers, invoices) -> SyncRun:
     return sync_connection(connection_id=connection.pk, client=serve(customers, invoices))
 
 
+def _same_id(record, goods: list[dict], read) -> bool:
+    if not isinstance(record, dict):
+        return False
+    try:
+        key = read(record.get("Id"))
+    except (TypeError, ValueError, AttributeError):
+        return False
+    return any(key == read(good["Id"]) for good in goods)
+
+
 def assert_the_good_ones_synced(run: SyncRun, connection) -> None:
     assert run.status in (SyncRun.Status.OK, SyncRun.Status.PARTIAL), run.errors
     numbers = set(
@@ -185,7 +196,13 @@ def test_the_payload_template_syncs_whole(connection):
 @example(customer={**CUSTOMER, "Number": 2**63}, bad_invoice=INVOICE)
 @example(customer=CUSTOMER, bad_invoice={**INVOICE, "InvoiceNo": 2**63})
 @example(customer=[1, 2], bad_invoice="not an object")
+@example(customer={**CUSTOMER, "Id": 9.22e18}, bad_invoice={**INVOICE, "CustomerId": 2**63})
+@example(customer={**CUSTOMER, "Id": 2.0}, bad_invoice={**INVOICE, "CustomerId": -(2**63) - 1})
 def test_a_mangled_record_never_stops_the_good_ones(connection, customer, bad_invoice):
+    # Go never lists an id twice: a record given a good one's Id *is* that record (the later
+    # one wins), so only records keeping an identity of their own are mangled here.
+    assume(not _same_id(customer, GOOD_CUSTOMERS, to_int))
+    assume(not _same_id(bad_invoice, GOOD_INVOICES, to_uuid))
     run = sync_with(
         connection,
         [GOOD_CUSTOMERS[0], customer, GOOD_CUSTOMERS[1]],
