@@ -78,38 +78,17 @@ def _queue(notification_id: int) -> None:
     )
 
 
-def _create(
-    *,
-    creditor: Creditor,
-    case,
-    kind: str,
-    key: str,
-    template: str,
-    context: dict,
-    held: bool = False,
-    recipients: list[str] | None = None,
-    taken_keys: set[str] | None = None,
-):
-    """The notification's row, rendered; ``None`` without recipients or when its ``key`` is
-    taken already. A batch passes the creditor's ``recipients`` and the ``taken_keys`` it
-    read for all its notifications at once."""
-    notification = _render(
-        creditor=creditor,
-        case=case,
-        kind=kind,
-        key=key,
-        template=template,
-        context=context,
-        held=held,
-        recipients=recipients,
-        taken_keys=taken_keys,
-    )
+def _create(**fields):
+    """The notification's row (:func:`_render`'s arguments), rendered and saved; ``None``
+    without recipients or when its ``key`` is taken already. A batch passes the creditor's
+    ``recipients`` and the ``taken_keys`` it read for all its notifications at once."""
+    notification = _render(**fields)
     if notification is None:
         return None
     try:
         with transaction.atomic():
             notification.save()
-            if not held:
+            if notification.status != Status.HELD:
                 _queue(notification.pk)
     except IntegrityError:  # the same event reported twice at once: one row wins
         return None
