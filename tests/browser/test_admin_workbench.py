@@ -35,7 +35,9 @@ def test_the_admin_queue_and_a_case_handled_from_it(live_server, transactional_d
     staff = UserFactory(is_staff=True, is_superuser=True)
     # A real case: opened, the inkassovarsel sent, then disputed by the debtor.
     today = timezone.localdate()
-    case = open_case(opened_on=today, due=today - dt.timedelta(days=20))
+    # Opened yesterday: open_case's clock stands at 10:00 of the day it opens, so a case
+    # opened "today" before 10:00 would have its first event in the future (the latest).
+    case = open_case(opened_on=today - dt.timedelta(days=1), due=today - dt.timedelta(days=20))
     dunning.dunning_case_step(case=case, on=today)
     case_services.case_mark_disputed(
         case=case, actor=None, reason="Skyldner sier fakturaen er betalt"
