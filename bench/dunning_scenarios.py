@@ -6,8 +6,8 @@
   nothing still due, no errors, a status push queued for every case of a connected creditor
   it changed (still open).
 * ``dunning_letters``: the same run, then every letter it queued rendered, stored and sent as
-  the letter tasks do (``deliver_letter_task`` for each delivery, in ``--procs`` processes
-  side by side, no broker): "dunning incl. letters", end to end.
+  the letter tasks do (``deliver_letters_task`` for each batch of the run's deliveries, in
+  ``--procs`` processes side by side, no broker): "dunning incl. letters", end to end.
 * ``dunning_parallel``: ``--procs`` runs side by side (``SKIP LOCKED`` shares the cases).
 * ``dunning_bound``: a lower bound on the run's writes — the same kinds of rows (a letter
   and its delivery for each case the run writes a letter for, a fee and an interest entry per
@@ -21,6 +21,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import inspect
 import json
 import os
 import subprocess
@@ -153,10 +154,13 @@ def _children(name: str, args, meta, parts: int) -> list[dict]:
 
 
 def scenario_dunning_letters_part(args, meta):
-    """One process's share of the letters: the delivery task's body for each delivery."""
-    from collections_cases.letters.tasks import deliver_letter_task
+    """One process's share of the letters: the batch delivery task's body
+    (``deliver_letters_task``) for each batch of deliveries, as the run queued them."""
+    from collections_cases.dunning.services import dunning_run
+    from collections_cases.letters.tasks import deliver_letters_task
     from collections_cases.models import LetterDelivery
 
+    batch_size = inspect.signature(dunning_run).parameters["batch_size"].default
     ids = [
         pk
         for pk in LetterDelivery.objects.filter(
@@ -168,9 +172,9 @@ def scenario_dunning_letters_part(args, meta):
     ]
     started = time.process_time()
     outcomes: dict[str, int] = {}
-    for delivery_id in ids:
-        outcome = deliver_letter_task(delivery_id)
-        outcomes[outcome] = outcomes.get(outcome, 0) + 1
+    for start in range(0, len(ids), batch_size):
+        for outcome, n in deliver_letters_task(ids[start : start + batch_size]).items():
+            outcomes[outcome] = outcomes.get(outcome, 0) + n
     return {"letters": len(ids), "outcomes": outcomes, "cpu_s": time.process_time() - started}
 
 

@@ -33,7 +33,7 @@ import io
 import logging
 import smtplib
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -222,24 +222,37 @@ def _sendable():
 
 
 def _claim(delivery_id: int, now) -> LetterDelivery | None:
-    """Take the row for one attempt with a conditional UPDATE: of two workers (or processes
-    on SQLite, which has no row locks) exactly one wins. A held row (unverified creditor)
-    is not claimed."""
-    claimed = (
-        _sendable()
-        .filter(pk=delivery_id, status__in=CLAIMABLE, next_attempt_at__lte=now)
-        .update(
+    """:func:`claim_deliveries` of one row: the row, or ``None`` when it was not claimed."""
+    claimed = claim_deliveries([delivery_id], now)
+    return claimed[0] if claimed else None
+
+
+def claim_deliveries(delivery_ids: Sequence[int], now) -> list[LetterDelivery]:
+    """Take the rows that are due for one attempt each (queued/failed/lease run out → sending,
+    one more attempt, a lease from ``now``), in the order given; the rows claimed, with their
+    letter, case, debtor and creditor. Of two workers exactly one gets a row: the rows are
+    read ``FOR UPDATE SKIP LOCKED`` (PostgreSQL; on SQLite the transaction is ``IMMEDIATE``,
+    one writer at a time) and re-checked in the same transaction. A held row (unverified
+    creditor) is not claimed."""
+    with transaction.atomic():
+        ids = list(
+            _sendable()
+            .filter(pk__in=list(delivery_ids), status__in=CLAIMABLE, next_attempt_at__lte=now)
+            .select_for_update(skip_locked=True, of=("self",))
+            .values_list("pk", flat=True)
+        )
+        if not ids:
+            return []
+        LetterDelivery.objects.filter(pk__in=ids).update(
             status=Status.SENDING,
             attempts=F("attempts") + 1,
             next_attempt_at=now + LEASE,
             updated_at=now,
         )
-    )
-    if not claimed:
-        return None
-    return LetterDelivery.objects.select_related(
+    rows = LetterDelivery.objects.select_related(
         "letter", "letter__case", "letter__case__debtor", "letter__case__creditor"
-    ).get(pk=delivery_id)
+    ).in_bulk(ids)
+    return [rows[pk] for pk in dict.fromkeys(delivery_ids) if pk in rows]
 
 
 def render_letter(letter: Letter) -> bytes:
@@ -383,12 +396,73 @@ def delivery_send(*, delivery_id: int) -> str:
     delivery = _claim(delivery_id, now)
     if delivery is None:
         return "skipped"
+    return _attempt(delivery, now)
+
+
+#: Rows :func:`delivery_send_many` claims at a time: each chunk's lease starts when it is
+#: claimed, so a slow chunk (original invoices fetched from PowerOffice Go) never outlives it,
+#: and the rows after it stay *queued* (for the sweep, should the worker die).
+CLAIM_CHUNK = 25
+
+
+def delivery_send_many(*, delivery_ids: Sequence[int], budget: dt.timedelta | None = None):
+    """:func:`delivery_send` for many rows (a dunning batch's letters, the sweep): claimed
+    :data:`CLAIM_CHUNK` at a time, the e-mails of a chunk sent over one connection to the mail
+    server, and the chunk's case changes sent in one
+    :data:`~collections_cases.signals.cases_changed` instead of a ``case_changed`` each. Each
+    delivery's outcome is still recorded (with its event) as soon as it is known, so a worker
+    that dies mid-chunk sends no letter twice.
+
+    Returns ``(outcomes, rest)``: the number of each outcome, and the ids not tried because
+    ``budget`` (wall time) ran out — the caller queues them again."""
+    from django.core.mail import get_connection
+
+    from collections_cases.models import CollectionCase
+    from collections_cases.signals import cases_changed
+
+    ids = list(dict.fromkeys(delivery_ids))
+    outcomes: Counter = Counter()
+    started = timezone.now()
+    for start in range(0, len(ids), CLAIM_CHUNK):
+        if budget is not None and start and timezone.now() - started >= budget:
+            return outcomes, ids[start:]
+        chunk = ids[start : start + CLAIM_CHUNK]
+        now = timezone.now()
+        claimed = claim_deliveries(chunk, now)
+        if len(claimed) < len(chunk):
+            outcomes["skipped"] += len(chunk) - len(claimed)
+        if not claimed:
+            continue
+        connection = get_connection() if any(d.channel == Channel.EMAIL for d in claimed) else None
+        with changes.changes_collected() as collected:
+            try:
+                for delivery in claimed:
+                    outcomes[_attempt(delivery, now, connection=connection)] += 1
+            finally:
+                if connection is not None:
+                    connection.close()
+        if collected:  # no transaction is open here: sent at once
+            transaction.on_commit(
+                lambda c=list(collected): cases_changed.send(sender=CollectionCase, changes=c)
+            )
+    return outcomes, []
+
+
+def _attempt(delivery: LetterDelivery, now, *, connection=None) -> str:
+    """The claimed ``delivery`` rendered (when not yet) and sent, and its outcome recorded."""
     try:
         if delivery.channel == Channel.POST and "\n" not in delivery.recipient:
             raise PermanentDeliveryError(_("Skyldneren mangler både e-post og postadresse."))
         pdf, access = delivery_document(delivery)
         if delivery.channel == Channel.EMAIL:
-            letter_email(delivery, pdf, access).send(fail_silently=False)
+            message = letter_email(delivery, pdf, access)
+            message.connection = connection
+            try:
+                message.send(fail_silently=False)
+            except Exception:
+                if connection is not None:
+                    connection.close()  # a broken connection: the next message opens another
+                raise
     except smtplib.SMTPRecipientsRefused as exc:
         return _record_failure(delivery, _smtp_error(exc), now, bounced=True)
     except PermanentDeliveryError as exc:
@@ -469,7 +543,8 @@ def delivery_sweep(*, limit: int = 200) -> dict[str, int]:
         .order_by("next_attempt_at", "pk")
         .values_list("pk", flat=True)[:limit]
     )
-    return dict(Counter(delivery_send(delivery_id=pk) for pk in ids))
+    outcomes, _rest = delivery_send_many(delivery_ids=ids)
+    return dict(outcomes)
 
 
 # --- print queue ----------------------------------------------------------------------------

@@ -6,9 +6,11 @@ whose task never ran) and the weekly summary on Mondays at 07:00 Europe/Oslo. Ea
 its row first, so a duplicate or retried task never mails twice.
 """
 
+import datetime as dt
+
 from celery import shared_task
 
-from collections_cases.letters.services import delivery_send, delivery_sweep
+from collections_cases.letters.services import delivery_send, delivery_send_many, delivery_sweep
 from collections_cases.notifications.services import notification_sweep
 
 
@@ -17,14 +19,20 @@ def deliver_letter_task(delivery_id: int) -> str:
     return delivery_send(delivery_id=delivery_id)
 
 
+#: How long one :func:`deliver_letters_task` sends before it queues the rest as a new task
+#: (well inside ``CELERY_TASK_SOFT_TIME_LIMIT``).
+BATCH_BUDGET = dt.timedelta(minutes=5)
+
+
 @shared_task(name="collections_cases.delivery_tasks.deliver_letters_task", acks_late=True)
-def deliver_letters_task(delivery_ids: list[int]) -> int:
-    """The deliveries of a batch of new letters (the dunning run's): one
-    :func:`deliver_letter_task` each, queued from a worker, so the run sends one message per
-    batch. Lost, the sweep sends them (they are *queued* rows)."""
-    for delivery_id in delivery_ids:
-        deliver_letter_task.delay(delivery_id)
-    return len(delivery_ids)
+def deliver_letters_task(delivery_ids: list[int]) -> dict:
+    """The deliveries of a batch of new letters (the dunning run's), sent by one worker
+    (:func:`delivery_send_many`); what it could not send within :data:`BATCH_BUDGET` goes
+    on as a new task. Lost, the sweep sends them (they are *queued* rows)."""
+    outcomes, rest = delivery_send_many(delivery_ids=delivery_ids, budget=BATCH_BUDGET)
+    if rest:
+        deliver_letters_task.delay(rest)
+    return dict(outcomes)
 
 
 @shared_task(name="collections_cases.delivery_tasks.delivery_sweep_task")

@@ -24,9 +24,9 @@ TOTAL = 100
 @pytest.fixture
 def mix(django_capture_on_commit_callbacks, monkeypatch):
     """The due cases of the mix; the letters' delivery tasks recorded, not run (no PDFs)."""
-    from collections_cases.letters.tasks import deliver_letter_task
+    from collections_cases.letters.tasks import deliver_letters_task
 
-    monkeypatch.setattr(deliver_letter_task, "delay", lambda *_a, **_k: None)
+    monkeypatch.setattr(deliver_letters_task, "delay", lambda *_a, **_k: None)
     today = timezone.localdate()
     creditors = data._make_creditors(6, "Kreditor", 5_000)
     with django_capture_on_commit_callbacks(execute=True):

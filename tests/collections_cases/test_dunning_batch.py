@@ -22,7 +22,7 @@ from django.utils import translation
 from collections_cases.cases import services
 from collections_cases.dunning import batch as dunning_batch
 from collections_cases.dunning import services as dunning
-from collections_cases.letters.tasks import deliver_letter_task
+from collections_cases.letters.tasks import deliver_letters_task
 from collections_cases.models import (
     CaseEvent,
     CollectionCase,
@@ -55,7 +55,7 @@ class _Rollback(Exception):
 def queued(monkeypatch):
     """Delivery and webhook tasks recorded instead of run (no PDFs, no HTTP)."""
     seen = {"letters": [], "webhooks": []}
-    monkeypatch.setattr(deliver_letter_task, "delay", seen["letters"].append)
+    monkeypatch.setattr(deliver_letters_task, "delay", seen["letters"].extend)
     monkeypatch.setattr(deliver_webhook, "delay", seen["webhooks"].append)
     return seen
 
