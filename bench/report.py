@@ -112,6 +112,22 @@ def table(results: dict[str, list[dict]], info: dict) -> str:
                 f"{_median(runs, 'peak_rss_mb'):.0f}",
             )
         )
+        if "mix_per_second" in runs[0]:
+            mix = _median(runs, "mix_per_second")
+            kinds = ", ".join(f"{n} {kind}" for kind, n in sorted(runs[0]["mix_kinds"].items()))
+            rows.append(
+                (
+                    "Letter rendering, the day's mix with Min side codes, one process",
+                    f"{runs[0]['mix_letters']} letters ({kinds})",
+                    f"{mix:.1f} letters/s ({_median(runs, 'mix_per_cpu_second'):.1f} per CPU "
+                    "second)",
+                    "–",
+                    "–",
+                    "≥ 40 letters/s per worker process",
+                    _ok(mix >= 40),
+                    "",
+                )
+            )
     if "settle" in results:
         runs = results["settle"]
         ours = _median(runs, "seconds")

@@ -360,6 +360,9 @@ def scenario_letters(args, meta):
     letters = _bench_letters(args.scale, on)
     n = len(letters)
     letter_render(letters[0])  # fonts and templates loaded once per worker process
+    from kravia_web.celery import worker_process_ready
+
+    worker_process_ready()  # as the Celery worker process that draws them, before its tasks
     started, cpu_started = time.monotonic(), time.process_time()
     total = 0
     for letter in letters:
@@ -375,6 +378,40 @@ def scenario_letters(args, meta):
         "cpu_seconds": cpu,
         "per_cpu_second": n / cpu,
         "bytes": total,
+        **_letters_mix(on, n),
+    }
+
+
+def _letters_mix(on, n) -> dict:
+    """The letters as the day's run writes them: the rest of the due cases stepped (every
+    kind, several invoices, interest periods, earlier payments), ``n`` of its letters taken
+    evenly across them and drawn as the debtor gets them, with a Min side code (the
+    ``letters`` figure above is the first due cases' inkassovarsel alone, without one)."""
+    from unittest import mock
+
+    from collections_cases.dunning.services import dunning_run
+    from collections_cases.letters.documents.letters import letter_render
+    from collections_cases.models import Letter
+
+    with mock.patch("kravia_web.enqueue.enqueue"):  # no broker: the letters are drawn here
+        dunning_run(on=on)
+    day = list(
+        Letter.objects.filter(sent_on=on)
+        .select_related("case", "case__debtor", "case__creditor")
+        .order_by("pk")[n:]
+    )
+    check(len(day) >= n, f"letters mix: {len(day)} letters for {n}")
+    letters = day[:: len(day) // n][:n]
+    started, cpu_started = time.monotonic(), time.process_time()
+    for letter in letters:
+        check(letter_render(letter, access_code="K7QXM4TPR2").startswith(b"%PDF"), "not a PDF")
+    seconds = time.monotonic() - started
+    cpu = time.process_time() - cpu_started
+    return {
+        "mix_letters": len(letters),
+        "mix_kinds": dict(Counter(letter.kind for letter in letters)),
+        "mix_per_second": len(letters) / seconds,
+        "mix_per_cpu_second": len(letters) / cpu,
     }
 
 

@@ -24,6 +24,8 @@ from integrations.poweroffice.errors import NotFound
 
 logger = logging.getLogger(__name__)
 
+_NOT_READ = object()
+
 
 def _stored(invoice: Invoice) -> bytes | None:
     if not invoice.original_pdf:
@@ -47,16 +49,27 @@ def _fetch(client_key: str, invoice: Invoice) -> bytes:
 def invoice_original_pdf(*, invoice: Invoice) -> bytes | None:
     """The invoice as the creditor sent it (PDF bytes), or ``None`` when it is not to be
     attached or could not be fetched."""
-    stored = _stored(invoice)
-    if stored is not None:
-        return stored
-    creditor = invoice.creditor
-    if not creditor.attach_original_invoice or invoice.pogo_id is None:
-        return None
-    connection = PowerOfficeConnection.objects.filter(creditor=creditor).first()
-    if connection is None or not connection.is_connected:
-        return None
+    return invoice_original_pdfs(invoices=[invoice], creditor=invoice.creditor)[0]
 
+
+def invoice_original_pdfs(*, invoices, creditor) -> list[bytes | None]:
+    """:func:`invoice_original_pdf` of each of ``invoices`` (all ``creditor``'s: a case's, for
+    its first letter), the creditor's PowerOffice Go connection read once, and only when an
+    invoice is to be fetched."""
+    connection = _NOT_READ
+    originals = []
+    for invoice in invoices:
+        data = _stored(invoice)
+        if data is None and creditor.attach_original_invoice and invoice.pogo_id is not None:
+            if connection is _NOT_READ:
+                connection = PowerOfficeConnection.objects.filter(creditor=creditor).first()
+            if connection is not None and connection.is_connected:
+                data = _fetch_and_store(connection, invoice)
+        originals.append(data)
+    return originals
+
+
+def _fetch_and_store(connection: PowerOfficeConnection, invoice: Invoice) -> bytes | None:
     try:
         data = _fetch(connection.client_key, invoice)
     except Exception as exc:  # PoGo down, refused, timed out: the letter goes without it

@@ -145,3 +145,17 @@ def test_the_letter_engines_table_gives_each_engine_its_rates():
     weasyprint = next(line for line in text.splitlines() if line.startswith("| weasyprint"))
     assert weasyprint.startswith("| weasyprint | 8.0 |") and "| 99/100 |" in weasyprint
     assert report.engines_table({}) == ""
+
+
+def test_the_letters_row_of_the_day_s_mix_is_judged_on_its_own():
+    info = {"scale": 1, "cores": 2, "machine": "x", "python": "3", "runs": 1}
+    info |= {"load_averages": ["0"], "at": "t"}
+    run = {"per_second": 50.0, "per_cpu_second": 51.0, "letters": 1000, "peak_rss_mb": 150}
+    run |= {"mix_letters": 1000, "mix_kinds": {"inkassovarsel": 600, "varsel_rettslig": 400}}
+    for mix, met in ((39.0, "| **no** |"), (41.0, "| yes |")):
+        rows = report.table(
+            {"letters": [run | {"mix_per_second": mix, "mix_per_cpu_second": mix}]}, info
+        )
+        line = next(x for x in rows.splitlines() if x.startswith("| Letter rendering, the day"))
+        assert f"{mix:.1f} letters/s" in line and "600 inkassovarsel, 400 varsel_rettslig" in line
+        assert met in line

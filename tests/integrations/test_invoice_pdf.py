@@ -195,3 +195,18 @@ def test_first_letter_goes_without_the_invoice_when_pogo_is_down(go):
     FaultRule.objects.all().delete()
     again = letter_pdf(Letter.objects.get(pk=iv.pk), rerender=True)
     assert "FAKTURA 4711" in pages(again)[-1]
+
+
+@pytest.mark.django_db
+def test_a_case_s_invoices_read_the_creditor_s_connection_once(django_assert_num_queries):
+    from integrations.services.invoice_pdf import invoice_original_pdfs
+
+    creditor = CreditorFactory(attach_original_invoice=True)  # not connected to Go
+    debtor = DebtorFactory(creditor=creditor)
+    invoices = [InvoiceFactory(creditor=creditor, debtor=debtor, pogo_id=900 + i) for i in range(3)]
+
+    with django_assert_num_queries(1):
+        assert invoice_original_pdfs(invoices=invoices, creditor=creditor) == [None] * 3
+    creditor.attach_original_invoice = False
+    with django_assert_num_queries(0):
+        assert invoice_original_pdfs(invoices=invoices, creditor=creditor) == [None] * 3

@@ -558,14 +558,12 @@ def _attachments(letter: Letter) -> list[bytes]:
     """The original invoices for the case's first letter (when the creditor wants them)."""
     if not letter.case.creditor.attach_original_invoice or not letter_is_first(letter):
         return []
-    from integrations.services.invoice_pdf import invoice_original_pdf
+    from integrations.services.invoice_pdf import invoice_original_pdfs
 
-    pdfs = []
-    for invoice in letter.case.invoices.order_by("invoice_no"):
-        data = invoice_original_pdf(invoice=invoice)
-        if data:
-            pdfs.append(data)
-    return pdfs
+    originals = invoice_original_pdfs(
+        invoices=letter.case.invoices.order_by("invoice_no"), creditor=letter.case.creditor
+    )
+    return [data for data in originals if data]
 
 
 #: Delivery statuses (``letter.deliveries``) after which the letter has left the agency.
