@@ -257,9 +257,13 @@ def claim_deliveries(delivery_ids: Sequence[int], now) -> list[LetterDelivery]:
 
 def render_letter(letter: Letter) -> bytes:
     """The letter's PDF (rendered once and stored by the documents module)."""
+    return _letter_pdf_issued(letter)[0]
+
+
+def _letter_pdf_issued(letter: Letter) -> tuple[bytes, PortalAccess | None]:
     from collections_cases.letters import documents
 
-    return documents.letter_pdf(letter)
+    return documents.letter_pdf_issued(letter)
 
 
 def _read_file(field) -> bytes | None:
@@ -294,8 +298,8 @@ def delivery_document(delivery: LetterDelivery) -> tuple[bytes, PortalAccess | N
         if stored is not None and access is not None:
             return stored, access
     elif delivery.reason == LetterDelivery.Reason.INITIAL:
-        pdf = render_letter(letter)
-        access = portal_access.letter_access(letter)
+        pdf, access = _letter_pdf_issued(letter)  # the access when drawn now: not read again
+        access = access or portal_access.letter_access(letter)
         if access is not None:
             return pdf, access
 

@@ -31,17 +31,22 @@ def fake_renderer(monkeypatch) -> list[int]:
 
     rendered = []
 
-    def fake_letter_pdf(letter, **kwargs):
+    def fake_letter_pdf_issued(letter, **kwargs):
         rendered.append(letter.pk)
+        issued = None
         if not letter.portal_accesses.exists():
-            portal_access.access_issue(case=letter.case, letter=letter)
-        return small_pdf()
+            issued = portal_access.access_issue(case=letter.case, letter=letter).access
+        return small_pdf(), issued
+
+    def fake_letter_pdf(letter, **kwargs):
+        return fake_letter_pdf_issued(letter, **kwargs)[0]
 
     def fake_letter_document(letter, *, access_code):
         rendered.append(letter.pk)
         return small_pdf()
 
     monkeypatch.setattr(documents, "letter_pdf", fake_letter_pdf)
+    monkeypatch.setattr(documents, "letter_pdf_issued", fake_letter_pdf_issued)
     monkeypatch.setattr(documents, "letter_document", fake_letter_document)
     return rendered
 

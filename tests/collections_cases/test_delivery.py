@@ -233,7 +233,7 @@ def test_a_rendering_failure_is_recorded_and_retried(
     def broken(letter, **kwargs):
         raise RuntimeError("font missing")
 
-    monkeypatch.setattr(documents, "letter_pdf", broken)
+    monkeypatch.setattr(documents, "letter_pdf_issued", broken)
 
     case = iv_case(django_capture_on_commit_callbacks)
 
@@ -248,6 +248,7 @@ def test_the_dunning_run_renders_nothing_itself(django_capture_on_commit_callbac
         raise AssertionError("rendered inside the dunning run")
 
     monkeypatch.setattr(documents, "letter_pdf", forbidden)
+    monkeypatch.setattr(documents, "letter_pdf_issued", forbidden)
     case = open_case(opened_on=OPENED, due=dt.date(2025, 11, 14))
 
     # When the run records the letter (its commit callbacks held back)

@@ -5,6 +5,7 @@ Typst (``*.typ``), the two statements in HTML drawn with WeasyPrint.
 Public API::
 
     letter_pdf(letter, *, rerender=False) -> bytes   # stored once, then the same bytes
+    letter_pdf_issued(letter, *, rerender=False)     # and the code's access, when drawn now
     letter_render(letter, *, access_code="") -> bytes # pure render from the recorded letter
     letter_document(letter, *, access_code) -> bytes  # render + original invoices, not stored
     letter_filename(letter) -> str                    # "inkassovarsel-K-2026-000001.pdf"
@@ -16,6 +17,7 @@ from collections_cases.letters.documents.letters import (
     letter_document,
     letter_filename,
     letter_pdf,
+    letter_pdf_issued,
     letter_render,
 )
 from collections_cases.letters.documents.statements import (
@@ -31,5 +33,6 @@ __all__ = [
     "letter_document",
     "letter_filename",
     "letter_pdf",
+    "letter_pdf_issued",
     "letter_render",
 ]

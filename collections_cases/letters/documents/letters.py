@@ -55,7 +55,14 @@ from collections_cases.ledger.interest import (
 )
 from collections_cases.letters.documents import formatting as fmt
 from collections_cases.letters.documents.rendering import pdf_merge, typst_to_pdf
-from collections_cases.models import LedgerEntry, LedgerKind, Letter, Payment, PaymentAllocation
+from collections_cases.models import (
+    LedgerEntry,
+    LedgerKind,
+    Letter,
+    Payment,
+    PaymentAllocation,
+    PortalAccess,
+)
 from kravia_web.money import to_ore
 
 logger = logging.getLogger(__name__)
@@ -592,6 +599,13 @@ def _read_stored(letter: Letter) -> bytes | None:
 
 
 def letter_pdf(letter: Letter, *, rerender: bool = False) -> bytes:
+    """The letter's PDF: :func:`letter_pdf_issued` without the access."""
+    return letter_pdf_issued(letter, rerender=rerender)[0]
+
+
+def letter_pdf_issued(
+    letter: Letter, *, rerender: bool = False
+) -> tuple[bytes, PortalAccess | None]:
     """The letter's PDF: the stored one, or rendered now (with the original invoices on the
     case's first letter) and stored. Call it outside a database transaction (it may fetch the
     original invoice from PowerOffice Go).
@@ -603,6 +617,10 @@ def letter_pdf(letter: Letter, *, rerender: bool = False) -> bytes:
     The first render issues the letter's Min side access code
     (:func:`collections_cases.portal.access.access_issue`) and prints it; the stored PDF is
     the copy the first delivery sends. A re-render replaces the letter's code.
+
+    Returns the PDF and, when this call drew and stored it, the
+    :class:`~collections_cases.models.PortalAccess` of the code it printed (``None`` when the
+    PDF was stored already: its code is then ``portal.access.letter_access``).
     """
     if rerender:
         if letter_is_sent(letter):
@@ -616,7 +634,7 @@ def letter_pdf(letter: Letter, *, rerender: bool = False) -> bytes:
     else:
         stored = _read_stored(letter)
         if stored is not None:
-            return stored
+            return stored, None
 
     # The letter's Min side code: issued now, printed on this render, only its HMAC stored
     # (collections_cases.portal.access). A render that is thrown away discards its code.
@@ -642,7 +660,7 @@ def letter_pdf(letter: Letter, *, rerender: bool = False) -> bytes:
         portal_access.access_discard(issued.access)
         field.storage.delete(name)
         letter.refresh_from_db(fields=["pdf", "rendered_at"])
-        return _read_stored(letter) or data
+        return _read_stored(letter) or data, None
     letter.pdf.name = name
     letter.rendered_at = rendered_at
-    return data
+    return data, issued.access
