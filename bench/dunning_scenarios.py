@@ -77,9 +77,9 @@ def _run_checked(meta) -> dict:
     outbox_before = OutboxMessage.objects.order_by("-pk").values_list("pk", flat=True).first()
     # As a Celery worker process does when it starts (the URLconf loaded, the startup's
     # objects frozen out of the garbage collector's sight).
-    from kravia_web.celery import worker_process_ready
+    from kravia_web.process import process_ready
 
-    worker_process_ready()
+    process_ready()
     pg0 = _pg_cpu()
     with count_sql() as sql:
         started, cpu0 = time.monotonic(), time.process_time()
@@ -160,9 +160,9 @@ def scenario_dunning_letters_part(args, meta):
     from collections_cases.dunning.services import dunning_run
     from collections_cases.letters.tasks import deliver_letters_task
     from collections_cases.models import LetterDelivery
-    from kravia_web.celery import worker_process_ready
+    from kravia_web.process import process_ready
 
-    worker_process_ready()  # as a Celery worker process, before its first task
+    process_ready()  # as a Celery worker process, before its first task
     batch_size = inspect.signature(dunning_run).parameters["batch_size"].default
     ids = [
         pk
@@ -220,9 +220,9 @@ def scenario_dunning_letters(args, meta):
 def scenario_dunning_part(args, meta):
     """One of several dunning runs side by side (see ``dunning_parallel``)."""
     from collections_cases.dunning.services import dunning_run
-    from kravia_web.celery import worker_process_ready
+    from kravia_web.process import process_ready
 
-    worker_process_ready()  # as a Celery worker process, before its first task
+    process_ready()  # as a Celery worker process, before its first task
 
     result = dunning_run(on=dt.date.fromisoformat(meta["on"]))
     return {"processed": result.processed}

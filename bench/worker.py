@@ -360,9 +360,9 @@ def scenario_letters(args, meta):
     letters = _bench_letters(args.scale, on)
     n = len(letters)
     letter_render(letters[0])  # fonts and templates loaded once per worker process
-    from kravia_web.celery import worker_process_ready
+    from kravia_web.process import process_ready
 
-    worker_process_ready()  # as the Celery worker process that draws them, before its tasks
+    process_ready()  # as the Celery worker process that draws them, before its tasks
     started, cpu_started = time.monotonic(), time.process_time()
     total = 0
     for letter in letters:
