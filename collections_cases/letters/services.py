@@ -419,8 +419,6 @@ def delivery_send_many(*, delivery_ids: Sequence[int], budget: dt.timedelta | No
 
     Returns ``(outcomes, rest)``: the number of each outcome, and the ids not tried because
     ``budget`` (wall time) ran out — the caller queues them again."""
-    from django.core.mail import get_connection
-
     from collections_cases.models import CollectionCase
     from collections_cases.signals import cases_changed
 
@@ -437,7 +435,9 @@ def delivery_send_many(*, delivery_ids: Sequence[int], budget: dt.timedelta | No
             outcomes["skipped"] += len(chunk) - len(claimed)
         if not claimed:
             continue
-        connection = get_connection() if any(d.channel == Channel.EMAIL for d in claimed) else None
+        connection = (
+            _mail_connection() if any(d.channel == Channel.EMAIL for d in claimed) else None
+        )
         with changes.changes_collected() as collected:
             try:
                 for delivery in claimed:
@@ -450,6 +450,20 @@ def delivery_send_many(*, delivery_ids: Sequence[int], budget: dt.timedelta | No
                 lambda c=list(collected): cases_changed.send(sender=CollectionCase, changes=c)
             )
     return outcomes, []
+
+
+def _mail_connection():
+    """A connection to the mail server, opened, for a chunk's e-mails. One that cannot be
+    opened is handed on unopened: each e-mail then tries to open its own, and its failure is
+    recorded on its delivery."""
+    from django.core.mail import get_connection
+
+    connection = get_connection()
+    try:
+        connection.open()
+    except Exception:  # noqa: BLE001 - recorded on each delivery when it fails to send
+        logger.warning("Could not open a connection to the mail server", exc_info=True)
+    return connection
 
 
 def _attempt(delivery: LetterDelivery, now, *, connection=None) -> str:
@@ -465,7 +479,7 @@ def _attempt(delivery: LetterDelivery, now, *, connection=None) -> str:
                 message.send(fail_silently=False)
             except Exception:
                 if connection is not None:
-                    connection.close()  # a broken connection: the next message opens another
+                    connection.close()  # perhaps broken: each next e-mail opens its own
                 raise
     except smtplib.SMTPRecipientsRefused as exc:
         return _record_failure(delivery, _smtp_error(exc), now, bounced=True)

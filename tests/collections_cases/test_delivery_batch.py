@@ -3,10 +3,10 @@ outcome and event recorded as it is known, the e-mails of a chunk over one conne
 chunk's case changes in one ``cases_changed``, and a batch that runs long handing its rest on."""
 
 import datetime as dt
+import smtplib
 
 import pytest
 from django.core import mail
-from django.core.mail.backends import locmem
 from django.utils import timezone
 
 from collections_cases.dunning.tasks import dunning_run_task  # noqa: F401  (tasks import the delivery tasks)
@@ -57,30 +57,50 @@ def signals():
     cases_changed.disconnect(dispatch_uid="test_delivery_batch_batch")
 
 
+class FakeSMTP:
+    """The mail server as ``smtplib.SMTP``, to Django's SMTP backend: each connection made and
+    the recipients of what went over it; ``refuse`` makes the next ``sendmail`` drop the line."""
+
+    made: list["FakeSMTP"] = []
+    refuse = 0
+
+    def __init__(self, host, port, **kwargs):
+        self.sent, self.closed = [], False
+        FakeSMTP.made.append(self)
+
+    def sendmail(self, from_addr, to_addrs, message):
+        if FakeSMTP.refuse:
+            FakeSMTP.refuse -= 1
+            raise smtplib.SMTPServerDisconnected("Connection unexpectedly closed")
+        self.sent += to_addrs
+
+    def quit(self):
+        self.closed = True
+
+
 @pytest.fixture
-def connections(monkeypatch):
-    """The e-mail connections opened (one entry per ``get_connection()``)."""
-    made = []
-    original = locmem.EmailBackend.__init__
+def smtp(settings, monkeypatch):
+    """Django's SMTP backend talking to :class:`FakeSMTP`: the connections it made."""
+    from django.core.mail.backends.smtp import EmailBackend
 
-    def counting(self, *args, **kwargs):
-        made.append(self)
-        original(self, *args, **kwargs)
-
-    monkeypatch.setattr(locmem.EmailBackend, "__init__", counting)
-    return made
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    FakeSMTP.made, FakeSMTP.refuse = [], 0
+    monkeypatch.setattr(EmailBackend, "connection_class", property(lambda self: FakeSMTP))
+    return FakeSMTP
 
 
 def test_a_batch_sends_every_letter_once_with_its_event_over_one_connection_per_chunk(
-    queued, renderer, signals, connections, django_capture_on_commit_callbacks
+    queued, renderer, signals, smtp, django_capture_on_commit_callbacks
 ):
     with on_day(OPENED, hour=12), django_capture_on_commit_callbacks(execute=True):
         outcomes, rest = services.delivery_send_many(delivery_ids=queued)
 
     assert (dict(outcomes), rest) == ({"sent": N}, [])
-    assert sorted(m.to[0] for m in mail.outbox) == sorted(
-        f"skyldner{i}@example.no" for i in range(N)
-    )
+    # Two chunks: two connections to the mail server (not one per letter), both closed
+    assert [len(c.sent) for c in smtp.made] == [services.CLAIM_CHUNK, 5]
+    assert all(c.closed for c in smtp.made)
+    sent = [address for c in smtp.made for address in c.sent]
+    assert sorted(sent) == sorted(f"skyldner{i}@example.no" for i in range(N))
     rows = LetterDelivery.objects.order_by("pk")
     assert [(d.status, d.attempts) for d in rows] == [(Status.SENT, 1)] * N
     events = list(
@@ -92,13 +112,28 @@ def test_a_batch_sends_every_letter_once_with_its_event_over_one_connection_per_
         (d.letter.case_id, d.pk, Status.SENT) for d in rows
     ]
     assert events[0][2] == "Inkassovarsel sendt på e-post til skyldner0@example.no."
-    # Two chunks: two connections (not one per letter), two cases_changed, no case_changed
-    assert len(connections) == 2
+    # The receivers get each chunk's changes at once, never one case_changed per letter
     assert signals["one"] == []
     assert [len(batch) for batch in signals["batches"]] == [services.CLAIM_CHUNK, 5]
     assert [change for batch in signals["batches"] for change in batch] == [
         (d.letter.case_id, CaseEvent.Kind.LETTER_DELIVERY) for d in rows
     ]
+
+
+def test_a_dropped_mail_connection_fails_one_letter_and_the_rest_go_on_new_ones(
+    queued, renderer, smtp
+):
+    smtp.refuse = 1
+
+    with on_day(OPENED, hour=12):
+        outcomes, _rest = services.delivery_send_many(delivery_ids=queued[:3])
+
+    assert dict(outcomes) == {"failed": 1, "sent": 2}
+    first = LetterDelivery.objects.get(pk=queued[0])
+    assert (first.status, first.attempts) == (Status.FAILED, 1)
+    assert "SMTPServerDisconnected" in first.last_error
+    assert [c.sent for c in smtp.made] == [[], ["skyldner1@example.no"], ["skyldner2@example.no"]]
+    assert all(c.closed for c in smtp.made)
 
 
 def test_the_batch_task_sends_the_run_s_letters(
