@@ -89,6 +89,7 @@ from __future__ import annotations
 
 from datetime import date
 
+from django.conf import settings
 from django.db import transaction
 from django.utils.translation import gettext
 
@@ -144,7 +145,24 @@ from collections_cases.dunning.steps import (  # noqa: F401  (the run's vocabula
     varsel_rettslig_message,
 )
 from collections_cases.models import CaseEvent, CollectionCase
+from kravia_web.enqueue import enqueue
 from kravia_web.errors import ApplicationError
+
+
+def dunning_run_daily(*, on: date) -> dict:
+    """The daily run as the beat starts it: first every open case whose limitation date has
+    come is held for a case handler (``cases.limitation.limitation_hold_due``), then the run,
+    split over ``settings.DUNNING_RUN_TASKS`` tasks side by side — the others queued now, this
+    one running its own part. Each part takes the next batch no other has locked (see
+    :func:`dunning_run`), so on as many worker processes the day takes about that fraction of
+    the time; a part that runs late, or never, changes nothing: the others step every case
+    they find due. Returns this part's result and the number held."""
+    from collections_cases.cases.limitation import limitation_hold_due
+
+    held = limitation_hold_due(on=on)
+    for _part in range(1, settings.DUNNING_RUN_TASKS):
+        enqueue("collections_cases.dunning.tasks.dunning_run_part_task", on.isoformat())
+    return {**dunning_run(on=on).as_dict(), "held_time_barred": held}
 
 
 def dunning_run(*, on: date, batch_size: int = 500) -> DunningResult:

@@ -293,6 +293,10 @@ CRASH_POINTS_ENABLED = False
 # (a payment made on the last day needs a few banking days to arrive).
 DUNNING_RUN_TIME = env("DUNNING_RUN_TIME", default="06:00")
 DUNNING_GRACE_DAYS = env.int("DUNNING_GRACE_DAYS", default=3)
+# The daily run is split over this many tasks side by side (dunning_run_daily): on as many
+# worker processes the day's cases are stepped in about that fraction of the time (each task
+# takes the next batch no other has locked). 1: one task.
+DUNNING_RUN_TASKS = env.int("DUNNING_RUN_TASKS", default=2)
 
 # Incoming payments: the order a payment is split over what a case owes (docs/payments.md).
 # Comma-separated in the environment, e.g. "fee,salaer,interest,principal".

@@ -9,6 +9,8 @@ from .base import *  # noqa: E402,F403
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 CELERY_TASK_ALWAYS_EAGER = True
+# Eager tasks run one after another: the daily run is one task (test_dunning_daily.py sets more).
+DUNNING_RUN_TASKS = 1
 # Worker processes started by tests/reliability may be told to die at a named point.
 CRASH_POINTS_ENABLED = True
 CELERY_TASK_EAGER_PROPAGATES = True
