@@ -435,6 +435,7 @@ def delivery_send_many(*, delivery_ids: Sequence[int], budget: dt.timedelta | No
             outcomes["skipped"] += len(chunk) - len(claimed)
         if not claimed:
             continue
+        _prefetch_drawing(claimed)
         connection = (
             _mail_connection() if any(d.channel == Channel.EMAIL for d in claimed) else None
         )
@@ -450,6 +451,22 @@ def delivery_send_many(*, delivery_ids: Sequence[int], budget: dt.timedelta | No
                 lambda c=list(collected): cases_changed.send(sender=CollectionCase, changes=c)
             )
     return outcomes, []
+
+
+def _prefetch_drawing(deliveries: Sequence[LetterDelivery]) -> None:
+    """What drawing the letters of ``deliveries`` reads, read for the chunk at once: for each
+    delivery :func:`delivery_document` will draw (a first delivery of a letter not drawn yet, a
+    re-send without its own copy yet)."""
+    from collections_cases.letters import documents
+
+    letters = [
+        delivery.letter
+        for delivery in deliveries
+        if not delivery.pdf
+        and (delivery.reason != LetterDelivery.Reason.INITIAL or not delivery.letter.pdf)
+    ]
+    if letters:
+        documents.letters_prefetch(letters)
 
 
 def _mail_connection():

@@ -9,6 +9,7 @@ Public API::
     letter_render(letter, *, access_code="") -> bytes # pure render from the recorded letter
     letter_document(letter, *, access_code) -> bytes  # render + original invoices, not stored
     letter_filename(letter) -> str                    # "inkassovarsel-K-2026-000001.pdf"
+    letters_prefetch(letters)                         # what drawing them reads, for all at once
     document_payment_plan_pdf(*, case, instalments, agreed_on) -> bytes
     document_settlement_pdf(*, settlement)
 """
@@ -19,6 +20,7 @@ from collections_cases.letters.documents.letters import (
     letter_pdf,
     letter_pdf_issued,
     letter_render,
+    letters_prefetch,
 )
 from collections_cases.letters.documents.statements import (
     SETTLEMENT_COLUMNS,
@@ -35,4 +37,5 @@ __all__ = [
     "letter_pdf",
     "letter_pdf_issued",
     "letter_render",
+    "letters_prefetch",
 ]
