@@ -128,6 +128,24 @@ def debt_collection_fetch(client) -> bool | None:
         return None
 
 
+#: What Go answers a listing of released invoices or a case creation while another agency
+#: holds the company (a refusal, not an outage): the answer of ``IsActiveDebtCollection`` is
+#: then asked again.
+DEBT_COLLECTION_REFUSALS = (
+    pogo_errors.Forbidden,
+    pogo_errors.ValidationError,
+    pogo_errors.Conflict,
+)
+
+
+def debt_collection_forget(*, creditor_id: int) -> None:
+    """Go refused a case creation: the next sync asks ``IsActiveDebtCollection`` instead of
+    trusting its last yes. Database only."""
+    PowerOfficeConnection.objects.filter(creditor_id=creditor_id).update(
+        debt_collection_checked_at=None
+    )
+
+
 def debt_collection_record(*, connection_id: int, active: bool | None, now=None) -> bool:
     """Store what ``IsActiveDebtCollection`` said; a change is written to the connection's
     history. Database only. Returns whether the value changed."""

@@ -39,6 +39,7 @@ from integrations.clients import poweroffice_client
 from integrations.models import OutboxMessage, PowerOfficeConnection
 from integrations.poweroffice import PowerOfficeClient
 from integrations.poweroffice import errors as pogo_errors
+from integrations.services.connections import DEBT_COLLECTION_REFUSALS, debt_collection_forget
 from integrations.services.push import case_external_url
 from integrations.services.queue import Deferred, outbox_retry, outbox_status
 from integrations.services.sync_cases import addition_refused
@@ -193,6 +194,8 @@ def deliver_message(client: PowerOfficeClient, message: OutboxMessage, now) -> s
         return "deferred"
     except pogo_errors.PowerOfficeError as exc:
         error = str(exc)[:1000]
+        if message.kind == Kind.CREATE_CASE and isinstance(exc, DEBT_COLLECTION_REFUSALS):
+            debt_collection_forget(creditor_id=message.creditor_id)  # another agency now?
         if _retryable(exc) and message.attempts < MAX_ATTEMPTS:
             _mark(message, last_error=error, next_attempt_at=now + backoff(message.attempts))
             return "retry"

@@ -11,6 +11,7 @@ creates it here, so a failed call is retried and never lost.
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 from collections import defaultdict
 
@@ -86,19 +87,41 @@ def _record_released(invoices: list[Invoice], released_by_id: dict) -> set[int]:
     return newly_released
 
 
+#: How long Go's «yes, you may create cases» (``IsActiveDebtCollection``) is trusted. Another
+#: agency taking the company over is rare, and Go then refuses the listing of released
+#: invoices, which asks again at once (and a refused case creation makes the next sync ask).
+#: A «no», or no answer, is asked again by every sync. So a cycle costs four requests a
+#: creditor, not five.
+DEBT_COLLECTION_MAX_AGE = dt.timedelta(hours=1)
+
+
+def debt_collection_known_active(connection: PowerOfficeConnection) -> bool:
+    """Whether Go said yes within :data:`DEBT_COLLECTION_MAX_AGE` (no need to ask now)."""
+    checked_at = connection.debt_collection_checked_at
+    return (
+        connection.debt_collection_active is True
+        and checked_at is not None
+        and checked_at > timezone.now() - DEBT_COLLECTION_MAX_AGE
+    )
+
+
 def debt_collection_check(
-    *, connection: PowerOfficeConnection, client: PowerOfficeClient, log
+    *, connection: PowerOfficeConnection, client: PowerOfficeClient, log, ask: bool = False
 ) -> bool:
-    """``IsActiveDebtCollection``, once per sync run, before anything that lists released
-    invoices or creates cases: while another agency holds the company Go refuses both, so
-    they are skipped (no retry: the next sync, or *Synkroniser nå*, asks again). The answer is
-    kept on the connection, for the integration page and for the outbox's case creations."""
+    """``IsActiveDebtCollection``, before anything that lists released invoices or creates
+    cases: while another agency holds the company Go refuses both, so they are skipped (no
+    retry: the next sync, or *Synkroniser nå*, asks again). A yes is trusted for
+    :data:`DEBT_COLLECTION_MAX_AGE` unless ``ask``. The answer is kept on the connection, for
+    the integration page and for the outbox's case creations."""
     from integrations.services.connections import debt_collection_record
 
+    if not ask and debt_collection_known_active(connection):
+        return True
     active = client.dc_is_active()
     if debt_collection_record(connection_id=connection.pk, active=active):
         logger.info("IsActiveDebtCollection of connection %s is now %s", connection.pk, active)
     connection.debt_collection_active = active
+    connection.debt_collection_checked_at = timezone.now()
     if not active:
         log.count(RESOURCE, "other_agency_active")
     return active
@@ -107,14 +130,23 @@ def debt_collection_check(
 def sync_released_invoices(
     *, connection: PowerOfficeConnection, client: PowerOfficeClient, log
 ) -> None:
+    from integrations.services.connections import DEBT_COLLECTION_REFUSALS
+
+    asked = not debt_collection_known_active(connection)
     if not debt_collection_check(connection=connection, client=client, log=log):
         return
     # Go lists every released invoice on each read (no cursor), so an unreadable one is only
     # skipped for now and read again next time. (Matched items, read since a cursor, are not
     # skipped like this: a payment must never be passed over; that sync step fails instead.)
-    released = client.dc_available_invoices(
-        on_unreadable=lambda record, reason: log.skip(RESOURCE, record, reason)
-    )
+    try:
+        released = client.dc_available_invoices(
+            on_unreadable=lambda record, reason: log.skip(RESOURCE, record, reason)
+        )
+    except DEBT_COLLECTION_REFUSALS:
+        # Refused on a yes we did not ask for in this run: has another agency taken over?
+        if asked or debt_collection_check(connection=connection, client=client, log=log, ask=True):
+            raise
+        return
     log.count(RESOURCE, "fetched", len(released))
     if not released:
         return

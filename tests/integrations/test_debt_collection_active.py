@@ -143,3 +143,88 @@ def test_an_unanswered_check_fails_the_run_and_lists_nothing(go):
     assert go.connection.debt_collection_active is None  # unknown, not «another agency»
     go.http.forget_violations()  # the planted 503 is not Go's v1 envelope, on purpose
     assert not CollectionCase.objects.exists()
+
+
+def _asked(go) -> int:
+    return len(go.http.statuses(IS_ACTIVE))
+
+
+def test_a_yes_is_trusted_for_an_hour_so_a_cycle_costs_one_request_less(go):
+    """Go's yes is kept for an hour (``DEBT_COLLECTION_MAX_AGE``): the syncs in between do not
+    ask again (four requests a creditor a cycle, not five); then the next one asks."""
+    import datetime as dt
+
+    from integrations.models import PowerOfficeConnection
+    from integrations.services.sync_cases import DEBT_COLLECTION_MAX_AGE
+
+    go.invoice(go.customer())
+    go.sync()
+    asked = _asked(go)
+    assert asked >= 1
+    go.sync()
+    go.sync()
+    assert _asked(go) == asked  # trusted: not asked again
+    assert len(go.http.statuses(AVAILABLE)) == 3  # still listed by every sync
+
+    go.connection.refresh_from_db()
+    PowerOfficeConnection.objects.filter(pk=go.connection.pk).update(
+        debt_collection_checked_at=go.connection.debt_collection_checked_at
+        - DEBT_COLLECTION_MAX_AGE
+        - dt.timedelta(minutes=1)
+    )
+    run = go.sync()
+
+    assert run.status == SyncRun.Status.OK, run.errors
+    assert _asked(go) == asked + 1
+
+
+def test_another_agency_taking_over_after_a_yes_is_found_by_the_refused_listing(go, client):
+    go.sync()  # Go says yes: trusted for the hour
+    asked = _asked(go)
+    go.invoice(go.customer())
+    set_other_agency_active(go.subscription)
+
+    run = go.sync()
+
+    assert run.status == SyncRun.Status.OK, run.errors
+    assert run.counts["released"] == {"other_agency_active": 1}
+    # Go refused the listing (v1: an error envelope), so the sync asked at once
+    assert len(go.http.statuses(AVAILABLE)) == 2
+    assert _asked(go) == asked + 1
+    assert not CollectionCase.objects.exists()
+    go.connection.refresh_from_db()
+    assert go.connection.debt_collection_active is False
+    assert go.connection.last_error == ""
+    assert go.connection.events.filter(
+        kind=PowerOfficeConnectionEvent.Kind.AGENCY_INACTIVE
+    ).exists()
+    assert MESSAGE in page(client, go)
+    go.sync()  # a no is asked again by every sync, and nothing is listed meanwhile
+    assert _asked(go) == asked + 2
+    assert len(go.http.statuses(AVAILABLE)) == 2
+
+
+def test_a_refused_case_creation_makes_the_next_sync_ask(go):
+    """Another agency took the company between our last yes and a case creation: Go refuses
+    the creation, and the next sync asks again instead of trusting the yes for the hour."""
+    go.creditor.auto_start_released_invoices = False
+    go.creditor.save(update_fields=["auto_start_released_invoices"])
+    go.invoice(go.customer())
+    go.sync()  # yes, and the invoice waits in «Klar for inkasso»
+    asked = _asked(go)
+    set_other_agency_active(go.subscription)
+    invoice = Invoice.objects.get()
+    case_create(
+        creditor=go.creditor, debtor=invoice.debtor, invoices=[invoice], needs_approval=False
+    )
+
+    deliver_outbox()
+
+    create = OutboxMessage.objects.get(kind=OutboxMessage.Kind.CREATE_CASE)
+    assert "kan ikke opprette nye saker" in create.last_error  # Go refused it
+    go.connection.refresh_from_db()
+    assert go.connection.debt_collection_checked_at is None
+    go.sync()
+    assert _asked(go) == asked + 1
+    go.connection.refresh_from_db()
+    assert go.connection.debt_collection_active is False
